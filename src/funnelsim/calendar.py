@@ -1,0 +1,102 @@
+"""The business clock: when SDRs and AEs work, and how long work takes in working time.
+
+The simulated clock runs in days from ``start_date`` at midnight. The business clock ``B(t)``
+counts only open time (also in days), so a response-time SLA of one business hour is
+``B(first_touch) - B(mql) <= 1/24`` whatever nights and weekends lie between.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """A weekly opening pattern anchored to the weekday of ``start_date``."""
+
+    starts: tuple[float, ...]  # open-interval starts, days since Monday 00:00
+    ends: tuple[float, ...]
+    first_weekday: int  # weekday of t = 0 (Monday = 0)
+
+    @classmethod
+    def always_open(cls) -> Calendar:
+        return cls(starts=(0.0,), ends=(7.0,), first_weekday=0)
+
+    @classmethod
+    def weekly(
+        cls, workdays: list[str], open_hour: float, close_hour: float, start_date: dt.date
+    ) -> Calendar:
+        days = sorted(WEEKDAYS.index(d) for d in workdays)
+        return cls(
+            starts=tuple(d + open_hour / 24 for d in days),
+            ends=tuple(d + close_hour / 24 for d in days),
+            first_weekday=start_date.weekday(),
+        )
+
+    @cached_property
+    def _before(self) -> tuple[float, ...]:
+        """Open time in the week before each interval starts (prefix sums)."""
+        spans = [e - s for s, e in zip(self.starts, self.ends, strict=True)]
+        return tuple(sum(spans[:k]) for k in range(len(spans) + 1))
+
+    @cached_property
+    def open_per_week(self) -> float:
+        return self._before[-1]
+
+    @property
+    def open_per_day(self) -> float:
+        """Open time of one working day, the length of a 'business day'."""
+        return self.open_per_week / len(self.starts)
+
+    @cached_property
+    def is_always_open(self) -> bool:
+        return self.open_per_week >= 7.0
+
+    def business(self, t: float) -> float:
+        """Open time elapsed between the start of the first week and ``t``."""
+        if self.is_always_open:
+            return t
+        weeks, tau = divmod(t + self.first_weekday, 7.0)
+        k = bisect.bisect_right(self.starts, tau) - 1
+        if k < 0:
+            return weeks * self.open_per_week
+        return (
+            weeks * self.open_per_week + self._before[k] + min(tau, self.ends[k]) - self.starts[k]
+        )
+
+    def business_array(self, t: np.ndarray) -> np.ndarray:
+        """Vectorised :meth:`business` for metrics over many timestamps."""
+        t = np.asarray(t, dtype=float)
+        if self.is_always_open:
+            return t.copy()
+        starts, ends, cum = np.asarray(self.starts), np.asarray(self.ends), np.asarray(self._before)
+        weeks, tau = np.divmod(t + self.first_weekday, 7.0)
+        k = np.searchsorted(starts, tau, side="right") - 1
+        kk = np.clip(k, 0, len(starts) - 1)
+        inside = np.where(k < 0, 0.0, np.minimum(tau, ends[kk]) - starts[kk])
+        return weeks * self.open_per_week + cum[np.maximum(k, 0)] + inside
+
+    def add(self, t: float, work: float) -> float:
+        """The calendar time at which ``work`` days of open time started at ``t`` are done."""
+        if self.is_always_open:
+            return t + work
+        weeks, rem = divmod(self.business(t) + work, self.open_per_week)
+        k = max(bisect.bisect_left(self._before, rem) - 1, 0)
+        return weeks * 7.0 + self.starts[k] + rem - self._before[k] - self.first_weekday
+
+    def next_open(self, t: float) -> float:
+        """``t`` if the calendar is open then, else the next opening."""
+        if self.is_always_open:
+            return t
+        tau = (t + self.first_weekday) % 7.0
+        for s, e in zip(self.starts, self.ends, strict=True):
+            if tau < e:
+                return t if tau >= s else t + (s - tau)
+        return t + (7.0 - tau) + self.starts[0]

@@ -1,0 +1,167 @@
+"""What happened in a run: one compact record per lead, per SDR spell and per opportunity.
+
+The model writes here and nothing else reads the model: metrics are pure functions of a
+ledger. Lead records are preallocated NumPy columns; spells and opportunities are lists of
+small lists turned into frames once, at the end. The full event log is kept only on request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+STATES = (
+    "nurture",
+    "sdr",
+    "ae_queue",
+    "opportunity",
+    "won",
+    "lost",
+    "no_decision",
+    "disqualified",
+    "leaked",
+)
+"""Where a lead can be at the end of a run: in a stage, or with one final outcome."""
+
+LEAK_REASONS = (
+    "never_worked",
+    "cadence_exhausted",
+    "rejected_dropped",
+    "stalled_abandoned",
+    "unsubscribed",
+    "recycle_cap",
+)
+"""Why a lead left the funnel without a decision."""
+
+SPELL_OUTCOMES = ("sql", "rejected", "disqualified", "unreachable", "never_worked", "open")
+OPP_OUTCOMES = ("won", "lost", "no_decision", "stalled", "abandoned", "open")
+
+STATE = {name: code for code, name in enumerate(STATES)}
+REASON = {name: code for code, name in enumerate(LEAK_REASONS)}
+SPELL = {name: code for code, name in enumerate(SPELL_OUTCOMES)}
+OPP = {name: code for code, name in enumerate(OPP_OUTCOMES)}
+
+SPELL_COLUMNS = (
+    "lead",
+    "mql_at",
+    "first_touch_at",
+    "attempts",
+    "outcome",
+    "outcome_at",
+    "prospect",
+)
+OPP_COLUMNS = (
+    "lead",
+    "mql_at",
+    "queued_at",
+    "opened_at",
+    "resolved_at",
+    "outcome",
+    "value",
+    "ae",
+    "stages_passed",
+)
+STAGE_OF_LEAK = ("nurture", "sdr", "sales")
+EVENT_COLUMNS = ("time", "lead", "activity", "resource")
+
+
+@dataclass
+class Ledger:
+    """The record of one run. Times are simulated days since ``start_date`` at midnight."""
+
+    created: np.ndarray
+    source: np.ndarray
+    segment: np.ndarray
+    fit: np.ndarray
+    cost: np.ndarray
+    state: np.ndarray = field(init=False)
+    reason: np.ndarray = field(init=False)
+    leak_stage: np.ndarray = field(init=False)
+    state_at: np.ndarray = field(init=False)
+    mql_at: np.ndarray = field(init=False)
+    sal_at: np.ndarray = field(init=False)
+    sql_at: np.ndarray = field(init=False)
+    opp_at: np.ndarray = field(init=False)
+    won_at: np.ndarray = field(init=False)
+    recycles: np.ndarray = field(init=False)
+    spells: list[list] = field(default_factory=list)
+    opps: list[list] = field(default_factory=list)
+    sdr_busy: list[tuple[float, float]] = field(default_factory=list)
+    events: list[tuple] | None = None
+
+    def __post_init__(self) -> None:
+        n = len(self.created)
+        self.state = np.full(n, STATE["nurture"], dtype=np.int8)
+        self.reason = np.full(n, -1, dtype=np.int8)
+        self.leak_stage = np.full(n, -1, dtype=np.int8)
+        self.state_at = self.created.copy()
+        for name in ("mql_at", "sal_at", "sql_at", "opp_at", "won_at"):
+            setattr(self, name, np.full(n, np.nan))
+        self.recycles = np.zeros(n, dtype=np.int16)
+
+    def __len__(self) -> int:
+        return len(self.created)
+
+    def move(self, lead: int, state: str, now: float) -> None:
+        self.state[lead] = STATE[state]
+        self.state_at[lead] = now
+
+    def leak(self, lead: int, reason: str, now: float, stage: str) -> None:
+        self.move(lead, "leaked", now)
+        self.reason[lead] = REASON[reason]
+        self.leak_stage[lead] = STAGE_OF_LEAK.index(stage)
+
+    def first(self, column: np.ndarray, lead: int, now: float) -> None:
+        """Stamp the first time a lead reached a stage (waterfalls count leads, not visits)."""
+        if column[lead] != column[lead]:  # NaN: not reached before
+            column[lead] = now
+
+    def log(self, now: float, lead: int, activity: str, resource: str = "") -> None:
+        if self.events is not None:
+            self.events.append((now, lead, activity, resource))
+
+    def spell_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.spells, columns=list(SPELL_COLUMNS)).astype(
+            {"lead": np.int64, "attempts": np.int64, "outcome": np.int64, "prospect": bool}
+        )
+
+    def opp_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(self.opps, columns=list(OPP_COLUMNS)).astype(
+            {"lead": np.int64, "outcome": np.int64, "ae": np.int64, "stages_passed": np.int64}
+        )
+
+
+def event_log(
+    ledger: Ledger,
+    start_date: dt.date,
+    timezone: str,
+    source_names: list[str],
+    segment_names: list[str],
+) -> pd.DataFrame:
+    """The event log in the columns process-mining tools read, one row per transition."""
+    frame = pd.DataFrame(ledger.events or [], columns=list(EVENT_COLUMNS))
+    frame = frame.sort_values("time", kind="stable").reset_index(drop=True)
+    # The simulated clock is local wall time (business hours are local), so localise it.
+    wall = pd.Timestamp(start_date) + pd.to_timedelta(frame["time"].to_numpy(), unit="D")
+    stamps = pd.Series(wall).dt.tz_localize(
+        zoneinfo.ZoneInfo(timezone),
+        ambiguous=np.zeros(len(frame), bool),
+        nonexistent="shift_forward",
+    )
+    leads = frame["lead"].to_numpy(dtype=np.int64)
+    return pd.DataFrame(
+        {
+            "case:concept:name": leads.astype(str),
+            "concept:name": frame["activity"].astype("string"),
+            "time:timestamp": stamps.to_numpy(),
+            "sim_time_days": frame["time"].to_numpy(),
+            "org:resource": frame["resource"].astype("string"),
+            "source": pd.Categorical.from_codes(ledger.source[leads], source_names),
+            "segment": pd.Categorical.from_codes(ledger.segment[leads], segment_names),
+            "sequence": np.arange(len(frame), dtype=np.int64),
+        }
+    )

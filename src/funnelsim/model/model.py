@@ -1,0 +1,321 @@
+"""The funnel, wired: sources and nurture feed the SDR desk, the desk feeds sales.
+
+This module only connects the stages; each decision lives in its stage's module as a pure
+function. SimPy events are spent where capacity or policy interacts: an MQL reaching the
+desk, an SDR attempt, a follow-up coming due, an opportunity resolving, a recycled lead
+returning. Everything else (arrivals, nurture touches, opportunity paths) is sampled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from funnelsim.calendar import Calendar
+from funnelsim.ledger import OPP, SPELL, Ledger
+from funnelsim.model import recycle
+from funnelsim.model.nurture import NurtureEngine, Outcomes
+from funnelsim.model.sales import AePool, opportunity_path
+from funnelsim.model.scoring import reviewed_threshold
+from funnelsim.model.sdr import ReachCurve, SalesTrust, SdrDesk, SpellDraws, Task, draw_spells
+from funnelsim.model.sources import generate_leads
+from funnelsim.scenario.schema import Scenario
+from funnelsim.streams import Streams
+from funnelsim.units import SECONDS_PER_UNIT, parse_duration
+
+NURTURE_PERIOD = 7.0
+"""Days between nurture advances; also when a closed-loop threshold change takes effect."""
+
+
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts the events it schedules (the model's cost measure)."""
+
+    scheduled = 0
+
+    def schedule(self, event, priority=1, delay=0):
+        self.scheduled += 1
+        super().schedule(event, priority, delay)
+
+
+def make_calendar(scenario: Scenario) -> Calendar:
+    spec = scenario.calendar
+    if spec.always_open:
+        return Calendar.always_open()
+    return Calendar.weekly(spec.workdays, spec.open_hour, spec.close_hour, scenario.start_date)
+
+
+def open_time(calendar: Calendar, text: str) -> float:
+    """A business-clock duration in open time: ``1d`` is a working day, ``1w`` a working week."""
+    unit = text.strip()[-1]
+    count = parse_duration(text) * SECONDS_PER_UNIT["d"] / SECONDS_PER_UNIT[unit]
+    if unit == "d":
+        return count * calendar.open_per_day
+    if unit == "w":
+        return count * calendar.open_per_week
+    return parse_duration(text)
+
+
+class Funnel:
+    """One replication's model: build it, :meth:`run` it, read its :attr:`ledger`."""
+
+    def __init__(self, scenario: Scenario, streams: Streams, record_events: bool = False):
+        self.scenario, self.streams = scenario, streams
+        self.env = CountingEnvironment()
+        self.calendar = make_calendar(scenario)
+        self.leads = leads = generate_leads(scenario, streams)
+        self.ledger = Ledger(
+            leads.created,
+            leads.source,
+            leads.segment,
+            leads.fit,
+            leads.cost,
+            events=[] if record_events else None,
+        )
+        self.mqls = np.zeros(len(leads), dtype=np.int64)  # spells so far: a per-lead draw counter
+        self.opps = np.zeros(len(leads), dtype=np.int64)
+        self.threshold = scenario.scoring.mql_threshold
+        self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
+        self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
+        sdr = scenario.sdr
+        self.trust = SalesTrust(sdr.trust, scenario.sla.enforced)
+        points = sorted(sdr.reach.items(), key=lambda kv: parse_duration(kv[0]))
+        self.reach = ReachCurve.from_points(
+            [open_time(self.calendar, k) for k, _ in points], [v for _, v in points]
+        )
+        self.spacing = open_time(self.calendar, sdr.attempt_spacing)
+        self.max_delay = open_time(self.calendar, sdr.trust.max_delay)
+        self.desk = SdrDesk(
+            self.env, sdr, self.calendar, self._attempt, self._attempted, self._aged
+        )
+        self.ae = AePool(scenario.sales)
+        self.segments = list(scenario.segments.values())
+        self._tick_end = 0.0
+        self._decided: list[bool] = []  # SDR decisions since the last review (SQL or not)
+        self._start(scenario)
+
+    # -- wiring --------------------------------------------------------------------------
+    def _start(self, scenario: Scenario) -> None:
+        prospected = np.array([s.skips_nurture for s in scenario.sources.values()])
+        direct = prospected[self.leads.source]
+        self.engine.enrol(np.flatnonzero(~direct), self.leads.created[~direct])
+        leads = np.flatnonzero(direct)
+        draws = draw_spells(scenario.sdr, self.streams, self.leads.key[leads], self.mqls[leads])
+        self.mqls[leads] += 1
+        for lead, t, d in zip(
+            leads.tolist(), self.leads.created[leads].tolist(), draws, strict=True
+        ):
+            self._at(t, self._handed_to_sdr, lead, 0.0, True, d)
+        if self.ledger.events is not None:
+            for lead, t in enumerate(self.leads.created.tolist()):
+                self.ledger.log(t, lead, "lead created")
+        self.env.process(self._nurture_clock())
+        if scenario.scoring.closed_loop.enabled:
+            self.env.process(self._review())
+
+    def _at(self, when: float, action: Callable, *args) -> None:
+        """Run ``action(*args)`` at time ``when``: one event, no process."""
+        self.env.timeout(max(when - self.env.now, 0.0)).callbacks.append(lambda _: action(*args))
+
+    def run(self) -> Ledger:
+        horizon = self.scenario.horizon.length
+        self.env.run(until=horizon)
+        for task in self.desk.waiting():
+            if task.attempt == 0 and task.mql_at + self.scenario.sdr.max_queue_age <= horizon:
+                self._aged(task)
+        self.ledger.sdr_busy = self.desk.busy
+        return self.ledger
+
+    # -- nurture and scoring -------------------------------------------------------------
+    def _nurture_clock(self):
+        horizon = self.scenario.horizon.length
+        while self.env.now < horizon:
+            self._tick_end = min(self.env.now + NURTURE_PERIOD, horizon)
+            self._found(self.engine.advance(self._tick_end, self.threshold))
+            yield self.env.timeout(self._tick_end - self.env.now)
+
+    def _found(self, out: Outcomes) -> None:
+        for lead, t in zip(out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True):
+            self.ledger.leak(lead, "unsubscribed", t, "nurture")
+            self.ledger.log(t, lead, "unsubscribed")
+        spells = self.mqls[out.mql]
+        draws = draw_spells(self.scenario.sdr, self.streams, self.leads.key[out.mql], spells)
+        for lead, t, score, d in zip(
+            out.mql.tolist(), out.mql_at.tolist(), out.mql_score.tolist(), draws, strict=True
+        ):
+            self.mqls[lead] += 1
+            self._at(t, self._handed_to_sdr, lead, score, False, d)
+
+    def _review(self):
+        rule = self.scenario.scoring.closed_loop
+        while True:
+            yield self.env.timeout(rule.review_every)
+            sqls, decided = sum(self._decided), len(self._decided)
+            self._decided.clear()
+            self.threshold = reviewed_threshold(rule, self.threshold, sqls, decided)
+            self.thresholds.append((self.env.now, self.threshold))
+
+    # -- SDR desk ------------------------------------------------------------------------
+    def _handed_to_sdr(self, lead: int, score: float, prospect: bool, draws: SpellDraws) -> None:
+        now, ledger = self.env.now, self.ledger
+        ledger.first(ledger.mql_at, lead, now)
+        ledger.move(lead, "sdr", now)
+        ledger.log(now, lead, "prospected" if prospect else "MQL")
+        ledger.spells.append([lead, now, np.nan, 0, SPELL["open"], np.nan, prospect])
+        task = Task(lead, len(ledger.spells) - 1, now, score, prospect, draws)
+        delay = 0.0 if prospect else (1.0 - self.trust.effort) * self.max_delay
+        if delay > 0:
+            self._at(self.calendar.add(now, delay), self.desk.push_new, task)
+        else:
+            self.desk.push_new(task)
+
+    def _attempt(self, task: Task, sdr: int) -> float:
+        """An SDR starts an attempt: decide whether it reaches the buyer; return its work."""
+        now, spell = self.env.now, self.ledger.spells[task.spell]
+        if task.attempt == 0:
+            spell[2] = now
+            effort = 1.0 if task.prospect else self.trust.effort
+            task.attempts = max(1, round(self.scenario.sdr.attempts * effort))
+        if task.prospect:
+            chance = self.scenario.sdr.outbound_reach
+        else:
+            chance = self.reach(self.calendar.business(now) - self.calendar.business(task.mql_at))
+        d = task.draws
+        task.reached = d.reach[task.attempt] < chance
+        self.ledger.log(now, task.lead, "SDR attempt", f"sdr-{sdr}")
+        return d.work[task.attempt] + (d.talk if task.reached else 0.0)
+
+    def _attempted(self, task: Task, sdr: int) -> None:
+        now, ledger, lead = self.env.now, self.ledger, task.lead
+        task.attempt += 1
+        spell = ledger.spells[task.spell]
+        spell[3] = task.attempt
+        if not task.reached:
+            if task.attempt < task.attempts:
+                self._at(self.calendar.add(now, self.spacing), self.desk.push_followup, task)
+                return
+            self._decide(task, "unreachable", accepted=False)
+            self._recycle(lead, "unreachable", "sdr")
+            return
+        if self.leads.fit[lead] < self.scenario.sdr.min_fit:
+            self._decide(task, "disqualified", accepted=False)
+            ledger.move(lead, "disqualified", now)
+            ledger.log(now, lead, "disqualified", f"sdr-{sdr}")
+            return
+        ledger.first(ledger.sal_at, lead, now)
+        ledger.log(now, lead, "SAL", f"sdr-{sdr}")
+        leads = self.leads
+        in_market = leads.buy_start[lead] <= now < leads.buy_end[lead]
+        q = self.scenario.sdr.qualify
+        if task.draws.qualify < (q.in_market if in_market else q.not_in_market):
+            self._decide(task, "sql", accepted=True)
+            ledger.first(ledger.sql_at, lead, now)
+            ledger.log(now, lead, "SQL", f"sdr-{sdr}")
+            self._handed_to_sales(lead, task.mql_at)
+        else:
+            self._decide(task, "rejected", accepted=True)
+            ledger.log(now, lead, "rejected", f"sdr-{sdr}")
+            self._recycle(lead, "rejected", "sdr")
+
+    def _decide(self, task: Task, outcome: str, accepted: bool) -> None:
+        spell = self.ledger.spells[task.spell]
+        spell[4], spell[5] = SPELL[outcome], self.env.now
+        if not task.prospect:
+            self.trust.record(accepted)
+            self._decided.append(outcome == "sql")
+
+    def _aged(self, task: Task) -> None:
+        at = task.mql_at + self.scenario.sdr.max_queue_age
+        spell = self.ledger.spells[task.spell]
+        spell[4], spell[5] = SPELL["never_worked"], at
+        self.ledger.leak(task.lead, "never_worked", at, "sdr")
+        self.ledger.log(at, task.lead, "never worked")
+
+    # -- recycling -----------------------------------------------------------------------
+    def _recycle(self, lead: int, outcome: str, stage: str) -> None:
+        now, ledger = self.env.now, self.ledger
+        decision = recycle.decide(self.scenario.recycle, outcome, int(ledger.recycles[lead]))
+        if not decision.recycle:
+            if decision.reason is not None:
+                ledger.leak(lead, decision.reason, now, stage)
+                ledger.log(now, lead, decision.reason.replace("_", " "))
+            else:
+                ledger.move(lead, decision.state, now)
+            return
+        ledger.recycles[lead] += 1
+        ledger.move(lead, "nurture", now)
+        ledger.log(now, lead, "recycled")
+        back = now + decision.delay
+        self.engine.enrol(np.array([lead]), back)
+        if back < self._tick_end:  # this period's advance has run: catch the lead up
+            self._found(self.engine.advance(self._tick_end, self.threshold, only=np.array([lead])))
+
+    # -- sales ---------------------------------------------------------------------------
+    def _handed_to_sales(self, lead: int, mql_at: float) -> None:
+        now = self.env.now
+        self.ledger.opps.append([lead, mql_at, now, np.nan, np.nan, OPP["open"], np.nan, -1, 0])
+        row = len(self.ledger.opps) - 1
+        ae = self.ae.assign()
+        if ae is None:
+            self.ledger.move(lead, "ae_queue", now)
+            self.ae.waiting.append(row)
+        else:
+            self._open(row, ae)
+
+    def _open(self, row: int, ae: int) -> None:
+        now, ledger, leads = self.env.now, self.ledger, self.leads
+        opp = ledger.opps[row]
+        lead = opp[0]
+        segment = self.segments[leads.segment[lead]]
+        n = len(segment.stages)
+        key, counter = leads.key[[lead]], self.opps[lead] * 64 + np.arange(n + 1)
+        u_dur = self.streams.lead_uniforms("opp/duration", key, counter[:n])
+        u_out = self.streams.lead_uniforms("opp/outcome", key, counter[:n])
+        u_value = self.streams.lead_uniforms("opp/value", key, counter[n:])
+        self.opps[lead] += 1
+        path = opportunity_path(
+            segment,
+            self.scenario.sales,
+            now,
+            float(leads.fit[lead]),
+            float(leads.buy_start[lead]),
+            float(leads.buy_end[lead]),
+            u_dur,
+            u_out.tolist(),
+        )
+        opp[3], opp[6], opp[7] = now, float(segment.deal_size.ppf(u_value)[0]), ae
+        ledger.first(ledger.opp_at, lead, now)
+        ledger.move(lead, "opportunity", now)
+        ledger.log(now, lead, "opportunity opened", f"ae-{ae}")
+        sales, stall_recycles = self.scenario.sales, self.scenario.recycle.stalled.enabled
+        closes = path.ends_at if path.outcome != "dark" else np.inf
+        if stall_recycles and path.stalls_at < closes:
+            when, outcome = path.stalls_at, "stalled"
+        elif path.outcome == "dark":
+            when, outcome = path.ends_at + sales.abandon_after, "abandoned"
+        else:
+            when, outcome = path.ends_at, path.outcome
+        self._at(when, self._resolve, row, outcome, path.stages)
+
+    def _resolve(self, row: int, outcome: str, stages: list[tuple[str, float]]) -> None:
+        now, ledger = self.env.now, self.ledger
+        opp = ledger.opps[row]
+        lead, ae = opp[0], opp[7]
+        passed = [(name, t) for name, t in stages if t <= now]
+        opp[4], opp[5], opp[8] = now, OPP[outcome], len(passed)
+        for name, t in passed:
+            ledger.log(t, lead, f"stage {name} passed", f"ae-{ae}")
+        ledger.log(now, lead, outcome.replace("_", " "), f"ae-{ae}")
+        if outcome == "won":
+            ledger.first(ledger.won_at, lead, now)
+            ledger.move(lead, "won", now)
+        elif outcome == "no_decision":
+            ledger.move(lead, "no_decision", now)
+        elif outcome == "abandoned":
+            ledger.leak(lead, "stalled_abandoned", now, "sales")
+        else:  # lost or stalled
+            self._recycle(lead, outcome, "sales")
+        self.ae.release(ae)
+        if self.ae.waiting:
+            self._open(self.ae.waiting.popleft(), self.ae.assign())

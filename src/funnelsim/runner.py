@@ -1,0 +1,115 @@
+"""One replication: a scenario and a seed in, a :class:`RunResult` out."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from funnelsim import metrics
+from funnelsim.ledger import Ledger, event_log
+from funnelsim.model.model import Funnel, open_time
+from funnelsim.scenario.schema import Scenario
+from funnelsim.streams import Streams
+
+try:
+    __version__ = version("funnelsim")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0+unknown"
+
+
+@dataclass
+class RunResult:
+    """Everything one run produced: figures, frames, and what is needed to replay it."""
+
+    scenario: Scenario
+    seed: int | list[int]
+    summary: dict[str, Any]
+    by_source: pd.DataFrame
+    by_segment: pd.DataFrame
+    weekly: pd.DataFrame
+    ledger: Ledger = field(repr=False)
+    events: pd.DataFrame | None = field(default=None, repr=False)
+    runtime: float = 0.0
+    version: str = __version__
+
+
+def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
+    return metrics.Context(
+        start=scenario.horizon.warmup,
+        end=scenario.horizon.length,
+        start_date=scenario.start_date,
+        calendar=funnel.calendar,
+        sla_response=open_time(funnel.calendar, scenario.sla.response_time),
+        sdr_headcount=scenario.sdr.headcount,
+        ae_capacity=scenario.sales.ae_count * scenario.sales.max_open_per_ae,
+        source_names=tuple(scenario.sources),
+        segment_names=tuple(scenario.segments),
+    )
+
+
+def simulate(
+    scenario: Scenario, seed: int | np.random.SeedSequence = 0, events: bool = False
+) -> RunResult:
+    """Run the funnel once. The same scenario and seed always give the same result."""
+    started = time.perf_counter()
+    streams = Streams(seed)
+    funnel = Funnel(scenario, streams, record_events=events)
+    ledger = funnel.run()
+    ctx = context(scenario, funnel)
+    figures = metrics.scalars(ledger, ctx) | metrics.utilisation(ledger, ctx)
+    runtime = time.perf_counter() - started
+    figures |= {
+        "leads_simulated": len(ledger),
+        "events_scheduled": funnel.env.scheduled,
+        "events_per_lead": metrics._ratio(funnel.env.scheduled, len(ledger)),
+        "final_mql_threshold": funnel.threshold,
+    }
+    root = streams.root
+    seed_out: int | list[int] = (
+        int(root.entropy) if not root.spawn_key else [int(root.entropy), *root.spawn_key]
+    )
+    summary = {
+        "scenario": scenario.name,
+        "policy": scenario.policy,
+        "seed": seed_out,
+        "currency": scenario.currency,
+        "window": {
+            "start": (scenario.start_date + _days(scenario.horizon.warmup)).isoformat(),
+            "end": (scenario.start_date + _days(scenario.horizon.length)).isoformat(),
+            "weeks": round((scenario.horizon.length - scenario.horizon.warmup) / 7.0, 3),
+        },
+        "metrics": figures,
+        "runtime_seconds": runtime,
+        "version": __version__,
+    }
+    log = None
+    if events:
+        log = event_log(
+            ledger,
+            scenario.start_date,
+            scenario.calendar.timezone,
+            list(scenario.sources),
+            list(scenario.segments),
+        )
+    return RunResult(
+        scenario=scenario,
+        seed=seed_out,
+        summary=summary,
+        by_source=metrics.by_group(ledger, ctx, "source"),
+        by_segment=metrics.by_group(ledger, ctx, "segment"),
+        weekly=metrics.weekly(ledger, ctx, funnel.thresholds),
+        ledger=ledger,
+        events=log,
+        runtime=runtime,
+    )
+
+
+def _days(days: float):
+    import datetime as dt
+
+    return dt.timedelta(days=days)

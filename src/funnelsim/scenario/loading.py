@@ -1,0 +1,318 @@
+"""Reading scenario files: YAML in, a validated :class:`Scenario` out, or every problem at once.
+
+A scenario resolves in three layers, each remembered with where it came from so that an error
+can name the file and line that set the bad value:
+
+1. the scenario file;
+2. a policy overlay, named in the file's ``policies`` section or given as a file of its own,
+   deep-merged (mappings merge key by key, anything else is replaced);
+3. ``--set dotted.path=value`` overrides, values read as YAML scalars.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import importlib.resources
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+
+from funnelsim.errors import Problem, ScenarioError
+from funnelsim.scenario.schema import Scenario
+
+Key = tuple[str | int, ...]
+Origin = tuple[str, int | None]
+
+
+def bundled_scenario(name: str = "reference") -> Path:
+    """Path of a scenario shipped with funnelsim."""
+    path = Path(str(importlib.resources.files("funnelsim") / "scenarios" / f"{name}.yaml"))
+    if not path.exists():
+        raise ScenarioError([Problem(str(path), "", "no such bundled scenario")])
+    return path
+
+
+class _Document:
+    """A YAML mapping with the line of every key, as loaded from one file."""
+
+    def __init__(self, path: Path):
+        self.source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(
+                [Problem(self.source, "", f"cannot read file: {exc.strerror}")]
+            ) from None
+        try:
+            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            reason = getattr(exc, "problem", None) or str(exc)
+            raise ScenarioError(
+                [Problem(self.source, "", f"not valid YAML: {reason}", line)]
+            ) from None
+        if not isinstance(data, dict):
+            found = type(data).__name__ if data is not None else "an empty file"
+            raise ScenarioError([Problem(self.source, "", f"expected a mapping, found {found}")])
+        self.data: dict[str, Any] = data
+        self.lines: dict[Key, int] = {}
+        self._index(node, ())
+
+    def _index(self, node: yaml.Node, key: Key) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                child = (*key, k.value)
+                self.lines[child] = k.start_mark.line + 1
+                self._index(v, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                self.lines[(*key, i)] = v.start_mark.line + 1
+                self._index(v, (*key, i))
+
+
+class _Layers:
+    """The merged scenario data and the origin (file, line) of every key in it."""
+
+    def __init__(self, doc: _Document):
+        self.data = copy.deepcopy(doc.data)
+        self.origins: dict[Key, Origin] = {k: (doc.source, n) for k, n in doc.lines.items()}
+        self.default_source = doc.source
+
+    def overlay(self, patch: Mapping, origins: Mapping[Key, Origin]) -> None:
+        """Merge ``patch`` in; keys it replaces wholesale forget their old origins."""
+        replaced = [k for k in origins if not isinstance(_get(patch, k), Mapping)]
+        self.origins = {
+            key: origin
+            for key, origin in self.origins.items()
+            if not any(len(key) > len(r) and key[: len(r)] == r for r in replaced)
+        }
+        _deep_merge(self.data, patch)
+        self.origins.update(origins)
+
+    def where(self, key: Key) -> Origin:
+        for n in range(len(key), 0, -1):
+            if key[:n] in self.origins:
+                return self.origins[key[:n]]
+        return (self.default_source, None)
+
+
+def _get(data: Any, key: Key) -> Any:
+    for part in key:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _deep_merge(base: dict, patch: Mapping) -> None:
+    for key, value in patch.items():
+        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
+            _deep_merge(base[key], value)
+        else:
+            base[key] = copy.deepcopy(value)
+
+
+def _parse_override(text: str) -> tuple[Key, Any]:
+    path, sep, raw = text.partition("=")
+    if not sep or not path.strip():
+        raise ScenarioError(
+            [Problem("--set", text, "expected dotted.path=value, e.g. sdr.headcount=12")]
+        )
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else ""
+    except yaml.YAMLError:
+        value = raw
+    key: Key = tuple(int(p) if p.isdigit() else p for p in path.strip().split("."))
+    return key, value
+
+
+def _nest(key: Key, value: Any, data: dict) -> dict:
+    """The patch that sets ``key`` to ``value``; list indices edit a copy of the list."""
+    head, rest = key[0], key[1:]
+    current = data.get(head) if isinstance(data, dict) else None
+    if not rest:
+        return {head: value}
+    if isinstance(current, list) and isinstance(rest[0], int) and rest[0] < len(current):
+        items = copy.deepcopy(current)
+        index = rest[0]
+        sub = items[index] if isinstance(items[index], dict) else {}
+        items[index] = value if len(rest) == 1 else _merged(sub, _nest(rest[1:], value, sub))
+        return {head: items}
+    return {head: _nest(rest, value, current if isinstance(current, dict) else {})}
+
+
+def _merged(base: dict, patch: Mapping) -> dict:
+    out = copy.deepcopy(base)
+    _deep_merge(out, patch)
+    return out
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The model classes an annotation may hold (through Optional, list, dict, Annotated)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, list, dict):
+        args = typing.get_args(annotation)
+        return [c for a in (args[-1:] if origin is dict else args) for c in _unwrap(a)]
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return [annotation]
+    return []
+
+
+def _allowed_keys(loc: Key) -> list[str]:
+    """The keys the schema accepts beside the unknown key at ``loc``."""
+    models: list[Any] = [Scenario]
+    for part in loc[:-1]:
+        nxt = []
+        for model in models:
+            field = model.model_fields.get(part) if isinstance(part, str) else None
+            if field is not None:
+                nxt += _unwrap(field.annotation)
+            elif not model.model_fields or isinstance(part, int):
+                nxt.append(model)
+        models = nxt or models
+        models = [m for m in models if m is not None]
+    keys = {a.alias or n for m in models for n, a in m.model_fields.items()}
+    return sorted(keys)
+
+
+def _describe(error: Mapping[str, Any], loc: Key) -> str:
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(loc)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"unknown key; {hint}expected one of: {', '.join(allowed)}"
+    if kind == "missing":
+        return "missing required key"
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if msg.startswith("Input should be "):
+        msg = "expected " + msg.removeprefix("Input should be ")
+    value = error.get("input")
+    if not msg.startswith("expected"):
+        msg = f"expected {msg[0].lower()}{msg[1:]}"
+    if isinstance(value, (str, int, float, bool)) and "got" not in msg:
+        msg += f", got {value!r}"
+    return msg
+
+
+def _clean_loc(loc: Iterable[Any]) -> Key:
+    """Drop pydantic's internal steps (generic-model names, function validators) from a loc."""
+    return tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+    )
+
+
+def _validate(layers: _Layers) -> Scenario:
+    try:
+        scenario = Scenario.model_validate(layers.data)
+    except pydantic.ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = _clean_loc(error["loc"])
+            source, line = layers.where(loc)
+            path = ".".join(str(p) for p in loc)
+            problems.append(Problem(source, path, _describe(error, loc), line))
+        raise ScenarioError(problems) from None
+    problems = [
+        Problem(
+            *layers.where(("sources", name, "segment_mix", seg)),
+            message=f"unknown segment; expected one of: {', '.join(scenario.segments)}",
+            path=f"sources.{name}.segment_mix.{seg}",
+        )
+        for name, source in scenario.sources.items()
+        for seg in source.segment_mix
+        if seg not in scenario.segments
+    ]
+    if problems:
+        raise ScenarioError([Problem(p.source, p.path, p.message, p.line) for p in problems])
+    return scenario
+
+
+def _policy_layer(layers: _Layers, policy: str) -> tuple[dict, dict[Key, Origin], str]:
+    inline = layers.data.get("policies") or {}
+    if isinstance(inline, dict) and policy in inline:
+        patch = inline[policy]
+        if not isinstance(patch, dict):
+            source, line = layers.where(("policies", policy))
+            raise ScenarioError([Problem(source, f"policies.{policy}", "expected a mapping", line)])
+        prefix = ("policies", policy)
+        origins = {k[2:]: o for k, o in layers.origins.items() if k[:2] == prefix and len(k) > 2}
+        return patch, origins, policy
+    path = Path(policy)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        doc = _Document(path)
+        return doc.data, {k: (doc.source, n) for k, n in doc.lines.items()}, path.stem
+    known = ", ".join(inline) if isinstance(inline, dict) and inline else "none defined"
+    raise ScenarioError(
+        [
+            Problem(
+                layers.default_source,
+                "policies",
+                f"unknown policy {policy!r}; expected a policy file or one of: {known}",
+            )
+        ]
+    )
+
+
+def resolve(
+    path: str | Path | None = None,
+    policy: str | None = None,
+    overrides: Iterable[str] | Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], Scenario]:
+    """Merge the layers and validate; return the merged data and the scenario."""
+    layers = _Layers(_Document(Path(path) if path is not None else bundled_scenario()))
+    name = None
+    if policy is not None:
+        patch, origins, name = _policy_layer(layers, policy)
+        layers.overlay(patch, origins)
+    items = overrides.items() if isinstance(overrides, Mapping) else None
+    pairs = (
+        [(tuple(int(p) if p.isdigit() else p for p in k.split(".")), v) for k, v in items]
+        if items is not None
+        else [_parse_override(o) for o in overrides or ()]
+    )
+    for key, value in pairs:
+        text = ".".join(map(str, key))
+        layers.overlay(_nest(key, value, layers.data), {key: (f"--set {text}", None)})
+    if name is not None:
+        layers.data["policy"] = name
+    return layers.data, _validate(layers)
+
+
+def load_scenario(
+    path: str | Path | None = None,
+    policy: str | None = None,
+    overrides: Iterable[str] | Mapping[str, Any] | None = None,
+) -> Scenario:
+    """Load, merge and validate a scenario; raise :class:`ScenarioError` listing every problem.
+
+    ``path`` None loads the bundled reference scenario. ``policy`` is the name of a policy in
+    the file's ``policies`` section or the path of a policy file. ``overrides`` are
+    ``"dotted.path=value"`` strings or a mapping of dotted paths to values.
+    """
+    return resolve(path, policy, overrides)[1]
+
+
+def validate_policies(path: str | Path | None = None) -> dict[str, Scenario]:
+    """Every policy of a scenario file resolved and validated, all problems gathered."""
+    base = load_scenario(path)
+    resolved, problems = {}, []
+    for name in base.policies:
+        try:
+            resolved[name] = load_scenario(path, policy=name)
+        except ScenarioError as exc:
+            problems += exc.problems
+    if problems:
+        raise ScenarioError(problems)
+    return resolved

@@ -1,0 +1,328 @@
+"""The scenario: typed, frozen models of every section of a scenario file.
+
+Unknown keys are errors (``extra="forbid"``), so a typo never silently falls back to a
+default. Durations are strings with units (see :mod:`funnelsim.units`); durations on the
+business clock (SLA response times, attempt spacing) count open time only, where ``1d`` is
+one working day and ``1w`` one working week.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+
+from funnelsim.distributions import Distribution, Frozen, Probability
+from funnelsim.units import parse_duration
+
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""A calendar duration, stored in days."""
+
+
+def _check_business_duration(text: str) -> str:
+    parse_duration(text)
+    return text
+
+
+BusinessDuration = Annotated[str, BeforeValidator(_check_business_duration)]
+"""A duration on the business clock, kept as written until a calendar gives it a length."""
+
+Count = Annotated[int, Field(ge=0)]
+Money = Annotated[float, Field(ge=0)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DemandType = Literal["marketing", "outbound", "tele", "channel"]
+
+
+def _positive_distribution(dist: Distribution) -> Distribution:
+    family = dist.family
+    low = getattr(family, "min", getattr(family, "value", None))
+    if low is not None and low < 0:
+        raise ValueError("expected a distribution of non-negative values")
+    if getattr(family, "values", None) is not None and min(family.values) < 0:
+        raise ValueError("expected a distribution of non-negative values")
+    return dist
+
+
+DurationDist = Annotated[Distribution[Duration], AfterValidator(_positive_distribution)]
+MoneyDist = Annotated[Distribution[float], AfterValidator(_positive_distribution)]
+
+
+def _unit_interval(dist: Distribution) -> Distribution:
+    family = dist.family
+    bounds = [getattr(family, k, None) for k in ("min", "max", "value")]
+    bounds += list(getattr(family, "values", None) or [])
+    if any(b is not None and not 0 <= b <= 1 for b in bounds) or dist.exponential or dist.gamma:
+        raise ValueError("expected a distribution on [0, 1] (beta, uniform, triangular, ...)")
+    if dist.lognormal is not None:
+        raise ValueError("expected a distribution on [0, 1]; lognormal is unbounded")
+    return dist
+
+
+UnitDist = Annotated[Distribution[float], AfterValidator(_unit_interval)]
+
+
+class Horizon(Frozen):
+    """How long to simulate; metrics cover ``length`` after a ``warmup`` that fills the funnel."""
+
+    length: Duration = Field(gt=0)
+    warmup: Duration = 0.0
+
+    @model_validator(mode="after")
+    def _warmup_inside(self):
+        if not self.warmup < self.length:
+            raise ValueError("expected warmup shorter than length")
+        return self
+
+
+class CalendarSpec(Frozen):
+    """When SDRs and AEs work. ``always_open`` turns the business clock into the plain clock."""
+
+    always_open: bool = False
+    workdays: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], min_length=1)
+    open_hour: float = Field(default=9.0, ge=0, le=24)
+    close_hour: float = Field(default=17.0, ge=0, le=24)
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _hours(self):
+        if not self.open_hour < self.close_hour:
+            raise ValueError(
+                f"expected open_hour < close_hour, got {self.open_hour} and {self.close_hour}"
+            )
+        if len(set(self.workdays)) != len(self.workdays):
+            raise ValueError("expected each workday once")
+        return self
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"expected an IANA time zone such as 'Europe/Berlin', got {value!r}"
+            ) from None
+        return value
+
+
+class Stage(Frozen):
+    """One opportunity stage: how long it takes and how it ends.
+
+    ``advance`` moves the deal on (or wins it, on the last stage); ``lost`` and
+    ``no_decision`` close it; what is left goes dark: the buyer stops responding.
+    """
+
+    name: str
+    duration: DurationDist
+    advance: Probability
+    lost: Probability = 0.0
+    no_decision: Probability = 0.0
+
+    @model_validator(mode="after")
+    def _sums(self):
+        total = self.advance + self.lost + self.no_decision
+        if total > 1 + 1e-9:
+            raise ValueError(f"expected advance + lost + no_decision <= 1, got {total:.4g}")
+        return self
+
+
+class Segment(Frozen):
+    """A market segment: what its deals are worth and how they move."""
+
+    deal_size: MoneyDist
+    stages: list[Stage] = Field(min_length=1)
+    fit_effect: float = Field(
+        default=0.0, description="change in the log-odds of advancing a stage per unit of fit"
+    )
+
+
+class Burst(Frozen):
+    """A campaign: arrivals multiplied by ``factor`` for ``length`` from ``start``."""
+
+    start: Duration
+    length: Duration = Field(gt=0)
+    factor: float = Field(gt=0)
+
+
+class Source(Frozen):
+    """Where leads come from, how many, what they are like and what they cost."""
+
+    demand_type: DemandType
+    rate_per_week: float = Field(ge=0)
+    seasonality: list[Annotated[float, Field(ge=0)]] | None = Field(
+        default=None, min_length=12, max_length=12
+    )
+    bursts: list[Burst] = []
+    segment_mix: dict[str, Probability] = Field(min_length=1)
+    cost_per_lead: Money = 0.0
+    fit: UnitDist
+    interest: UnitDist
+    in_market: Probability = Field(description="share of leads already buying at capture")
+    route: Literal["nurture", "sdr"] | None = None
+
+    @property
+    def skips_nurture(self) -> bool:
+        """Prospected leads (outbound, tele) go straight to the SDR desk unless told otherwise."""
+        if self.route is not None:
+            return self.route == "sdr"
+        return self.demand_type in ("outbound", "tele")
+
+    @field_validator("segment_mix")
+    @classmethod
+    def _mix(cls, mix: dict[str, float]) -> dict[str, float]:
+        if abs(sum(mix.values()) - 1) > 1e-6:
+            raise ValueError(f"expected shares that sum to 1, got {sum(mix.values()):.4g}")
+        return mix
+
+
+class Engagement(Frozen):
+    """Chance that a nurture touch engages the lead, by whether the buyer is in market."""
+
+    in_market: Probability
+    not_in_market: Probability
+
+
+class BuyingWindow(Frozen):
+    """The latent buying window: when a lead not yet in market enters it, and for how long."""
+
+    start: DurationDist
+    length: DurationDist
+
+
+class Nurture(Frozen):
+    """Marketing nurture: touches on a cadence, engagement lifts interest, silence decays it."""
+
+    touch_every: Duration = Field(gt=0)
+    engage: Engagement
+    interest_gain: Probability = Field(description="share of the gap to 1 closed per engagement")
+    interest_half_life: Duration = Field(gt=0)
+    unsubscribe: Probability = Field(description="chance per touch that the lead opts out")
+    buying_window: BuyingWindow
+
+
+class ClosedLoop(Frozen):
+    """Periodic joint review that re-tunes the MQL threshold from closed-loop outcomes."""
+
+    enabled: bool = False
+    review_every: Duration = Field(default=28.0, gt=0)
+    target_sql_rate: Probability = 0.35
+    gain: float = Field(default=20.0, ge=0, description="threshold points per unit of rate gap")
+    min_threshold: float = 0.0
+    max_threshold: float = 100.0
+
+
+class Scoring(Frozen):
+    """Lead score = fit_weight*fit + interest_weight*interest + noise; MQL at the threshold."""
+
+    fit_weight: float = Field(default=50.0, ge=0)
+    interest_weight: float = Field(default=50.0, ge=0)
+    noise_sd: float = Field(default=5.0, ge=0)
+    mql_threshold: float
+    closed_loop: ClosedLoop = ClosedLoop()
+
+
+class Qualification(Frozen):
+    """Chance that an accepted lead qualifies (SQL), by whether the buyer is in market."""
+
+    in_market: Probability
+    not_in_market: Probability
+
+
+class Trust(Frozen):
+    """Sales trust: follow-up effort tracks the recent share of MQLs accepted.
+
+    Effort is full at or above ``full_at`` and at ``min_effort`` at or below ``zero_at``;
+    it scales the attempts made and adds up to ``max_delay`` before a first touch.
+    An enforced SLA holds effort at full.
+    """
+
+    window: int = Field(default=50, ge=1)
+    full_at: Probability = 0.6
+    zero_at: Probability = 0.2
+    min_effort: Probability = 0.3
+    max_delay: BusinessDuration = "1d"
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if not self.zero_at < self.full_at:
+            raise ValueError(f"expected zero_at < full_at, got {self.zero_at} and {self.full_at}")
+        return self
+
+
+class Sdr(Frozen):
+    """The SDR desk: who works MQLs, in what order, how hard, and how reaching buyers decays."""
+
+    headcount: Count
+    queue: Literal["fifo", "score"] = "fifo"
+    followups: Literal["first", "last"] = "first"
+    work_time: DurationDist
+    talk_time: DurationDist
+    reach: dict[str, Probability] = Field(min_length=1)
+    outbound_reach: Probability = 0.1
+    attempts: int = Field(ge=1)
+    attempt_spacing: BusinessDuration = "1d"
+    max_queue_age: Duration = Field(default=30.0, gt=0)
+    min_fit: Probability = 0.0
+    qualify: Qualification
+    trust: Trust = Trust()
+
+    @field_validator("reach")
+    @classmethod
+    def _delays(cls, curve: dict[str, float]) -> dict[str, float]:
+        for key in curve:
+            parse_duration(key)
+        return curve
+
+
+class Sales(Frozen):
+    """Account executives: a cap on open opportunities each; stall and abandonment clocks."""
+
+    ae_count: Count
+    max_open_per_ae: int = Field(ge=1)
+    stall_after: Duration = Field(gt=0)
+    abandon_after: Duration = Field(gt=0)
+
+
+class RecycleRule(Frozen):
+    enabled: bool = False
+    delay: Duration = 30.0
+
+
+class Recycle(Frozen):
+    """Which outcomes return a lead to nurture, after what delay, at most how many times."""
+
+    rejected: RecycleRule = RecycleRule()
+    unreachable: RecycleRule = RecycleRule()
+    stalled: RecycleRule = RecycleRule()
+    lost: RecycleRule = RecycleRule()
+    max_recycles: Count = 3
+
+
+class Sla(Frozen):
+    """The response clause: first touch within ``response_time`` of business time."""
+
+    response_time: BusinessDuration = "1h"
+    enforced: bool = False
+
+
+class Scenario(Frozen):
+    """A whole scenario, after policy overlays and overrides have been applied."""
+
+    name: str
+    description: str = ""
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    start_date: dt.date
+    horizon: Horizon
+    calendar: CalendarSpec = CalendarSpec()
+    segments: dict[str, Segment] = Field(min_length=1)
+    sources: dict[str, Source] = Field(min_length=1)
+    nurture: Nurture
+    scoring: Scoring
+    sdr: Sdr
+    sales: Sales
+    recycle: Recycle = Recycle()
+    sla: Sla = Sla()
+    policies: dict[str, dict[str, Any]] = {}
+    policy: str | None = Field(default=None, description="the policy applied, set by the loader")
