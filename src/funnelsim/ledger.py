@@ -125,14 +125,21 @@ class Ledger:
             self.events.append((now, lead, activity, resource))
 
     def spell_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.spells, columns=list(SPELL_COLUMNS)).astype(
-            {"lead": np.int64, "attempts": np.int64, "outcome": np.int64, "prospect": bool}
-        )
+        return _frame(self.spells, SPELL_COLUMNS, {"lead", "attempts", "outcome"}, {"prospect"})
 
     def opp_frame(self) -> pd.DataFrame:
-        return pd.DataFrame(self.opps, columns=list(OPP_COLUMNS)).astype(
-            {"lead": np.int64, "outcome": np.int64, "ae": np.int64, "stages_passed": np.int64}
-        )
+        return _frame(self.opps, OPP_COLUMNS, {"lead", "outcome", "ae", "stages_passed"}, set())
+
+
+def _frame(rows: list[list], columns: tuple[str, ...], ints: set[str], bools: set[str]):
+    """Rows to a frame with fixed dtypes, so an empty run still has numeric columns."""
+    data = np.asarray(rows, dtype=float).reshape(len(rows), len(columns))
+    return pd.DataFrame(
+        {
+            name: data[:, k].astype(np.int64 if name in ints else bool if name in bools else float)
+            for k, name in enumerate(columns)
+        }
+    )
 
 
 def event_log(

@@ -81,7 +81,11 @@ def generate_leads(scenario: Scenario, streams: Streams) -> Leads:
             np.searchsorted(shares / shares[-1], draw("segment"), side="right"), len(segments) - 1
         )
         in_market = draw("in_market") < source.in_market
-        length = window.length.ppf(draw("window_length"))
+        u_length = draw("window_length")
+        length = np.empty(n)
+        for k, seg in enumerate(scenario.segments.values()):
+            spec = seg.buying_window or window.length
+            length[segment == k] = spec.ppf(u_length[segment == k])
         start = np.where(in_market, created, created + window.start.ppf(draw("window_start")))
         parts.append(
             (

@@ -133,6 +133,10 @@ class Segment(Frozen):
 
     deal_size: MoneyDist
     stages: list[Stage] = Field(min_length=1)
+    buying_window: DurationDist | None = Field(
+        default=None,
+        description="how long a buyer in this segment stays in market; nurture's when omitted",
+    )
     fit_effect: float = Field(
         default=0.0, description="change in the log-odds of advancing a stage per unit of fit"
     )
@@ -185,7 +189,10 @@ class Engagement(Frozen):
 
 
 class BuyingWindow(Frozen):
-    """The latent buying window: when a lead not yet in market enters it, and for how long."""
+    """The latent buying window: when a lead not yet in market enters it, and for how long.
+
+    A segment may set its own ``buying_window`` length: enterprise buyers stay in market longer.
+    """
 
     start: DurationDist
     length: DurationDist
