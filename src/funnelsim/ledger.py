@@ -92,6 +92,8 @@ class Ledger:
     opps: list[list] = field(default_factory=list)
     sdr_busy: list[tuple[float, float]] = field(default_factory=list)
     events: list[tuple] | None = None
+    _spell_frame: pd.DataFrame | None = field(default=None, repr=False)
+    _opp_frame: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.created)
@@ -125,19 +127,29 @@ class Ledger:
             self.events.append((now, lead, activity, resource))
 
     def spell_frame(self) -> pd.DataFrame:
-        return _frame(self.spells, SPELL_COLUMNS, {"lead", "attempts", "outcome"}, {"prospect"})
+        """One row per SDR spell (an MQL or prospect worked until its outcome)."""
+        if self._spell_frame is None or len(self._spell_frame) != len(self.spells):
+            self._spell_frame = _frame(
+                self.spells, SPELL_COLUMNS, {"lead", "attempts", "outcome"}, {"prospect"}
+            )
+        return self._spell_frame
 
     def opp_frame(self) -> pd.DataFrame:
-        return _frame(self.opps, OPP_COLUMNS, {"lead", "outcome", "ae", "stages_passed"}, set())
+        """One row per SQL handed to sales: its wait for an AE, the opportunity, its outcome."""
+        if self._opp_frame is None or len(self._opp_frame) != len(self.opps):
+            self._opp_frame = _frame(
+                self.opps, OPP_COLUMNS, {"lead", "outcome", "ae", "stages_passed"}, set()
+            )
+        return self._opp_frame
 
 
 def _frame(rows: list[list], columns: tuple[str, ...], ints: set[str], bools: set[str]):
     """Rows to a frame with fixed dtypes, so an empty run still has numeric columns."""
-    data = np.asarray(rows, dtype=float).reshape(len(rows), len(columns))
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     return pd.DataFrame(
         {
-            name: data[:, k].astype(np.int64 if name in ints else bool if name in bools else float)
-            for k, name in enumerate(columns)
+            name: np.array(col, dtype=np.int64 if name in ints else bool if name in bools else float)
+            for name, col in zip(columns, cols, strict=True)
         }
     )
 

@@ -19,7 +19,7 @@ from funnelsim.model import recycle
 from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.sales import AePool, opportunity_path
 from funnelsim.model.scoring import reviewed_threshold
-from funnelsim.model.sdr import ReachCurve, SalesTrust, SdrDesk, SpellDraws, Task, draw_spells
+from funnelsim.model.sdr import ReachCurve, SalesTrust, SdrDesk, Task, new_tasks
 from funnelsim.model.sources import generate_leads
 from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
@@ -101,12 +101,9 @@ class Funnel:
         direct = prospected[self.leads.source]
         self.engine.enrol(np.flatnonzero(~direct), self.leads.created[~direct])
         leads = np.flatnonzero(direct)
-        draws = draw_spells(scenario.sdr, self.streams, self.leads.key[leads], self.mqls[leads])
-        self.mqls[leads] += 1
-        for lead, t, d in zip(
-            leads.tolist(), self.leads.created[leads].tolist(), draws, strict=True
-        ):
-            self._at(t, self._handed_to_sdr, lead, 0.0, True, d)
+        created = self.leads.created[leads]
+        for task in self._tasks(leads, created, np.zeros(len(leads)), prospect=True):
+            self._at(task.mql_at, self._handed_to_sdr, task)
         if self.ledger.events is not None:
             for lead, t in enumerate(self.leads.created.tolist()):
                 self.ledger.log(t, lead, "lead created")
@@ -139,13 +136,15 @@ class Funnel:
         for lead, t in zip(out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True):
             self.ledger.leak(lead, "unsubscribed", t, "nurture")
             self.ledger.log(t, lead, "unsubscribed")
-        spells = self.mqls[out.mql]
-        draws = draw_spells(self.scenario.sdr, self.streams, self.leads.key[out.mql], spells)
-        for lead, t, score, d in zip(
-            out.mql.tolist(), out.mql_at.tolist(), out.mql_score.tolist(), draws, strict=True
-        ):
-            self.mqls[lead] += 1
-            self._at(t, self._handed_to_sdr, lead, score, False, d)
+        for task in self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False):
+            self._at(task.mql_at, self._handed_to_sdr, task)
+
+    def _tasks(self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: bool):
+        """New SDR spells for these leads; each lead's spell counter moves on by one."""
+        spells = self.mqls[leads]
+        self.mqls[leads] += 1
+        keys = self.leads.key[leads]
+        return new_tasks(self.scenario.sdr, self.streams, leads, keys, spells, at, scores, prospect)
 
     def _review(self):
         rule = self.scenario.scoring.closed_loop
@@ -157,14 +156,14 @@ class Funnel:
             self.thresholds.append((self.env.now, self.threshold))
 
     # -- SDR desk ------------------------------------------------------------------------
-    def _handed_to_sdr(self, lead: int, score: float, prospect: bool, draws: SpellDraws) -> None:
-        now, ledger = self.env.now, self.ledger
+    def _handed_to_sdr(self, task: Task) -> None:
+        now, ledger, lead = self.env.now, self.ledger, task.lead
         ledger.first(ledger.mql_at, lead, now)
         ledger.move(lead, "sdr", now)
-        ledger.log(now, lead, "prospected" if prospect else "MQL")
-        ledger.spells.append([lead, now, np.nan, 0, SPELL["open"], np.nan, prospect])
-        task = Task(lead, len(ledger.spells) - 1, now, score, prospect, draws)
-        delay = 0.0 if prospect else (1.0 - self.trust.effort) * self.max_delay
+        ledger.log(now, lead, "prospected" if task.prospect else "MQL")
+        task.spell = len(ledger.spells)
+        ledger.spells.append([lead, now, np.nan, 0, SPELL["open"], np.nan, task.prospect])
+        delay = 0.0 if task.prospect else (1.0 - self.trust.effort) * self.max_delay
         if delay > 0:
             self._at(self.calendar.add(now, delay), self.desk.push_new, task)
         else:
@@ -181,10 +180,9 @@ class Funnel:
             chance = self.scenario.sdr.outbound_reach
         else:
             chance = self.reach(self.calendar.business(now) - self.calendar.business(task.mql_at))
-        d = task.draws
-        task.reached = d.reach[task.attempt] < chance
+        task.reached = task.reach[task.attempt] < chance
         self.ledger.log(now, task.lead, "SDR attempt", f"sdr-{sdr}")
-        return d.work[task.attempt] + (d.talk if task.reached else 0.0)
+        return task.work[task.attempt] + (task.talk if task.reached else 0.0)
 
     def _attempted(self, task: Task, sdr: int) -> None:
         now, ledger, lead = self.env.now, self.ledger, task.lead
@@ -208,7 +206,7 @@ class Funnel:
         leads = self.leads
         in_market = leads.buy_start[lead] <= now < leads.buy_end[lead]
         q = self.scenario.sdr.qualify
-        if task.draws.qualify < (q.in_market if in_market else q.not_in_market):
+        if task.qualify < (q.in_market if in_market else q.not_in_market):
             self._decide(task, "sql", accepted=True)
             ledger.first(ledger.sql_at, lead, now)
             ledger.log(now, lead, "SQL", f"sdr-{sdr}")

@@ -80,57 +80,67 @@ class SalesTrust:
         return t.min_effort + (1.0 - t.min_effort) * ramp
 
 
-@dataclass(frozen=True)
-class SpellDraws:
-    """A spell's random numbers, drawn in one vectorised batch when the spell is created."""
+@dataclass(slots=True)
+class Task:
+    """A lead's current spell at the SDR desk, with the random numbers it will use.
 
+    The numbers are drawn for many spells at once (:func:`new_tasks`) and fixed by
+    (lead, spell, attempt), so an attempt's outcome does not depend on the order of work.
+    """
+
+    lead: int
+    mql_at: float
+    score: float
+    prospect: bool  # prospected by SDRs (outbound, tele): no MQL, no decay curve, no trust
     reach: list[float]  # one uniform per possible attempt
     work: list[float]  # work time of each attempt, open time in days
     talk: float  # extra work when the buyer is reached
     qualify: float
-
-
-def draw_spells(
-    sdr: Sdr, streams: Streams, keys: np.ndarray, spells: np.ndarray
-) -> list[SpellDraws]:
-    """Random numbers for many new spells at once, fixed by (lead, spell number, attempt)."""
-    if len(keys) == 0:
-        return []
-    attempts = np.arange(sdr.attempts)
-    counter = spells[:, None] * 256 + attempts[None, :]
-    lead = np.repeat(keys[:, None], sdr.attempts, axis=1)
-    reach = streams.lead_uniforms("sdr/reach", lead, counter)
-    work = sdr.work_time.ppf(streams.lead_uniforms("sdr/work", lead, counter))
-    talk = sdr.talk_time.ppf(streams.lead_uniforms("sdr/talk", keys, spells))
-    qualify = streams.lead_uniforms("sdr/qualify", keys, spells)
-    return [
-        SpellDraws(*row)
-        for row in zip(reach.tolist(), work.tolist(), talk.tolist(), qualify.tolist(), strict=True)
-    ]
-
-
-@dataclass
-class Task:
-    """A lead's current spell at the SDR desk."""
-
-    lead: int
-    spell: int  # row in the ledger's spells
-    mql_at: float
-    score: float
-    prospect: bool  # prospected by SDRs (outbound, tele): no MQL, no decay curve, no trust
-    draws: SpellDraws
+    spell: int = -1  # row in the ledger's spells
     attempt: int = 0  # attempts made so far
     attempts: int = 0  # attempts owed, fixed at the first touch from the effort then
     reached: bool = False  # outcome of the attempt in progress
 
 
+def new_tasks(
+    sdr: Sdr,
+    streams: Streams,
+    leads: np.ndarray,
+    keys: np.ndarray,
+    spells: np.ndarray,
+    at: np.ndarray,
+    scores: np.ndarray,
+    prospect: bool,
+) -> list[Task]:
+    """Tasks for many new spells at once, their draws fixed by (lead, spell number, attempt)."""
+    if len(keys) == 0:
+        return []
+    counter = spells[:, None] * 256 + np.arange(sdr.attempts)[None, :]
+    lead = np.repeat(keys[:, None], sdr.attempts, axis=1)
+    reach = streams.lead_uniforms("sdr/reach", lead, counter).tolist()
+    work = sdr.work_time.ppf(streams.lead_uniforms("sdr/work", lead, counter)).tolist()
+    talk = sdr.talk_time.ppf(streams.lead_uniforms("sdr/talk", keys, spells)).tolist()
+    qualify = streams.lead_uniforms("sdr/qualify", keys, spells).tolist()
+    return [
+        Task(*row, prospect, *draws)
+        for row, draws in zip(
+            zip(leads.tolist(), at.tolist(), scores.tolist(), strict=True),
+            zip(reach, work, talk, qualify, strict=True),
+            strict=True,
+        )
+    ]
+
+
 class SdrDesk:
-    """One queue and ``headcount`` SDR processes that work it during business hours.
+    """One queue and ``headcount`` SDRs who work it during business hours.
 
     The desk knows nothing of outcomes: ``attempt(task, sdr)`` is called when an SDR starts
     an attempt and returns its work time in open time; ``finish(task, sdr)`` when it ends.
     New MQLs that waited longer than ``max_queue_age`` go to ``aged(task)`` when reached in
     the queue, stamped at the moment they aged out: no event is spent watching them.
+
+    SDRs are driven by callbacks rather than processes: an attempt costs one event (its end),
+    and a closed desk with work waiting costs one event (the next opening), whoever is idle.
     """
 
     def __init__(
@@ -146,10 +156,10 @@ class SdrDesk:
         self.attempt, self.finish, self.aged = attempt, finish, aged
         self.queue: list[tuple[tuple[int, float], int, Task]] = []
         self._order = itertools.count()
-        self._idle: list[simpy.Event] = []
+        self.idle = list(range(spec.headcount))[::-1]  # a stack: the lowest id works first
+        self._opening_booked = False
         self.busy: list[tuple[float, float]] = []
         self._new, self._followup = (1, 0) if spec.followups == "first" else (0, 1)
-        self.workers = [env.process(self._sdr(k)) for k in range(spec.headcount)]
 
     def push_new(self, task: Task) -> None:
         key = task.mql_at if self.spec.queue == "fifo" else -task.score
@@ -160,8 +170,8 @@ class SdrDesk:
 
     def _push(self, key: tuple[int, float], task: Task) -> None:
         heapq.heappush(self.queue, (key, next(self._order), task))
-        if self._idle:
-            self._idle.pop().succeed()
+        if self.idle:
+            self._dispatch()
 
     def _pop(self) -> Task | None:
         while self.queue:
@@ -175,21 +185,30 @@ class SdrDesk:
     def waiting(self) -> list[Task]:
         return [task for _, _, task in self.queue]
 
-    def _sdr(self, k: int):
-        env, calendar = self.env, self.calendar
-        while True:
-            opening = calendar.next_open(env.now)
-            if opening > env.now:
-                yield env.timeout(opening - env.now)
-                continue
+    def _dispatch(self, _event: simpy.Event | None = None) -> None:
+        """Put idle SDRs to work while there is work and the desk is open."""
+        if _event is not None:
+            self._opening_booked = False
+        env = self.env
+        opening = self.calendar.next_open(env.now)
+        if opening > env.now:
+            if not self._opening_booked:
+                self._opening_booked = True
+                env.timeout(opening - env.now).callbacks.append(self._dispatch)
+            return
+        while self.idle and self.queue:
             task = self._pop()
             if task is None:
-                wake = env.event()
-                self._idle.append(wake)
-                yield wake
-                continue
-            start = env.now
-            done = calendar.add(start, self.attempt(task, k))
-            self.busy.append((start, done))
-            yield env.timeout(done - start)
-            self.finish(task, k)
+                return
+            sdr = self.idle.pop()
+            done = self.calendar.add(env.now, self.attempt(task, sdr))
+            self.busy.append((env.now, done))
+            env.timeout(done - env.now).callbacks.append(
+                lambda _, task=task, sdr=sdr: self._done(task, sdr)
+            )
+
+    def _done(self, task: Task, sdr: int) -> None:
+        self.finish(task, sdr)
+        self.idle.append(sdr)
+        if self.queue:
+            self._dispatch()
