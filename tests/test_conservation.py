@@ -33,13 +33,23 @@ AFTER = {
 # Which activity may follow which state: the funnel's state machine.
 MAY_FOLLOW = {
     "nurture": {"MQL", "prospected", "unsubscribed"},
-    "sdr": {"SDR attempt", "SAL", "SQL", "rejected", "disqualified", "recycled",
-            "cadence exhausted", "rejected dropped", "never worked", "recycle cap"},
+    "sdr": {
+        "SDR attempt",
+        "SAL",
+        "SQL",
+        "rejected",
+        "disqualified",
+        "recycled",
+        "cadence exhausted",
+        "rejected dropped",
+        "never worked",
+        "recycle cap",
+    },
     "ae_queue": {"opportunity opened"},
-    "opportunity": {"won", "lost", "no decision", "stalled", "abandoned", "recycled",
-                    "recycle cap"} | {"stage"},
+    "opportunity": {"won", "lost", "no decision", "stalled", "abandoned", "recycled", "recycle cap"}
+    | {"stage"},
     "lost": {"recycled", "recycle cap"},
-}  # fmt: skip
+}
 
 
 def replay(log):
@@ -65,8 +75,12 @@ def check_conserved(result) -> None:
     leaked = ledger.state == STATE["leaked"]
     assert (ledger.reason[leaked] >= 0).all() and (ledger.reason[~leaked] == -1).all()
     # Stages are reached in order: no SQL without a SAL, no win without an opportunity.
-    for later, earlier in [(ledger.sal_at, ledger.mql_at), (ledger.sql_at, ledger.sal_at),
-                           (ledger.opp_at, ledger.sql_at), (ledger.won_at, ledger.opp_at)]:  # fmt: skip
+    for later, earlier in [
+        (ledger.sal_at, ledger.mql_at),
+        (ledger.sql_at, ledger.sal_at),
+        (ledger.opp_at, ledger.sql_at),
+        (ledger.won_at, ledger.opp_at),
+    ]:
         reached = np.isfinite(later)
         assert (np.isfinite(earlier[reached])).all()
         assert (earlier[reached] <= later[reached]).all()
@@ -87,8 +101,10 @@ def test_reference_policies_conserve_leads(small_run):
 @st.composite
 def scenarios(draw):
     """Random valid scenarios around the reference: rates, thresholds, capacity, rules."""
-    toggles = {f"recycle.{k}.enabled": draw(st.booleans())
-               for k in ("rejected", "unreachable", "stalled", "lost")}  # fmt: skip
+    toggles = {
+        f"recycle.{k}.enabled": draw(st.booleans())
+        for k in ("rejected", "unreachable", "stalled", "lost")
+    }
     return funnelsim.load_scenario(
         overrides={
             "horizon.length": f"{draw(st.integers(6, 20))}w",

@@ -1,0 +1,242 @@
+"""funnelsim's benchmark suite: every figure measured in one run, on one machine.
+
+    python benchmarks/run.py                               # print the table
+    python benchmarks/run.py --write docs/performance.md   # and update the page (make bench)
+    python benchmarks/run.py --quick                       # small sizes, a smoke test
+
+Speeds are medians over repeated runs with different seeds, so one slow run (another process
+waking up) does not set the figure and one lucky run does not flatter it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import baselines
+import funnel_cases as fc
+from tables import Row, Target, machine, progress, render_markdown, render_text, write_page
+
+SERVERS, LOAD = 10, 0.9  # the SDR desk of scenarios/mmc.yaml: 10 SDRs, 9 MQLs an hour, 1 h each
+POLICIES: tuple[tuple[str, str | None], ...] = (
+    ("as bundled", None),
+    ("aligned", "aligned"),
+    ("misaligned", "misaligned"),
+)
+MAKE_ARGS = ["--write", "docs/performance.md"]
+GIB = 1024**3
+AT_MOST_4 = Target("<=", 4.0, "<= 4")
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much each benchmark simulates; ``--quick`` shrinks everything but the scenarios."""
+
+    seeds: tuple[int, ...]  # one timed run each, for every median below
+    loop_processes: int
+    loop_steps: int
+    mmc_customers: int  # bare SimPy M/M/c
+    mmc_horizon: str  # funnelsim's M/M/c desk; Ciw simulates as many customers
+    memory_leads: int
+
+
+FULL = Sizes((1, 2, 3), 100, 10_000, 100_000, "52w", 1_000_000)
+QUICK = Sizes((1,), 100, 1_000, 10_000, "6w", 50_000)
+
+
+def per_second(x: float) -> str:
+    return f"{x:,.0f}/s"
+
+
+def times(x: float) -> str:
+    return f"{x:.2f}x"
+
+
+def median(values: list[float]) -> float:
+    return float(statistics.median(values))
+
+
+def reference_section(sizes: Sizes) -> tuple[list[Row], dict[str, list[fc.FunnelRun]]]:
+    """Leads per second and events per lead of the reference scenario under each policy."""
+    progress("reference scenario: warm-up run")
+    fc.warm_up()
+    rows, runs = [], {}
+    for label, policy in POLICIES:
+        progress(f"reference scenario, {label}: seeds {sizes.seeds}")
+        runs[label] = found = fc.reference_runs(policy, sizes.seeds)
+        leads = median([r.leads for r in found])
+        per_lead = median([r.events_per_lead for r in found])
+        rows += [
+            Row(f"Leads/s, {label} ({leads:,.0f} leads)", *_rate(found)),
+            Row(f"SimPy events per lead, {label}", per_lead, f"{per_lead:.2f}", AT_MOST_4),
+        ]
+    return rows, runs
+
+
+def _rate(runs: list[fc.FunnelRun]) -> tuple[float, str]:
+    rate = median([r.leads_per_second for r in runs])
+    return rate, per_second(rate)
+
+
+def loop_section(sizes: Sizes, reference: list[fc.FunnelRun]) -> list[Row]:
+    """SimPy's own cost per event, and how close the model's event throughput comes to it."""
+    progress("bare SimPy loop")
+    bare = median(
+        [
+            events / seconds
+            for events, seconds in (
+                baselines.bare_loop(sizes.loop_processes, sizes.loop_steps) for _ in sizes.seeds
+            )
+        ]
+    )
+    model = median([r.events_per_second for r in reference])
+    return [
+        Row("Bare SimPy loop, events/s", bare, per_second(bare)),
+        Row("Model events/s (reference as bundled)", model, per_second(model)),
+        Row("Model events/s / bare SimPy events/s", model / bare, times(model / bare)),
+    ]
+
+
+def simpy_mmc_section(
+    sizes: Sizes, reference: list[fc.FunnelRun], warmup: float
+) -> tuple[list[Row], float]:
+    """A textbook SimPy M/M/c against the whole funnel: a lead should cost no more than it."""
+    progress("bare SimPy M/M/c")
+    found = [
+        baselines.simpy_mmc(sizes.mmc_customers, SERVERS, LOAD, seed, warmup)
+        for seed in sizes.seeds
+    ]
+    rate = median([r.rate for r in found])
+    ratio = median([r.leads_per_second for r in reference]) / rate
+    rows = [
+        Row(f"SimPy M/M/c customers/s ({sizes.mmc_customers:,})", rate, per_second(rate)),
+        Row(
+            "Reference leads/s / SimPy M/M/c customers/s",
+            ratio,
+            times(ratio),
+            Target(">=", 1.0, ">= 1.0x"),
+        ),
+    ]
+    return rows, statistics.fmean(r.mean_wait for r in found)
+
+
+def ciw_section(sizes: Sizes, simpy_wait: float) -> list[Row]:
+    """funnelsim's SDR desk reduced to M/M/c against Ciw on the same queue and customers."""
+    progress(f"funnelsim SDR desk as M/M/c, horizon {sizes.mmc_horizon}")
+    desk, desk_waits = fc.mmc_runs(sizes.mmc_horizon, sizes.seeds)
+    customers = desk[0].leads
+    warmup = fc.mmc_scenario(sizes.mmc_horizon).horizon.warmup * fc.HOURS_PER_DAY
+    progress(f"Ciw M/M/c, {customers:,} customers")
+    ciw = [baselines.ciw_mmc(customers, SERVERS, LOAD, seed, warmup) for seed in sizes.seeds]
+    desk_rate, ciw_rate = _rate(desk)[0], median([r.rate for r in ciw])
+    theory = baselines.erlang_c_wait(SERVERS, LOAD * SERVERS, 1.0)
+
+    def wait(label: str, hours: float) -> Row:
+        return Row(label, hours, f"{hours:.3f} h ({hours / theory - 1:+.1%})")
+
+    return [
+        Row(f"funnelsim M/M/c desk customers/s ({customers:,})", desk_rate, per_second(desk_rate)),
+        Row(f"Ciw M/M/c customers/s ({customers:,})", ciw_rate, per_second(ciw_rate)),
+        Row(
+            "funnelsim / Ciw customers/s",
+            desk_rate / ciw_rate,
+            times(desk_rate / ciw_rate),
+            Target(">=", 1.5, ">= 1.5x"),
+        ),
+        Row("Mean wait, Erlang C", theory, f"{theory:.3f} h"),
+        wait("Mean wait, funnelsim desk (vs Erlang C)", statistics.fmean(desk_waits)),
+        wait("Mean wait, Ciw (vs Erlang C)", statistics.fmean(r.mean_wait for r in ciw)),
+        wait("Mean wait, SimPy M/M/c (vs Erlang C)", simpy_wait),
+    ]
+
+
+def memory_section(sizes: Sizes, reference: list[fc.FunnelRun]) -> list[Row]:
+    """A run far beyond the reference, in its own process, so its peak memory is its own."""
+    scale = sizes.memory_leads / median([r.leads for r in reference])
+    progress(f"peak memory: reference scaled x{scale:.2f}, in a child process")
+    run = fc.peak_memory(scale)
+    mib = run.peak_rss_bytes / 1024**2
+    return [
+        Row(
+            f"Leads, scaled x{scale:.2f} ({run.sdr_headcount} SDRs, {run.ae_count} AEs)",
+            run.leads,
+            f"{run.leads:,}",
+        ),
+        Row("Runtime", run.seconds, f"{run.seconds:.1f} s"),
+        Row("Leads/s", run.leads_per_second, per_second(run.leads_per_second)),
+        Row("SimPy events per lead", run.events_per_lead, f"{run.events_per_lead:.2f}"),
+        Row(
+            "Peak resident memory, no event log",
+            run.peak_rss_bytes,
+            f"{mib:,.0f} MiB",
+            Target("<", GIB, "< 1 GiB"),
+        ),
+    ]
+
+
+def notes(sizes: Sizes) -> list[str]:
+    """How each figure was measured, with this run's sizes."""
+    n = len(sizes.seeds)
+    seeds = ", ".join(map(str, sizes.seeds))
+    return [
+        f"Speeds are medians of {n} run(s) with seeds {seeds}, each timed once with "
+        "`time.perf_counter`, after one untimed warm-up run of the model.",
+        "funnelsim timings cover the whole `funnelsim.simulate(scenario, seed=s)` call, metrics "
+        "included; loading the scenario file is not timed. Events are the SimPy events the model "
+        "scheduled (`events_scheduled` in the run's metrics).",
+        f"Bare SimPy loop: {sizes.loop_processes} processes that only `yield env.timeout(d)`, "
+        f"{sizes.loop_steps:,} times each, with a different constant `d` per process.",
+        f"SimPy M/M/c: {SERVERS} servers of a `simpy.Resource`, load {LOAD}, one process per "
+        f"customer, exponential times from `random.Random`; {sizes.mmc_customers:,} customers.",
+        f"funnelsim M/M/c: the bundled `mmc` scenario with `horizon.length={sizes.mmc_horizon}`; "
+        "Ciw 3 is run until as many customers have completed service. Mean waits count customers "
+        "arriving after the scenario's 2-week warm-up, averaged over the runs.",
+        f"Peak memory: the reference scenario with every source's `rate_per_week`, "
+        f"`sdr.headcount` and `sales.ae_count` scaled by one factor, aiming at "
+        f"{sizes.memory_leads:,} leads, run in a child process that reports its own "
+        "`ru_maxrss`.",
+    ]
+
+
+def collect(sizes: Sizes) -> dict[str, list[Row]]:
+    """Run every benchmark, in an order that keeps the long memory run last."""
+    ref_rows, reference = reference_section(sizes)
+    bundled = reference["as bundled"]
+    warmup = fc.mmc_scenario(sizes.mmc_horizon).horizon.warmup * fc.HOURS_PER_DAY
+    mmc_rows, simpy_wait = simpy_mmc_section(sizes, bundled, warmup)
+    return {
+        "Reference scenario": ref_rows,
+        "Against a bare SimPy loop": loop_section(sizes, bundled),
+        f"Against a SimPy M/M/c queue (c={SERVERS}, load {LOAD})": mmc_rows,
+        "The SDR desk as M/M/c, against Ciw": ciw_section(sizes, simpy_wait),
+        f"A {sizes.memory_leads:,}-lead run": memory_section(sizes, bundled),
+    }
+
+
+def command_line(argv: list[str]) -> str:
+    if argv == MAKE_ARGS:
+        return "make bench"
+    return " ".join(["python benchmarks/run.py", *argv])
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    parser = argparse.ArgumentParser(description="funnelsim's benchmark suite.")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    parser.add_argument("--write", type=Path, metavar="PATH", help="update this Markdown page")
+    args = parser.parse_args(argv)
+    sizes = QUICK if args.quick else FULL
+    info = machine()
+    sections = collect(sizes)
+    print(render_text(sections))
+    if args.write is not None:
+        page = render_markdown(sections, info, command_line(argv), notes(sizes))
+        write_page(args.write, page)
+        progress(f"wrote {args.write}")
+
+
+if __name__ == "__main__":
+    main()
