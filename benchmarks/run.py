@@ -179,10 +179,9 @@ def memory_section(sizes: Sizes, reference: list[fc.FunnelRun]) -> list[Row]:
 
 def notes(sizes: Sizes) -> list[str]:
     """How each figure was measured, with this run's sizes."""
-    n = len(sizes.seeds)
     seeds = ", ".join(map(str, sizes.seeds))
     return [
-        f"Speeds are medians of {n} run(s) with seeds {seeds}, each timed once with "
+        f"Speeds are medians over seeds {seeds}, one run per seed timed with "
         "`time.perf_counter`, after one untimed warm-up run of the model.",
         "funnelsim timings cover the whole `funnelsim.simulate(scenario, seed=s)` call, metrics "
         "included; loading the scenario file is not timed. Events are the SimPy events the model "

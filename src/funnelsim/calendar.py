@@ -89,7 +89,8 @@ class Calendar:
             return t + work
         weeks, rem = divmod(self.business(t) + work, self.open_per_week)
         k = max(bisect.bisect_left(self._before, rem) - 1, 0)
-        return weeks * 7.0 + self.starts[k] + rem - self._before[k] - self.first_weekday
+        # max: work of zero length started while closed ends when it starts, not at last close.
+        return max(t, weeks * 7.0 + self.starts[k] + rem - self._before[k] - self.first_weekday)
 
     def next_open(self, t: float) -> float:
         """``t`` if the calendar is open then, else the next opening."""

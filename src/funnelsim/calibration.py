@@ -354,9 +354,7 @@ def measure(result: RunResult, probe: RunResult | None = None) -> dict[str, floa
         )
     nurtured = [name for name, s in scenario.sources.items() if not s.skips_nurture]
     leads = generate_leads(scenario, Streams(_seed(result.summary["seed"])))
-    frame = pd.DataFrame(
-        {"fit": leads.fit, "created": leads.created, "buy_start": leads.buy_start}
-    )
+    frame = pd.DataFrame({"fit": leads.fit, "created": leads.created, "buy_start": leads.buy_start})
     codes = [list(scenario.sources).index(name) for name in nurtured]
     shares = readiness_shares(frame[np.isin(leads.source, codes)], scenario.sdr.min_fit)
     out["ready_at_capture"] = shares["ready"]

@@ -131,7 +131,11 @@ def validate(
             validate_policies(scenario)
     except ScenarioError as exc:
         _fail(exc)
-    typer.echo(yaml.safe_dump(resolved.model_dump(mode="json", by_alias=True), sort_keys=False))
+    typer.echo(
+        yaml.safe_dump(
+            resolved.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False
+        )
+    )
     names = ", ".join(resolved.policies) or "none"
     err.print(f"[green]ok[/]: {scenario} is valid (policies checked: {names})")
 

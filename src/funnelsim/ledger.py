@@ -148,7 +148,9 @@ def _frame(rows: list[list], columns: tuple[str, ...], ints: set[str], bools: se
     cols = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
     return pd.DataFrame(
         {
-            name: np.array(col, dtype=np.int64 if name in ints else bool if name in bools else float)
+            name: np.array(
+                col, dtype=np.int64 if name in ints else bool if name in bools else float
+            )
             for name, col in zip(columns, cols, strict=True)
         }
     )

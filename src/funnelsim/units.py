@@ -36,4 +36,4 @@ def format_duration(days: float) -> str:
         size = SECONDS_PER_UNIT[unit]
         if seconds >= size and abs(seconds / size - round(seconds / size, 2)) < 1e-9:
             return f"{round(seconds / size, 2):g}{unit}"
-    return f"{seconds:g}s"
+    return f"{seconds!r}s"

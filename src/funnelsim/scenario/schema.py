@@ -12,12 +12,23 @@ import datetime as dt
 import zoneinfo
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    field_validator,
+    model_validator,
+)
 
 from funnelsim.distributions import Distribution, Frozen, Probability
-from funnelsim.units import parse_duration
+from funnelsim.units import format_duration, parse_duration
 
-Duration = Annotated[float, BeforeValidator(parse_duration)]
+Duration = Annotated[
+    float,
+    BeforeValidator(parse_duration),
+    PlainSerializer(format_duration, return_type=str, when_used="json"),
+]
 """A calendar duration, stored in days."""
 
 
