@@ -128,6 +128,9 @@ class Gamma(Frozen, Generic[V]):
         shape = (self.mean_ / self.sd) ** 2
         return special.gammaincinv(shape, np.asarray(u)) * (self.sd**2 / self.mean_)
 
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.gamma((self.mean_ / self.sd) ** 2, self.sd**2 / self.mean_, size=n)
+
     def mean(self) -> float:
         return float(self.mean_)
 
@@ -155,6 +158,9 @@ class Beta(Frozen, Generic[V]):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         a, b = self._ab()
         return special.betaincinv(a, b, np.asarray(u))
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        return rng.beta(*self._ab(), size=n)  # many times faster than inverting the CDF
 
     def mean(self) -> float:
         return self.mean_
@@ -231,6 +237,13 @@ class Distribution(Frozen, Generic[V]):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Quantiles at ``u``: the sampler, fed with uniforms from a named stream."""
         return self.family.ppf(u)
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws from a sequential stream; the family's fastest exact sampler."""
+        family = self.family
+        if hasattr(family, "sample"):
+            return family.sample(rng, n)
+        return family.ppf(rng.random(n))
 
     def mean(self) -> float:
         return self.family.mean()

@@ -162,6 +162,7 @@ class Funnel:
         ledger.move(lead, "sdr", now)
         ledger.log(now, lead, "prospected" if task.prospect else "MQL")
         task.spell = len(ledger.spells)
+        task.mql_open = self.calendar.business(now)
         ledger.spells.append([lead, now, np.nan, 0, SPELL["open"], np.nan, task.prospect])
         delay = 0.0 if task.prospect else (1.0 - self.trust.effort) * self.max_delay
         if delay > 0:
@@ -179,7 +180,7 @@ class Funnel:
         if task.prospect:
             chance = self.scenario.sdr.outbound_reach
         else:
-            chance = self.reach(self.calendar.business(now) - self.calendar.business(task.mql_at))
+            chance = self.reach(self.calendar.business(now) - task.mql_open)
         task.reached = task.reach[task.attempt] < chance
         self.ledger.log(now, task.lead, "SDR attempt", f"sdr-{sdr}")
         return task.work[task.attempt] + (task.talk if task.reached else 0.0)
@@ -268,9 +269,11 @@ class Funnel:
         segment = self.segments[leads.segment[lead]]
         n = len(segment.stages)
         key, counter = leads.key[[lead]], self.opps[lead] * 64 + np.arange(n + 1)
-        u_dur = self.streams.lead_uniforms("opp/duration", key, counter[:n])
-        u_out = self.streams.lead_uniforms("opp/outcome", key, counter[:n])
-        u_value = self.streams.lead_uniforms("opp/value", key, counter[n:])
+        # One call for all of the opportunity's numbers: durations, outcomes, then value.
+        u = self.streams.lead_uniforms(
+            "opportunity", key, np.concatenate([counter, counter[:n] + 32])
+        )
+        u_dur, u_value, u_out = u[:n], u[n : n + 1], u[n + 1 :]
         self.opps[lead] += 1
         path = opportunity_path(
             segment,

@@ -97,6 +97,7 @@ class Task:
     talk: float  # extra work when the buyer is reached
     qualify: float
     spell: int = -1  # row in the ledger's spells
+    mql_open: float = 0.0  # the business clock at the MQL, for the response-time decay
     attempt: int = 0  # attempts made so far
     attempts: int = 0  # attempts owed, fixed at the first touch from the effort then
     reached: bool = False  # outcome of the attempt in progress

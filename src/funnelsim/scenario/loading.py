@@ -213,29 +213,36 @@ def _clean_loc(loc: Iterable[Any]) -> Key:
     )
 
 
+def _unknown_segments(layers: _Layers) -> list[Problem]:
+    """Segment mixes that name segments the scenario does not define (checked on raw data)."""
+    data = layers.data
+    segments = data.get("segments") if isinstance(data.get("segments"), dict) else {}
+    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+    problems = []
+    for name, source in sources.items():
+        mix = source.get("segment_mix") if isinstance(source, dict) else None
+        for seg in mix if isinstance(mix, dict) else ():
+            if seg not in segments:
+                key = ("sources", name, "segment_mix", seg)
+                source_file, line = layers.where(key)
+                expected = ", ".join(map(str, segments)) or "none defined"
+                message = f"unknown segment {seg!r}; expected one of the segments: {expected}"
+                problems.append(Problem(source_file, ".".join(map(str, key)), message, line))
+    return problems
+
+
 def _validate(layers: _Layers) -> Scenario:
+    problems = _unknown_segments(layers)
     try:
         scenario = Scenario.model_validate(layers.data)
     except pydantic.ValidationError as exc:
-        problems = []
         for error in exc.errors():
             loc = _clean_loc(error["loc"])
             source, line = layers.where(loc)
             path = ".".join(str(p) for p in loc)
             problems.append(Problem(source, path, _describe(error, loc), line))
-        raise ScenarioError(problems) from None
-    problems = [
-        Problem(
-            *layers.where(("sources", name, "segment_mix", seg)),
-            message=f"unknown segment; expected one of: {', '.join(scenario.segments)}",
-            path=f"sources.{name}.segment_mix.{seg}",
-        )
-        for name, source in scenario.sources.items()
-        for seg in source.segment_mix
-        if seg not in scenario.segments
-    ]
     if problems:
-        raise ScenarioError([Problem(p.source, p.path, p.message, p.line) for p in problems])
+        raise ScenarioError(sorted(problems, key=lambda p: (p.source, p.line or 0)))
     return scenario
 
 

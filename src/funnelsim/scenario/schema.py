@@ -9,6 +9,7 @@ one working day and ``1w`` one working week.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from typing import Annotated, Any, Literal
 
@@ -330,7 +331,7 @@ class Scenario(Frozen):
 
     name: str
     description: str = ""
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: str
     start_date: dt.date
     horizon: Horizon
     calendar: CalendarSpec = CalendarSpec()
@@ -344,3 +345,10 @@ class Scenario(Frozen):
     sla: Sla = Sla()
     policies: dict[str, dict[str, Any]] = {}
     policy: str | None = Field(default=None, description="the policy applied, set by the loader")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, code: str) -> str:
+        if not re.fullmatch(r"[A-Z]{3}", code):
+            raise ValueError(f"expected a three-letter currency code such as USD, got {code!r}")
+        return code
