@@ -98,3 +98,11 @@ def test_bad_input_exits_2_with_every_problem_and_no_traceback(runner, tmp_path)
     result = runner.invoke(app, ["run", "--set", "sdr.headcount=-3", "--json"])
     assert result.exit_code == 2 and "--set sdr.headcount" in result.output
     assert result.stdout == ""
+
+
+def test_calibrate_prints_published_next_to_simulated(runner):
+    result = runner.invoke(app, ["calibrate", "--seeds", "1", "--json", *SHORT])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {"anchor", "published", "simulated", "source"} <= rows[0].keys()
+    assert any(row["anchor"] == "response_decay" for row in rows)

@@ -14,6 +14,7 @@ import typer
 import yaml
 from rich.console import Console
 
+from funnelsim import render
 from funnelsim.errors import FunnelsimError, ScenarioError
 from funnelsim.render import print_run
 from funnelsim.runner import simulate
@@ -138,6 +139,29 @@ def validate(
     )
     names = ", ".join(resolved.policies) or "none"
     err.print(f"[green]ok[/]: {scenario} is valid (policies checked: {names})")
+
+
+@app.command()
+def calibrate(
+    scenario: ScenarioArg = None,
+    policy: PolicyOpt = None,
+    seeds: Annotated[int, typer.Option(help="Replications to average (seeds 1..N).")] = 3,
+    set_: SetOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+) -> None:
+    """Compare a scenario's simulated figures with the published benchmarks they rest on."""
+    from funnelsim.calibration import calibration_table
+
+    try:
+        resolved = load_scenario(scenario, policy=policy, overrides=set_ or [])
+    except ScenarioError as exc:
+        _fail(exc)
+    with err.status(f"simulating {seeds} replication(s)…", spinner="dots"):
+        table = calibration_table(resolved, seeds=tuple(range(1, seeds + 1)))
+    if as_json:
+        sys.stdout.write(table.to_json(orient="records", indent=2) + "\n")
+    else:
+        Console().print(render.calibration(table))
 
 
 def main() -> None:

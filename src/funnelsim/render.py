@@ -130,3 +130,21 @@ def run_report(result) -> Group:
 
 def print_run(result, console: Console | None = None) -> None:
     (console or Console()).print(run_report(result))
+
+
+def calibration(frame: pd.DataFrame) -> Table:
+    """Published anchors next to the simulated figures, with whether each lands in its band."""
+    table = Table(title="Calibration: published figures versus this scenario")
+    for col in ("anchor", "published", "band", "simulated", "in band", "source"):
+        table.add_column(col, justify="right" if col in ("band", "simulated") else "left")
+    for row in frame.itertuples():
+        inside = row.low <= row.simulated <= row.high
+        table.add_row(
+            row.anchor.replace("_", " "),
+            row.published,
+            f"{row.low:,.3g} – {row.high:,.3g}",
+            f"{row.simulated:,.3g}",
+            "[green]yes[/]" if inside else "[red]no[/]",
+            row.source,
+        )
+    return table
