@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
 import time
@@ -53,10 +52,6 @@ class MemoryRun:
     @property
     def leads_per_second(self) -> float:
         return self.leads / self.seconds
-
-
-def median(values: list[float]) -> float:
-    return float(statistics.median(values))
 
 
 def timed_run(scenario: funnelsim.Scenario, seed: int) -> tuple[FunnelRun, funnelsim.RunResult]:

@@ -4,8 +4,8 @@
     python benchmarks/run.py --write docs/performance.md   # and update the page (make bench)
     python benchmarks/run.py --quick                       # small sizes, a smoke test
 
-Speeds are medians over repeated runs with different seeds, so one slow run (another process
-waking up) does not set the figure and one lucky run does not flatter it.
+Speeds are the fastest of a few runs with different seeds: other work on the machine can only
+slow a run down, so the fastest is the best estimate of what the code itself costs.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +36,7 @@ AT_MOST_4 = Target("<=", 4.0, "<= 4")
 class Sizes:
     """How much each benchmark simulates; ``--quick`` shrinks everything but the scenarios."""
 
-    seeds: tuple[int, ...]  # one timed run each, for every median below
+    seeds: tuple[int, ...]  # one timed run per seed in every repeated benchmark
     loop_processes: int
     loop_steps: int
     mmc_customers: int  # bare SimPy M/M/c
@@ -59,6 +60,11 @@ def median(values: list[float]) -> float:
     return float(statistics.median(values))
 
 
+def fastest(values: list[float]) -> float:
+    """The highest throughput of several runs: interference only ever lowers it."""
+    return max(values)
+
+
 def reference_section(sizes: Sizes) -> tuple[list[Row], dict[str, list[fc.FunnelRun]]]:
     """Leads per second and events per lead of the reference scenario under each policy."""
     progress("reference scenario: warm-up run")
@@ -77,27 +83,25 @@ def reference_section(sizes: Sizes) -> tuple[list[Row], dict[str, list[fc.Funnel
 
 
 def _rate(runs: list[fc.FunnelRun]) -> tuple[float, str]:
-    rate = median([r.leads_per_second for r in runs])
+    rate = fastest([r.leads_per_second for r in runs])
     return rate, per_second(rate)
 
 
 def loop_section(sizes: Sizes, reference: list[fc.FunnelRun]) -> list[Row]:
     """SimPy's own cost per event, and how close the model's event throughput comes to it."""
     progress("bare SimPy loop")
-    bare = median(
-        [
-            events / seconds
-            for events, seconds in (
-                baselines.bare_loop(sizes.loop_processes, sizes.loop_steps) for _ in sizes.seeds
-            )
-        ]
-    )
-    model = median([r.events_per_second for r in reference])
+    bare = fastest([_loop_rate(sizes) for _ in sizes.seeds])
+    model = fastest([r.events_per_second for r in reference])
     return [
         Row("Bare SimPy loop, events/s", bare, per_second(bare)),
         Row("Model events/s (reference as bundled)", model, per_second(model)),
         Row("Model events/s / bare SimPy events/s", model / bare, times(model / bare)),
     ]
+
+
+def _loop_rate(sizes: Sizes) -> float:
+    events, seconds = baselines.bare_loop(sizes.loop_processes, sizes.loop_steps)
+    return events / seconds
 
 
 def simpy_mmc_section(
@@ -109,8 +113,8 @@ def simpy_mmc_section(
         baselines.simpy_mmc(sizes.mmc_customers, SERVERS, LOAD, seed, warmup)
         for seed in sizes.seeds
     ]
-    rate = median([r.rate for r in found])
-    ratio = median([r.leads_per_second for r in reference]) / rate
+    rate = fastest([r.rate for r in found])
+    ratio = _rate(reference)[0] / rate
     rows = [
         Row(f"SimPy M/M/c customers/s ({sizes.mmc_customers:,})", rate, per_second(rate)),
         Row(
@@ -123,15 +127,14 @@ def simpy_mmc_section(
     return rows, statistics.fmean(r.mean_wait for r in found)
 
 
-def ciw_section(sizes: Sizes, simpy_wait: float) -> list[Row]:
+def ciw_section(sizes: Sizes, warmup: float, simpy_wait: float) -> list[Row]:
     """funnelsim's SDR desk reduced to M/M/c against Ciw on the same queue and customers."""
     progress(f"funnelsim SDR desk as M/M/c, horizon {sizes.mmc_horizon}")
     desk, desk_waits = fc.mmc_runs(sizes.mmc_horizon, sizes.seeds)
     customers = desk[0].leads
-    warmup = fc.mmc_scenario(sizes.mmc_horizon).horizon.warmup * fc.HOURS_PER_DAY
     progress(f"Ciw M/M/c, {customers:,} customers")
     ciw = [baselines.ciw_mmc(customers, SERVERS, LOAD, seed, warmup) for seed in sizes.seeds]
-    desk_rate, ciw_rate = _rate(desk)[0], median([r.rate for r in ciw])
+    desk_rate, ciw_rate = _rate(desk)[0], fastest([r.rate for r in ciw])
     theory = baselines.erlang_c_wait(SERVERS, LOAD * SERVERS, 1.0)
 
     def wait(label: str, hours: float) -> Row:
@@ -177,12 +180,16 @@ def memory_section(sizes: Sizes, reference: list[fc.FunnelRun]) -> list[Row]:
     ]
 
 
-def notes(sizes: Sizes) -> list[str]:
+def notes(sizes: Sizes, minutes: float) -> list[str]:
     """How each figure was measured, with this run's sizes."""
     seeds = ", ".join(map(str, sizes.seeds))
+    quick = ["Quick sizes: a smoke test, too small for the targets to mean much."]
     return [
-        f"Speeds are medians over seeds {seeds}, one run per seed timed with "
-        "`time.perf_counter`, after one untimed warm-up run of the model.",
+        *(quick if sizes == QUICK else []),
+        f"The whole suite took {minutes:.1f} minutes.",
+        f"Speeds (per second, and the ratios of them) are the fastest of the runs with seeds "
+        f"{seeds}, one run per seed timed with `time.perf_counter`, after one untimed warm-up "
+        "run of the model; lead counts and events per lead are medians over those runs.",
         "funnelsim timings cover the whole `funnelsim.simulate(scenario, seed=s)` call, metrics "
         "included; loading the scenario file is not timed. Events are the SimPy events the model "
         "scheduled (`events_scheduled` in the run's metrics).",
@@ -192,7 +199,7 @@ def notes(sizes: Sizes) -> list[str]:
         f"customer, exponential times from `random.Random`; {sizes.mmc_customers:,} customers.",
         f"funnelsim M/M/c: the bundled `mmc` scenario with `horizon.length={sizes.mmc_horizon}`; "
         "Ciw 3 is run until as many customers have completed service. Mean waits count customers "
-        "arriving after the scenario's 2-week warm-up, averaged over the runs.",
+        "arriving after that scenario's warm-up, averaged over the runs.",
         f"Peak memory: the reference scenario with every source's `rate_per_week`, "
         f"`sdr.headcount` and `sales.ae_count` scaled by one factor, aiming at "
         f"{sizes.memory_leads:,} leads, run in a child process that reports its own "
@@ -201,16 +208,18 @@ def notes(sizes: Sizes) -> list[str]:
 
 
 def collect(sizes: Sizes) -> dict[str, list[Row]]:
-    """Run every benchmark, in an order that keeps the long memory run last."""
+    """Run every benchmark in table order; the long memory run comes last."""
     ref_rows, reference = reference_section(sizes)
     bundled = reference["as bundled"]
+    loop_rows = loop_section(sizes, bundled)
     warmup = fc.mmc_scenario(sizes.mmc_horizon).horizon.warmup * fc.HOURS_PER_DAY
     mmc_rows, simpy_wait = simpy_mmc_section(sizes, bundled, warmup)
+    ciw_rows = ciw_section(sizes, warmup, simpy_wait)
     return {
         "Reference scenario": ref_rows,
-        "Against a bare SimPy loop": loop_section(sizes, bundled),
+        "Against a bare SimPy loop": loop_rows,
         f"Against a SimPy M/M/c queue (c={SERVERS}, load {LOAD})": mmc_rows,
-        "The SDR desk as M/M/c, against Ciw": ciw_section(sizes, simpy_wait),
+        "The SDR desk as M/M/c, against Ciw": ciw_rows,
         f"A {sizes.memory_leads:,}-lead run": memory_section(sizes, bundled),
     }
 
@@ -228,11 +237,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--write", type=Path, metavar="PATH", help="update this Markdown page")
     args = parser.parse_args(argv)
     sizes = QUICK if args.quick else FULL
-    info = machine()
+    info, started = machine(), time.perf_counter()
     sections = collect(sizes)
+    minutes = (time.perf_counter() - started) / 60
     print(render_text(sections))
     if args.write is not None:
-        page = render_markdown(sections, info, command_line(argv), notes(sizes))
+        page = render_markdown(sections, info, command_line(argv), notes(sizes, minutes))
         write_page(args.write, page)
         progress(f"wrote {args.write}")
 

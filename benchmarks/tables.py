@@ -89,6 +89,14 @@ def now_utc() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def verdict(sections: dict[str, list[Row]]) -> str:
+    """How many targets were met, and which were not."""
+    judged = [row for block in sections.values() for row in block if row.target is not None]
+    missed = [row.label for row in judged if row.status == "FAIL"]
+    text = f"{len(judged) - len(missed)} of {len(judged)} targets met"
+    return f"{text}; missed: {'; '.join(missed)}." if missed else f"{text}."
+
+
 def render_text(sections: dict[str, list[Row]]) -> str:
     """A plain table for the console, one block per section."""
     rows = [row.cells for block in sections.values() for row in block]
@@ -100,7 +108,7 @@ def render_text(sections: dict[str, list[Row]]) -> str:
     out = [line(HEADER), line(tuple("-" * w for w in widths))]
     for title, block in sections.items():
         out += ["", title, *(line(row.cells) for row in block)]
-    return "\n".join(out)
+    return "\n".join([*out, "", verdict(sections)])
 
 
 def render_markdown(
@@ -120,7 +128,16 @@ def render_markdown(
     for title, block in sections.items():
         out.append(f"| **{title}** | | | |")
         out += ["| " + " | ".join(row.cells) + " |" for row in block]
-    out += ["", "How each figure is measured:", "", *(f"- {n}" for n in notes), "", END]
+    out += [
+        "",
+        verdict(sections),
+        "",
+        "How each figure is measured:",
+        "",
+        *(f"- {n}" for n in notes),
+        "",
+        END,
+    ]
     return "\n".join(out)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -83,7 +84,7 @@ def test_validate_prints_a_resolved_scenario_that_loads_again(runner, tmp_path):
 
 def test_bad_input_exits_2_with_every_problem_and_no_traceback(runner, tmp_path):
     bad = tmp_path / "bad.yaml"
-    text = open("scenarios/reference.yaml").read()
+    text = Path("scenarios/reference.yaml").read_text()
     bad.write_text(
         text.replace("headcount: 4", "headcont: 4").replace("currency: USD", "currency: usd")
     )

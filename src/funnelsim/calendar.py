@@ -53,7 +53,7 @@ class Calendar:
     @property
     def open_per_day(self) -> float:
         """Open time of one working day, the length of a 'business day'."""
-        return self.open_per_week / len(self.starts)
+        return 1.0 if self.is_always_open else self.open_per_week / len(self.starts)
 
     @cached_property
     def is_always_open(self) -> bool:

@@ -48,7 +48,7 @@ def _fail(exc: FunnelsimError) -> None:
     noun = "problem" if len(problems) == 1 else "problems"
     err.print(f"[bold red]error:[/] {len(problems)} {noun} found", highlight=False)
     for problem in problems:
-        err.print(f"  {problem}", highlight=False, markup=False)
+        err.print(f"  {problem}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -132,13 +132,12 @@ def validate(
             validate_policies(scenario)
     except ScenarioError as exc:
         _fail(exc)
-    typer.echo(
-        yaml.safe_dump(
-            resolved.model_dump(mode="json", by_alias=True, exclude_none=True), sort_keys=False
-        )
-    )
-    names = ", ".join(resolved.policies) or "none"
-    err.print(f"[green]ok[/]: {scenario} is valid (policies checked: {names})")
+    data = resolved.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"policy"})
+    if policy is not None:
+        typer.echo(f"# {scenario} with policy {resolved.policy} applied")
+    typer.echo(yaml.safe_dump(data, sort_keys=False))
+    checked = policy if policy is not None else ", ".join(resolved.policies) or "none defined"
+    err.print(f"[green]ok[/]: {scenario} is valid (policies checked: {checked})", soft_wrap=True)
 
 
 @app.command()

@@ -206,6 +206,7 @@ _KINDS = (
     "beta",
     "empirical",
 )
+FAMILIES = frozenset(_KINDS)
 
 
 class Distribution(Frozen, Generic[V]):

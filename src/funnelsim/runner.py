@@ -12,7 +12,7 @@ import pandas as pd
 
 from funnelsim import metrics
 from funnelsim.ledger import Ledger, event_log
-from funnelsim.model.model import Funnel, open_time
+from funnelsim.model.model import Funnel, open_time, scheduled_events
 from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
 
@@ -61,12 +61,13 @@ def simulate(
     funnel = Funnel(scenario, streams, record_events=events)
     ledger = funnel.run()
     ctx = context(scenario, funnel)
+    events_scheduled = scheduled_events(funnel.env)
     figures = metrics.scalars(ledger, ctx) | metrics.utilisation(ledger, ctx)
     runtime = time.perf_counter() - started
     figures |= {
         "leads_simulated": len(ledger),
-        "events_scheduled": funnel.env.scheduled,
-        "events_per_lead": metrics._ratio(funnel.env.scheduled, len(ledger)),
+        "events_scheduled": events_scheduled,
+        "events_per_lead": events_scheduled / max(len(ledger), 1),
         "final_mql_threshold": funnel.threshold,
     }
     root = streams.root

@@ -29,14 +29,14 @@ NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
 
-class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts the events it schedules (the model's cost measure)."""
+def _fire(event: simpy.Event) -> None:
+    action, args = event.value
+    action(*args)
 
-    scheduled = 0
 
-    def schedule(self, event, priority=1, delay=0):
-        self.scheduled += 1
-        super().schedule(event, priority, delay)
+def scheduled_events(env: simpy.Environment) -> int:
+    """How many events ``env`` has scheduled: SimPy numbers each one as it is scheduled."""
+    return next(env._eid)
 
 
 def make_calendar(scenario: Scenario) -> Calendar:
@@ -62,7 +62,7 @@ class Funnel:
 
     def __init__(self, scenario: Scenario, streams: Streams, record_events: bool = False):
         self.scenario, self.streams = scenario, streams
-        self.env = CountingEnvironment()
+        self.env = simpy.Environment()
         self.calendar = make_calendar(scenario)
         self.leads = leads = generate_leads(scenario, streams)
         self.ledger = Ledger(
@@ -80,10 +80,8 @@ class Funnel:
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
         sdr = scenario.sdr
         self.trust = SalesTrust(sdr.trust, scenario.sla.enforced)
-        points = sorted(sdr.reach.items(), key=lambda kv: parse_duration(kv[0]))
-        self.reach = ReachCurve.from_points(
-            [open_time(self.calendar, k) for k, _ in points], [v for _, v in points]
-        )
+        points = sorted((open_time(self.calendar, k), v) for k, v in sdr.reach.items())
+        self.reach = ReachCurve.from_points([d for d, _ in points], [v for _, v in points])
         self.spacing = open_time(self.calendar, sdr.attempt_spacing)
         self.max_delay = open_time(self.calendar, sdr.trust.max_delay)
         self.desk = SdrDesk(
@@ -100,10 +98,7 @@ class Funnel:
         prospected = np.array([s.skips_nurture for s in scenario.sources.values()])
         direct = prospected[self.leads.source]
         self.engine.enrol(np.flatnonzero(~direct), self.leads.created[~direct])
-        leads = np.flatnonzero(direct)
-        created = self.leads.created[leads]
-        for task in self._tasks(leads, created, np.zeros(len(leads)), prospect=True):
-            self._at(task.mql_at, self._handed_to_sdr, task)
+        self._prospects = np.flatnonzero(direct)  # in order of arrival
         if self.ledger.events is not None:
             for lead, t in enumerate(self.leads.created.tolist()):
                 self.ledger.log(t, lead, "lead created")
@@ -113,7 +108,8 @@ class Funnel:
 
     def _at(self, when: float, action: Callable, *args) -> None:
         """Run ``action(*args)`` at time ``when``: one event, no process."""
-        self.env.timeout(max(when - self.env.now, 0.0)).callbacks.append(lambda _: action(*args))
+        delay = when - self.env.now
+        self.env.timeout(delay if delay > 0 else 0.0, (action, args)).callbacks.append(_fire)
 
     def run(self) -> Ledger:
         horizon = self.scenario.horizon.length
@@ -126,10 +122,16 @@ class Funnel:
 
     # -- nurture and scoring -------------------------------------------------------------
     def _nurture_clock(self):
-        horizon = self.scenario.horizon.length
+        """Each period: advance nurture, and book the period's MQLs and prospects."""
+        horizon, created = self.scenario.horizon.length, self.leads.created
+        prospects = self._prospects  # in order of arrival, so each period is a slice
         while self.env.now < horizon:
             self._tick_end = min(self.env.now + NURTURE_PERIOD, horizon)
             self._found(self.engine.advance(self._tick_end, self.threshold))
+            first, last = np.searchsorted(created[prospects], (self.env.now, self._tick_end))
+            arriving = prospects[first:last]
+            for task in self._tasks(arriving, created[arriving], np.zeros(len(arriving)), True):
+                self._at(task.mql_at, self._handed_to_sdr, task)
             yield self.env.timeout(self._tick_end - self.env.now)
 
     def _found(self, out: Outcomes) -> None:

@@ -30,5 +30,7 @@ def decide(rules: Recycle, outcome: str, recycled_before: int) -> Decision:
         state, reason = NOT_RECYCLED[outcome]
         return Decision(False, state=state, reason=reason)
     if recycled_before >= rules.max_recycles:
+        if outcome == "lost":  # a decided deal stays lost; only undecided leads leak
+            return Decision(False, state="lost")
         return Decision(False, state="leaked", reason="recycle_cap")
     return Decision(True, delay=rule.delay)

@@ -190,25 +190,26 @@ class SdrDesk:
         """Put idle SDRs to work while there is work and the desk is open."""
         if _event is not None:
             self._opening_booked = False
-        env = self.env
-        opening = self.calendar.next_open(env.now)
-        if opening > env.now:
-            if not self._opening_booked:
-                self._opening_booked = True
-                env.timeout(opening - env.now).callbacks.append(self._dispatch)
-            return
+        env, calendar = self.env, self.calendar
+        now = env.now
+        if not calendar.is_always_open:
+            opening = calendar.next_open(now)
+            if opening > now:
+                if not self._opening_booked:
+                    self._opening_booked = True
+                    env.timeout(opening - now).callbacks.append(self._dispatch)
+                return
         while self.idle and self.queue:
             task = self._pop()
             if task is None:
                 return
             sdr = self.idle.pop()
-            done = self.calendar.add(env.now, self.attempt(task, sdr))
-            self.busy.append((env.now, done))
-            env.timeout(done - env.now).callbacks.append(
-                lambda _, task=task, sdr=sdr: self._done(task, sdr)
-            )
+            done = calendar.add(now, self.attempt(task, sdr))
+            self.busy.append((now, done))
+            env.timeout(done - now, (task, sdr)).callbacks.append(self._done)
 
-    def _done(self, task: Task, sdr: int) -> None:
+    def _done(self, event: simpy.Event) -> None:
+        task, sdr = event.value
         self.finish(task, sdr)
         self.idle.append(sdr)
         if self.queue:

@@ -10,6 +10,7 @@ leaves every other source's leads exactly as they were (common random numbers).
 from __future__ import annotations
 
 import datetime as dt
+import zlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,8 +18,8 @@ import numpy as np
 from funnelsim.scenario.schema import Scenario, Source
 from funnelsim.streams import Streams
 
-SOURCE_KEY_SHIFT = 40
-"""Lead keys are ``source index << 40 | rank``: room for a trillion leads per source."""
+SOURCE_KEY_SHIFT = 32
+"""Lead keys are ``crc32(source name) << 32 | rank``: stable when sources are added or moved."""
 
 
 def daily_rates(source: Source, start_date: dt.date, days: int) -> np.ndarray:
@@ -71,7 +72,9 @@ def generate_leads(scenario: Scenario, streams: Streams) -> Leads:
         rates = daily_rates(source, scenario.start_date, days)
         created = arrival_times(rates, streams.generator(f"arrivals/{name}"), until)
         n = created.size
-        key = (np.uint64(s) << np.uint64(SOURCE_KEY_SHIFT)) + np.arange(n, dtype=np.uint64)
+        key = (np.uint64(zlib.crc32(name.encode())) << np.uint64(SOURCE_KEY_SHIFT)) + np.arange(
+            n, dtype=np.uint64
+        )
 
         def draw(stream: str, key=key) -> np.ndarray:
             return streams.lead_uniforms(f"lead/{stream}", key)

@@ -23,6 +23,7 @@ from typing import Any
 import pydantic
 import yaml
 
+from funnelsim.distributions import FAMILIES as DISTRIBUTION_FAMILIES
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.scenario.schema import Scenario
 
@@ -38,6 +39,44 @@ def bundled_scenario(name: str = "reference") -> Path:
     return path
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that keeps mapping keys as written and leaves dates to the schema.
+
+    Keys stay text (``60:`` is the key "60", ``yes:`` is "yes"), so the line index and the
+    data agree on every key; a date stays a string until the schema parses it, so a date that
+    does not exist is reported at its key instead of crashing the parser.
+    """
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _mapping(loader: _Loader, node: yaml.MappingNode) -> dict:
+    loader.flatten_mapping(node)
+    return {
+        (
+            k.value if isinstance(k, yaml.ScalarNode) else loader.construct_object(k, deep=True)
+        ): loader.construct_object(v, deep=True)
+        for k, v in node.value
+    }
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _yaml_error(source: str, exc: yaml.YAMLError) -> ScenarioError:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        reason += f" ({context} on line {context_mark.line + 1})"
+    return ScenarioError([Problem(source, "", f"not valid YAML: {reason}", line)])
+
+
 class _Document:
     """A YAML mapping with the line of every key, as loaded from one file."""
 
@@ -49,28 +88,34 @@ class _Document:
             raise ScenarioError(
                 [Problem(self.source, "", f"cannot read file: {exc.strerror}")]
             ) from None
+        loader = _Loader(text)
         try:
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
-            data = yaml.safe_load(text)
+            node = loader.get_single_node()
+            data = loader.construct_document(node) if node is not None else None
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            reason = getattr(exc, "problem", None) or str(exc)
-            raise ScenarioError(
-                [Problem(self.source, "", f"not valid YAML: {reason}", line)]
-            ) from None
+            raise _yaml_error(self.source, exc) from None
+        finally:
+            loader.dispose()
         if not isinstance(data, dict):
             found = type(data).__name__ if data is not None else "an empty file"
             raise ScenarioError([Problem(self.source, "", f"expected a mapping, found {found}")])
         self.data: dict[str, Any] = data
         self.lines: dict[Key, int] = {}
+        self.duplicates: list[Problem] = []
         self._index(node, ())
+        if self.duplicates:
+            raise ScenarioError(self.duplicates)
 
     def _index(self, node: yaml.Node, key: Key) -> None:
         if isinstance(node, yaml.MappingNode):
             for k, v in node.value:
                 child = (*key, k.value)
-                self.lines[child] = k.start_mark.line + 1
+                line = k.start_mark.line + 1
+                if child in self.lines:
+                    path = ".".join(map(str, child))
+                    message = f"duplicate key; it is also set on line {self.lines[child]}"
+                    self.duplicates.append(Problem(self.source, path, message, line))
+                self.lines[child] = line
                 self._index(v, child)
         elif isinstance(node, yaml.SequenceNode):
             for i, v in enumerate(node.value):
@@ -114,11 +159,22 @@ def _get(data: Any, key: Key) -> Any:
 
 
 def _deep_merge(base: dict, patch: Mapping) -> None:
+    """Merge mappings key by key; replace anything else, and a distribution of another family."""
     for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _deep_merge(base[key], value)
+        current = base.get(key)
+        if isinstance(value, Mapping) and isinstance(current, dict):
+            if _families(value) and _families(current) and _families(value) != _families(current):
+                base[key] = copy.deepcopy(dict(value))
+            else:
+                _deep_merge(current, value)
         else:
             base[key] = copy.deepcopy(value)
+
+
+def _families(mapping: Mapping) -> frozenset:
+    """The distribution families a mapping names, if it is a distribution spec at all."""
+    keys = frozenset(mapping)
+    return keys if keys and keys <= DISTRIBUTION_FAMILIES else frozenset()
 
 
 def _parse_override(text: str) -> tuple[Key, Any]:
@@ -128,26 +184,47 @@ def _parse_override(text: str) -> tuple[Key, Any]:
             [Problem("--set", text, "expected dotted.path=value, e.g. sdr.headcount=12")]
         )
     try:
-        value = yaml.safe_load(raw) if raw.strip() else ""
+        value = yaml.load(raw, Loader=_Loader) if raw.strip() else ""
     except yaml.YAMLError:
         value = raw
-    key: Key = tuple(int(p) if p.isdigit() else p for p in path.strip().split("."))
-    return key, value
+    return _split(path), value
 
 
-def _nest(key: Key, value: Any, data: dict) -> dict:
-    """The patch that sets ``key`` to ``value``; list indices edit a copy of the list."""
-    head, rest = key[0], key[1:]
-    current = data.get(head) if isinstance(data, dict) else None
-    if not rest:
-        return {head: value}
-    if isinstance(current, list) and isinstance(rest[0], int) and rest[0] < len(current):
-        items = copy.deepcopy(current)
-        index = rest[0]
-        sub = items[index] if isinstance(items[index], dict) else {}
-        items[index] = value if len(rest) == 1 else _merged(sub, _nest(rest[1:], value, sub))
-        return {head: items}
-    return {head: _nest(rest, value, current if isinstance(current, dict) else {})}
+def _split(path: str) -> Key:
+    return tuple(int(p) if p.isdigit() else p for p in path.strip().split("."))
+
+
+def _override(data: dict, key: Key, value: Any, label: str) -> tuple[dict, Key]:
+    """The patch that sets ``key`` to ``value``, and the key the override now answers for.
+
+    Numbers index lists (``stages.0.advance``) and name keys elsewhere. A path through a value
+    that is not a mapping replaces that value, so errors under it are the override's.
+    """
+    path: list[str | int] = []  # the key as the data spells it
+    owned: Key | None = None
+
+    def build(node: Any, depth: int) -> Any:
+        nonlocal owned
+        if depth == len(key):
+            return value
+        part = key[depth]
+        if isinstance(node, list):
+            if not (isinstance(part, int) and 0 <= part < len(node)):
+                where = ".".join(map(str, (*path, part)))
+                message = f"index {part} is out of range: the list has {len(node)} item(s)"
+                raise ScenarioError([Problem(label, where, message)])
+            path.append(part)
+            items = copy.deepcopy(node)
+            items[part] = build(node[part], depth + 1)
+            return items
+        if node is not None and not isinstance(node, dict) and owned is None:
+            owned = tuple(path)  # a plain value becomes a mapping: the override owns it all
+        path.append(str(part))
+        child = node.get(str(part)) if isinstance(node, dict) else None
+        return {str(part): build(child, depth + 1)}
+
+    patch = build(data, 0)
+    return patch, owned if owned is not None else tuple(path)
 
 
 def _merged(base: dict, patch: Mapping) -> dict:
@@ -195,6 +272,14 @@ def _describe(error: Mapping[str, Any], loc: Key) -> str:
         return f"unknown key; {hint}expected one of: {', '.join(allowed)}"
     if kind == "missing":
         return "missing required key"
+    if kind in ("too_short", "too_long"):
+        ctx = error.get("ctx", {})
+        bound = (
+            ("at least", ctx.get("min_length"))
+            if kind == "too_short"
+            else ("at most", ctx.get("max_length"))
+        )
+        return f"expected {bound[0]} {bound[1]} item(s), got {ctx.get('actual_length')}"
     msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if msg.startswith("Input should be "):
         msg = "expected " + msg.removeprefix("Input should be ")
@@ -283,15 +368,19 @@ def resolve(
     if policy is not None:
         patch, origins, name = _policy_layer(layers, policy)
         layers.overlay(patch, origins)
-    items = overrides.items() if isinstance(overrides, Mapping) else None
     pairs = (
-        [(tuple(int(p) if p.isdigit() else p for p in k.split(".")), v) for k, v in items]
-        if items is not None
+        [(_split(k), v) for k, v in overrides.items()]
+        if isinstance(overrides, Mapping)
         else [_parse_override(o) for o in overrides or ()]
     )
     for key, value in pairs:
-        text = ".".join(map(str, key))
-        layers.overlay(_nest(key, value, layers.data), {key: (f"--set {text}", None)})
+        label = "--set " + ".".join(map(str, key))
+        patch, owned = _override(layers.data, key, value, label)
+        layers.overlay(patch, {owned: (label, None)})
+    if "policy" in layers.data:
+        source, line = layers.where(("policy",))
+        message = "is set by --policy, never in a file; name the policy with --policy"
+        raise ScenarioError([Problem(source, "policy", message, line)])
     if name is not None:
         layers.data["policy"] = name
     return layers.data, _validate(layers)

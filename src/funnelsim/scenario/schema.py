@@ -41,7 +41,7 @@ def _check_business_duration(text: str) -> str:
 BusinessDuration = Annotated[str, BeforeValidator(_check_business_duration)]
 """A duration on the business clock, kept as written until a calendar gives it a length."""
 
-Count = Annotated[int, Field(ge=0)]
+Count = Annotated[int, Field(ge=0, strict=True)]
 Money = Annotated[float, Field(ge=0)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DemandType = Literal["marketing", "outbound", "tele", "channel"]
@@ -89,7 +89,7 @@ class Horizon(Frozen):
 
 
 class CalendarSpec(Frozen):
-    """When SDRs and AEs work. ``always_open`` turns the business clock into the plain clock."""
+    """When the SDR desk works. ``always_open`` turns the business clock into the plain clock."""
 
     always_open: bool = False
     workdays: list[Weekday] = Field(default=["mon", "tue", "wed", "thu", "fri"], min_length=1)
@@ -144,7 +144,7 @@ class Segment(Frozen):
     """A market segment: what its deals are worth and how they move."""
 
     deal_size: MoneyDist
-    stages: list[Stage] = Field(min_length=1)
+    stages: list[Stage] = Field(min_length=1, max_length=30)
     buying_window: DurationDist | None = Field(
         default=None,
         description="how long a buyer in this segment stays in market; nurture's when omitted",
@@ -231,6 +231,15 @@ class ClosedLoop(Frozen):
     min_threshold: float = 0.0
     max_threshold: float = 100.0
 
+    @model_validator(mode="after")
+    def _bounds(self):
+        if not self.min_threshold <= self.max_threshold:
+            raise ValueError(
+                f"expected min_threshold <= max_threshold, got {self.min_threshold} and "
+                f"{self.max_threshold}"
+            )
+        return self
+
 
 class Scoring(Frozen):
     """Lead score = fit_weight*fit + interest_weight*interest + noise; MQL at the threshold."""
@@ -278,28 +287,21 @@ class Sdr(Frozen):
     followups: Literal["first", "last"] = "first"
     work_time: DurationDist
     talk_time: DurationDist
-    reach: dict[str, Probability] = Field(min_length=1)
+    reach: dict[BusinessDuration, Probability] = Field(min_length=1)
     outbound_reach: Probability = 0.1
-    attempts: int = Field(ge=1)
+    attempts: int = Field(ge=1, le=100, strict=True)
     attempt_spacing: BusinessDuration = "1d"
     max_queue_age: Duration = Field(default=30.0, gt=0)
     min_fit: Probability = 0.0
     qualify: Qualification
     trust: Trust = Trust()
 
-    @field_validator("reach")
-    @classmethod
-    def _delays(cls, curve: dict[str, float]) -> dict[str, float]:
-        for key in curve:
-            parse_duration(key)
-        return curve
-
 
 class Sales(Frozen):
     """Account executives: a cap on open opportunities each; stall and abandonment clocks."""
 
     ae_count: Count
-    max_open_per_ae: int = Field(ge=1)
+    max_open_per_ae: int = Field(ge=1, strict=True)
     stall_after: Duration = Field(gt=0)
     abandon_after: Duration = Field(gt=0)
 
