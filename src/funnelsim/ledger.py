@@ -88,12 +88,10 @@ class Ledger:
     opp_at: np.ndarray = field(init=False)
     won_at: np.ndarray = field(init=False)
     recycles: np.ndarray = field(init=False)
-    spells: list[list] = field(default_factory=list)
-    opps: list[list] = field(default_factory=list)
+    spells: Table = field(init=False)
+    opps: Table = field(init=False)
     sdr_busy: list[tuple[float, float]] = field(default_factory=list)
     events: list[tuple] | None = None
-    _spell_frame: pd.DataFrame | None = field(default=None, repr=False)
-    _opp_frame: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.created)
@@ -104,6 +102,8 @@ class Ledger:
         for name in ("mql_at", "sal_at", "sql_at", "opp_at", "won_at"):
             setattr(self, name, np.full(n, np.nan))
         self.recycles = np.zeros(n, dtype=np.int16)
+        self.spells = Table(SPELL_COLUMNS, ints={"lead", "attempts", "outcome"}, bools={"prospect"})
+        self.opps = Table(OPP_COLUMNS, ints={"lead", "outcome", "ae", "stages_passed"})
 
     def __len__(self) -> int:
         return len(self.created)
@@ -128,32 +128,47 @@ class Ledger:
 
     def spell_frame(self) -> pd.DataFrame:
         """One row per SDR spell (an MQL or prospect worked until its outcome)."""
-        if self._spell_frame is None or len(self._spell_frame) != len(self.spells):
-            self._spell_frame = _frame(
-                self.spells, SPELL_COLUMNS, {"lead", "attempts", "outcome"}, {"prospect"}
-            )
-        return self._spell_frame
+        return self.spells.frame()
 
     def opp_frame(self) -> pd.DataFrame:
         """One row per SQL handed to sales: its wait for an AE, the opportunity, its outcome."""
-        if self._opp_frame is None or len(self._opp_frame) != len(self.opps):
-            self._opp_frame = _frame(
-                self.opps, OPP_COLUMNS, {"lead", "outcome", "ae", "stages_passed"}, set()
-            )
-        return self._opp_frame
+        return self.opps.frame()
 
 
-def _frame(rows: list[list], columns: tuple[str, ...], ints: set[str], bools: set[str]):
-    """Rows to a frame with fixed dtypes, so an empty run still has numeric columns."""
-    cols = list(zip(*rows, strict=True)) if rows else [()] * len(columns)
-    return pd.DataFrame(
-        {
-            name: np.array(
-                col, dtype=np.int64 if name in ints else bool if name in bools else float
-            )
-            for name, col in zip(columns, cols, strict=True)
+class Table:
+    """Rows appended and updated in place, stored as one list per column.
+
+    Appending and updating are plain list operations in the model's hot path; the export to a
+    frame of fixed dtypes is one array per column, cached until the table grows.
+    """
+
+    def __init__(self, columns: tuple[str, ...], ints: set[str] = frozenset(), bools=frozenset()):
+        self._dtypes = {
+            c: np.int64 if c in ints else bool if c in bools else float for c in columns
         }
-    )
+        self._columns = [[] for _ in columns]
+        for name, column in zip(columns, self._columns, strict=True):
+            setattr(self, name, column)
+        self._frame: pd.DataFrame | None = None
+
+    def append(self, *row) -> int:
+        """Add a row; return its index."""
+        for column, value in zip(self._columns, row, strict=True):
+            column.append(value)
+        return len(self._columns[0]) - 1
+
+    def __len__(self) -> int:
+        return len(self._columns[0])
+
+    def frame(self) -> pd.DataFrame:
+        if self._frame is None or len(self._frame) != len(self):
+            self._frame = pd.DataFrame(
+                {
+                    name: np.array(column, dtype=self._dtypes[name])
+                    for name, column in zip(self._dtypes, self._columns, strict=True)
+                }
+            )
+        return self._frame
 
 
 def event_log(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
@@ -58,8 +60,9 @@ def simulate(
     """Run the funnel once. The same scenario and seed always give the same result."""
     started = time.perf_counter()
     streams = Streams(seed)
-    funnel = Funnel(scenario, streams, record_events=events)
-    ledger = funnel.run()
+    with _collector_paused():
+        funnel = Funnel(scenario, streams, record_events=events)
+        ledger = funnel.run()
     ctx = context(scenario, funnel)
     events_scheduled = scheduled_events(funnel.env)
     figures = metrics.scalars(ledger, ctx) | metrics.utilisation(ledger, ctx)
@@ -108,6 +111,23 @@ def simulate(
         events=log,
         runtime=runtime,
     )
+
+
+@contextlib.contextmanager
+def _collector_paused():
+    """Pause the cyclic garbage collector while the model runs.
+
+    A run allocates many small objects that live until its end (tasks, ledger rows), so the
+    collector's repeated sweeps cost a quarter of the run and free almost nothing: the model's
+    objects hold no reference cycles and are freed by reference counting as usual.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _days(days: float):

@@ -25,6 +25,8 @@ from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
 from funnelsim.units import SECONDS_PER_UNIT, parse_duration
 
+NAN = float("nan")
+OPEN = SPELL["open"]
 NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
@@ -78,7 +80,7 @@ class Funnel:
         self.threshold = scenario.scoring.mql_threshold
         self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
-        sdr = scenario.sdr
+        self.sdr = sdr = scenario.sdr
         self.trust = SalesTrust(sdr.trust, scenario.sla.enforced)
         points = sorted((open_time(self.calendar, k), v) for k, v in sdr.reach.items())
         self.reach = ReachCurve.from_points([d for d, _ in points], [v for _, v in points])
@@ -88,6 +90,14 @@ class Funnel:
             self.env, sdr, self.calendar, self._attempt, self._attempted, self._aged
         )
         self.ae = AePool(scenario.sales)
+        self.sdr_names = [f"sdr-{k}" for k in range(sdr.headcount)]
+        self.ae_names = [f"ae-{k}" for k in range(scenario.sales.ae_count)]
+        # Plain floats for the per-attempt checks: list indexing beats NumPy scalars there.
+        self.fit, self.buy_start, self.buy_end = (
+            leads.fit.tolist(),
+            leads.buy_start.tolist(),
+            leads.buy_end.tolist(),
+        )
         self.segments = list(scenario.segments.values())
         self._tick_end = 0.0
         self._decided: list[bool] = []  # SDR decisions since the last review (SQL or not)
@@ -163,9 +173,8 @@ class Funnel:
         ledger.first(ledger.mql_at, lead, now)
         ledger.move(lead, "sdr", now)
         ledger.log(now, lead, "prospected" if task.prospect else "MQL")
-        task.spell = len(ledger.spells)
         task.mql_open = self.calendar.business(now)
-        ledger.spells.append([lead, now, np.nan, 0, SPELL["open"], np.nan, task.prospect])
+        task.spell = ledger.spells.append(lead, now, NAN, 0, OPEN, NAN, task.prospect)
         delay = 0.0 if task.prospect else (1.0 - self.trust.effort) * self.max_delay
         if delay > 0:
             self._at(self.calendar.add(now, delay), self.desk.push_new, task)
@@ -174,24 +183,23 @@ class Funnel:
 
     def _attempt(self, task: Task, sdr: int) -> float:
         """An SDR starts an attempt: decide whether it reaches the buyer; return its work."""
-        now, spell = self.env.now, self.ledger.spells[task.spell]
+        now = self.env.now
         if task.attempt == 0:
-            spell[2] = now
+            self.ledger.spells.first_touch_at[task.spell] = now
             effort = 1.0 if task.prospect else self.trust.effort
-            task.attempts = max(1, round(self.scenario.sdr.attempts * effort))
+            task.attempts = max(1, round(self.sdr.attempts * effort))
         if task.prospect:
-            chance = self.scenario.sdr.outbound_reach
+            chance = self.sdr.outbound_reach
         else:
             chance = self.reach(self.calendar.business(now) - task.mql_open)
         task.reached = task.reach[task.attempt] < chance
-        self.ledger.log(now, task.lead, "SDR attempt", f"sdr-{sdr}")
+        self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])
         return task.work[task.attempt] + (task.talk if task.reached else 0.0)
 
     def _attempted(self, task: Task, sdr: int) -> None:
         now, ledger, lead = self.env.now, self.ledger, task.lead
         task.attempt += 1
-        spell = ledger.spells[task.spell]
-        spell[3] = task.attempt
+        ledger.spells.attempts[task.spell] = task.attempt
         if not task.reached:
             if task.attempt < task.attempts:
                 self._at(self.calendar.add(now, self.spacing), self.desk.push_followup, task)
@@ -199,44 +207,43 @@ class Funnel:
             self._decide(task, "unreachable", accepted=False)
             self._recycle(lead, "unreachable", "sdr")
             return
-        if self.leads.fit[lead] < self.scenario.sdr.min_fit:
+        if self.fit[lead] < self.sdr.min_fit:
             self._decide(task, "disqualified", accepted=False)
             ledger.move(lead, "disqualified", now)
-            ledger.log(now, lead, "disqualified", f"sdr-{sdr}")
+            ledger.log(now, lead, "disqualified", self.sdr_names[sdr])
             return
         ledger.first(ledger.sal_at, lead, now)
-        ledger.log(now, lead, "SAL", f"sdr-{sdr}")
-        leads = self.leads
-        in_market = leads.buy_start[lead] <= now < leads.buy_end[lead]
-        q = self.scenario.sdr.qualify
+        ledger.log(now, lead, "SAL", self.sdr_names[sdr])
+        in_market = self.buy_start[lead] <= now < self.buy_end[lead]
+        q = self.sdr.qualify
         if task.qualify < (q.in_market if in_market else q.not_in_market):
             self._decide(task, "sql", accepted=True)
             ledger.first(ledger.sql_at, lead, now)
-            ledger.log(now, lead, "SQL", f"sdr-{sdr}")
+            ledger.log(now, lead, "SQL", self.sdr_names[sdr])
             self._handed_to_sales(lead, task.mql_at)
         else:
             self._decide(task, "rejected", accepted=True)
-            ledger.log(now, lead, "rejected", f"sdr-{sdr}")
+            ledger.log(now, lead, "rejected", self.sdr_names[sdr])
             self._recycle(lead, "rejected", "sdr")
 
     def _decide(self, task: Task, outcome: str, accepted: bool) -> None:
-        spell = self.ledger.spells[task.spell]
-        spell[4], spell[5] = SPELL[outcome], self.env.now
+        spells = self.ledger.spells
+        spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL[outcome], self.env.now
         if not task.prospect:
             self.trust.record(accepted)
             self._decided.append(outcome == "sql")
 
     def _aged(self, task: Task) -> None:
         at = task.mql_at + self.scenario.sdr.max_queue_age
-        spell = self.ledger.spells[task.spell]
-        spell[4], spell[5] = SPELL["never_worked"], at
+        spells = self.ledger.spells
+        spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL["never_worked"], at
         self.ledger.leak(task.lead, "never_worked", at, "sdr")
         self.ledger.log(at, task.lead, "never worked")
 
     # -- recycling -----------------------------------------------------------------------
     def _recycle(self, lead: int, outcome: str, stage: str) -> None:
         now, ledger = self.env.now, self.ledger
-        decision = recycle.decide(self.scenario.recycle, outcome, int(ledger.recycles[lead]))
+        decision = recycle.decide(self.scenario.recycle, outcome, ledger.recycles[lead])
         if not decision.recycle:
             if decision.reason is not None:
                 ledger.leak(lead, decision.reason, now, stage)
@@ -255,8 +262,7 @@ class Funnel:
     # -- sales ---------------------------------------------------------------------------
     def _handed_to_sales(self, lead: int, mql_at: float) -> None:
         now = self.env.now
-        self.ledger.opps.append([lead, mql_at, now, np.nan, np.nan, OPP["open"], np.nan, -1, 0])
-        row = len(self.ledger.opps) - 1
+        row = self.ledger.opps.append(lead, mql_at, now, NAN, NAN, OPP["open"], NAN, -1, 0)
         ae = self.ae.assign()
         if ae is None:
             self.ledger.move(lead, "ae_queue", now)
@@ -266,8 +272,8 @@ class Funnel:
 
     def _open(self, row: int, ae: int) -> None:
         now, ledger, leads = self.env.now, self.ledger, self.leads
-        opp = ledger.opps[row]
-        lead = opp[0]
+        opps = ledger.opps
+        lead = opps.lead[row]
         segment = self.segments[leads.segment[lead]]
         n = len(segment.stages)
         key, counter = leads.key[[lead]], self.opps[lead] * 64 + np.arange(n + 1)
@@ -287,10 +293,11 @@ class Funnel:
             u_dur,
             u_out.tolist(),
         )
-        opp[3], opp[6], opp[7] = now, float(segment.deal_size.ppf(u_value)[0]), ae
+        opps.opened_at[row], opps.ae[row] = now, ae
+        opps.value[row] = float(segment.deal_size.ppf(u_value)[0])
         ledger.first(ledger.opp_at, lead, now)
         ledger.move(lead, "opportunity", now)
-        ledger.log(now, lead, "opportunity opened", f"ae-{ae}")
+        ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
         sales, stall_recycles = self.scenario.sales, self.scenario.recycle.stalled.enabled
         closes = path.ends_at if path.outcome != "dark" else np.inf
         if stall_recycles and path.stalls_at < closes:
@@ -303,13 +310,14 @@ class Funnel:
 
     def _resolve(self, row: int, outcome: str, stages: list[tuple[str, float]]) -> None:
         now, ledger = self.env.now, self.ledger
-        opp = ledger.opps[row]
-        lead, ae = opp[0], opp[7]
+        opps = ledger.opps
+        lead, ae = opps.lead[row], opps.ae[row]
         passed = [(name, t) for name, t in stages if t <= now]
-        opp[4], opp[5], opp[8] = now, OPP[outcome], len(passed)
+        opps.resolved_at[row], opps.outcome[row] = now, OPP[outcome]
+        opps.stages_passed[row] = len(passed)
         for name, t in passed:
-            ledger.log(t, lead, f"stage {name} passed", f"ae-{ae}")
-        ledger.log(now, lead, outcome.replace("_", " "), f"ae-{ae}")
+            ledger.log(t, lead, f"stage {name} passed", self.ae_names[ae])
+        ledger.log(now, lead, outcome.replace("_", " "), self.ae_names[ae])
         if outcome == "won":
             ledger.first(ledger.won_at, lead, now)
             ledger.move(lead, "won", now)

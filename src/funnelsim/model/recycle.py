@@ -15,7 +15,7 @@ NOT_RECYCLED = {
 """Where a lead goes when its outcome is not recycled: (state, leak reason)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     recycle: bool
     delay: float = 0.0

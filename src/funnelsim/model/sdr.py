@@ -63,21 +63,18 @@ class SalesTrust:
         self.trust, self.enforced = trust, enforced
         self.recent: deque[bool] = deque(maxlen=trust.window)
         self.accepted = 0
+        self.effort = 1.0  # kept current by record(): read once per MQL and first touch
 
     def record(self, accepted: bool) -> None:
         if len(self.recent) == self.recent.maxlen:
             self.accepted -= self.recent[0]
         self.recent.append(accepted)
         self.accepted += accepted
-
-    @property
-    def effort(self) -> float:
-        if self.enforced or not self.recent:
-            return 1.0
-        t = self.trust
-        share = self.accepted / len(self.recent)
-        ramp = min(max((share - t.zero_at) / (t.full_at - t.zero_at), 0.0), 1.0)
-        return t.min_effort + (1.0 - t.min_effort) * ramp
+        if not self.enforced:
+            t = self.trust
+            share = self.accepted / len(self.recent)
+            ramp = min(max((share - t.zero_at) / (t.full_at - t.zero_at), 0.0), 1.0)
+            self.effort = t.min_effort + (1.0 - t.min_effort) * ramp
 
 
 @dataclass(slots=True)
