@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -24,6 +25,11 @@ class Calendar:
     starts: tuple[float, ...]  # open-interval starts, days since Monday 00:00
     ends: tuple[float, ...]
     first_weekday: int  # weekday of t = 0 (Monday = 0)
+    # The open interval last looked up, as [start, end, business clock at start]: the desk
+    # asks about the same working day many times in a row, and then needs no arithmetic.
+    _span: list[float] = field(
+        default_factory=lambda: [math.inf, -math.inf, 0.0], compare=False, repr=False
+    )
 
     @classmethod
     def always_open(cls) -> Calendar:
@@ -61,15 +67,20 @@ class Calendar:
 
     def business(self, t: float) -> float:
         """Open time elapsed between the start of the first week and ``t``."""
+        span = self._span
+        if span[0] <= t <= span[1]:
+            return span[2] + t - span[0]
         if self.is_always_open:
             return t
         weeks, tau = divmod(t + self.first_weekday, 7.0)
         k = bisect.bisect_right(self.starts, tau) - 1
         if k < 0:
             return weeks * self.open_per_week
-        return (
-            weeks * self.open_per_week + self._before[k] + min(tau, self.ends[k]) - self.starts[k]
-        )
+        at_start = weeks * self.open_per_week + self._before[k]
+        if tau < self.ends[k]:
+            start = t - (tau - self.starts[k])
+            span[:] = (start, start + self.ends[k] - self.starts[k], at_start)
+        return at_start + min(tau, self.ends[k]) - self.starts[k]
 
     def business_array(self, t: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`business` for metrics over many timestamps."""
@@ -85,6 +96,9 @@ class Calendar:
 
     def add(self, t: float, work: float) -> float:
         """The calendar time at which ``work`` days of open time started at ``t`` are done."""
+        span = self._span
+        if span[0] <= t and t + work <= span[1]:
+            return t + work
         if self.is_always_open:
             return t + work
         weeks, rem = divmod(self.business(t) + work, self.open_per_week)
@@ -94,7 +108,7 @@ class Calendar:
 
     def next_open(self, t: float) -> float:
         """``t`` if the calendar is open then, else the next opening."""
-        if self.is_always_open:
+        if self._span[0] <= t < self._span[1] or self.is_always_open:
             return t
         tau = (t + self.first_weekday) % 7.0
         for s, e in zip(self.starts, self.ends, strict=True):
