@@ -1,8 +1,9 @@
 """What happened in a run: one compact record per lead, per SDR spell and per opportunity.
 
 The model writes here and nothing else reads the model: metrics are pure functions of a
-ledger. Lead records are preallocated NumPy columns; spells and opportunities are lists of
-small lists turned into frames once, at the end. The full event log is kept only on request.
+ledger. Lead records are preallocated NumPy columns; spells and opportunities are tables
+stored by column (:class:`Table`) and turned into frames once, at the end. The full event log
+is kept only on request.
 """
 
 from __future__ import annotations
