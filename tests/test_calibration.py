@@ -6,8 +6,8 @@ typical company rather than a survey's average:
 * conversion rates (inquiry to MQL, MQL to SAL, SAL to SQL, SQL to won, win rate): the
   published ranges themselves, which already span the companies the benchmarks cover;
 * point figures from surveys (readiness at capture, forecast-deal outcomes): the published
-  share plus or minus 10 points, about the spread between years and studies of the same
-  series (CSO Insights' won share moved several points across 2016-2019);
+  share plus or minus 10 points. They are averages over many companies, and one company
+  sitting 10 points from the average is unremarkable (a judgment, not a published spread);
 * the response-time decay: above 3, "several times likelier". The published 60x compares
   firms, not leads within one desk, and cannot coexist with a 40-85% MQL-to-SAL rate;
 * mid-market cycle and deal: the Bridge Group medians (60-72 days, 25-35 thousand) widened

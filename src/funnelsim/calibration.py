@@ -75,7 +75,8 @@ _JG = "Johnny Grow lead nurture research"
 _BRIDGE = "Bridge Group SaaS AE reports, 2017"
 _CSO = "CSO Insights sales performance studies, 2016-2019"
 _WATERFALL = "practitioner waterfall benchmarks (no universal benchmark: Forrester)"
-_MARKETING = "leads of nurtured sources only: prospected leads count as MQLs at hand-off"
+_NURTURED = "leads of nurtured sources only"
+_MARKETING = _NURTURED + ": prospected leads count as MQLs at hand-off"
 
 ANCHORS: tuple[Anchor, ...] = (
     Anchor(
@@ -97,7 +98,7 @@ ANCHORS: tuple[Anchor, ...] = (
         0.36,
         "share",
         _JG,
-        "in market and fit >= sdr.min_fit at capture; " + _MARKETING.split(":")[0],
+        "in market and fit >= sdr.min_fit at capture; " + _NURTURED,
     ),
     Anchor(
         "not_yet_ready_at_capture",
@@ -238,9 +239,10 @@ def response_decay(
 ) -> float:
     """SQL rate of MQLs first touched within ``early`` over those first touched after ``late``.
 
-    Delays are business time (days of open time) from MQL to first touch, so a lead that
-    arrives at night is not counted late. Prospected leads have no MQL moment and open spells
-    no outcome yet; both are left out. NaN when either group is empty or never qualifies.
+    Delays, ``early`` and ``late`` are business time in days of open time (the defaults are an
+    hour and an eight-hour working day), so a lead that arrives at night is not counted late.
+    Prospected leads have no MQL moment and open spells no outcome yet; both are left out.
+    NaN when either group is empty or never qualifies.
     """
     done = spells[~spells["prospect"].to_numpy() & (spells["outcome"] != SPELL["open"])]
     touched = done["first_touch_at"].to_numpy()
