@@ -9,7 +9,7 @@ import pytest
 
 from funnelsim.model.recycle import decide
 from funnelsim.model.sales import opportunity_path
-from funnelsim.model.scoring import lead_score, reviewed_threshold
+from funnelsim.model.scoring import ReviewPeriod, lead_score, reviewed_threshold
 from funnelsim.model.sdr import ReachCurve, SalesTrust
 from funnelsim.scenario.schema import ClosedLoop, Recycle, Sales, Scoring, Segment, Trust
 
@@ -33,14 +33,19 @@ def test_trust_effort_ramps_between_its_bounds():
     assert strict.effort == 1.0
 
 
-def test_closed_loop_moves_the_threshold_toward_the_target():
-    rule = ClosedLoop(
-        enabled=True, target_sql_rate=0.3, gain=20, min_threshold=40, max_threshold=70
-    )
-    assert reviewed_threshold(rule, 50, sqls=10, decided=100) == pytest.approx(54)
-    assert reviewed_threshold(rule, 50, sqls=50, decided=100) == pytest.approx(46)
-    assert reviewed_threshold(rule, 69, sqls=0, decided=10) == 70
-    assert reviewed_threshold(rule, 50, sqls=0, decided=0) == 50
+def test_closed_loop_moves_the_threshold_toward_its_targets():
+    capacity = ClosedLoop(enabled=True, target_sla_compliance=0.8, gain=20, min_threshold=40,
+                          max_threshold=70)  # fmt: skip
+    late = ReviewPeriod(touched=100, on_time=50, accepted=40, qualified=4)
+    assert reviewed_threshold(capacity, 50, late) == pytest.approx(56)  # 20 * (0.8 - 0.5)
+    early = ReviewPeriod(touched=100, on_time=100)
+    assert reviewed_threshold(capacity, 50, early) == pytest.approx(46)
+    assert reviewed_threshold(capacity, 69, late) == 70  # clipped to the agreed range
+    assert reviewed_threshold(capacity, 50, ReviewPeriod()) == 50  # no evidence, no change
+    both = capacity.model_copy(update={"target_sql_rate": 0.3})
+    assert reviewed_threshold(both, 50, late) == pytest.approx(50 + 20 * (0.3 + 0.2))
+    quality = ClosedLoop(enabled=True, target_sla_compliance=None, target_sql_rate=0.3, gain=10)
+    assert reviewed_threshold(quality, 50, late) == pytest.approx(52)  # 10 * (0.3 - 0.1)
 
 
 def test_score_weights_fit_and_interest():

@@ -29,3 +29,6 @@ class ScenarioError(FunnelsimError):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def __reduce__(self):
+        return (type(self), (self.problems,))  # survives a trip to a worker process

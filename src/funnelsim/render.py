@@ -20,6 +20,13 @@ def _share(value: float) -> str:
     return "–" if value != value else f"{100 * value:.1f}%"
 
 
+def _figure(value: float) -> str:
+    """Three significant digits, thousands separated: 0.463, 4.0, 29,634."""
+    if value != value:
+        return "–"
+    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
+
+
 def _num(value: float, digits: int = 1) -> str:
     return "–" if value != value else f"{value:,.{digits}f}"
 
@@ -142,8 +149,8 @@ def calibration(frame: pd.DataFrame) -> Table:
         table.add_row(
             row.anchor.replace("_", " "),
             row.published,
-            f"{row.low:,.3g} – {row.high:,.3g}",
-            f"{row.simulated:,.3g}",
+            f"{_figure(row.low)} – {_figure(row.high)}",
+            _figure(row.simulated),
             "[green]yes[/]" if inside else "[red]no[/]",
             row.source,
         )

@@ -18,7 +18,7 @@ from funnelsim.ledger import OPP, SPELL, Ledger
 from funnelsim.model import recycle
 from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.sales import AePool, opportunity_path
-from funnelsim.model.scoring import reviewed_threshold
+from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import ReachCurve, SalesTrust, SdrDesk, Task, new_tasks
 from funnelsim.model.sources import generate_leads
 from funnelsim.scenario.schema import Scenario
@@ -85,6 +85,7 @@ class Funnel:
         points = sorted((open_time(self.calendar, k), v) for k, v in sdr.reach.items())
         self.reach = ReachCurve.from_points([d for d, _ in points], [v for _, v in points])
         self.spacing = open_time(self.calendar, sdr.attempt_spacing)
+        self.sla_response = open_time(self.calendar, scenario.sla.response_time) + 1e-12
         self.max_delay = open_time(self.calendar, sdr.trust.max_delay)
         self.desk = SdrDesk(
             self.env, sdr, self.calendar, self._attempt, self._attempted, self._aged
@@ -100,7 +101,7 @@ class Funnel:
         )
         self.segments = list(scenario.segments.values())
         self._tick_end = 0.0
-        self._decided: list[bool] = []  # SDR decisions since the last review (SQL or not)
+        self.period = ReviewPeriod()  # what the next threshold review will look at
         self._start(scenario)
 
     # -- wiring --------------------------------------------------------------------------
@@ -162,9 +163,8 @@ class Funnel:
         rule = self.scenario.scoring.closed_loop
         while True:
             yield self.env.timeout(rule.review_every)
-            sqls, decided = sum(self._decided), len(self._decided)
-            self._decided.clear()
-            self.threshold = reviewed_threshold(rule, self.threshold, sqls, decided)
+            self.threshold = reviewed_threshold(rule, self.threshold, self.period)
+            self.period = ReviewPeriod()
             self.thresholds.append((self.env.now, self.threshold))
 
     # -- SDR desk ------------------------------------------------------------------------
@@ -184,14 +184,19 @@ class Funnel:
     def _attempt(self, task: Task, sdr: int) -> float:
         """An SDR starts an attempt: decide whether it reaches the buyer; return its work."""
         now = self.env.now
-        if task.attempt == 0:
-            self.ledger.spells.first_touch_at[task.spell] = now
-            effort = 1.0 if task.prospect else self.trust.effort
-            task.attempts = max(1, round(self.sdr.attempts * effort))
         if task.prospect:
             chance = self.sdr.outbound_reach
         else:
-            chance = self.reach(self.calendar.business(now) - task.mql_open)
+            waited = self.calendar.business(now) - task.mql_open
+            chance = self.reach(waited)
+        if task.attempt == 0:
+            self.ledger.spells.first_touch_at[task.spell] = now
+            if task.prospect:
+                task.attempts = self.sdr.attempts
+            else:
+                task.attempts = max(1, round(self.sdr.attempts * self.trust.effort))
+                self.period.touched += 1
+                self.period.on_time += waited <= self.sla_response
         task.reached = task.reach[task.attempt] < chance
         self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])
         return task.work[task.attempt] + (task.talk if task.reached else 0.0)
@@ -204,11 +209,11 @@ class Funnel:
             if task.attempt < task.attempts:
                 self._at(self.calendar.add(now, self.spacing), self.desk.push_followup, task)
                 return
-            self._decide(task, "unreachable", accepted=False)
+            self._decide(task, "unreachable")
             self._recycle(lead, "unreachable", "sdr")
             return
         if self.fit[lead] < self.sdr.min_fit:
-            self._decide(task, "disqualified", accepted=False)
+            self._decide(task, "disqualified")
             ledger.move(lead, "disqualified", now)
             ledger.log(now, lead, "disqualified", self.sdr_names[sdr])
             return
@@ -217,21 +222,30 @@ class Funnel:
         in_market = self.buy_start[lead] <= now < self.buy_end[lead]
         q = self.sdr.qualify
         if task.qualify < (q.in_market if in_market else q.not_in_market):
-            self._decide(task, "sql", accepted=True)
+            self._decide(task, "sql")
             ledger.first(ledger.sql_at, lead, now)
             ledger.log(now, lead, "SQL", self.sdr_names[sdr])
             self._handed_to_sales(lead, task.mql_at)
         else:
-            self._decide(task, "rejected", accepted=True)
+            self._decide(task, "rejected")
             ledger.log(now, lead, "rejected", self.sdr_names[sdr])
             self._recycle(lead, "rejected", "sdr")
 
-    def _decide(self, task: Task, outcome: str, accepted: bool) -> None:
+    def _decide(self, task: Task, outcome: str) -> None:
+        """Close the spell. Marketing's MQLs also feed sales trust and the threshold review.
+
+        Both listen to lead quality, not to the desk's own reach: trust to the share of
+        buyers reached who were accepted (not disqualified), the review to the share of
+        accepted leads that qualified.
+        """
         spells = self.ledger.spells
         spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL[outcome], self.env.now
-        if not task.prospect:
-            self.trust.record(accepted)
-            self._decided.append(outcome == "sql")
+        if task.prospect or outcome == "unreachable":
+            return
+        self.trust.record(outcome != "disqualified")
+        if outcome != "disqualified":
+            self.period.accepted += 1
+            self.period.qualified += outcome == "sql"
 
     def _aged(self, task: Task) -> None:
         at = task.mql_at + self.scenario.sdr.max_queue_age
@@ -239,6 +253,8 @@ class Funnel:
         spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL["never_worked"], at
         self.ledger.leak(task.lead, "never_worked", at, "sdr")
         self.ledger.log(at, task.lead, "never worked")
+        if not task.prospect:
+            self.period.touched += 1  # its response clock closed without a touch: late
 
     # -- recycling -----------------------------------------------------------------------
     def _recycle(self, lead: int, outcome: str, stage: str) -> None:

@@ -42,6 +42,9 @@ class NurtureEngine:
         self.touches = np.zeros(n, dtype=np.int64)  # touches so far: the per-lead draw counter
         self.next_touch = np.full(n, np.inf)  # inf: not in nurture
         self._decay = np.log(2.0) / nurture.interest_half_life
+        # The scoring model's error for each lead: it misjudges the same lead the same way
+        # at every touch, so noise alone never walks a cold lead over the threshold.
+        self.noise = streams.lead_uniforms("score/noise", leads.key)
 
     def enrol(self, leads: np.ndarray, at: np.ndarray | float) -> None:
         """Put leads in nurture; their first scoring is at ``at`` (capture, or a recycle)."""
@@ -91,12 +94,7 @@ class NurtureEngine:
         unsub = sent & (
             self.streams.lead_uniforms("nurture/unsubscribe", key, k) < nurture.unsubscribe
         )
-        score = lead_score(
-            self.scoring,
-            leads.fit[pool],
-            interest,
-            self.streams.lead_uniforms("nurture/score", key, k),
-        )
+        score = lead_score(self.scoring, leads.fit[pool], interest, self.noise[pool])
         self.interest[pool] = interest
         self.updated_at[pool] = now
         self.touches[pool] = k + 1

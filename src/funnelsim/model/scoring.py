@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import special
 
@@ -20,14 +22,27 @@ def lead_score(
     return scoring.fit_weight * fit + scoring.interest_weight * interest + noise
 
 
-def reviewed_threshold(rule: ClosedLoop, threshold: float, sqls: int, decided: int) -> float:
-    """The threshold after a joint review of the last period's closed-loop outcomes.
+@dataclass
+class ReviewPeriod:
+    """What a threshold review looks at: the period's MQLs, as counted by the SDR desk."""
 
-    A proportional step toward the target share of worked MQLs that become SQLs: too few
-    qualify, so raise the bar; more than targeted qualify, so lower it and let more through.
-    With nothing decided in the period there is no evidence, and the threshold stays.
+    touched: int = 0  # MQLs whose response clock closed: first touched, or aged out unworked
+    on_time: int = 0  # ... of which first touched within the SLA response time
+    accepted: int = 0  # MQLs accepted (SAL) by the SDRs
+    qualified: int = 0  # ... of which qualified (SQL)
+
+
+def reviewed_threshold(rule: ClosedLoop, threshold: float, period: ReviewPeriod) -> float:
+    """The threshold after a joint review of the last period.
+
+    A proportional step: for each signal with a target, ``gain`` points per unit of shortfall.
+    Too few MQLs touched in time means more MQLs than the desk can work, and too few accepted
+    MQLs qualifying means weak MQLs: both raise the bar; surpluses lower it. A signal with no
+    evidence in the period (nothing touched, nothing accepted) leaves its part at zero.
     """
-    if decided == 0:
-        return threshold
-    step = rule.gain * (rule.target_sql_rate - sqls / decided)
-    return float(np.clip(threshold + step, rule.min_threshold, rule.max_threshold))
+    gap = 0.0
+    if rule.target_sla_compliance is not None and period.touched:
+        gap += rule.target_sla_compliance - period.on_time / period.touched
+    if rule.target_sql_rate is not None and period.accepted:
+        gap += rule.target_sql_rate - period.qualified / period.accepted
+    return float(np.clip(threshold + rule.gain * gap, rule.min_threshold, rule.max_threshold))

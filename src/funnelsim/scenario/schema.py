@@ -222,11 +222,21 @@ class Nurture(Frozen):
 
 
 class ClosedLoop(Frozen):
-    """Periodic joint review that re-tunes the MQL threshold from closed-loop outcomes."""
+    """Periodic joint review that re-tunes the MQL threshold from what the last period showed.
+
+    Two signals, each used when its target is set: capacity (the share of MQLs first touched
+    within the SLA response time) and quality (the share of accepted MQLs that qualified).
+    Each shortfall raises the threshold, each surplus lowers it.
+    """
 
     enabled: bool = False
     review_every: Duration = Field(default=28.0, gt=0)
-    target_sql_rate: Probability = 0.35
+    target_sla_compliance: Probability | None = Field(
+        default=0.8, description="target share of MQLs first touched within the response time"
+    )
+    target_sql_rate: Probability | None = Field(
+        default=None, description="target share of accepted MQLs (SALs) that qualify as SQLs"
+    )
     gain: float = Field(default=20.0, ge=0, description="threshold points per unit of rate gap")
     min_threshold: float = 0.0
     max_threshold: float = 100.0
