@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from funnelsim.calendar import Calendar
-from funnelsim.model.model import open_time
 from funnelsim.streams import Streams
 
 MONDAY = dt.date(2026, 1, 5)
@@ -21,9 +20,9 @@ WEEKDAYS = Calendar.weekly(["mon", "tue", "wed", "thu", "fri"], 9, 17, MONDAY)
 def test_a_working_week_is_forty_hours():
     assert WEEKDAYS.open_per_week == pytest.approx(40 / 24)
     assert WEEKDAYS.business(7.0) == pytest.approx(40 / 24)
-    assert open_time(WEEKDAYS, "1d") == pytest.approx(8 / 24)
-    assert open_time(WEEKDAYS, "1w") == pytest.approx(40 / 24)
-    assert open_time(WEEKDAYS, "90m") == pytest.approx(1.5 / 24)
+    assert WEEKDAYS.open_time("1d") == pytest.approx(8 / 24)
+    assert WEEKDAYS.open_time("1w") == pytest.approx(40 / 24)
+    assert WEEKDAYS.open_time("90m") == pytest.approx(1.5 / 24)
 
 
 def test_hand_computed_moments():

@@ -15,6 +15,8 @@ from functools import cached_property
 
 import numpy as np
 
+from funnelsim.units import parse_duration
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -45,6 +47,23 @@ class Calendar:
             ends=tuple(d + close_hour / 24 for d in days),
             first_weekday=start_date.weekday(),
         )
+
+    @classmethod
+    def from_spec(cls, spec, start_date: dt.date) -> Calendar:
+        """The calendar a scenario's ``calendar`` section describes."""
+        if spec.always_open:
+            return cls.always_open()
+        return cls.weekly(spec.workdays, spec.open_hour, spec.close_hour, start_date)
+
+    def open_time(self, text: str) -> float:
+        """A business-clock duration in open time: ``1d`` is a working day, ``1w`` a week's."""
+        unit = text.strip()[-1]
+        days = parse_duration(text)
+        if unit == "d":
+            return days * self.open_per_day
+        if unit == "w":
+            return days / 7.0 * self.open_per_week
+        return days
 
     @cached_property
     def _before(self) -> tuple[float, ...]:

@@ -18,7 +18,6 @@ import pandas as pd
 
 from funnelsim.calendar import Calendar
 from funnelsim.ledger import OPP, SPELL
-from funnelsim.model.model import make_calendar, open_time
 from funnelsim.model.sources import generate_leads
 from funnelsim.runner import RunResult, simulate
 from funnelsim.scenario.schema import Scenario
@@ -350,9 +349,9 @@ def measure(result: RunResult, probe: RunResult | None = None) -> dict[str, floa
     scenario = result.scenario
     out: dict[str, float] = {}
     if probe is not None:
-        cal = make_calendar(probe.scenario)
+        cal = Calendar.from_spec(probe.scenario.calendar, probe.scenario.start_date)
         out["response_decay"] = response_decay(
-            probe.ledger.spell_frame(), cal, open_time(cal, "1h"), open_time(cal, "1d")
+            probe.ledger.spell_frame(), cal, cal.open_time("1h"), cal.open_time("1d")
         )
     nurtured = [name for name, s in scenario.sources.items() if not s.skips_nurture]
     leads = generate_leads(scenario, Streams(_seed(result.summary["seed"])))

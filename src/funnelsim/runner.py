@@ -14,7 +14,7 @@ import pandas as pd
 
 from funnelsim import metrics
 from funnelsim.ledger import Ledger, event_log
-from funnelsim.model.model import Funnel, open_time, scheduled_events
+from funnelsim.model.model import Funnel, scheduled_events
 from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
 
@@ -46,7 +46,7 @@ def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
         end=scenario.horizon.length,
         start_date=scenario.start_date,
         calendar=funnel.calendar,
-        sla_response=open_time(funnel.calendar, scenario.sla.response_time),
+        sla_response=funnel.calendar.open_time(scenario.sla.response_time),
         sdr_headcount=scenario.sdr.headcount,
         ae_capacity=scenario.sales.ae_count * scenario.sales.max_open_per_ae,
         source_names=tuple(scenario.sources),

@@ -23,7 +23,6 @@ from funnelsim.model.sdr import ReachCurve, SalesTrust, SdrDesk, Task, new_tasks
 from funnelsim.model.sources import generate_leads
 from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
-from funnelsim.units import SECONDS_PER_UNIT, parse_duration
 
 NAN = float("nan")
 OPEN = SPELL["open"]
@@ -41,31 +40,13 @@ def scheduled_events(env: simpy.Environment) -> int:
     return next(env._eid)
 
 
-def make_calendar(scenario: Scenario) -> Calendar:
-    spec = scenario.calendar
-    if spec.always_open:
-        return Calendar.always_open()
-    return Calendar.weekly(spec.workdays, spec.open_hour, spec.close_hour, scenario.start_date)
-
-
-def open_time(calendar: Calendar, text: str) -> float:
-    """A business-clock duration in open time: ``1d`` is a working day, ``1w`` a working week."""
-    unit = text.strip()[-1]
-    count = parse_duration(text) * SECONDS_PER_UNIT["d"] / SECONDS_PER_UNIT[unit]
-    if unit == "d":
-        return count * calendar.open_per_day
-    if unit == "w":
-        return count * calendar.open_per_week
-    return parse_duration(text)
-
-
 class Funnel:
     """One replication's model: build it, :meth:`run` it, read its :attr:`ledger`."""
 
     def __init__(self, scenario: Scenario, streams: Streams, record_events: bool = False):
         self.scenario, self.streams = scenario, streams
         self.env = simpy.Environment()
-        self.calendar = make_calendar(scenario)
+        self.calendar = Calendar.from_spec(scenario.calendar, scenario.start_date)
         self.leads = leads = generate_leads(scenario, streams)
         self.ledger = Ledger(
             leads.created,
@@ -82,11 +63,11 @@ class Funnel:
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
         self.sdr = sdr = scenario.sdr
         self.trust = SalesTrust(sdr.trust, scenario.sla.enforced)
-        points = sorted((open_time(self.calendar, k), v) for k, v in sdr.reach.items())
+        points = sorted((self.calendar.open_time(k), v) for k, v in sdr.reach.items())
         self.reach = ReachCurve.from_points([d for d, _ in points], [v for _, v in points])
-        self.spacing = open_time(self.calendar, sdr.attempt_spacing)
-        self.sla_response = open_time(self.calendar, scenario.sla.response_time) + 1e-12
-        self.max_delay = open_time(self.calendar, sdr.trust.max_delay)
+        self.spacing = self.calendar.open_time(sdr.attempt_spacing)
+        self.sla_response = self.calendar.open_time(scenario.sla.response_time) + 1e-12
+        self.max_delay = self.calendar.open_time(sdr.trust.max_delay)
         self.desk = SdrDesk(
             self.env, sdr, self.calendar, self._attempt, self._attempted, self._aged
         )
