@@ -150,12 +150,13 @@ class Table:
         self._columns = [[] for _ in columns]
         for name, column in zip(columns, self._columns, strict=True):
             setattr(self, name, column)
+        self._appends = [column.append for column in self._columns]
         self._frame: pd.DataFrame | None = None
 
     def append(self, *row) -> int:
         """Add a row; return its index."""
-        for column, value in zip(self._columns, row, strict=True):
-            column.append(value)
+        for append, value in zip(self._appends, row):  # noqa: B905 - hot path; arity is fixed
+            append(value)
         return len(self._columns[0]) - 1
 
     def __len__(self) -> int:

@@ -81,6 +81,12 @@ class Funnel:
             leads.buy_end.tolist(),
         )
         self.segments = list(scenario.segments.values())
+        rules = scenario.recycle
+        self._not_recycled = {  # outcomes whose rule is off end the same way every time
+            o: recycle.decide(rules, o, 0)
+            for o in recycle.NOT_RECYCLED
+            if not getattr(rules, o).enabled
+        }
         self._tick_end = 0.0
         self.period = ReviewPeriod()  # what the next threshold review will look at
         self._start(scenario)
@@ -190,11 +196,11 @@ class Funnel:
             if task.attempt < task.attempts:
                 self._at(self.calendar.add(now, self.spacing), self.desk.push_followup, task)
                 return
-            self._decide(task, "unreachable")
-            self._recycle(lead, "unreachable", "sdr")
+            self._decide(task, "unreachable", now)
+            self._recycle(lead, "unreachable", "sdr", now)
             return
         if self.fit[lead] < self.sdr.min_fit:
-            self._decide(task, "disqualified")
+            self._decide(task, "disqualified", now)
             ledger.move(lead, "disqualified", now)
             ledger.log(now, lead, "disqualified", self.sdr_names[sdr])
             return
@@ -203,16 +209,16 @@ class Funnel:
         in_market = self.buy_start[lead] <= now < self.buy_end[lead]
         q = self.sdr.qualify
         if task.qualify < (q.in_market if in_market else q.not_in_market):
-            self._decide(task, "sql")
+            self._decide(task, "sql", now)
             ledger.first(ledger.sql_at, lead, now)
             ledger.log(now, lead, "SQL", self.sdr_names[sdr])
             self._handed_to_sales(lead, task.mql_at)
         else:
-            self._decide(task, "rejected")
+            self._decide(task, "rejected", now)
             ledger.log(now, lead, "rejected", self.sdr_names[sdr])
-            self._recycle(lead, "rejected", "sdr")
+            self._recycle(lead, "rejected", "sdr", now)
 
-    def _decide(self, task: Task, outcome: str) -> None:
+    def _decide(self, task: Task, outcome: str, now: float) -> None:
         """Close the spell. Marketing's MQLs also feed sales trust and the threshold review.
 
         Both listen to lead quality, not to the desk's own reach: trust to the share of
@@ -220,7 +226,7 @@ class Funnel:
         accepted leads that qualified.
         """
         spells = self.ledger.spells
-        spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL[outcome], self.env.now
+        spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL[outcome], now
         if task.prospect or outcome == "unreachable":
             return
         self.trust.record(outcome != "disqualified")
@@ -238,9 +244,11 @@ class Funnel:
             self.period.touched += 1  # its response clock closed without a touch: late
 
     # -- recycling -----------------------------------------------------------------------
-    def _recycle(self, lead: int, outcome: str, stage: str) -> None:
-        now, ledger = self.env.now, self.ledger
-        decision = recycle.decide(self.scenario.recycle, outcome, ledger.recycles[lead])
+    def _recycle(self, lead: int, outcome: str, stage: str, now: float) -> None:
+        ledger = self.ledger
+        decision = self._not_recycled.get(outcome) or recycle.decide(
+            self.scenario.recycle, outcome, ledger.recycles[lead]
+        )
         if not decision.recycle:
             if decision.reason is not None:
                 ledger.leak(lead, decision.reason, now, stage)
@@ -323,7 +331,7 @@ class Funnel:
         elif outcome == "abandoned":
             ledger.leak(lead, "stalled_abandoned", now, "sales")
         else:  # lost or stalled
-            self._recycle(lead, outcome, "sales")
+            self._recycle(lead, outcome, "sales", now)
         self.ae.release(ae)
         if self.ae.waiting:
             self._open(self.ae.waiting.popleft(), self.ae.assign())

@@ -66,15 +66,16 @@ class SalesTrust:
         self.effort = 1.0  # kept current by record(): read once per MQL and first touch
 
     def record(self, accepted: bool) -> None:
+        if self.enforced:
+            return  # effort is owed in full, whatever the record
         if len(self.recent) == self.recent.maxlen:
             self.accepted -= self.recent[0]
         self.recent.append(accepted)
         self.accepted += accepted
-        if not self.enforced:
-            t = self.trust
-            share = self.accepted / len(self.recent)
-            ramp = min(max((share - t.zero_at) / (t.full_at - t.zero_at), 0.0), 1.0)
-            self.effort = t.min_effort + (1.0 - t.min_effort) * ramp
+        t = self.trust
+        share = self.accepted / len(self.recent)
+        ramp = min(max((share - t.zero_at) / (t.full_at - t.zero_at), 0.0), 1.0)
+        self.effort = t.min_effort + (1.0 - t.min_effort) * ramp
 
 
 @dataclass(slots=True)
