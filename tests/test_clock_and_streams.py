@@ -74,3 +74,16 @@ def test_streams_are_fixed_by_seed_and_name():
     one = a.lead_uniforms("x", np.array([5, 9]), 2)
     assert b.lead_uniforms("x", np.array([9]), 2)[0] == one[1]  # random access by lead
     assert Streams(4).lead_uniforms("x", np.array([5]), 2)[0] != one[0]
+
+
+def test_one_lead_draws_match_the_vectorised_ones_bit_for_bit():
+    streams = Streams(11)
+    key = (123 << 32) + 45
+    counters = [0, 1, 7, 64, 96, 1000]
+    many = streams.lead_uniforms("opportunity", np.full(len(counters), key), np.array(counters))
+    assert streams.lead_uniforms_of("opportunity", key, counters) == many.tolist()
+    fresh = Streams(11)  # the scalar path derives the stream's key on its own
+    assert (
+        fresh.lead_uniforms_of("other", key, [3])
+        == streams.lead_uniforms("other", [key], 3).tolist()
+    )

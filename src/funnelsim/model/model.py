@@ -281,12 +281,11 @@ class Funnel:
         lead = opps.lead[row]
         segment = self.segments[leads.segment[lead]]
         n = len(segment.stages)
-        key, counter = leads.key[[lead]], self.opps[lead] * 64 + np.arange(n + 1)
-        # One call for all of the opportunity's numbers: durations, outcomes, then value.
-        u = self.streams.lead_uniforms(
-            "opportunity", key, np.concatenate([counter, counter[:n] + 32])
-        )
-        u_dur, u_value, u_out = u[:n], u[n : n + 1], u[n + 1 :]
+        # The opportunity's numbers: stage durations, deal value, then stage outcomes.
+        first = int(self.opps[lead]) * 64
+        counters = [*range(first, first + n + 1), *range(first + 32, first + 32 + n)]
+        u = self.streams.lead_uniforms_of("opportunity", int(leads.key[lead]), counters)
+        u_dur, u_value, u_out = u[:n], u[n], u[n + 1 :]
         self.opps[lead] += 1
         path = opportunity_path(
             segment,
@@ -296,10 +295,10 @@ class Funnel:
             float(leads.buy_start[lead]),
             float(leads.buy_end[lead]),
             u_dur,
-            u_out.tolist(),
+            u_out,
         )
         opps.opened_at[row], opps.ae[row] = now, ae
-        opps.value[row] = float(segment.deal_size.ppf(u_value)[0])
+        opps.value[row] = float(segment.deal_size.ppf(u_value))
         ledger.first(ledger.opp_at, lead, now)
         ledger.move(lead, "opportunity", now)
         ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
