@@ -8,6 +8,7 @@ policies, and costs one NumPy/SciPy ufunc call per batch.
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Annotated, Generic, TypeVar
 
 import numpy as np
@@ -231,8 +232,9 @@ class Distribution(Frozen, Generic[V]):
             )
         return self
 
-    @property
+    @cached_property
     def family(self) -> Constant | Uniform | Triangular | Exponential | Lognormal | Gamma | Beta:
+        """The one family given; looked up once, since samplers ask for it in the hot path."""
         return next(getattr(self, k) for k in _KINDS if getattr(self, k) is not None)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
