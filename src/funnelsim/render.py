@@ -16,6 +16,17 @@ def _money(value: float, currency: str) -> str:
     return "–" if value != value else f"{currency} {value:,.0f}"
 
 
+def _compact(value: float, currency: str) -> str:
+    """Money short enough for a narrow column: USD 8.35M, USD 612k."""
+    if value != value:
+        return "–"
+    if abs(value) >= 1e6:
+        return f"{currency} {value / 1e6:,.2f}M"
+    if abs(value) >= 1e3:
+        return f"{currency} {value / 1e3:,.0f}k"
+    return f"{currency} {value:,.0f}"
+
+
 def _share(value: float) -> str:
     return "–" if value != value else f"{100 * value:.1f}%"
 
@@ -101,16 +112,20 @@ def leakage(m: dict[str, float]) -> Table:
 
 def groups(frame: pd.DataFrame, title: str, currency: str) -> Table:
     table = Table(title=title)
-    for col in ("", "leads", "MQLs", "SQLs", "opps", "won", "bookings", "win rate",
+    for col in ("", "leads", "MQLs", "SQLs", "opps", "deals won", "bookings", "win rate",
                 "cost/won"):  # fmt: skip
         table.add_column(col, justify="left" if not col else "right")
     for name, row in frame.iterrows():
         table.add_row(
             str(name), f"{row['leads']:,.0f}", f"{row['mqls']:,.0f}", f"{row['sqls']:,.0f}",
-            f"{row['opportunities']:,.0f}", f"{row['wins']:,.0f}",
-            _money(row["bookings"], currency), _share(row["win_rate"]),
-            _money(row["cost_per_won_deal"], currency),
+            f"{row['opportunities']:,.0f}", f"{row['deals_won']:,.0f}",
+            _compact(row["bookings"], currency), _share(row["win_rate"]),
+            _compact(row["cost_per_won_deal"], currency),
         )  # fmt: skip
+    table.caption = (
+        "leads to opps: leads created in the window; deals won, bookings and win rate: "
+        "what closed in the window"
+    )
     return table
 
 
