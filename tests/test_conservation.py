@@ -114,6 +114,8 @@ def scenarios(draw):
             "sources.outbound_sdr.rate_per_week": draw(st.floats(0, 200)),
             "scoring.mql_threshold": draw(st.floats(20, 90)),
             "scoring.closed_loop.enabled": draw(st.booleans()),
+            "scoring.closed_loop.min_threshold": 0,
+            "scoring.closed_loop.max_threshold": 100,
             "scoring.closed_loop.review_every": f"{draw(st.integers(1, 6))}w",
             "sdr.headcount": draw(st.integers(0, 6)),
             "sdr.attempts": draw(st.integers(1, 6)),

@@ -132,7 +132,7 @@ def validate(
             validate_policies(scenario)
     except ScenarioError as exc:
         _fail(exc)
-    data = resolved.model_dump(mode="json", by_alias=True, exclude_none=True, exclude={"policy"})
+    data = resolved.model_dump(mode="json", by_alias=True, exclude={"policy"})
     if policy is not None:
         typer.echo(f"# {scenario} with policy {resolved.policy} applied")
     typer.echo(yaml.safe_dump(data, sort_keys=False))

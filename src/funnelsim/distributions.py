@@ -12,7 +12,7 @@ from functools import cached_property
 from typing import Annotated, Generic, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
 from scipy import special
 
 V = TypeVar("V")
@@ -221,6 +221,11 @@ class Distribution(Frozen, Generic[V]):
     gamma: Gamma[V] | None = None
     beta: Beta[V] | None = None
     empirical: Empirical[V] | None = None
+
+    @model_serializer(mode="wrap")
+    def _only_the_family(self, handler):
+        """Write ``{lognormal: {...}}``, not every family with the others null."""
+        return {k: v for k, v in handler(self).items() if v is not None}
 
     @model_validator(mode="after")
     def _exactly_one(self):

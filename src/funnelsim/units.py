@@ -15,15 +15,11 @@ _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*([smhdw])\s
 
 def parse_duration(text: str) -> float:
     """Return the duration ``text`` in days; raise ValueError with what was expected."""
-    if isinstance(text, bool) or not isinstance(text, str):
+    match = _DURATION.match(text) if isinstance(text, str) else None
+    if match is None:
         raise ValueError(
             "expected a duration with a unit such as '90s', '15m', '2h', '3d' or '2w', "
             f"got {text!r}"
-        )
-    match = _DURATION.match(text)
-    if match is None:
-        raise ValueError(
-            f"expected a duration with a unit (s, m, h, d, w) such as '2h' or '3d', got {text!r}"
         )
     value, unit = match.groups()
     return float(value) * SECONDS_PER_UNIT[unit] / SECONDS_PER_UNIT["d"]

@@ -222,14 +222,13 @@ class Funnel:
         """Close the spell. Marketing's MQLs also feed sales trust and the threshold review.
 
         Both listen to lead quality, not to the desk's own reach: trust to the share of
-        buyers reached who were accepted (not disqualified), the review to the share of
-        accepted leads that qualified.
+        buyers reached who qualified, the review to the share of accepted leads that did.
         """
         spells = self.ledger.spells
         spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL[outcome], now
         if task.prospect or outcome == "unreachable":
             return
-        self.trust.record(outcome != "disqualified")
+        self.trust.record(outcome == "sql")
         if outcome != "disqualified":
             self.period.accepted += 1
             self.period.qualified += outcome == "sql"

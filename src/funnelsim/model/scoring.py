@@ -40,9 +40,13 @@ def reviewed_threshold(rule: ClosedLoop, threshold: float, period: ReviewPeriod)
     MQLs qualifying means weak MQLs: both raise the bar; surpluses lower it. A signal with no
     evidence in the period (nothing touched, nothing accepted) leaves its part at zero.
     """
-    gap = 0.0
+    gap, evidence = 0.0, False
     if rule.target_sla_compliance is not None and period.touched:
         gap += rule.target_sla_compliance - period.on_time / period.touched
+        evidence = True
     if rule.target_sql_rate is not None and period.accepted:
         gap += rule.target_sql_rate - period.qualified / period.accepted
+        evidence = True
+    if not evidence:
+        return threshold
     return float(np.clip(threshold + rule.gain * gap, rule.min_threshold, rule.max_threshold))

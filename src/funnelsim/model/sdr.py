@@ -53,10 +53,11 @@ class ReachCurve:
 
 
 class SalesTrust:
-    """Follow-up effort that tracks how many recent MQLs the SDRs accepted.
+    """Follow-up effort that tracks how many recent reached MQLs qualified.
 
-    Pure bookkeeping: ``effort`` maps the recent acceptance share linearly from ``zero_at``
-    (effort at its floor) to ``full_at`` (full effort). An enforced SLA owes full effort.
+    Pure bookkeeping: ``effort`` maps the share over the last ``window`` linearly from
+    ``zero_at`` (effort at its floor) to ``full_at`` (full effort). An enforced SLA owes full
+    effort.
     """
 
     def __init__(self, trust: Trust, enforced: bool):
@@ -72,6 +73,8 @@ class SalesTrust:
             self.accepted -= self.recent[0]
         self.recent.append(accepted)
         self.accepted += accepted
+        if len(self.recent) < self.recent.maxlen:
+            return  # too few judged yet: a first disappointment is not a trend
         t = self.trust
         share = self.accepted / len(self.recent)
         ramp = min(max((share - t.zero_at) / (t.full_at - t.zero_at), 0.0), 1.0)

@@ -215,7 +215,11 @@ def _override(data: dict, key: Key, value: Any, label: str) -> tuple[dict, Key]:
                 raise ScenarioError([Problem(label, where, message)])
             path.append(part)
             items = copy.deepcopy(node)
-            items[part] = build(node[part], depth + 1)
+            built = build(node[part], depth + 1)
+            if isinstance(items[part], dict) and isinstance(built, dict):
+                _deep_merge(items[part], built)  # stages.0.advance edits the stage, keeps the rest
+            else:
+                items[part] = built
             return items
         if node is not None and not isinstance(node, dict) and owned is None:
             owned = tuple(path)  # a plain value becomes a mapping: the override owns it all
@@ -321,11 +325,16 @@ def _validate(layers: _Layers) -> Scenario:
     try:
         scenario = Scenario.model_validate(layers.data)
     except pydantic.ValidationError as exc:
+        overridden = [k for k, (source, _) in layers.origins.items() if source.startswith("--set")]
         for error in exc.errors():
             loc = _clean_loc(error["loc"])
             source, line = layers.where(loc)
             path = ".".join(str(p) for p in loc)
-            problems.append(Problem(source, path, _describe(error, loc), line))
+            message = _describe(error, loc)
+            below = [k for k in overridden if len(k) > len(loc) and k[: len(loc)] == loc]
+            if below and not source.startswith("--set"):  # a cross-key check an override broke
+                message += " (after --set " + ", ".join(".".join(map(str, k)) for k in below) + ")"
+            problems.append(Problem(source, path, message, line))
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.source, p.line or 0)))
     return scenario

@@ -260,6 +260,16 @@ class Scoring(Frozen):
     mql_threshold: float
     closed_loop: ClosedLoop = ClosedLoop()
 
+    @model_validator(mode="after")
+    def _threshold_in_review_range(self):
+        loop = self.closed_loop
+        if loop.enabled and not loop.min_threshold <= self.mql_threshold <= loop.max_threshold:
+            raise ValueError(
+                f"expected mql_threshold within the closed loop's range "
+                f"[{loop.min_threshold}, {loop.max_threshold}], got {self.mql_threshold}"
+            )
+        return self
+
 
 class Qualification(Frozen):
     """Chance that an accepted lead qualifies (SQL), by whether the buyer is in market."""
@@ -269,16 +279,18 @@ class Qualification(Frozen):
 
 
 class Trust(Frozen):
-    """Sales trust: follow-up effort tracks the recent share of MQLs accepted.
+    """Sales trust: follow-up effort tracks how many recent MQLs the SDRs found worth it.
 
-    Effort is full at or above ``full_at`` and at ``min_effort`` at or below ``zero_at``;
-    it scales the attempts made and adds up to ``max_delay`` before a first touch.
-    An enforced SLA holds effort at full.
+    The share is of the last ``window`` MQLs whose buyer was reached that qualified (SQL):
+    the leads sales talked to and could take forward. Effort is full at or above ``full_at``
+    and at ``min_effort`` at or below ``zero_at``; it scales the attempts made and adds up to
+    ``max_delay`` before a first touch. Until ``window`` MQLs have been judged, effort is
+    full. An enforced SLA holds effort at full.
     """
 
-    window: int = Field(default=50, ge=1)
-    full_at: Probability = 0.6
-    zero_at: Probability = 0.2
+    window: int = Field(default=50, ge=1, strict=True)
+    full_at: Probability = 0.35
+    zero_at: Probability = 0.15
     min_effort: Probability = 0.3
     max_delay: BusinessDuration = "1d"
 
