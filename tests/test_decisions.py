@@ -22,8 +22,8 @@ def test_reach_curve_interpolates_in_log_delay():
 
 def test_trust_effort_ramps_between_its_bounds():
     trust = SalesTrust(Trust(window=4, full_at=0.6, zero_at=0.2, min_effort=0.3), enforced=False)
-    for accepted in (True, False, False, False):
-        trust.record(accepted)
+    for qualified in (True, False, False, False):
+        trust.record(qualified)
     assert trust.effort == pytest.approx(0.3 + 0.7 * (0.25 - 0.2) / 0.4)
     for _ in range(4):
         trust.record(True)

@@ -181,7 +181,8 @@ class Funnel:
             if task.prospect:
                 task.attempts = self.sdr.attempts
             else:
-                task.attempts = max(1, round(self.sdr.attempts * self.trust.effort))
+                # Halves round up: half the effort on a cadence of 5 is 3 attempts, of 3 is 2.
+                task.attempts = max(1, int(self.sdr.attempts * self.trust.effort + 0.5))
                 self.period.touched += 1
                 self.period.on_time += waited <= self.sla_response
         task.reached = task.reach[task.attempt] < chance

@@ -63,20 +63,20 @@ class SalesTrust:
     def __init__(self, trust: Trust, enforced: bool):
         self.trust, self.enforced = trust, enforced
         self.recent: deque[bool] = deque(maxlen=trust.window)
-        self.accepted = 0
+        self.qualified = 0
         self.effort = 1.0  # kept current by record(): read once per MQL and first touch
 
-    def record(self, accepted: bool) -> None:
+    def record(self, qualified: bool) -> None:
         if self.enforced:
             return  # effort is owed in full, whatever the record
         if len(self.recent) == self.recent.maxlen:
-            self.accepted -= self.recent[0]
-        self.recent.append(accepted)
-        self.accepted += accepted
+            self.qualified -= self.recent[0]
+        self.recent.append(qualified)
+        self.qualified += qualified
         if len(self.recent) < self.recent.maxlen:
             return  # too few judged yet: a first disappointment is not a trend
         t = self.trust
-        share = self.accepted / len(self.recent)
+        share = self.qualified / len(self.recent)
         ramp = min(max((share - t.zero_at) / (t.full_at - t.zero_at), 0.0), 1.0)
         self.effort = t.min_effort + (1.0 - t.min_effort) * ramp
 
