@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+import funnelsim
 from funnelsim.cli import app
 
 SHORT = ["--set", "horizon.length=12w", "--set", "horizon.warmup=2w"]
@@ -73,18 +73,21 @@ def test_set_and_policy_files_reach_the_model(runner, tmp_path):
 
 
 def test_validate_prints_a_resolved_scenario_that_loads_again(runner, tmp_path):
-    result = runner.invoke(app, ["validate", "scenarios/reference.yaml", "--policy", "aligned"])
+    reference = str(funnelsim.bundled_scenario())
+    result = runner.invoke(app, ["validate", reference, "--policy", "aligned"])
     assert result.exit_code == 0
     resolved = tmp_path / "resolved.yaml"
     resolved.write_text(result.stdout)
     again = runner.invoke(app, ["validate", str(resolved)])
     assert again.exit_code == 0, again.output
-    assert "mql_threshold: 60" in again.stdout
+    original = funnelsim.load_scenario(policy="aligned").model_dump(exclude={"policy", "policies"})
+    reloaded = funnelsim.load_scenario(resolved).model_dump(exclude={"policy", "policies"})
+    assert reloaded == original
 
 
 def test_bad_input_exits_2_with_every_problem_and_no_traceback(runner, tmp_path):
     bad = tmp_path / "bad.yaml"
-    text = Path("scenarios/reference.yaml").read_text()
+    text = funnelsim.bundled_scenario().read_text()
     bad.write_text(
         text.replace("headcount: 4", "headcont: 4").replace("currency: USD", "currency: usd")
     )
@@ -107,3 +110,19 @@ def test_calibrate_prints_published_next_to_simulated(runner):
     rows = json.loads(result.stdout)
     assert {"anchor", "published", "simulated", "source"} <= rows[0].keys()
     assert any(row["anchor"] == "response_decay" for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("args", "needs"),
+    [
+        (["run", "--seed", "-1"], "--seed"),
+        (["calibrate", "--seeds", "0"], "--seeds"),
+        (["run", "--events", "/proc/no/such/dir/events.csv"], "--events"),
+        (["run", "--events", "events.txt"], ".parquet or .csv"),
+    ],
+)
+def test_bad_options_exit_2_before_any_run(runner, args, needs):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert needs in " ".join(result.output.split())  # the message may wrap in a box
+    assert "Traceback" not in result.output

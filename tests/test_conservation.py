@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -9,62 +11,42 @@ from hypothesis import strategies as st
 
 import funnelsim
 from funnelsim.ledger import LEAK_REASONS, STATE, STATES
+from tests.helpers import small
 
-# The state a lead is in after each activity of the event log.
-AFTER = {
-    "lead created": "nurture",
-    "recycled": "nurture",
-    "MQL": "sdr",
-    "prospected": "sdr",
-    "SDR attempt": "sdr",
-    "SAL": "sdr",
-    "rejected": "sdr",  # a recycle or a drop follows at the same instant
-    "SQL": "ae_queue",
-    "opportunity opened": "opportunity",
-    "lost": "lost",  # unless a recycle follows
-    "stalled": "opportunity",  # a recycle or the cap follows
-    "won": "won",
-    "no decision": "no_decision",
-    "disqualified": "disqualified",
-    **{reason.replace("_", " "): "leaked" for reason in LEAK_REASONS},
-    "abandoned": "leaked",
-}
-
-# Which activity may follow which state: the funnel's state machine.
-MAY_FOLLOW = {
-    "nurture": {"MQL", "prospected", "unsubscribed"},
-    "sdr": {
-        "SDR attempt",
-        "SAL",
-        "SQL",
-        "rejected",
-        "disqualified",
-        "recycled",
-        "cadence exhausted",
-        "rejected dropped",
-        "never worked",
-        "recycle cap",
-    },
-    "ae_queue": {"opportunity opened"},
-    "opportunity": {"won", "lost", "no decision", "stalled", "abandoned", "recycled", "recycle cap"}
-    | {"stage"},
-    "lost": {"recycled", "recycle cap"},
-}
+# The funnel's state machine, as the event log must spell it: after each activity, the
+# activities that may come next, and the state the lead is in if it is the last one.
+NEXT = {
+    "lead created": ({"MQL", "prospected", "unsubscribed"}, "nurture"),
+    "recycled": ({"MQL", "prospected", "unsubscribed"}, "nurture"),
+    "MQL": ({"SDR attempt", "never worked"}, "sdr"),
+    "prospected": ({"SDR attempt", "never worked"}, "sdr"),
+    "SDR attempt": ({"SDR attempt", "SAL", "disqualified", "cadence exhausted", "recycled",
+                     "recycle cap"}, "sdr"),
+    "SAL": ({"SQL", "rejected"}, "sdr"),
+    "rejected": ({"recycled", "rejected dropped", "recycle cap"}, "sdr"),
+    "SQL": ({"opportunity opened"}, "ae_queue"),
+    "opportunity opened": ({"stage", "won", "lost", "no decision", "stalled", "abandoned"},
+                           "opportunity"),
+    "stage": ({"stage", "won", "lost", "no decision", "stalled", "abandoned"}, "opportunity"),
+    "lost": ({"recycled"}, "lost"),
+    "stalled": ({"recycled", "recycle cap"}, "opportunity"),
+    "won": (set(), "won"),
+    "no decision": (set(), "no_decision"),
+    "disqualified": (set(), "disqualified"),
+    **{reason.replace("_", " "): (set(), "leaked") for reason in LEAK_REASONS},
+    "abandoned": (set(), "leaked"),
+}  # fmt: skip
 
 
 def replay(log):
     """Walk each lead's events through the state machine; return its final state."""
     final = {}
     for lead, rows in log.groupby("case:concept:name", sort=False):
-        activities = rows["concept:name"].tolist()
+        activities = ["stage" if a.startswith("stage ") else a for a in rows["concept:name"]]
         assert activities[0] == "lead created", lead
-        state = "nurture"
-        for activity in activities[1:]:
-            key = "stage" if activity.startswith("stage ") else activity
-            assert key in MAY_FOLLOW.get(state, set()), (lead, state, activity, activities)
-            if key != "stage":
-                state = AFTER[activity]
-        final[int(lead)] = state
+        for before, after in pairwise(activities):
+            assert after in NEXT[before][0], (lead, before, after, activities)
+        final[int(lead)] = NEXT[activities[-1]][1]
     return final
 
 
@@ -141,6 +123,4 @@ def test_random_scenarios_conserve_leads(scenario, seed):
 
 @pytest.mark.parametrize("policy", ["aligned", "misaligned"])
 def test_policies_conserve_leads(policy):
-    from tests.conftest import small
-
     check_conserved(funnelsim.simulate(small(policy), seed=2, events=True))

@@ -10,7 +10,7 @@ import pytest
 from funnelsim.model.recycle import decide
 from funnelsim.model.sales import opportunity_path
 from funnelsim.model.scoring import ReviewPeriod, lead_score, reviewed_threshold
-from funnelsim.model.sdr import ReachCurve, SalesTrust
+from funnelsim.model.sdr import ReachCurve, SalesTrust, owed_attempts
 from funnelsim.scenario.schema import ClosedLoop, Recycle, Sales, Scoring, Segment, Trust
 
 
@@ -66,6 +66,7 @@ def test_score_weights_fit_and_interest():
         ("lost", False, 0, ("lost", None)),
         ("lost", True, 2, ("nurture", None)),
         ("rejected", True, 3, ("leaked", "recycle_cap")),
+        ("lost", True, 3, ("lost", None)),  # a decided deal stays decided at the cap
     ],
 )
 def test_recycle_rules(outcome, enabled, before, expected):
@@ -121,3 +122,9 @@ def test_fit_moves_the_odds_of_advancing():
     high = opportunity_path(segment, SALES, 0.0, 1.0, 0.0, 1e9, np.full(2, 0.5), u_just_above)
     low = opportunity_path(segment, SALES, 0.0, 0.5, 0.0, 1e9, np.full(2, 0.5), u_just_above)
     assert high.outcome == "won" and low.outcome != "won"
+
+
+@pytest.mark.parametrize(("cadence", "effort", "owed"), [(5, 0.5, 3), (3, 0.5, 2), (6, 1.0, 6),
+                                                         (6, 0.3, 2), (2, 0.1, 1)])  # fmt: skip
+def test_attempts_owed_round_halves_up_and_never_fall_to_zero(cadence, effort, owed):
+    assert owed_attempts(cadence, effort) == owed

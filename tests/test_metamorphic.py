@@ -8,7 +8,9 @@ import numpy as np
 import pandas as pd
 
 import funnelsim
-from tests.conftest import small
+from funnelsim.ledger import SPELL
+from funnelsim.runner import replay_seed
+from tests.helpers import small
 
 NO_RECYCLING = {
     f"recycle.{k}.enabled": False for k in ("rejected", "unreachable", "stalled", "lost")
@@ -53,7 +55,7 @@ def test_more_attempts_never_lower_the_contact_rate():
         result = funnelsim.simulate(small(**base, **{"sdr.attempts": attempts}), seed=5)
         reached.append(
             set(np.flatnonzero(np.isfinite(result.ledger.sal_at)).tolist())
-            | set(result.ledger.spell_frame().query("outcome == 2")["lead"])
+            | set(result.ledger.spell_frame().query(f"outcome == {SPELL['disqualified']}")["lead"])
         )
     for fewer, more in pairwise(reached):
         assert fewer <= more
@@ -100,3 +102,11 @@ def test_changing_one_source_leaves_the_others_leads_unchanged():
         np.testing.assert_array_equal(low.created[a], high.created[b])
         np.testing.assert_array_equal(low.fit[a], high.fit[b])
         np.testing.assert_array_equal(low.segment[a], high.segment[b])
+
+
+def test_a_reported_seed_replays_the_run():
+    scenario = small()
+    child = np.random.SeedSequence([4, 2]).spawn(3)[1]
+    first = funnelsim.simulate(scenario, seed=child)
+    again = funnelsim.simulate(scenario, seed=replay_seed(first.summary["seed"]))
+    pd.testing.assert_frame_equal(first.weekly, again.weekly)

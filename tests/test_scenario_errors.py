@@ -285,7 +285,7 @@ CASES = [
     # nurture
     pytest.param(
         "  touch_every: 11d", "  touch_every: 0d", "nurture.touch_every", "  touch_every:",
-        ["expected greater than 0"], id="nurture-touch-every-zero",
+        ["expected at least 1h between touches", "got 0s"], id="nurture-touch-every-zero",
     ),
     pytest.param(
         "  unsubscribe: 0.01", "  unsubscribe: 2", "nurture.unsubscribe", "  unsubscribe:",

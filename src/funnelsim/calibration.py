@@ -19,7 +19,7 @@ import pandas as pd
 from funnelsim.calendar import Calendar
 from funnelsim.ledger import OPP, SPELL
 from funnelsim.model.sources import generate_leads
-from funnelsim.runner import RunResult, simulate
+from funnelsim.runner import RunResult, replay_seed, simulate
 from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
 
@@ -331,13 +331,6 @@ def decay_probe(scenario: Scenario, headcount_share: float = 0.6) -> Scenario:
     return scenario.model_copy(update={"sdr": sdr, "sla": sla})
 
 
-def _seed(seed: int | list[int]) -> int | np.random.SeedSequence:
-    """The seed a run reports, back as what :class:`Streams` takes."""
-    if isinstance(seed, int):
-        return seed
-    return np.random.SeedSequence(seed[0], spawn_key=tuple(seed[1:]))
-
-
 def _in_window(result: RunResult, times: pd.Series) -> np.ndarray:
     horizon = result.scenario.horizon
     t = times.to_numpy()
@@ -354,7 +347,7 @@ def measure(result: RunResult, probe: RunResult | None = None) -> dict[str, floa
             probe.ledger.spell_frame(), cal, cal.open_time("1h"), cal.open_time("1d")
         )
     nurtured = [name for name, s in scenario.sources.items() if not s.skips_nurture]
-    leads = generate_leads(scenario, Streams(_seed(result.summary["seed"])))
+    leads = generate_leads(scenario, Streams(replay_seed(result.summary["seed"])))
     frame = pd.DataFrame({"fit": leads.fit, "created": leads.created, "buy_start": leads.buy_start})
     codes = [list(scenario.sources).index(name) for name in nurtured]
     shares = readiness_shares(frame[np.isin(leads.source, codes)], scenario.sdr.min_fit)

@@ -64,16 +64,29 @@ def _jsonable(value):
     return value
 
 
+def _check_writable(path: Path) -> None:
+    """Refuse an event-log path before the run, not after it: exit 2 with the reason."""
+    problem = None
+    if path.suffix.lower() not in (".parquet", ".csv"):
+        problem = "expected a .parquet or .csv file"
+    else:
+        folder = path.absolute().parent
+        while not folder.exists():  # the folders are made at the end, and only then
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            problem = f"cannot write in {folder}"
+    if problem is not None:
+        err.print(f"[bold red]error:[/] --events {path}: {problem}", soft_wrap=True)
+        raise typer.Exit(2)
+
+
 def write_events(frame, path: Path) -> None:
     """Write the event log as Parquet or CSV, atomically: a partial file never appears."""
-    suffix = path.suffix.lower()
-    if suffix not in (".parquet", ".csv"):
-        raise ScenarioError([])  # pragma: no cover - checked before the run
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
-        if suffix == ".parquet":
+        if path.suffix.lower() == ".parquet":
             frame.to_parquet(tmp, index=False)
         else:
             frame.to_csv(tmp, index=False)
@@ -87,7 +100,7 @@ def write_events(frame, path: Path) -> None:
 def run(
     scenario: ScenarioArg = None,
     policy: PolicyOpt = None,
-    seed: Annotated[int, typer.Option(help="Root seed of the run's random streams.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Root seed of the run's random streams.")] = 0,
     set_: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
     events: Annotated[
@@ -95,9 +108,8 @@ def run(
     ] = None,
 ) -> None:
     """Simulate one run of a scenario and show its figures."""
-    if events is not None and events.suffix.lower() not in (".parquet", ".csv"):
-        err.print(f"[bold red]error:[/] --events {events}: expected a .parquet or .csv file")
-        raise typer.Exit(2)
+    if events is not None:
+        _check_writable(events)
     try:
         resolved = load_scenario(scenario, policy=policy, overrides=set_ or [])
     except ScenarioError as exc:
@@ -105,7 +117,11 @@ def run(
     with err.status("simulating…", spinner="dots"):
         result = simulate(resolved, seed=seed, events=events is not None)
     if events is not None:
-        write_events(result.events, events)
+        try:
+            write_events(result.events, events)
+        except OSError as exc:
+            err.print(f"[bold red]error:[/] --events {events}: {exc.strerror}", soft_wrap=True)
+            raise typer.Exit(2) from None
         err.print(f"event log: {len(result.events):,} rows written to {events}")
     if as_json:
         document = {
@@ -144,7 +160,7 @@ def validate(
 def calibrate(
     scenario: ScenarioArg = None,
     policy: PolicyOpt = None,
-    seeds: Annotated[int, typer.Option(help="Replications to average (seeds 1..N).")] = 3,
+    seeds: Annotated[int, typer.Option(min=1, help="Replications to average (seeds 1..N).")] = 3,
     set_: SetOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
 ) -> None:

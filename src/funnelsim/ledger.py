@@ -82,7 +82,6 @@ class Ledger:
     state: np.ndarray = field(init=False)
     reason: np.ndarray = field(init=False)
     leak_stage: np.ndarray = field(init=False)
-    state_at: np.ndarray = field(init=False)
     mql_at: np.ndarray = field(init=False)
     sal_at: np.ndarray = field(init=False)
     sql_at: np.ndarray = field(init=False)
@@ -99,7 +98,6 @@ class Ledger:
         self.state = np.full(n, STATE["nurture"], dtype=np.int8)
         self.reason = np.full(n, -1, dtype=np.int8)
         self.leak_stage = np.full(n, -1, dtype=np.int8)
-        self.state_at = self.created.copy()
         for name in ("mql_at", "sal_at", "sql_at", "opp_at", "won_at"):
             setattr(self, name, np.full(n, np.nan))
         self.recycles = np.zeros(n, dtype=np.int16)
@@ -111,7 +109,6 @@ class Ledger:
 
     def move(self, lead: int, state: str, now: float) -> None:
         self.state[lead] = STATE[state]
-        self.state_at[lead] = now
 
     def leak(self, lead: int, reason: str, now: float, stage: str) -> None:
         self.move(lead, "leaked", now)
@@ -126,6 +123,10 @@ class Ledger:
     def log(self, now: float, lead: int, activity: str, resource: str = "") -> None:
         if self.events is not None:
             self.events.append((now, lead, activity, resource))
+
+    def close(self) -> None:
+        """The run is over: the tables will not change again, so their frames may be kept."""
+        self.spells.closed = self.opps.closed = True
 
     def spell_frame(self) -> pd.DataFrame:
         """One row per SDR spell (an MQL or prospect worked until its outcome)."""
@@ -152,6 +153,7 @@ class Table:
             setattr(self, name, column)
         self._appends = [column.append for column in self._columns]
         self._frame: pd.DataFrame | None = None
+        self.closed = False  # frames are cached only once nothing can change
 
     def append(self, *row) -> int:
         """Add a row; return its index."""
@@ -163,7 +165,7 @@ class Table:
         return len(self._columns[0])
 
     def frame(self) -> pd.DataFrame:
-        if self._frame is None or len(self._frame) != len(self):
+        if self._frame is None or not self.closed:
             self._frame = pd.DataFrame(
                 {
                     name: np.array(column, dtype=self._dtypes[name])

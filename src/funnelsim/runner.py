@@ -29,7 +29,7 @@ class RunResult:
     """Everything one run produced: figures, frames, and what is needed to replay it."""
 
     scenario: Scenario
-    seed: int | list[int]
+    seed: int | dict[str, list[int]]
     summary: dict[str, Any]
     by_source: pd.DataFrame
     by_segment: pd.DataFrame
@@ -54,6 +54,22 @@ def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
     )
 
 
+def seed_record(root: np.random.SeedSequence) -> int | dict[str, list[int]]:
+    """How a run reports its seed: the int it was given, or a SeedSequence's full identity."""
+    entropy = root.entropy
+    if not root.spawn_key and not np.ndim(entropy):
+        return int(entropy)
+    entropy = [int(e) for e in entropy] if np.ndim(entropy) else [int(entropy)]
+    return {"entropy": entropy, "spawn_key": [int(k) for k in root.spawn_key]}
+
+
+def replay_seed(record: int | dict[str, list[int]]) -> int | np.random.SeedSequence:
+    """The seed to pass to :func:`simulate` to replay a run from its reported seed."""
+    if isinstance(record, int):
+        return record
+    return np.random.SeedSequence(record["entropy"], spawn_key=tuple(record["spawn_key"]))
+
+
 def simulate(
     scenario: Scenario, seed: int | np.random.SeedSequence = 0, events: bool = False
 ) -> RunResult:
@@ -73,10 +89,7 @@ def simulate(
         "events_per_lead": events_scheduled / max(len(ledger), 1),
         "final_mql_threshold": funnel.threshold,
     }
-    root = streams.root
-    seed_out: int | list[int] = (
-        int(root.entropy) if not root.spawn_key else [int(root.entropy), *root.spawn_key]
-    )
+    seed_out = seed_record(streams.root)
     summary = {
         "scenario": scenario.name,
         "policy": scenario.policy,

@@ -7,6 +7,7 @@ the clock's unit; bare numbers are refused because their unit would be a guess.
 
 from __future__ import annotations
 
+import math
 import re
 
 SECONDS_PER_UNIT = {"s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
@@ -22,7 +23,10 @@ def parse_duration(text: str) -> float:
             f"got {text!r}"
         )
     value, unit = match.groups()
-    return float(value) * SECONDS_PER_UNIT[unit] / SECONDS_PER_UNIT["d"]
+    days = float(value) * SECONDS_PER_UNIT[unit] / SECONDS_PER_UNIT["d"]
+    if not math.isfinite(days):
+        raise ValueError(f"expected a finite duration, got {text!r}")
+    return days
 
 
 def format_duration(days: float) -> str:
@@ -32,4 +36,4 @@ def format_duration(days: float) -> str:
         size = SECONDS_PER_UNIT[unit]
         if seconds >= size and abs(seconds / size - round(seconds / size, 2)) < 1e-9:
             return f"{round(seconds / size, 2):g}{unit}"
-    return f"{seconds!r}s"
+    return f"{int(seconds)}s" if seconds == int(seconds) else f"{seconds!r}s"

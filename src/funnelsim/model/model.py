@@ -19,13 +19,15 @@ from funnelsim.model import recycle
 from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.sales import AePool, opportunity_path
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
-from funnelsim.model.sdr import ReachCurve, SalesTrust, SdrDesk, Task, new_tasks
+from funnelsim.model.sdr import ReachCurve, SalesTrust, SdrDesk, Task, new_tasks, owed_attempts
 from funnelsim.model.sources import generate_leads
 from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
 
 NAN = float("nan")
 OPEN = SPELL["open"]
+OPPORTUNITY_DRAWS = 64
+"""Counters per opportunity: durations and value from 0, outcomes from 32 (30 stages at most)."""
 NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
@@ -56,8 +58,9 @@ class Funnel:
             leads.cost,
             events=[] if record_events else None,
         )
-        self.mqls = np.zeros(len(leads), dtype=np.int64)  # spells so far: a per-lead draw counter
-        self.opps = np.zeros(len(leads), dtype=np.int64)
+        # Spells and opportunities so far, per lead: the counters of its random draws.
+        self.spells_of = np.zeros(len(leads), dtype=np.int64)
+        self.opps_of = np.zeros(len(leads), dtype=np.int64)
         self.threshold = scenario.scoring.mql_threshold
         self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
@@ -112,10 +115,9 @@ class Funnel:
     def run(self) -> Ledger:
         horizon = self.scenario.horizon.length
         self.env.run(until=horizon)
-        for task in self.desk.waiting():
-            if task.attempt == 0 and task.mql_at + self.scenario.sdr.max_queue_age <= horizon:
-                self._aged(task)
+        self.desk.close(horizon)
         self.ledger.sdr_busy = self.desk.busy
+        self.ledger.close()
         return self.ledger
 
     # -- nurture and scoring -------------------------------------------------------------
@@ -141,8 +143,8 @@ class Funnel:
 
     def _tasks(self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: bool):
         """New SDR spells for these leads; each lead's spell counter moves on by one."""
-        spells = self.mqls[leads]
-        self.mqls[leads] += 1
+        spells = self.spells_of[leads]
+        self.spells_of[leads] += 1
         keys = self.leads.key[leads]
         return new_tasks(self.scenario.sdr, self.streams, leads, keys, spells, at, scores, prospect)
 
@@ -164,6 +166,7 @@ class Funnel:
         task.spell = ledger.spells.append(lead, now, NAN, 0, OPEN, NAN, task.prospect)
         delay = 0.0 if task.prospect else (1.0 - self.trust.effort) * self.max_delay
         if delay > 0:
+            self.desk.held.add(task)
             self._at(self.calendar.add(now, delay), self.desk.push_new, task)
         else:
             self.desk.push_new(task)
@@ -181,8 +184,7 @@ class Funnel:
             if task.prospect:
                 task.attempts = self.sdr.attempts
             else:
-                # Halves round up: half the effort on a cadence of 5 is 3 attempts, of 3 is 2.
-                task.attempts = max(1, int(self.sdr.attempts * self.trust.effort + 0.5))
+                task.attempts = owed_attempts(self.sdr.attempts, self.trust.effort)
                 self.period.touched += 1
                 self.period.on_time += waited <= self.sla_response
         task.reached = task.reach[task.attempt] < chance
@@ -282,11 +284,12 @@ class Funnel:
         segment = self.segments[leads.segment[lead]]
         n = len(segment.stages)
         # The opportunity's numbers: stage durations, deal value, then stage outcomes.
-        first = int(self.opps[lead]) * 64
-        counters = [*range(first, first + n + 1), *range(first + 32, first + 32 + n)]
+        first = int(self.opps_of[lead]) * OPPORTUNITY_DRAWS
+        outcomes = first + OPPORTUNITY_DRAWS // 2
+        counters = [*range(first, first + n + 1), *range(outcomes, outcomes + n)]
         u = self.streams.lead_uniforms_of("opportunity", int(leads.key[lead]), counters)
         u_dur, u_value, u_out = u[:n], u[n], u[n + 1 :]
-        self.opps[lead] += 1
+        self.opps_of[lead] += 1
         path = opportunity_path(
             segment,
             self.scenario.sales,

@@ -50,9 +50,6 @@ class NurtureEngine:
         """Put leads in nurture; their first scoring is at ``at`` (capture, or a recycle)."""
         self.next_touch[leads] = at
 
-    def withdraw(self, lead: int) -> None:
-        self.next_touch[lead] = np.inf
-
     def advance(self, until: float, threshold: float, only: np.ndarray | None = None) -> Outcomes:
         """Touch every enrolled lead due before ``until``; return the MQLs and opt-outs."""
         found: list[tuple[np.ndarray, ...]] = []

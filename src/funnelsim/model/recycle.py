@@ -9,7 +9,6 @@ from funnelsim.scenario.schema import Recycle
 NOT_RECYCLED = {
     "rejected": ("leaked", "rejected_dropped"),
     "unreachable": ("leaked", "cadence_exhausted"),
-    "stalled": ("leaked", "stalled_abandoned"),
     "lost": ("lost", None),
 }
 """Where a lead goes when its outcome is not recycled: (state, leak reason)."""

@@ -81,7 +81,16 @@ class SalesTrust:
         self.effort = t.min_effort + (1.0 - t.min_effort) * ramp
 
 
-@dataclass(slots=True)
+def owed_attempts(cadence: int, effort: float) -> int:
+    """Attempts an SDR owes a lead at this effort: at least one, halves rounded up."""
+    return max(1, int(cadence * effort + 0.5))
+
+
+SPELL_DRAWS = 256
+"""Counters per spell: one per attempt, and the schema caps attempts at 100."""
+
+
+@dataclass(slots=True, eq=False)
 class Task:
     """A lead's current spell at the SDR desk, with the random numbers it will use.
 
@@ -117,7 +126,7 @@ def new_tasks(
     """Tasks for many new spells at once, their draws fixed by (lead, spell number, attempt)."""
     if len(keys) == 0:
         return []
-    counter = spells[:, None] * 256 + np.arange(sdr.attempts)[None, :]
+    counter = spells[:, None] * SPELL_DRAWS + np.arange(sdr.attempts)[None, :]
     lead = np.repeat(keys[:, None], sdr.attempts, axis=1)
     reach = streams.lead_uniforms("sdr/reach", lead, counter).tolist()
     work = sdr.work_time.ppf(streams.lead_uniforms("sdr/work", lead, counter)).tolist()
@@ -160,10 +169,12 @@ class SdrDesk:
         self._order = itertools.count()
         self.idle = list(range(spec.headcount))[::-1]  # a stack: the lowest id works first
         self._opening_booked = False
+        self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
         self.busy: list[tuple[float, float]] = []
         self._new, self._followup = (1, 0) if spec.followups == "first" else (0, 1)
 
     def push_new(self, task: Task) -> None:
+        self.held.discard(task)
         key = task.mql_at if self.spec.queue == "fifo" else -task.score
         self._push((self._new, key), task)
 
@@ -178,14 +189,21 @@ class SdrDesk:
     def _pop(self) -> Task | None:
         while self.queue:
             _, _, task = heapq.heappop(self.queue)
-            if task.attempt == 0 and self.env.now > task.mql_at + self.spec.max_queue_age:
+            if self.too_old(task, self.env.now):
                 self.aged(task)
                 continue
             return task
         return None
 
-    def waiting(self) -> list[Task]:
-        return [task for _, _, task in self.queue]
+    def too_old(self, task: Task, at: float) -> bool:
+        """Whether a never-touched MQL has waited past ``max_queue_age`` by ``at``."""
+        return task.attempt == 0 and at > task.mql_at + self.spec.max_queue_age
+
+    def close(self, at: float) -> None:
+        """At the end of a run: age out the MQLs still waiting, queued or held back."""
+        for task in [*(task for _, _, task in self.queue), *self.held]:
+            if self.too_old(task, at):
+                self.aged(task)
 
     def _dispatch(self, _event: simpy.Event | None = None) -> None:
         """Put idle SDRs to work while there is work and the desk is open."""

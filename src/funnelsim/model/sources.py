@@ -29,9 +29,13 @@ def daily_rates(source: Source, start_date: dt.date, days: int) -> np.ndarray:
         months = (np.datetime64(start_date, "D") + np.arange(days)).astype("datetime64[M]")
         month_index = (months.astype(int) % 12).astype(int)  # 0 = January
         rate *= np.asarray(source.seasonality)[month_index]
-    day = np.arange(days) + 0.5
+    day = np.arange(days, dtype=float)
     for burst in source.bursts:
-        rate[(day >= burst.start) & (day < burst.start + burst.length)] *= burst.factor
+        # The share of each day the burst covers, so that a six-hour burst counts too.
+        inside = np.clip(
+            np.minimum(day + 1, burst.start + burst.length) - np.maximum(day, burst.start), 0, 1
+        )
+        rate *= 1.0 + (burst.factor - 1.0) * inside
     return rate
 
 

@@ -88,9 +88,18 @@ class _Document:
             raise ScenarioError(
                 [Problem(self.source, "", f"cannot read file: {exc.strerror}")]
             ) from None
+        except UnicodeDecodeError as exc:
+            message = f"cannot read file: not UTF-8 text (byte {exc.start})"
+            raise ScenarioError([Problem(self.source, "", message)]) from None
+        self.lines: dict[Key, int] = {}
+        self.problems: list[Problem] = []
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
+            if node is not None:
+                self._index(node, ())  # before construction: merge keys are not yet copied in
+            if self.problems:
+                raise ScenarioError(self.problems)
             data = loader.construct_document(node) if node is not None else None
         except yaml.YAMLError as exc:
             raise _yaml_error(self.source, exc) from None
@@ -100,21 +109,26 @@ class _Document:
             found = type(data).__name__ if data is not None else "an empty file"
             raise ScenarioError([Problem(self.source, "", f"expected a mapping, found {found}")])
         self.data: dict[str, Any] = data
-        self.lines: dict[Key, int] = {}
-        self.duplicates: list[Problem] = []
-        self._index(node, ())
-        if self.duplicates:
-            raise ScenarioError(self.duplicates)
 
     def _index(self, node: yaml.Node, key: Key) -> None:
         if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
             for k, v in node.value:
-                child = (*key, k.value)
                 line = k.start_mark.line + 1
-                if child in self.lines:
+                if k.tag == "tag:yaml.org,2002:merge":
+                    continue  # '<<: *anchor' brings keys in; keys written here override them
+                if not isinstance(k, yaml.ScalarNode):
+                    path = ".".join(map(str, key)) or "<top level>"
+                    message = "expected a plain key (a name), found a list or mapping as a key"
+                    self.problems.append(Problem(self.source, path, message, line))
+                    continue
+                child = (*key, k.value)
+                if k.value in seen:
                     path = ".".join(map(str, child))
-                    message = f"duplicate key; it is also set on line {self.lines[child]}"
-                    self.duplicates.append(Problem(self.source, path, message, line))
+                    message = f"duplicate key; it is also set on line {seen[k.value]}"
+                    self.problems.append(Problem(self.source, path, message, line))
+                    continue
+                seen[k.value] = line
                 self.lines[child] = line
                 self._index(v, child)
         elif isinstance(node, yaml.SequenceNode):
@@ -225,6 +239,8 @@ def _override(data: dict, key: Key, value: Any, label: str) -> tuple[dict, Key]:
             owned = tuple(path)  # a plain value becomes a mapping: the override owns it all
         path.append(str(part))
         child = node.get(str(part)) if isinstance(node, dict) else None
+        if child is None and owned is None and depth + 1 < len(key):
+            owned = tuple(path)  # a key the data lacks: the override wrote it, typo or not
         return {str(part): build(child, depth + 1)}
 
     patch = build(data, 0)

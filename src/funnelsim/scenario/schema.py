@@ -213,12 +213,19 @@ class BuyingWindow(Frozen):
 class Nurture(Frozen):
     """Marketing nurture: touches on a cadence, engagement lifts interest, silence decays it."""
 
-    touch_every: Duration = Field(gt=0)
+    touch_every: Duration
     engage: Engagement
     interest_gain: Probability = Field(description="share of the gap to 1 closed per engagement")
     interest_half_life: Duration = Field(gt=0)
     unsubscribe: Probability = Field(description="chance per touch that the lead opts out")
     buying_window: BuyingWindow
+
+    @field_validator("touch_every")
+    @classmethod
+    def _cadence(cls, days: float) -> float:
+        if days < 1 / 24:
+            raise ValueError(f"expected at least 1h between touches, got {format_duration(days)}")
+        return days
 
 
 class ClosedLoop(Frozen):
