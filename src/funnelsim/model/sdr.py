@@ -187,9 +187,10 @@ class SdrDesk:
             self._dispatch()
 
     def _pop(self) -> Task | None:
+        oldest = self.env.now - self.spec.max_queue_age  # too_old, inlined: one pop per attempt
         while self.queue:
             _, _, task = heapq.heappop(self.queue)
-            if self.too_old(task, self.env.now):
+            if task.attempt == 0 and task.mql_at < oldest:
                 self.aged(task)
                 continue
             return task
