@@ -67,6 +67,7 @@ OPP_COLUMNS = (
     "stages_passed",
 )
 STAGE_OF_LEAK = ("nurture", "sdr", "sales")
+LEAK_STAGE = {name: code for code, name in enumerate(STAGE_OF_LEAK)}
 EVENT_COLUMNS = ("time", "lead", "activity", "resource")
 
 
@@ -113,7 +114,7 @@ class Ledger:
     def leak(self, lead: int, reason: str, now: float, stage: str) -> None:
         self.move(lead, "leaked", now)
         self.reason[lead] = REASON[reason]
-        self.leak_stage[lead] = STAGE_OF_LEAK.index(stage)
+        self.leak_stage[lead] = LEAK_STAGE[stage]
 
     def first(self, column: np.ndarray, lead: int, now: float) -> None:
         """Stamp the first time a lead reached a stage (waterfalls count leads, not visits)."""

@@ -42,7 +42,10 @@ class ReachCurve:
         return cls(tuple(math.log(max(d, 1e-9)) for d in delays), tuple(chances))
 
     def __call__(self, delay: float) -> float:
-        x, xs, ys = math.log(max(delay, 1e-9)), self.log_delays, self.chances
+        ys = self.chances
+        if len(ys) == 1:
+            return ys[0]  # a flat curve: no decay to look up
+        x, xs = math.log(max(delay, 1e-9)), self.log_delays
         k = bisect.bisect_right(xs, x)
         if k == 0:
             return ys[0]
