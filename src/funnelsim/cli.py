@@ -52,6 +52,14 @@ def _fail(exc: FunnelsimError) -> None:
     raise typer.Exit(2)
 
 
+def _load(scenario: Path | None, policy: str | None, overrides: list[str] | None):
+    """The resolved scenario, or the problems printed and exit status 2."""
+    try:
+        return load_scenario(scenario, policy=policy, overrides=overrides or [])
+    except ScenarioError as exc:
+        _fail(exc)
+
+
 def _jsonable(value):
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -110,10 +118,7 @@ def run(
     """Simulate one run of a scenario and show its figures."""
     if events is not None:
         _check_writable(events)
-    try:
-        resolved = load_scenario(scenario, policy=policy, overrides=set_ or [])
-    except ScenarioError as exc:
-        _fail(exc)
+    resolved = _load(scenario, policy, set_)
     with err.status("simulating…", spinner="dots"):
         result = simulate(resolved, seed=seed, events=events is not None)
     if events is not None:
@@ -167,10 +172,7 @@ def calibrate(
     """Compare a scenario's simulated figures with the published benchmarks they rest on."""
     from funnelsim.calibration import calibration_table
 
-    try:
-        resolved = load_scenario(scenario, policy=policy, overrides=set_ or [])
-    except ScenarioError as exc:
-        _fail(exc)
+    resolved = _load(scenario, policy, set_)
     with err.status(f"simulating {seeds} replication(s)…", spinner="dots"):
         table = calibration_table(resolved, seeds=tuple(range(1, seeds + 1)))
     if as_json:
