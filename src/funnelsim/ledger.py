@@ -142,7 +142,7 @@ class Table:
     """Rows appended and updated in place, stored as one list per column.
 
     Appending and updating are plain list operations in the model's hot path; the export to a
-    frame of fixed dtypes is one array per column, cached until the table grows.
+    frame of fixed dtypes is one array per column, cached once the ledger is closed.
     """
 
     def __init__(self, columns: tuple[str, ...], ints: set[str] = frozenset(), bools=frozenset()):
