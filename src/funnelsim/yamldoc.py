@@ -1,0 +1,186 @@
+"""YAML input files: safe loading, the line of every key, and pydantic errors said plainly.
+
+Scenario files and experiment files share this: both report a problem as the file, the line
+and the dotted key path of the value at fault, with what was expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pydantic
+import yaml
+
+from funnelsim.errors import Problem, ScenarioError
+
+Key = tuple[str | int, ...]
+Origin = tuple[str, int | None]
+
+
+class Loader(yaml.SafeLoader):
+    """Safe YAML that keeps mapping keys as written and leaves dates to the schema.
+
+    Keys stay text (``60:`` is the key "60", ``yes:`` is "yes"), so the line index and the
+    data agree on every key; a date stays a string until the schema parses it, so a date that
+    does not exist is reported at its key instead of crashing the parser.
+    """
+
+
+Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _mapping(loader: Loader, node: yaml.MappingNode) -> dict:
+    loader.flatten_mapping(node)
+    return {
+        (
+            k.value if isinstance(k, yaml.ScalarNode) else loader.construct_object(k, deep=True)
+        ): loader.construct_object(v, deep=True)
+        for k, v in node.value
+    }
+
+
+Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _yaml_error(source: str, exc: yaml.YAMLError) -> ScenarioError:
+    mark = getattr(exc, "problem_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    reason = getattr(exc, "problem", None) or str(exc)
+    context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+    if context and context_mark is not None:
+        reason += f" ({context} on line {context_mark.line + 1})"
+    return ScenarioError([Problem(source, "", f"not valid YAML: {reason}", line)])
+
+
+class Document:
+    """A YAML mapping with the line of every key, as loaded from one file."""
+
+    def __init__(self, path: Path):
+        self.source = str(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ScenarioError(
+                [Problem(self.source, "", f"cannot read file: {exc.strerror}")]
+            ) from None
+        except UnicodeDecodeError as exc:
+            message = f"cannot read file: not UTF-8 text (byte {exc.start})"
+            raise ScenarioError([Problem(self.source, "", message)]) from None
+        self.lines: dict[Key, int] = {}
+        self.problems: list[Problem] = []
+        loader = Loader(text)
+        try:
+            node = loader.get_single_node()
+            if node is not None:
+                self._index(node, ())  # before construction: merge keys are not yet copied in
+            if self.problems:
+                raise ScenarioError(self.problems)
+            data = loader.construct_document(node) if node is not None else None
+        except yaml.YAMLError as exc:
+            raise _yaml_error(self.source, exc) from None
+        finally:
+            loader.dispose()
+        if not isinstance(data, dict):
+            found = type(data).__name__ if data is not None else "an empty file"
+            raise ScenarioError([Problem(self.source, "", f"expected a mapping, found {found}")])
+        self.data: dict[str, Any] = data
+
+    def _index(self, node: yaml.Node, key: Key) -> None:
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[str, int] = {}
+            for k, v in node.value:
+                line = k.start_mark.line + 1
+                if k.tag == "tag:yaml.org,2002:merge":
+                    continue  # '<<: *anchor' brings keys in; keys written here override them
+                if not isinstance(k, yaml.ScalarNode):
+                    path = ".".join(map(str, key)) or "<top level>"
+                    message = "expected a plain key (a name), found a list or mapping as a key"
+                    self.problems.append(Problem(self.source, path, message, line))
+                    continue
+                child = (*key, k.value)
+                if k.value in seen:
+                    path = ".".join(map(str, child))
+                    message = f"duplicate key; it is also set on line {seen[k.value]}"
+                    self.problems.append(Problem(self.source, path, message, line))
+                    continue
+                seen[k.value] = line
+                self.lines[child] = line
+                self._index(v, child)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                self.lines[(*key, i)] = v.start_mark.line + 1
+                self._index(v, (*key, i))
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    """The model classes an annotation may hold (through Optional, list, dict, Annotated)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType, list, dict):
+        args = typing.get_args(annotation)
+        return [c for a in (args[-1:] if origin is dict else args) for c in _unwrap(a)]
+    if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
+        return [annotation]
+    return []
+
+
+def _allowed_keys(root: type[pydantic.BaseModel], loc: Key) -> list[str]:
+    """The keys the schema accepts beside the unknown key at ``loc``."""
+    models: list[Any] = [root]
+    for part in loc[:-1]:
+        nxt = []
+        for model in models:
+            field = model.model_fields.get(part) if isinstance(part, str) else None
+            if field is not None:
+                nxt += _unwrap(field.annotation)
+            elif not model.model_fields or isinstance(part, int):
+                nxt.append(model)
+        models = nxt or models
+        models = [m for m in models if m is not None]
+    keys = {a.alias or n for m in models for n, a in m.model_fields.items()}
+    return sorted(keys)
+
+
+def describe(root: type[pydantic.BaseModel], error: Mapping[str, Any], loc: Key) -> str:
+    """What a pydantic error at ``loc`` means, said as what was expected and what was found."""
+    kind, msg = error["type"], error["msg"]
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(root, loc)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"unknown key; {hint}expected one of: {', '.join(allowed)}"
+    if kind == "missing":
+        return "missing required key"
+    if kind in ("too_short", "too_long"):
+        ctx = error.get("ctx", {})
+        bound = (
+            ("at least", ctx.get("min_length"))
+            if kind == "too_short"
+            else ("at most", ctx.get("max_length"))
+        )
+        return f"expected {bound[0]} {bound[1]} item(s), got {ctx.get('actual_length')}"
+    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if msg.startswith("Input should be "):
+        msg = "expected " + msg.removeprefix("Input should be ")
+    value = error.get("input")
+    if not msg.startswith("expected"):
+        msg = f"expected {msg[0].lower()}{msg[1:]}"
+    if isinstance(value, (str, int, float, bool)) and "got" not in msg:
+        msg += f", got {value!r}"
+    return msg
+
+
+def clean_loc(loc: Iterable[Any]) -> Key:
+    """Drop pydantic's internal steps (generic-model names, function validators) from a loc."""
+    return tuple(
+        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+    )
