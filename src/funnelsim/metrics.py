@@ -187,6 +187,15 @@ def utilisation(ledger: Ledger, ctx: Context) -> dict[str, float]:
     }
 
 
+def names() -> tuple[str, ...]:
+    """The names :func:`scalars` and :func:`utilisation` return, read off an empty ledger."""
+    empty = Ledger(*[np.empty(0)] * 5)
+    empty.sdr_busy = []
+    empty.close()
+    ctx = Context(0.0, 1.0, dt.date(2000, 1, 3), Calendar.always_open(), 0.0, 1, 1, (), ())
+    return (*scalars(empty, ctx), *utilisation(empty, ctx))
+
+
 def by_group(ledger: Ledger, ctx: Context, column: str) -> pd.DataFrame:
     """The scalar figures per source or per segment, one row each."""
     names = ctx.source_names if column == "source" else ctx.segment_names

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import time
 from dataclasses import dataclass, field
@@ -38,6 +39,16 @@ class RunResult:
     events: pd.DataFrame | None = field(default=None, repr=False)
     runtime: float = 0.0
     version: str = __version__
+
+
+RUN_FIGURES = ("leads_simulated", "events_scheduled", "events_per_lead", "final_mql_threshold")
+"""Figures about the run itself, beside the metrics of the funnel."""
+
+
+@functools.cache
+def metric_names() -> tuple[str, ...]:
+    """The name of every figure in ``summary["metrics"]``, in order, without running a model."""
+    return (*metrics.names(), *RUN_FIGURES)
 
 
 def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
@@ -83,12 +94,13 @@ def simulate(
     events_scheduled = scheduled_events(funnel.env)
     figures = metrics.scalars(ledger, ctx) | metrics.utilisation(ledger, ctx)
     runtime = time.perf_counter() - started
-    figures |= {
-        "leads_simulated": len(ledger),
-        "events_scheduled": events_scheduled,
-        "events_per_lead": events_scheduled / max(len(ledger), 1),
-        "final_mql_threshold": funnel.threshold,
-    }
+    run_figures = (
+        len(ledger),
+        events_scheduled,
+        events_scheduled / max(len(ledger), 1),
+        funnel.threshold,
+    )
+    figures |= dict(zip(RUN_FIGURES, run_figures, strict=True))
     seed_out = seed_record(streams.root)
     summary = {
         "scenario": scenario.name,

@@ -7,6 +7,7 @@ and the dotted key path of the value at fault, with what was expected.
 from __future__ import annotations
 
 import difflib
+import functools
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -131,6 +132,25 @@ def _unwrap(annotation: Any) -> list[Any]:
     if isinstance(annotation, type) and issubclass(annotation, pydantic.BaseModel):
         return [annotation]
     return []
+
+
+def read(path: Path) -> Document:
+    """The document at ``path``, parsed once while the file is unchanged.
+
+    Experiments resolve one scenario file at many sweep points; parsing the YAML dominates
+    each resolution, so a file is parsed again only when its size or modification time moves.
+    Callers copy ``data`` before changing it.
+    """
+    try:
+        stat = path.stat()
+    except OSError:
+        return Document(path)  # let the document report why the file cannot be read
+    return _cached(path, path.absolute(), stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _cached(path: Path, _absolute: Path, _mtime_ns: int, _size: int) -> Document:
+    return Document(path)
 
 
 def _allowed_keys(root: type[pydantic.BaseModel], loc: Key) -> list[str]:

@@ -23,7 +23,7 @@ import yaml
 from funnelsim.distributions import FAMILIES as DISTRIBUTION_FAMILIES
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.scenario.schema import Scenario
-from funnelsim.yamldoc import Document, Key, Loader, Origin, clean_loc, describe
+from funnelsim.yamldoc import Document, Key, Loader, Origin, clean_loc, describe, read
 
 
 def bundled_scenario(name: str = "reference") -> Path:
@@ -200,7 +200,7 @@ def _policy_layer(layers: _Layers, policy: str) -> tuple[dict, dict[Key, Origin]
         return patch, origins, policy
     path = Path(policy)
     if path.suffix in (".yaml", ".yml") or path.exists():
-        doc = Document(path)
+        doc = read(path)
         return doc.data, {k: (doc.source, n) for k, n in doc.lines.items()}, path.stem
     known = ", ".join(inline) if isinstance(inline, dict) and inline else "none defined"
     raise ScenarioError(
@@ -220,7 +220,7 @@ def resolve(
     overrides: Iterable[str] | Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], Scenario]:
     """Merge the layers and validate; return the merged data and the scenario."""
-    layers = _Layers(Document(Path(path) if path is not None else bundled_scenario()))
+    layers = _Layers(read(Path(path) if path is not None else bundled_scenario()))
     name = None
     if policy is not None:
         patch, origins, name = _policy_layer(layers, policy)

@@ -1,0 +1,177 @@
+"""From an experiment to a plan: the sweep points, the resolved scenarios, every item's seed.
+
+A *work item* is one replication of one policy at one sweep point. Its random streams come
+from a :class:`numpy.random.SeedSequence` keyed by the experiment's root seed and the item's
+place in the experiment, never by when or where it runs, so an experiment gives the same
+numbers on one worker, on many, or on a cluster. Under common random numbers, replication
+``r`` of every policy gets the same seed: the policies then meet the same arrivals, the same
+leads and the same buyers, and their paired difference is the policy's effect alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy.stats import qmc
+
+from funnelsim.errors import Problem, ScenarioError
+from funnelsim.experiments.spec import Design, Experiment, Interval, Range, Scalar
+from funnelsim.scenario import bundled_scenario, resolve
+from funnelsim.yamldoc import Key
+
+SEED_BITS = 63
+"""Item seeds are plain non-negative 63-bit integers: ``funnelsim run --seed`` replays them."""
+
+
+@dataclass(frozen=True)
+class Item:
+    """One replication of one policy at one sweep point."""
+
+    point: int
+    replication: int
+    policy: int
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything an experiment will run, fixed and checked before anything runs."""
+
+    experiment: Experiment
+    labels: tuple[str, ...]
+    factors: tuple[str, ...]
+    points: tuple[dict[str, Scalar], ...]
+    scenarios: tuple[tuple[dict[str, Any], ...], ...]  # [point][policy]: resolved scenario data
+
+    def seed(self, item: Item) -> int:
+        """The seed of ``item``'s run, from (root seed, point, replication[, policy])."""
+        crn = self.experiment.common_random_numbers
+        key = {
+            "across_policies": (item.point, item.replication),
+            "across_points": (item.replication,),
+            "off": (item.point, item.replication, item.policy),
+        }[crn]
+        state = np.random.SeedSequence(self.experiment.seed, spawn_key=key).generate_state(2)
+        return (int(state[0]) << 32 | int(state[1])) >> (64 - SEED_BITS)
+
+    def items(self, replications: range) -> Iterator[Item]:
+        """The items of these replications, point by point, replication by replication."""
+        for point in range(len(self.points)):
+            for replication in replications:
+                for policy in range(len(self.labels)):
+                    yield Item(point, replication, policy)
+
+    @property
+    def fingerprint(self) -> str:
+        """A hash of everything that fixes an item's result: resuming checks it matches."""
+        experiment = self.experiment.model_dump(mode="json", exclude={"replications"})
+        content = {
+            "experiment": experiment,
+            "labels": self.labels,
+            "points": self.points,
+            "scenarios": self.scenarios,
+        }
+        return content_hash(content)
+
+
+def content_hash(data: Any) -> str:
+    """SHA-256 of canonical JSON: the same content always hashes the same."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def sweep_points(experiment: Experiment) -> list[dict[str, Scalar]]:
+    """The factor values at each point: the full grid, or a Latin hypercube sample."""
+    if not experiment.factors:
+        return [{}]
+    names = list(experiment.factors)
+    if isinstance(experiment.design, Design):
+        sample = experiment.design.latin_hypercube
+        seed = experiment.seed if sample.seed is None else sample.seed
+        rng = np.random.default_rng(np.random.SeedSequence(seed))
+        unit = qmc.LatinHypercube(d=len(names), rng=rng).random(sample.points)
+        intervals = [experiment.factors[n] for n in names]
+        return [
+            {n: f.at(float(u)) for n, f, u in zip(names, intervals, row, strict=True)}  # type: ignore[union-attr]
+            for row in unit
+        ]
+    axes = [_values(experiment.factors[n]) for n in names]
+    return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
+
+
+def _values(factor: list[Scalar] | Range | Interval) -> list[Scalar]:
+    return factor.values() if isinstance(factor, Range) else list(factor)  # type: ignore[arg-type]
+
+
+def scenario_path(name: str, base: Path | None) -> Path:
+    """A scenario named in an experiment: a file (relative to the experiment) or bundled."""
+    path = Path(name)
+    if not path.is_absolute() and base is not None:
+        path = base / path
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        return path
+    return bundled_scenario(name)
+
+
+def _policy_path(policy: str, base: Path | None) -> str:
+    """A policy file named in an experiment is found beside the experiment file."""
+    if base is None or not policy.endswith((".yaml", ".yml")) or Path(policy).is_absolute():
+        return policy
+    return str(base / policy)
+
+
+def plan(
+    experiment: Experiment,
+    source: str = "<experiment>",
+    lines: Mapping[Key, int] | None = None,
+    base: Path | None = None,
+) -> Plan:
+    """Resolve the scenario under every policy at every point; raise every problem at once.
+
+    A bad factor value is reported at the factor's key in the experiment file, once, however
+    many points share it.
+    """
+    lines = lines or {}
+    try:
+        path = scenario_path(experiment.scenario, base)
+    except ScenarioError:
+        line = lines.get(("scenario",))
+        message = f"no scenario file {experiment.scenario!r} and no bundled scenario of that name"
+        raise ScenarioError([Problem(source, "scenario", message, line)]) from None
+    points = sweep_points(experiment)
+    policies = [_policy_path(p, base) for p in experiment.policies] or [None]
+    scenarios, problems = [], {}
+    for values in points:
+        resolved = []
+        for policy in policies:
+            overrides = {**experiment.set, **values}
+            try:
+                _, scenario = resolve(path, policy, overrides)
+            except ScenarioError as exc:
+                for p in exc.problems:
+                    p = _attribute(p, experiment, source, lines)
+                    problems.setdefault((p.source, p.path, p.message), p)
+                continue
+            resolved.append(scenario.model_dump(mode="json", by_alias=True))
+        scenarios.append(tuple(resolved))
+    if problems:
+        raise ScenarioError(list(problems.values()))
+    labels = tuple(experiment.labels)
+    return Plan(experiment, labels, tuple(experiment.factors), tuple(points), tuple(scenarios))
+
+
+def _attribute(problem: Problem, experiment: Experiment, source: str, lines) -> Problem:
+    """A problem an override caused, moved to the experiment key that set the value."""
+    if not problem.source.startswith("--set "):
+        return problem
+    key = problem.source.removeprefix("--set ")
+    section = "factors" if key in experiment.factors else "set"
+    where = (section, key)
+    message = problem.message if problem.path == key else f"{problem.path}: {problem.message}"
+    return Problem(source, ".".join(where), message, lines.get(where))

@@ -1,0 +1,265 @@
+"""Running work items: in this process, on a local process pool, or on a Dask cluster.
+
+Work travels in *chunks*: some replications of every policy at one sweep point. A worker gets
+the resolved scenarios (as plain data) and the seeds, never the parent's results, and sends
+back compact frames. A replication that raises is recorded with its seed and the exception,
+and its chunk carries on. Every executor is driven the same way: a bounded window of chunks
+in flight, topped up as chunks finish, so the parent's memory does not grow with the size
+of the experiment.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import multiprocessing
+import os
+import signal
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pandas as pd
+
+from funnelsim.runner import RunResult, metric_names, simulate
+from funnelsim.scenario.schema import Scenario
+
+ID_COLUMNS = ("point", "replication", "policy")
+RUN_COLUMNS = ("status", "error", *metric_names())
+"""A run's row after its identifiers and factor values: outcome, then every metric."""
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Replications of every policy at one sweep point, with what a worker needs to run them."""
+
+    point: int
+    replications: tuple[int, ...]
+    labels: tuple[str, ...]
+    scenarios: tuple[tuple[str, dict[str, Any]], ...]  # per policy: (content hash, data)
+    seeds: tuple[tuple[int, ...], ...]  # per replication, per policy
+    factors: tuple[tuple[str, Any], ...]  # the point's factor values, for the rows
+
+    @property
+    def name(self) -> str:
+        return f"p{self.point:06d}-r{self.replications[0]:07d}-{self.replications[-1]:07d}"
+
+    @property
+    def size(self) -> int:
+        return len(self.replications) * len(self.labels)
+
+
+@dataclass
+class ChunkResult:
+    """What a chunk sends back: one row per item, and each item's weekly and group frames."""
+
+    chunk: str
+    runs: pd.DataFrame
+    weekly: pd.DataFrame
+    groups: pd.DataFrame
+    seconds: float = 0.0  # worker time spent simulating, for sizing later chunks
+    failed: int = 0
+
+
+_VALIDATED: dict[str, Scenario] = {}
+
+
+def scenario_of(content_hash: str, data: dict[str, Any]) -> Scenario:
+    """The validated scenario for ``data``: validated once per worker per content hash."""
+    scenario = _VALIDATED.get(content_hash)
+    if scenario is None:
+        if len(_VALIDATED) >= 64:
+            _VALIDATED.clear()
+        scenario = _VALIDATED[content_hash] = Scenario.model_validate(data)
+    return scenario
+
+
+def run_chunk(chunk: Chunk) -> ChunkResult:
+    """Run every item of a chunk; a replication that raises becomes a failed row."""
+    scenarios = [scenario_of(h, d) for h, d in chunk.scenarios]
+    runs, weekly, groups = [], [], []
+    failed, started = 0, time.perf_counter()
+    for replication, seeds in zip(chunk.replications, chunk.seeds, strict=True):
+        for policy, (scenario, seed) in enumerate(zip(scenarios, seeds, strict=True)):
+            ids = {"point": chunk.point, "replication": replication, "policy": policy}
+            row = {**ids, "label": chunk.labels[policy], "seed": seed, **dict(chunk.factors)}
+            try:
+                result = simulate(scenario, seed=seed)
+            except Exception as exc:  # recorded with its seed, replayable; the rest carries on
+                failed += 1
+                runs.append(row | {"status": "failed", "error": _describe(exc)})
+                continue
+            runs.append(row | {"status": "ok", "error": None, **_figures(result)})
+            weekly.append(result.weekly.assign(**ids))
+            groups.append(_groups(result).assign(**ids))
+    columns = [*ID_COLUMNS, "label", "seed", *(n for n, _ in chunk.factors), *RUN_COLUMNS]
+    return ChunkResult(
+        chunk.name,
+        pd.DataFrame(runs, columns=columns),
+        _stack(weekly, ID_COLUMNS),
+        _stack(groups, ID_COLUMNS),
+        time.perf_counter() - started,
+        failed,
+    )
+
+
+def _figures(result: RunResult) -> dict[str, Any]:
+    return dict(result.summary["metrics"])
+
+
+def _groups(result: RunResult) -> pd.DataFrame:
+    by_source = result.by_source.rename_axis("name").reset_index().assign(group="source")
+    by_segment = result.by_segment.rename_axis("name").reset_index().assign(group="segment")
+    return pd.concat([by_source, by_segment], ignore_index=True)
+
+
+def _stack(frames: list[pd.DataFrame], first: tuple[str, ...]) -> pd.DataFrame:
+    if not frames:
+        return pd.DataFrame(columns=list(first))
+    frame = pd.concat(frames, ignore_index=True)
+    return frame[[*first, *(c for c in frame.columns if c not in first)]]
+
+
+def _describe(exc: BaseException) -> str:
+    last = traceback.extract_tb(exc.__traceback__)[-1:] if exc.__traceback__ else []
+    where = f" (at {os.path.basename(last[0].filename)}:{last[0].lineno})" if last else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
+class Executor(Protocol):
+    """Where chunks run: submit one, wait for some, shut down."""
+
+    window: int  # chunks kept in flight
+
+    def submit(self, chunk: Chunk) -> Any: ...
+
+    def wait(self, futures: set) -> tuple[set, set]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class InProcess:
+    """Runs each chunk as it is submitted, here: no processes, easy to debug and profile."""
+
+    window: int = 1
+
+    def submit(self, chunk: Chunk) -> cf.Future:
+        future: cf.Future = cf.Future()
+        future.set_result(run_chunk(chunk))
+        return future
+
+    def wait(self, futures: set) -> tuple[set, set]:
+        return set(futures), set()
+
+    def close(self) -> None:
+        pass
+
+
+def _ignore_interrupts() -> None:
+    """Workers leave Ctrl-C to the parent, which stops the pool and keeps what is finished."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@dataclass
+class ProcessPool:
+    """A pool of local worker processes, started by a fork server that imported funnelsim."""
+
+    workers: int
+    window: int = 0
+    pool: cf.ProcessPoolExecutor = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.window = self.window or 2 * self.workers
+        method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else None
+        context = multiprocessing.get_context(method)
+        if method == "forkserver":
+            context.set_forkserver_preload(["funnelsim.experiments.execution"])
+        self.pool = cf.ProcessPoolExecutor(
+            self.workers, mp_context=context, initializer=_ignore_interrupts
+        )
+
+    def submit(self, chunk: Chunk) -> cf.Future:
+        return self.pool.submit(run_chunk, chunk)
+
+    def wait(self, futures: set) -> tuple[set, set]:
+        done, pending = cf.wait(futures, return_when=cf.FIRST_COMPLETED)
+        return done, pending
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+@dataclass
+class DaskCluster:
+    """A Dask distributed client: ``local`` starts a LocalCluster here, else an address."""
+
+    scheduler: str
+    workers: int
+    window: int = 0
+    client: Any = field(init=False)
+    cluster: Any = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        from dask.distributed import Client, LocalCluster
+
+        if self.scheduler == "local":
+            self.cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                silence_logs=logging.ERROR,
+            )
+            self.client = Client(self.cluster)
+        else:
+            self.client = Client(self.scheduler, timeout="10s")
+        cores = sum(self.client.nthreads().values()) or self.workers
+        self.window = self.window or 2 * cores
+
+    def submit(self, chunk: Chunk) -> Any:
+        return self.client.submit(run_chunk, chunk, pure=False)
+
+    def wait(self, futures: set) -> tuple[set, set]:
+        from dask.distributed import wait
+
+        done, pending = wait(list(futures), return_when="FIRST_COMPLETED")
+        return set(done), set(pending)
+
+    def close(self) -> None:
+        self.client.close()
+        if self.cluster is not None:
+            self.cluster.close()
+
+
+def executor_for(workers: int | None, scheduler: str | None) -> Executor:
+    """The executor the options ask for: Dask when a scheduler is named, else local."""
+    workers = workers or os.cpu_count() or 1
+    if scheduler is not None:
+        return DaskCluster(scheduler, workers)
+    return InProcess() if workers == 1 else ProcessPool(workers)
+
+
+def run_chunks(
+    chunks: Iterable[Chunk], executor: Executor, on_submit: Callable[[Chunk], None] | None = None
+) -> Iterator[ChunkResult]:
+    """Results of ``chunks`` as they finish, with at most ``executor.window`` in flight."""
+    chunks = iter(chunks)
+    pending: set = set()
+    exhausted = False
+    while True:
+        while not exhausted and len(pending) < executor.window:
+            chunk = next(chunks, None)
+            if chunk is None:
+                exhausted = True
+                break
+            if on_submit is not None:
+                on_submit(chunk)
+            pending.add(executor.submit(chunk))
+        if not pending:
+            return
+        done, pending = executor.wait(pending)
+        for future in done:
+            yield future.result()

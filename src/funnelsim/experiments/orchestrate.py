@@ -1,0 +1,322 @@
+"""An experiment from plan to results: run what is missing, keep what finishes, summarise.
+
+:func:`conduct` is the one loop behind :func:`compare` and :func:`sweep`. It asks the store
+which replications are already done (none, unless resuming), runs the rest in chunks sized
+to about two seconds of work each, lands every finished chunk, and at the end writes the
+tables from what landed. With a precision target it adds replications in batches until the
+intervals are narrow enough; the replications kept are the fewest, taken in order, that meet
+the target, so the answer never depends on the batch sizes or the number of workers.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from funnelsim.experiments import stats
+from funnelsim.experiments.design import Item, Plan, content_hash, plan
+from funnelsim.experiments.execution import Chunk, ChunkResult, executor_for, run_chunks
+from funnelsim.experiments.spec import KEY_METRICS, Experiment, parse_experiment, read_experiment
+from funnelsim.experiments.storage import (
+    TABLES,
+    ResultsFolder,
+    factor_type,
+    now,
+    read_folder,
+    runs_schema,
+    to_table,
+)
+from funnelsim.runner import __version__
+
+CHUNK_SECONDS = 2.0
+"""Work per chunk once its cost is known: short enough that an interrupt or the last chunk
+wastes little, long enough that landing a chunk costs next to nothing."""
+
+Progress = Callable[[int, int], None]
+"""Called with (items done, items planned) as work lands."""
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Run until the 95% interval of ``metric`` is within ``target`` of its mean (relative)."""
+
+    target: float
+    metric: str = "bookings"
+    max_replications: int = 200
+
+
+@dataclass
+class Results:
+    """An experiment's tables, as written to its folder (or kept in memory without one)."""
+
+    runs: pd.DataFrame
+    weekly: pd.DataFrame
+    groups: pd.DataFrame
+    summary: pd.DataFrame
+    differences: pd.DataFrame
+    manifest: dict[str, Any]
+    path: Path | None = None
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """Replications that raised, with their seeds and errors."""
+        return self.runs[self.runs["status"] == "failed"]
+
+
+@dataclass
+class _MemoryStore:
+    """The store of an experiment run without a folder: everything stays in memory."""
+
+    manifest: dict[str, Any]
+    done: dict[int, set[int]] = field(default_factory=dict)
+    parts: dict[str, list[pa.Table]] = field(default_factory=lambda: {n: [] for n in TABLES})
+
+    def add(self, result: ChunkResult, schema: pa.Schema) -> None:
+        self.parts["runs"].append(to_table(result.runs, schema))
+        self.parts["weekly"].append(to_table(result.weekly))
+        self.parts["groups"].append(to_table(result.groups))
+        for point, replication in result.runs[["point", "replication"]].drop_duplicates().values:
+            self.done.setdefault(int(point), set()).add(int(replication))
+
+    def runs(self) -> pd.DataFrame:
+        frames = [t.to_pandas() for t in self.parts["runs"]]
+        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return frame.sort_values(["point", "replication", "policy"], kind="stable")
+
+    def save(self) -> None:
+        pass
+
+
+class _Sizer:
+    """Replications per chunk: one until a chunk's cost is known, then about CHUNK_SECONDS."""
+
+    def __init__(self, policies: int):
+        self.policies, self.per_item = policies, None
+
+    def learn(self, result: ChunkResult, items: int) -> None:
+        if items:
+            seconds = result.seconds / items
+            self.per_item = seconds if self.per_item is None else min(self.per_item, seconds)
+
+    def replications(self) -> int:
+        if not self.per_item:
+            return 1
+        return max(1, min(64, int(CHUNK_SECONDS / (self.per_item * self.policies))))
+
+
+def _chunks(p: Plan, missing: dict[int, list[int]], sizer: _Sizer) -> Iterator[Chunk]:
+    """Chunks of consecutive missing replications, point by point, sized as they are made."""
+    for point, replications in missing.items():
+        scenarios = tuple((content_hash(d), d) for d in p.scenarios[point])
+        factors = tuple(p.points[point].items())
+        run: list[int] = []
+        for r in [*replications, None]:
+            if run and (r is None or r != run[-1] + 1 or len(run) >= sizer.replications()):
+                seeds = tuple(
+                    tuple(p.seed(Item(point, rep, k)) for k in range(len(p.labels))) for rep in run
+                )
+                yield Chunk(point, tuple(run), p.labels, scenarios, seeds, factors)
+                run = []
+            if r is not None:
+                run.append(r)
+
+
+def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, Any]:
+    first = {label: p.scenarios[0][k] for k, label in enumerate(p.labels)}
+    return {
+        "funnelsim_version": __version__,
+        "status": "running",
+        "command": command,
+        "started": now(),
+        "finished": None,
+        "root_seed": p.experiment.seed,
+        "common_random_numbers": p.experiment.common_random_numbers,
+        "experiment": p.experiment.model_dump(mode="json", by_alias=True),
+        "policies": list(p.labels),
+        "factors": list(p.factors),
+        "points": list(p.points),
+        "scenario": {
+            label: {"hash": content_hash(data), "resolved": data} for label, data in first.items()
+        },
+        "fingerprint": p.fingerprint,
+        "replications": {
+            "requested": p.experiment.replications,
+            "used": None,
+            "precision": None if precision is None else vars(precision),
+        },
+    }
+
+
+def conduct(
+    p: Plan,
+    *,
+    out: str | Path | None = None,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    precision: Precision | None = None,
+    resume: bool = False,
+    overwrite: bool = False,
+    on_progress: Progress | None = None,
+    command: str | None = None,
+) -> Results:
+    """Run a plan to the end (or resume it) and return its tables."""
+    command = command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
+    manifest = _manifest(p, command, precision)
+    if out is None:
+        store: Any = _MemoryStore(manifest)
+    elif resume:
+        store = ResultsFolder.reopen(Path(out), p.fingerprint)
+        store.manifest |= {k: manifest[k] for k in ("command", "replications", "status")}
+    else:
+        store = ResultsFolder.create(Path(out), manifest, overwrite)
+    schema = runs_schema({f: factor_type(pt[f] for pt in p.points) for f in p.factors})
+    wanted = p.experiment.replications
+    if precision is not None:
+        wanted = min(wanted, precision.max_replications)
+    sizer, executor, reached = _Sizer(len(p.labels)), None, None
+    try:
+        while True:
+            missing = {
+                point: [r for r in range(wanted) if r not in store.done.get(point, set())]
+                for point in range(len(p.points))
+            }
+            missing = {k: v for k, v in missing.items() if v}
+            total = wanted * len(p.points) * len(p.labels)
+            todo = sum(map(len, missing.values())) * len(p.labels)
+            if on_progress is not None:
+                on_progress(total - todo, total)
+            if missing and executor is None:
+                executor = executor_for(workers, scheduler)
+            done = total - todo
+            for result in run_chunks(_chunks(p, missing, sizer), executor) if missing else ():
+                store.add(result, schema)
+                items = len(result.runs)
+                sizer.learn(result, items)
+                done += items
+                if on_progress is not None:
+                    on_progress(done, total)
+            if precision is None:
+                break
+            runs = store.runs()
+            args = (precision.metric, precision.target, len(p.labels))
+            reached = stats.replications_needed(runs, *args, start=p.experiment.replications)
+            if reached is not None or wanted >= precision.max_replications:
+                wanted = reached or wanted
+                break
+            more = stats.next_batch(runs[runs["replication"] < wanted], *args, have=wanted)
+            wanted = min(wanted + more, precision.max_replications)
+    except KeyboardInterrupt:
+        store.manifest["status"] = "interrupted"
+        store.save()
+        raise
+    finally:
+        if executor is not None:
+            executor.close()
+    return _finish(p, store, schema, wanted, reached, precision)
+
+
+def _finish(
+    p: Plan,
+    store: Any,
+    schema: pa.Schema,
+    replications: int,
+    reached: int | None,
+    precision: Precision | None,
+) -> Results:
+    runs = store.runs()
+    runs = runs[runs["replication"] < replications].reset_index(drop=True)
+    metrics = list(p.experiment.metrics)
+    if precision is not None and precision.metric not in metrics:
+        metrics.append(precision.metric)
+    summary = stats.summarise(runs, metrics, p.labels, p.factors)
+    differences = stats.differences(runs, metrics, p.labels, p.factors)
+    failed = int((runs["status"] == "failed").sum())
+    store.manifest["replications"] |= {
+        "used": replications,
+        "precision_reached": None if precision is None else reached is not None,
+    }
+    store.manifest |= {"status": "complete", "finished": now(), "failed": failed}
+    if isinstance(store, ResultsFolder):
+        store.finish(replications, schema)
+        store.write_csv("summary.csv", summary)
+        store.write_csv("differences.csv", differences)
+        store.save()
+        return load_results(store.path)
+    frames = {name: _concat(store.parts[name], replications) for name in ("weekly", "groups")}
+    return Results(runs, frames["weekly"], frames["groups"], summary, differences, store.manifest)
+
+
+def _concat(tables: list[pa.Table], replications: int) -> pd.DataFrame:
+    tables = [t for t in tables if t.num_rows]
+    if not tables:
+        return pd.DataFrame()
+    frame = pa.concat_tables(tables).to_pandas()
+    frame = frame[frame["replication"] < replications]
+    return frame.sort_values(["point", "replication", "policy"], kind="stable").reset_index(
+        drop=True
+    )
+
+
+def load_results(path: str | Path) -> Results:
+    """The tables and manifest of a finished results folder."""
+    return Results(**read_folder(path), path=Path(path))
+
+
+def compare(
+    scenario: str | Path | None = None,
+    policies: Sequence[str] = ("misaligned", "aligned"),
+    reps: int = 10,
+    seed: int = 0,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    metrics: Sequence[str] = KEY_METRICS,
+    precision: float | None = None,
+    metric: str = "bookings",
+    max_reps: int = 200,
+    **options: Any,
+) -> Results:
+    """Compare policies on one scenario under common random numbers.
+
+    ``policies`` are names from the scenario's ``policies`` section or policy files; the
+    first is the baseline of the paired differences. With ``precision``, replications are
+    added until the 95% interval of the difference in ``metric`` is within ``precision`` of
+    its mean (e.g. 0.05), up to ``max_reps``. Other options (``out``, ``workers``,
+    ``scheduler``, ``resume``, ``overwrite``, ``on_progress``) are those of :func:`conduct`.
+    """
+    data = {
+        "scenario": str(scenario) if scenario is not None else "reference",
+        "policies": list(policies),
+        "set": dict(overrides or {}),
+        "replications": reps,
+        "seed": seed,
+        "metrics": list(metrics),
+    }
+    experiment = parse_experiment(data, "<arguments>")
+    target = None if precision is None else Precision(precision, metric, max_reps)
+    return conduct(plan(experiment, "<arguments>"), precision=target, **options)
+
+
+def sweep(spec: str | Path | Mapping[str, Any] | Experiment, **options: Any) -> Results:
+    """Run an experiment file (or the same content as a mapping) and return its tables.
+
+    ``options`` are those of :func:`conduct`: ``out``, ``workers``, ``scheduler``,
+    ``resume``, ``overwrite``, ``on_progress``.
+    """
+    return conduct(prepare(spec), **options)
+
+
+def prepare(spec: str | Path | Mapping[str, Any] | Experiment) -> Plan:
+    """The checked plan of an experiment given as a file, a mapping or an Experiment."""
+    if isinstance(spec, Experiment):
+        return plan(spec)
+    if isinstance(spec, Mapping):
+        return plan(parse_experiment(spec, "<experiment>"))
+    path = Path(spec)
+    experiment, doc = read_experiment(path)
+    return plan(experiment, doc.source, doc.lines, base=path.parent)

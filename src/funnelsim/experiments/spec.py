@@ -1,0 +1,236 @@
+"""Experiment files: which scenario, which policies, which factors, how many replications.
+
+An experiment file is validated like a scenario file: every problem at once, each with the
+file, line and dotted key, and nothing run until the whole file is sound. Factor values are
+checked by resolving the scenario at every point, so ``sdr.headcount: [8, -1]`` is reported
+at the factor's line, not as a failed replication later.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pydantic
+from pydantic import Discriminator, Field, Tag, model_validator
+
+from funnelsim.errors import Problem, ScenarioError
+from funnelsim.runner import metric_names
+from funnelsim.units import SECONDS_PER_UNIT
+from funnelsim.yamldoc import Document, clean_loc, describe
+
+Scalar = bool | int | float | str
+CRN = Literal["across_policies", "across_points", "off"]
+KEY_METRICS = (
+    "bookings",
+    "pipeline_created_value",
+    "win_rate",
+    "lead_to_close_days_p50",
+    "leakage_rate",
+    "speed_to_lead_hours_p50",
+    "sla_compliance",
+    "cost_per_won_deal",
+)
+"""The figures a comparison shows by default: revenue, pipeline, win rate, cycle, leakage,
+speed to lead, SLA compliance and cost per won deal."""
+
+
+class _Strict(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Range(_Strict):
+    """Evenly spaced values from ``from`` to ``to`` inclusive, ``step`` apart."""
+
+    start: float = Field(alias="from")
+    stop: float = Field(alias="to")
+    step: float = Field(gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        if self.stop < self.start:
+            raise ValueError(f"expected 'to' ({self.stop:g}) at or above 'from' ({self.start:g})")
+        return self
+
+    def values(self) -> list[float | int]:
+        count = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        out = [self.start + k * self.step for k in range(count)]
+        whole = all(float(v).is_integer() for v in (self.start, self.step))
+        return [round(v) for v in out] if whole else [round(v, 12) for v in out]
+
+
+class Interval(_Strict):
+    """An interval a Latin hypercube samples: numbers, or durations in one unit (``1h``..``8h``)."""
+
+    min: float | str
+    max: float | str
+    integer: bool = False
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Interval:
+        (low, unit), (high, unit_high) = _number(self.min), _number(self.max)
+        if unit != unit_high:
+            raise ValueError("expected 'min' and 'max' in the same unit")
+        if high < low:
+            raise ValueError(f"expected 'max' ({self.max}) at or above 'min' ({self.min})")
+        if self.integer and unit:
+            raise ValueError("'integer' applies to numbers, not durations")
+        if self.integer and math.ceil(low) > math.floor(high):
+            raise ValueError("expected a whole number between 'min' and 'max'")
+        return self
+
+    def at(self, u: float) -> float | int | str:
+        """The value at quantile ``u`` of the interval (``u`` in [0, 1))."""
+        (low, unit), (high, _) = _number(self.min), _number(self.max)
+        if self.integer:
+            first, last = math.ceil(low), math.floor(high)
+            return min(first + math.floor(u * (last - first + 1)), last)
+        value = low + u * (high - low)
+        return f"{value:.6g}{unit}" if unit else value
+
+
+def _number(value: float | str) -> tuple[float, str]:
+    """A bound as (number, unit): ``"4h"`` is (4.0, "h"), ``12`` is (12.0, "")."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text[-1:] in SECONDS_PER_UNIT:
+            try:
+                return float(text[:-1]), text[-1]
+            except ValueError:
+                pass
+        raise ValueError(f"expected a number or a duration such as '4h', got {value!r}")
+    return float(value), ""
+
+
+class LatinHypercube(_Strict):
+    """``points`` samples over the factors' intervals (scipy.stats.qmc), seeded for repeats."""
+
+    points: int = Field(ge=1, le=100_000)
+    seed: int | None = Field(default=None, ge=0)
+
+
+class Design(_Strict):
+    latin_hypercube: LatinHypercube
+
+
+def _factor_kind(value: Any) -> str | None:
+    if isinstance(value, Range | Interval):
+        return "<range>" if isinstance(value, Range) else "<interval>"
+    if isinstance(value, list):
+        return "<list>"
+    if isinstance(value, Mapping):
+        return "<interval>" if {"min", "max"} & set(value) else "<range>"
+    return None
+
+
+def _design_kind(value: Any) -> str | None:
+    if isinstance(value, str):
+        return "<grid>"
+    return "<sample>" if isinstance(value, Mapping | Design) else None
+
+
+Factor = Annotated[
+    Annotated[list[Scalar], Field(min_length=1), Tag("<list>")]
+    | Annotated[Range, Tag("<range>")]
+    | Annotated[Interval, Tag("<interval>")],
+    Discriminator(
+        _factor_kind,
+        custom_error_type="factor",
+        custom_error_message="expected a list of values, a range {from, to, step} "
+        "or an interval {min, max}",
+    ),
+]
+DesignSpec = Annotated[
+    Annotated[Literal["grid"], Tag("<grid>")] | Annotated[Design, Tag("<sample>")],
+    Discriminator(
+        _design_kind,
+        custom_error_type="design",
+        custom_error_message="expected 'grid' or {latin_hypercube: {points: N}}",
+    ),
+]
+
+
+class Experiment(_Strict):
+    """One experiment: policies x points x replications of one scenario."""
+
+    name: str | None = None
+    description: str | None = None
+    scenario: str = "reference"
+    policies: list[str] = Field(default_factory=list)
+    set: dict[str, Any] = Field(default_factory=dict)
+    factors: dict[str, Factor] = Field(default_factory=dict)
+    design: DesignSpec = "grid"
+    replications: int = Field(default=10, ge=1, le=1_000_000)
+    seed: int = Field(default=0, ge=0)
+    metrics: list[str] = Field(default_factory=lambda: list(KEY_METRICS), min_length=1)
+    common_random_numbers: CRN = "across_policies"
+
+    @property
+    def labels(self) -> list[str]:
+        """Policy labels: names as given, a policy file by its stem, ``base`` for none."""
+        return [Path(p).stem if p.endswith((".yaml", ".yml")) else p for p in self.policies] or [
+            "base"
+        ]
+
+
+def parse_experiment(data: Mapping[str, Any], source: str, lines=None) -> Experiment:
+    """Validate experiment data; raise :class:`ScenarioError` listing every problem."""
+    lines = lines or {}
+
+    def problem(loc: tuple, message: str) -> Problem:
+        return Problem(source, ".".join(map(str, loc)), message, _line(lines, loc))
+
+    try:
+        experiment = Experiment.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = tuple(p for p in clean_loc(error["loc"]) if not str(p).startswith("<"))
+            problems.append(problem(loc, describe(Experiment, error, loc)))
+        raise ScenarioError(problems) from None
+    problems = [problem(loc, message) for loc, message in _cross_checks(experiment)]
+    if problems:
+        raise ScenarioError(problems)
+    return experiment
+
+
+def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
+    """Problems that span keys: repeated policies, unknown metrics, factors the design refuses."""
+    out = []
+    seen: set[str] = set()
+    for k, policy in enumerate(experiment.policies):
+        if policy in seen:
+            out.append((("policies", k), f"policy {policy!r} is listed twice"))
+        seen.add(policy)
+    known = set(metric_names())
+    for k, name in enumerate(experiment.metrics):
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            out.append((("metrics", k), f"unknown metric {name!r}; {hint}expected a run metric"))
+    sampled = isinstance(experiment.design, Design)
+    for key, factor in experiment.factors.items():
+        if sampled and not isinstance(factor, Interval):
+            out.append((("factors", key), "a Latin hypercube samples intervals {min, max}"))
+        elif not sampled and isinstance(factor, Interval):
+            message = "an interval needs design: {latin_hypercube: {points: N}}"
+            out.append((("factors", key), message))
+    if sampled and not experiment.factors:
+        out.append((("design",), "a Latin hypercube needs at least one factor"))
+    return out
+
+
+def _line(lines: Mapping[tuple, int], loc: tuple) -> int | None:
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def read_experiment(path: str | Path) -> tuple[Experiment, Document]:
+    """Load and validate an experiment file; its document keeps the line of every key."""
+    doc = Document(Path(path))
+    return parse_experiment(doc.data, doc.source, doc.lines), doc

@@ -1,0 +1,211 @@
+"""Across replications: means with intervals, percentiles, paired differences, who wins.
+
+Intervals are Student-t 95% intervals of a mean over replications, which are independent
+and identically distributed by construction (one seed each). Under common random numbers a
+policy's replication ``r`` is paired with the baseline's replication ``r``, and the interval
+of the mean paired difference is far narrower than the two intervals side by side suggest.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+CONFIDENCE = 0.95
+PERCENTILES = (5, 25, 50, 75, 95)
+LOWER_IS_BETTER = (
+    "leak",
+    "final_leaked",
+    "final_lost",
+    "final_no_decision",
+    "final_disqualified",
+    "cost_",
+    "lead_spend",
+    "lead_to_close",
+    "mql_to_close",
+    "opportunity_age",
+    "ae_wait",
+    "ae_queue",
+    "speed_to_lead",
+    "never_worked",
+    "deals_lost",
+    "deals_no_decision",
+    "deals_stalled",
+    "deals_abandoned",
+)
+"""Metric name prefixes where less is better: leakage, costs, durations, losses, queues."""
+
+
+def direction(metric: str) -> int:
+    """+1 when more of ``metric`` is better, -1 when less is."""
+    return -1 if metric.startswith(LOWER_IS_BETTER) else 1
+
+
+def interval(values: np.ndarray) -> tuple[float, float, float, float]:
+    """Mean, standard deviation and the 95% t-interval of the mean of ``values``."""
+    values = values[np.isfinite(values)]
+    n = values.size
+    if n == 0:
+        return (math.nan,) * 4
+    mean = float(values.mean())
+    if n < 2:
+        return mean, math.nan, math.nan, math.nan
+    std = float(values.std(ddof=1))
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * std / math.sqrt(n)
+    return mean, std, mean - half, mean + half
+
+
+def half_width(values: np.ndarray) -> float:
+    _, _, low, high = interval(values)
+    return (high - low) / 2.0
+
+
+def _wide(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
+    """One row per (point, replication), one column per policy; failed runs are NaN."""
+    ok = runs["status"] == "ok"
+    values = runs[metric].where(ok)
+    return (
+        runs.assign(_v=values)
+        .pivot_table(index=["point", "replication"], columns="policy", values="_v", dropna=False)
+        .sort_index()
+    )
+
+
+def summarise(
+    runs: pd.DataFrame, metrics: Sequence[str], labels: Sequence[str], factors: Sequence[str]
+) -> pd.DataFrame:
+    """Per point, policy and metric: n, mean, std, 95% interval, percentiles, win share."""
+    rows = []
+    points = runs.drop_duplicates("point").set_index("point")[list(factors)]
+    for metric in metrics:
+        wide = _wide(runs, metric)
+        wins = _win_shares(wide, direction(metric))
+        for (point, policy), group in runs.groupby(["point", "policy"], sort=True):
+            values = group.loc[group["status"] == "ok", metric].to_numpy(dtype=float)
+            mean, std, low, high = interval(values)
+            finite = values[np.isfinite(values)]
+            pct = np.percentile(finite, PERCENTILES) if finite.size else [math.nan] * 5
+            rows.append(
+                {
+                    "point": point,
+                    **points.loc[point].to_dict(),
+                    "policy": labels[policy],
+                    "metric": metric,
+                    "n": int(finite.size),
+                    "mean": mean,
+                    "std": std,
+                    "ci_low": low,
+                    "ci_high": high,
+                    **{f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)},
+                    "win_share": wins.get((point, policy), math.nan),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def _win_shares(wide: pd.DataFrame, sign: int) -> dict[tuple[int, int], float]:
+    """Share of complete replications in which each policy is strictly the best."""
+    out = {}
+    for point, block in wide.groupby(level="point"):
+        values = block.dropna().to_numpy() * sign
+        if values.shape[0] == 0 or values.shape[1] < 2:
+            continue
+        best = values.max(axis=1, keepdims=True)
+        sole = (values == best) & ((values == best).sum(axis=1, keepdims=True) == 1)
+        for k, policy in enumerate(block.columns):
+            out[(point, int(policy))] = float(sole[:, k].mean())
+    return out
+
+
+def differences(
+    runs: pd.DataFrame, metrics: Sequence[str], labels: Sequence[str], factors: Sequence[str]
+) -> pd.DataFrame:
+    """Each policy minus the baseline (the first), paired by replication, per point."""
+    rows = []
+    points = runs.drop_duplicates("point").set_index("point")[list(factors)]
+    for metric in metrics:
+        sign = direction(metric)
+        wide = _wide(runs, metric)
+        for point, block in wide.groupby(level="point"):
+            for policy in range(1, len(labels)):
+                if policy not in block.columns or 0 not in block.columns:
+                    continue
+                pair = block[[0, policy]].dropna().to_numpy()
+                diff = pair[:, 1] - pair[:, 0]
+                mean, std, low, high = interval(diff)
+                rows.append(
+                    {
+                        "point": point,
+                        **points.loc[point].to_dict(),
+                        "policy": labels[policy],
+                        "baseline": labels[0],
+                        "metric": metric,
+                        "n": int(diff.size),
+                        "mean": mean,
+                        "std": std,
+                        "ci_low": low,
+                        "ci_high": high,
+                        "relative": mean / abs(pair[:, 0].mean()) if diff.size else math.nan,
+                        "policy_better": float((sign * diff > 0).mean()) if diff.size else math.nan,
+                        "baseline_better": (
+                            float((sign * diff < 0).mean()) if diff.size else math.nan
+                        ),
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _samples(runs: pd.DataFrame, metric: str, policies: int) -> list[pd.Series]:
+    """What the precision rule watches, by replication: paired differences, or the metric."""
+    out = []
+    for _, block in _wide(runs, metric).groupby(level="point"):
+        block = block.droplevel("point")
+        if policies < 2:
+            out.append(block[0])
+        else:
+            out += [block[k] - block[0] for k in range(1, policies)]
+    return out
+
+
+def _precise(samples: list[pd.Series], precision: float, n: int) -> bool:
+    for sample in samples:
+        values = sample[sample.index < n].to_numpy()
+        values = values[np.isfinite(values)]
+        if values.size < 2 or not half_width(values) <= precision * abs(float(values.mean())):
+            return False
+    return True
+
+
+def replications_needed(
+    runs: pd.DataFrame, metric: str, precision: float, policies: int, start: int
+) -> int | None:
+    """The fewest replications, at least ``start``, whose 95% intervals are within
+    ``precision`` of their means (relative half-width), or None if none so far are.
+
+    With two or more policies the intervals are those of the paired differences from the
+    baseline; with one, of the metric's mean. Replications are taken in order (0, 1, 2, ...),
+    so the answer depends on the random numbers alone, never on how many ran at once.
+    """
+    samples = _samples(runs, metric, policies)
+    last = int(runs["replication"].max()) + 1 if len(runs) else 0
+    for n in range(start, last + 1):
+        if _precise(samples, precision, n):
+            return n
+    return None
+
+
+def next_batch(runs: pd.DataFrame, metric: str, precision: float, policies: int, have: int) -> int:
+    """How many more replications to try: the classic n (half-width / target)^2 estimate."""
+    worst = 2
+    for sample in _samples(runs, metric, policies):
+        values = sample.to_numpy()
+        values = values[np.isfinite(values)]
+        if values.size < 2 or values.mean() == 0:
+            return max(have // 2, 2)
+        ratio = half_width(values) / (precision * abs(values.mean()))
+        worst = max(worst, math.ceil(have * ratio**2) - have)
+    return worst

@@ -1,0 +1,287 @@
+"""The results folder: finished work lands on disk as it finishes, and nothing else does.
+
+Layout of a folder::
+
+    manifest.json     what ran: version, scenario and its hash, experiment, seed, command,
+                      times, which replications are done, status
+    parts/<chunk>/    each finished chunk's runs, weekly and groups tables, renamed into
+                      place whole: a chunk is on disk entirely or not at all
+    runs.parquet      one row per replication x policy x sweep point   } written at the end
+    weekly.parquet    weekly series per replication, long format      } from the parts,
+    groups.parquet    figures per source and per segment per run      } atomically
+    summary.csv       per policy and point: mean, spread, 95% interval, percentiles
+    differences.csv   per policy and point: paired difference from the baseline policy
+
+The final files depend only on which items ran, never on how the work was split into
+chunks: parts are read in (point, replication) order and written in row groups of a fixed
+size, so an interrupted and resumed experiment writes the same bytes as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from funnelsim.errors import FunnelsimError, Problem, ScenarioError
+from funnelsim.experiments.execution import ID_COLUMNS, ChunkResult
+from funnelsim.runner import metric_names
+
+TABLES = ("runs", "weekly", "groups")
+ROWS_PER_GROUP = 65_536
+MANIFEST = "manifest.json"
+
+
+class ResultsFolderError(ScenarioError):
+    """An output folder that cannot be used as asked (exists, or holds another experiment)."""
+
+    def __init__(self, path: Path, message: str):
+        super().__init__([Problem(str(path), "", message)])
+
+
+def factor_type(values: Iterable[Any]) -> pa.DataType:
+    """The column type of a factor: bool, integer, float, or text when values are mixed."""
+    values = list(values)
+    if all(isinstance(v, bool) for v in values):
+        return pa.bool_()
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        return pa.int64()
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return pa.float64()
+    return pa.string()
+
+
+def runs_schema(factors: dict[str, pa.DataType]) -> pa.Schema:
+    """Identifiers, factor values, outcome, then every metric as a float (NaN if it failed)."""
+    return pa.schema(
+        [
+            *((c, pa.int64()) for c in ID_COLUMNS),
+            ("label", pa.string()),
+            ("seed", pa.int64()),
+            *factors.items(),
+            ("status", pa.string()),
+            ("error", pa.string()),
+            *((m, pa.float64()) for m in metric_names()),
+        ]
+    )
+
+
+def to_table(frame: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
+    """An Arrow table without pandas metadata: parts written at any time concatenate."""
+    if schema is not None:
+        frame = frame.astype({f.name: f.type.to_pandas_dtype() for f in schema if _plain(f)})
+        frame = frame.astype({f.name: object for f in schema if f.type == pa.string()})
+        for f in schema:
+            if f.type == pa.string():
+                frame[f.name] = frame[f.name].map(lambda v: None if pd.isna(v) else str(v))
+    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
+    return table.replace_schema_metadata(None)
+
+
+def _plain(field: pa.Field) -> bool:
+    return field.type in (pa.float64(), pa.int64(), pa.bool_())
+
+
+class _RowGroupWriter:
+    """Writes tables to one Parquet file in row groups of a fixed size, whatever came in."""
+
+    def __init__(self, path: Path):
+        self.path, self.buffer, self.rows, self.writer = path, [], 0, None
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        self.buffer.append(table)
+        self.rows += table.num_rows
+        while self.rows >= ROWS_PER_GROUP:
+            self._flush(ROWS_PER_GROUP)
+
+    def _flush(self, rows: int) -> None:
+        table = pa.concat_tables(self.buffer)
+        head, tail = table.slice(0, rows), table.slice(rows)
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, head.schema)
+        self.writer.write_table(head, row_group_size=rows)
+        self.buffer, self.rows = ([tail] if tail.num_rows else []), tail.num_rows
+
+    def close(self, schema: pa.Schema | None = None) -> None:
+        if self.rows:
+            self._flush(self.rows)
+        if self.writer is None:  # nothing at all: an empty file with the expected columns
+            pq.write_table((schema or pa.schema([])).empty_table(), self.path)
+        else:
+            self.writer.close()
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)`` and move the result into place: all of it or nothing."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json(path: Path, document: dict[str, Any]) -> None:
+    atomic_write(path, lambda p: p.write_text(json.dumps(document, indent=2, default=str) + "\n"))
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class ResultsFolder:
+    """An experiment's folder: created fresh, or reopened to resume the same experiment."""
+
+    def __init__(self, path: Path, manifest: dict[str, Any]):
+        self.path, self.manifest = path, manifest
+        self.parts = path / "parts"
+        self.done: dict[int, set[int]] = {}  # point -> replications finished
+        for part in self._part_dirs():
+            frame = pd.read_parquet(part / "runs.parquet", columns=["point", "replication"])
+            for point, replication in frame.drop_duplicates().itertuples(index=False):
+                self.done.setdefault(int(point), set()).add(int(replication))
+
+    @classmethod
+    def create(cls, path: Path, manifest: dict[str, Any], overwrite: bool) -> ResultsFolder:
+        """A new folder; an existing results folder is replaced only when ``overwrite``."""
+        if path.exists() and any(path.iterdir()):
+            if not (path / MANIFEST).exists():
+                raise ResultsFolderError(path, "exists and is not a results folder; choose --out")
+            if not overwrite:
+                raise ResultsFolderError(
+                    path, "already holds results; add --resume to finish them or --overwrite"
+                )
+            shutil.rmtree(path)
+        path.mkdir(parents=True, exist_ok=True)
+        (path / "parts").mkdir()
+        folder = cls(path, manifest)
+        folder.save()
+        return folder
+
+    @classmethod
+    def reopen(cls, path: Path, fingerprint: str) -> ResultsFolder:
+        """The folder of an interrupted run of the same experiment, to finish it."""
+        try:
+            manifest = json.loads((path / MANIFEST).read_text())
+        except (OSError, ValueError):
+            message = "no experiment to resume here (no manifest.json)"
+            raise ResultsFolderError(path, message) from None
+        if manifest.get("fingerprint") != fingerprint:
+            raise ResultsFolderError(
+                path,
+                "holds a different experiment (scenario, policies, factors, seed or metrics "
+                "differ); resume with the command that started it",
+            )
+        (path / "parts").mkdir(exist_ok=True)
+        return cls(path, manifest)
+
+    def _part_dirs(self) -> list[Path]:
+        if not self.parts.exists():
+            return []
+        return sorted(p for p in self.parts.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+    def add(self, result: ChunkResult, schema: pa.Schema) -> None:
+        """Land a finished chunk: its three tables appear together or not at all."""
+        staging = Path(tempfile.mkdtemp(prefix=f".{result.chunk}.", dir=self.parts))
+        try:
+            to_table_map = {
+                "runs": to_table(result.runs, schema),
+                "weekly": to_table(result.weekly),
+                "groups": to_table(result.groups),
+            }
+            for name, table in to_table_map.items():
+                pq.write_table(table, staging / f"{name}.parquet")
+            os.rename(staging, self.parts / result.chunk)
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging)
+        for point, replication in result.runs[["point", "replication"]].drop_duplicates().values:
+            self.done.setdefault(int(point), set()).add(int(replication))
+        self.save()
+
+    def runs(self) -> pd.DataFrame:
+        """Every finished run so far, in (point, replication, policy) order."""
+        frames = [pd.read_parquet(p / "runs.parquet") for p in self._part_dirs()]
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True).sort_values(list(ID_COLUMNS), kind="stable")
+
+    def _tables(self, name: str, replications: int) -> Iterator[pa.Table]:
+        for part in self._part_dirs():
+            table = pq.read_table(part / f"{name}.parquet")
+            if table.num_rows:
+                keep = pc.less(table["replication"], replications)
+                yield table.filter(keep)
+
+    def finish(self, replications: int, runs_schema_: pa.Schema) -> None:
+        """Write the final tables from the parts, keeping replications below ``replications``."""
+        for name in TABLES:
+            schema = runs_schema_ if name == "runs" else None
+
+            def write(tmp: Path, name=name, schema=schema) -> None:
+                writer = _RowGroupWriter(tmp)
+                for table in self._tables(name, replications):
+                    writer.write(table)
+                writer.close(schema)
+
+            atomic_write(self.path / f"{name}.parquet", write)
+
+    def write_csv(self, name: str, frame: pd.DataFrame) -> None:
+        atomic_write(self.path / name, lambda p: frame.to_csv(p, index=False))
+
+    def save(self) -> None:
+        """Rewrite the manifest with the replications done so far, atomically."""
+        self.manifest["done"] = {
+            "replications": sum(len(r) for r in self.done.values()),
+            "by_point": {str(k): _ranges(v) for k, v in sorted(self.done.items())},
+        }
+        write_json(self.path / MANIFEST, self.manifest)
+
+
+def _ranges(values: set[int]) -> list[list[int]]:
+    """Sorted integers as inclusive [first, last] runs: 0..39 and 45 are [[0, 39], [45, 45]]."""
+    out: list[list[int]] = []
+    for v in sorted(values):
+        if out and v == out[-1][1] + 1:
+            out[-1][1] = v
+        else:
+            out.append([v, v])
+    return out
+
+
+def read_folder(path: str | Path) -> dict[str, Any]:
+    """The tables and manifest of a finished results folder, as DataFrames and a dict."""
+    folder = Path(path)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        message = f"{folder}: not a results folder (no readable manifest.json)"
+        raise FunnelsimError(message) from None
+    missing = [n for n in (*TABLES, "summary", "differences") if not _final(folder, n).exists()]
+    if missing:
+        raise FunnelsimError(
+            f"{folder}: the experiment has not finished ({', '.join(missing)} missing); "
+            "run it again with --resume"
+        )
+    out: dict[str, Any] = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
+    out |= {n: pd.read_csv(folder / f"{n}.csv") for n in ("summary", "differences")}
+    out["manifest"] = manifest
+    return out
+
+
+def _final(folder: Path, name: str) -> Path:
+    return folder / (f"{name}.parquet" if name in TABLES else f"{name}.csv")
