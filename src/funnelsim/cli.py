@@ -7,6 +7,7 @@ import math
 import os
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -179,6 +180,166 @@ def calibrate(
         sys.stdout.write(table.to_json(orient="records", indent=2) + "\n")
     else:
         Console().print(render.calibration(table))
+
+
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="Local worker processes (default: all cores); 1 runs in process."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler: tcp://host:port, or 'local' for a LocalCluster here."),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Results folder (default: results/<name>-<time>)."),
+]
+ResumeOpt = Annotated[
+    bool, typer.Option(help="Finish an interrupted experiment in --out, keeping finished work.")
+]
+OverwriteOpt = Annotated[bool, typer.Option(help="Replace the results already in --out.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the tables as one JSON document.")]
+
+
+def _default_out(name: str) -> Path:
+    return Path("results") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+
+
+def _conduct(prepared, out: Path, quiet: bool, as_json: bool, resume: bool, **options) -> None:
+    """Run a checked plan with a progress bar, print the tables, exit with what happened."""
+    from funnelsim.experiments import conduct
+    from funnelsim.render_experiments import experiment_report, progress_bar
+
+    try:
+        with progress_bar(err, enabled=not (quiet or as_json)) as on_progress:
+            results = conduct(prepared, out=out, resume=resume, on_progress=on_progress, **options)
+    except ScenarioError as exc:  # the results folder cannot be used as asked
+        _fail(exc)
+    except KeyboardInterrupt:
+        err.print(
+            f"[bold yellow]interrupted[/]: finished replications are kept in {out}; "
+            "run the same command with --resume to finish",
+            soft_wrap=True,
+        )
+        raise typer.Exit(130) from None
+    if as_json:
+        document = {
+            "results": str(results.path),
+            "replications": results.manifest["replications"],
+            "failed": results.failed[["point", "replication", "label", "seed", "error"]].to_dict(
+                orient="records"
+            ),
+            "summary": results.summary.to_dict(orient="records"),
+            "differences": results.differences.to_dict(orient="records"),
+        }
+        sys.stdout.write(json.dumps(_jsonable(document), indent=2) + "\n")
+    else:
+        Console().print(experiment_report(results))
+    if not results.failed.empty:
+        raise typer.Exit(1)
+
+
+@app.command()
+def compare(
+    scenario: ScenarioArg = None,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--policy",
+            "-p",
+            help="A policy to compare (repeat; the first is the baseline). "
+            "Default: misaligned, aligned.",
+        ),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=1, help="Replications per policy.")] = 10,
+    seed: Annotated[int, typer.Option(min=0, help="Root seed of the experiment.")] = 0,
+    precision: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0001,
+            help="Add replications until the 95%% interval of the difference is within this "
+            "share of its mean (e.g. 0.05).",
+        ),
+    ] = None,
+    metric: Annotated[str, typer.Option(help="The metric --precision watches.")] = "bookings",
+    max_reps: Annotated[
+        int, typer.Option(min=2, help="Most replications --precision adds up to.")
+    ] = 200,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    out: OutOpt = None,
+    set_: SetOpt = None,
+    resume: ResumeOpt = False,
+    overwrite: OverwriteOpt = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compare policies under common random numbers: means, paired differences, who wins."""
+    from funnelsim.experiments import Precision, parse_experiment, plan
+    from funnelsim.scenario import parse_overrides
+
+    policies = policy or ["misaligned", "aligned"]
+    try:
+        data = {
+            "scenario": str(scenario) if scenario is not None else "reference",
+            "policies": policies,
+            "set": parse_overrides(set_ or []),
+            "replications": reps,
+            "seed": seed,
+        }
+        experiment = parse_experiment(data, "<arguments>")
+        if metric not in experiment.metrics:
+            parse_experiment({**data, "metrics": [*experiment.metrics, metric]}, "--metric")
+        prepared = plan(experiment, "<arguments>")
+    except ScenarioError as exc:
+        _fail(exc)
+    target = None if precision is None else Precision(precision, metric, max_reps)
+    if target is not None and reps < 2:
+        err.print("[bold red]error:[/] --precision needs --reps of at least 2")
+        raise typer.Exit(2)
+    name = "compare-" + "-".join(experiment.labels)
+    _conduct(
+        prepared,
+        out or _default_out(name),
+        quiet,
+        as_json,
+        resume,
+        workers=workers,
+        scheduler=scheduler,
+        precision=target,
+        overwrite=overwrite,
+    )
+
+
+@app.command()
+def sweep(
+    experiment: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    out: OutOpt = None,
+    resume: ResumeOpt = False,
+    overwrite: OverwriteOpt = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Run an experiment file: policies x factor points x replications."""
+    from funnelsim.experiments import prepare
+
+    try:
+        prepared = prepare(experiment)
+    except ScenarioError as exc:
+        _fail(exc)
+    _conduct(
+        prepared,
+        out or _default_out(experiment.stem),
+        quiet,
+        as_json,
+        resume,
+        workers=workers,
+        scheduler=scheduler,
+        overwrite=overwrite,
+    )
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ def _money(value: float, currency: str) -> str:
     return "–" if value != value else f"{currency} {value:,.0f}"
 
 
-def _compact(value: float, currency: str) -> str:
+def compact_money(value: float, currency: str) -> str:
     """Money short enough for a narrow column: USD 8.35M, USD 612k."""
     if value != value:
         return "–"
@@ -119,8 +119,8 @@ def groups(frame: pd.DataFrame, title: str, currency: str) -> Table:
         table.add_row(
             str(name), f"{row['leads']:,.0f}", f"{row['mqls']:,.0f}", f"{row['sqls']:,.0f}",
             f"{row['opportunities']:,.0f}", f"{row['deals_won']:,.0f}",
-            _compact(row["bookings"], currency), _share(row["win_rate"]),
-            _compact(row["cost_per_won_deal"], currency),
+            compact_money(row["bookings"], currency), _share(row["win_rate"]),
+            compact_money(row["cost_per_won_deal"], currency),
         )  # fmt: skip
     table.caption = (
         "leads to opps: leads created in the window; deals won, bookings and win rate: "

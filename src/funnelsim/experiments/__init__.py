@@ -1,5 +1,6 @@
 """Monte Carlo experiments: policies x sweep points x replications, locally or on Dask."""
 
+from funnelsim.experiments.design import Plan, plan
 from funnelsim.experiments.orchestrate import (
     Precision,
     Results,
@@ -9,16 +10,19 @@ from funnelsim.experiments.orchestrate import (
     prepare,
     sweep,
 )
-from funnelsim.experiments.spec import KEY_METRICS, Experiment
+from funnelsim.experiments.spec import KEY_METRICS, Experiment, parse_experiment
 
 __all__ = [
     "KEY_METRICS",
     "Experiment",
+    "Plan",
     "Precision",
     "Results",
     "compare",
     "conduct",
     "load_results",
+    "parse_experiment",
+    "plan",
     "prepare",
     "sweep",
 ]

@@ -1,6 +1,19 @@
 """Scenario files: the schema and the loader."""
 
-from funnelsim.scenario.loading import bundled_scenario, load_scenario, resolve, validate_policies
+from funnelsim.scenario.loading import (
+    bundled_scenario,
+    load_scenario,
+    parse_overrides,
+    resolve,
+    validate_policies,
+)
 from funnelsim.scenario.schema import Scenario
 
-__all__ = ["Scenario", "bundled_scenario", "load_scenario", "resolve", "validate_policies"]
+__all__ = [
+    "Scenario",
+    "bundled_scenario",
+    "load_scenario",
+    "parse_overrides",
+    "resolve",
+    "validate_policies",
+]

@@ -101,6 +101,11 @@ def _parse_override(text: str) -> tuple[Key, Any]:
     return _split(path), value
 
 
+def parse_overrides(texts: Iterable[str]) -> dict[str, Any]:
+    """``--set`` texts as a mapping of dotted key to value; raise on a malformed one."""
+    return {".".join(map(str, key)): value for key, value in map(_parse_override, texts)}
+
+
 def _split(path: str) -> Key:
     return tuple(int(p) if p.isdigit() else p for p in path.strip().split("."))
 
