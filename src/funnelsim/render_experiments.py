@@ -24,12 +24,12 @@ from funnelsim.experiments import Results
 from funnelsim.render import compact_money
 
 LABELS = {
-    "bookings": "Revenue (bookings)",
+    "bookings": "Revenue",
     "pipeline_created_value": "Pipeline created",
     "win_rate": "Win rate",
-    "lead_to_close_days_p50": "Lead to close, median",
-    "leakage_rate": "Leakage rate",
-    "speed_to_lead_hours_p50": "Speed to lead, median",
+    "lead_to_close_days_p50": "Cycle (median)",
+    "leakage_rate": "Leakage",
+    "speed_to_lead_hours_p50": "Speed to lead",
     "sla_compliance": "SLA compliance",
     "cost_per_won_deal": "Cost per won deal",
 }
