@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/funnelsim run scenarios/reference.yaml --policy aligned --seed 1
+	$(BIN)/funnelsim sweep experiments/aligned-vs-misaligned.yaml --out results/demo --overwrite
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2

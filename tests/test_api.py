@@ -11,16 +11,21 @@ import funnelsim
 
 PACKAGE = Path(funnelsim.__file__).parent
 
-# Each module may import only from modules earlier in the flow of data:
-# scenario -> model -> ledger -> metrics -> runner -> analysis -> presentation.
+# Each module may import only from modules earlier in the flow of data: scenario -> model ->
+# ledger -> metrics -> runner -> experiments -> analysis and presentation -> command line.
+PRESENTATION = {"calibration", "render", "render_experiments", "cli"}
 NEVER_IMPORTS = {
-    "funnelsim.scenario": {"model", "ledger", "metrics", "runner", "calibration", "render", "cli"},
-    "funnelsim.model": {"metrics", "runner", "calibration", "render", "cli"},
-    "funnelsim.ledger": {"model", "metrics", "runner", "calibration", "render", "cli"},
-    "funnelsim.metrics": {"model", "runner", "calibration", "render", "cli"},
-    "funnelsim.runner": {"calibration", "render", "cli"},
-    "funnelsim.calibration": {"render", "cli"},
+    "funnelsim.yamldoc": {"scenario", "model", "ledger", "metrics", "runner", "experiments"}
+    | PRESENTATION,
+    "funnelsim.scenario": {"model", "ledger", "metrics", "runner", "experiments"} | PRESENTATION,
+    "funnelsim.model": {"metrics", "runner", "experiments"} | PRESENTATION,
+    "funnelsim.ledger": {"model", "metrics", "runner", "experiments"} | PRESENTATION,
+    "funnelsim.metrics": {"model", "runner", "experiments"} | PRESENTATION,
+    "funnelsim.runner": {"experiments"} | PRESENTATION,
+    "funnelsim.experiments": PRESENTATION,
+    "funnelsim.calibration": PRESENTATION - {"calibration"},
     "funnelsim.render": {"model", "cli"},
+    "funnelsim.render_experiments": {"model", "cli"},
 }
 
 
@@ -58,5 +63,5 @@ def test_python_dash_m_runs_the_command_line():
         [sys.executable, "-m", "funnelsim", "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0
-    for command in ("run", "validate", "calibrate"):
+    for command in ("run", "validate", "calibrate", "compare", "sweep"):
         assert command in out.stdout

@@ -30,6 +30,11 @@ def test_worked_comparison_prints_what_the_readme_shows():
     assert run(code) == shown
 
 
+def test_experiment_example_prints_what_the_readme_shows():
+    code, shown = example("From Python, the same tables without any files")
+    assert run(code) == shown
+
+
 def test_python_api_example_runs():
     code, _ = example("## From Python")
     run(code)

@@ -22,7 +22,13 @@ import pyarrow as pa
 from funnelsim.experiments import stats
 from funnelsim.experiments.design import Item, Plan, content_hash, plan
 from funnelsim.experiments.execution import Chunk, ChunkResult, executor_for, run_chunks
-from funnelsim.experiments.spec import KEY_METRICS, Experiment, parse_experiment, read_experiment
+from funnelsim.experiments.spec import (
+    KEY_METRICS,
+    Experiment,
+    bundled_experiment,
+    parse_experiment,
+    read_experiment,
+)
 from funnelsim.experiments.storage import (
     TABLES,
     ResultsFolder,
@@ -318,5 +324,7 @@ def prepare(spec: str | Path | Mapping[str, Any] | Experiment) -> Plan:
     if isinstance(spec, Mapping):
         return plan(parse_experiment(spec, "<experiment>"))
     path = Path(spec)
+    if not path.exists() and not path.suffix:
+        path = bundled_experiment(str(spec))
     experiment, doc = read_experiment(path)
     return plan(experiment, doc.source, doc.lines, base=path.parent)

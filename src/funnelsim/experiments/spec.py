@@ -9,6 +9,7 @@ at the factor's line, not as a failed replication later.
 from __future__ import annotations
 
 import difflib
+import importlib.resources
 import math
 from collections.abc import Mapping
 from pathlib import Path
@@ -228,6 +229,17 @@ def _line(lines: Mapping[tuple, int], loc: tuple) -> int | None:
         if loc[:n] in lines:
             return lines[loc[:n]]
     return None
+
+
+def bundled_experiment(name: str) -> Path:
+    """Path of an experiment shipped with funnelsim (``aligned-vs-misaligned``, ...)."""
+    path = Path(str(importlib.resources.files("funnelsim") / "experiments" / "bundled"))
+    found = path / f"{name}.yaml"
+    if not found.exists():
+        known = ", ".join(sorted(p.stem for p in path.glob("*.yaml")))
+        message = f"no such file, nor a bundled experiment (bundled: {known})"
+        raise ScenarioError([Problem(name, "", message)])
+    return found
 
 
 def read_experiment(path: str | Path) -> tuple[Experiment, Document]:
