@@ -325,3 +325,11 @@ def test_compare_prints_the_table_and_json(tmp_path, cli):
     assert document["replications"]["used"] == 2
     metrics = {row["metric"] for row in document["differences"]}
     assert "bookings" in metrics and "sla_compliance" in metrics
+
+
+def test_a_sweep_of_one_policy_has_an_empty_but_readable_differences_table(tmp_path):
+    spec = {"set": SHORT, "factors": {"sdr.headcount": [3, 5]}, "replications": 2}
+    results = sweep(spec, out=tmp_path / "out", workers=1)
+    assert results.differences.empty and "mean" in results.differences.columns
+    assert list(results.summary["sdr.headcount"].drop_duplicates()) == [3, 5]
+    assert set(results.runs["label"]) == {"base"}

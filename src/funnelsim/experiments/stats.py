@@ -40,6 +40,21 @@ LOWER_IS_BETTER = (
 """Metric name prefixes where less is better: leakage, costs, durations, losses, queues."""
 
 
+DIFFERENCE_COLUMNS = (
+    "policy",
+    "baseline",
+    "metric",
+    "n",
+    "mean",
+    "std",
+    "ci_low",
+    "ci_high",
+    "relative",
+    "policy_better",
+    "baseline_better",
+)
+
+
 def direction(metric: str) -> int:
     """+1 when more of ``metric`` is better, -1 when less is."""
     return -1 if metric.startswith(LOWER_IS_BETTER) else 1
@@ -156,7 +171,7 @@ def differences(
                         ),
                     }
                 )
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["point", *factors, *DIFFERENCE_COLUMNS])
 
 
 def _samples(runs: pd.DataFrame, metric: str, policies: int) -> list[pd.Series]:
