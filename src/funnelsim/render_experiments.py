@@ -114,25 +114,31 @@ def comparison(results: Results, point: int = 0) -> Table:
 
 
 def sweep_table(results: Results) -> Table:
-    """One row per point and policy: the factor values, then each metric's mean ± half-width."""
+    """One row per point (and policy): the factor values, then each metric's mean ± half-width.
+
+    Money is shown without its currency, which the title names, to keep the columns narrow.
+    """
     factors = results.manifest["factors"]
-    money = currency(results)
+    policies = results.manifest["policies"]
     summary = results.summary
     metrics = list(summary["metric"].drop_duplicates())
-    table = Table(title=f"Sweep: mean ± 95% half-width, {replications(results)} per point")
-    for name in [*factors, "policy"]:
+    title = f"Mean ± 95% half-width over {replications(results)} per point"
+    table = Table(title=f"{title}; money in {currency(results)}")
+    for name in factors:
         table.add_column(name)
+    if len(policies) > 1:
+        table.add_column("policy")
     for metric in metrics:
         table.add_column(LABELS.get(metric, metric), justify="right")
     keyed = summary.set_index(["point", "policy", "metric"])
     for (point, policy), _ in summary.groupby(["point", "policy"], sort=False):
         first = keyed.loc[(point, policy, metrics[0])]
-        cells = [str(first[f]) for f in factors] + [policy]
+        cells = [str(first[f]) for f in factors] + ([policy] if len(policies) > 1 else [])
         for metric in metrics:
             row = keyed.loc[(point, policy, metric)]
             half = (row["ci_high"] - row["ci_low"]) / 2
-            spread = "" if half != half else f" ± {value(metric, half, money)}"
-            cells.append(f"{value(metric, row['mean'], money)}{spread}")
+            spread = "" if half != half else f" ± {value(metric, half, '')}"
+            cells.append(value(metric, row["mean"], "") + spread)
         table.add_row(*cells)
     return table
 
