@@ -132,8 +132,8 @@ def sweep_table(results: Results) -> Table:
         table.add_column(LABELS.get(metric, metric), justify="right")
     keyed = summary.set_index(["point", "policy", "metric"])
     for (point, policy), _ in summary.groupby(["point", "policy"], sort=False):
-        first = keyed.loc[(point, policy, metrics[0])]
-        cells = [str(first[f]) for f in factors] + ([policy] if len(policies) > 1 else [])
+        values = results.manifest["points"][point]
+        cells = [str(values[f]) for f in factors] + ([policy] if len(policies) > 1 else [])
         for metric in metrics:
             row = keyed.loc[(point, policy, metric)]
             half = (row["ci_high"] - row["ci_low"]) / 2

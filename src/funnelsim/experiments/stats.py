@@ -107,7 +107,7 @@ def summarise(
             rows.append(
                 {
                     "point": point,
-                    **points.loc[point].to_dict(),
+                    **{f: points.at[point, f] for f in factors},
                     "policy": labels[policy],
                     "metric": metric,
                     "n": int(finite.size),
@@ -155,7 +155,7 @@ def differences(
                 rows.append(
                     {
                         "point": point,
-                        **points.loc[point].to_dict(),
+                        **{f: points.at[point, f] for f in factors},
                         "policy": labels[policy],
                         "baseline": labels[0],
                         "metric": metric,
