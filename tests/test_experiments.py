@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -333,3 +334,18 @@ def test_a_sweep_of_one_policy_has_an_empty_but_readable_differences_table(tmp_p
     assert results.differences.empty and "mean" in results.differences.columns
     assert list(results.summary["sdr.headcount"].drop_duplicates()) == [3, 5]
     assert set(results.runs["label"]) == {"base"}
+
+
+def test_the_replay_command_of_a_replication_reproduces_it(cli):
+    from funnelsim.render_experiments import replay_command
+
+    results = sweep(
+        {"policies": ["aligned"], "set": SHORT, "factors": {"sdr.headcount": [3, 6]},
+         "replications": 2, "seed": 4},
+        workers=1,
+    )  # fmt: skip
+    row = results.runs.iloc[3]  # headcount 6, replication 1
+    words = shlex.split(replay_command(results, row))
+    assert words[:3] == ["funnelsim", "run", "reference"] and "sdr.headcount=6" in words
+    replayed = json.loads(cli(*words[2:], "--json").stdout)["metrics"]
+    assert replayed["bookings"] == row["bookings"] and replayed["mqls"] == row["mqls"]

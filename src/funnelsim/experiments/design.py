@@ -23,7 +23,8 @@ from scipy.stats import qmc
 
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.spec import Design, Experiment, Interval, Range, Scalar
-from funnelsim.scenario import bundled_scenario, resolve
+from funnelsim.scenario import resolve
+from funnelsim.scenario.loading import scenario_file
 from funnelsim.yamldoc import Key
 
 SEED_BITS = 63
@@ -112,11 +113,12 @@ def _values(factor: list[Scalar] | Range | Interval) -> list[Scalar]:
 def scenario_path(name: str, base: Path | None) -> Path:
     """A scenario named in an experiment: a file (relative to the experiment) or bundled."""
     path = Path(name)
-    if not path.is_absolute() and base is not None:
-        path = base / path
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    return bundled_scenario(name)
+    if base is not None and not path.is_absolute() and (base / path).exists():
+        return base / path
+    found = scenario_file(name)
+    if not found.exists():
+        raise ScenarioError([Problem(name, "", "no such scenario file")])
+    return found
 
 
 def _policy_path(policy: str, base: Path | None) -> str:

@@ -34,6 +34,23 @@ def bundled_scenario(name: str = "reference") -> Path:
     return path
 
 
+def scenario_file(path: str | Path | None) -> Path:
+    """The file a scenario argument names: a path, or a bundled scenario's name (``smb_velocity``).
+
+    A path that exists always wins; a bare name that is neither a file nor bundled stays a
+    path, so the error names it as given.
+    """
+    if path is None:
+        return bundled_scenario()
+    given = Path(path)
+    if given.exists() or given.suffix or given.parent != Path("."):
+        return given
+    try:
+        return bundled_scenario(str(path))
+    except ScenarioError:
+        return given
+
+
 class _Layers:
     """The merged scenario data and the origin (file, line) of every key in it."""
 
@@ -225,7 +242,7 @@ def resolve(
     overrides: Iterable[str] | Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], Scenario]:
     """Merge the layers and validate; return the merged data and the scenario."""
-    layers = _Layers(read(Path(path) if path is not None else bundled_scenario()))
+    layers = _Layers(read(scenario_file(path)))
     name = None
     if policy is not None:
         patch, origins, name = _policy_layer(layers, policy)
