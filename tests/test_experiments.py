@@ -347,5 +347,7 @@ def test_the_replay_command_of_a_replication_reproduces_it(cli):
     row = results.runs.iloc[3]  # headcount 6, replication 1
     words = shlex.split(replay_command(results, row))
     assert words[:3] == ["funnelsim", "run", "reference"] and "sdr.headcount=6" in words
-    replayed = json.loads(cli(*words[2:], "--json").stdout)["metrics"]
+    replay = cli(*words[1:], "--json")
+    assert replay.exit_code == 0, replay.stderr
+    replayed = json.loads(replay.stdout)["metrics"]
     assert replayed["bookings"] == row["bookings"] and replayed["mqls"] == row["mqls"]
