@@ -59,15 +59,33 @@ class Precision:
 
 @dataclass
 class Results:
-    """An experiment's tables, as written to its folder (or kept in memory without one)."""
+    """An experiment's tables, as written to its folder (or kept in memory without one).
+
+    ``weekly`` and ``groups`` grow with the replications, so a folder's are read from disk
+    the first time they are asked for.
+    """
 
     runs: pd.DataFrame
-    weekly: pd.DataFrame
-    groups: pd.DataFrame
     summary: pd.DataFrame
     differences: pd.DataFrame
     manifest: dict[str, Any]
     path: Path | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def weekly(self) -> pd.DataFrame:
+        """Weekly series of every run, long format: one row per run and week."""
+        return self._table("weekly")
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """Every run's figures by source and by segment."""
+        return self._table("groups")
+
+    def _table(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            self.tables[name] = pd.read_parquet(self.path / f"{name}.parquet")
+        return self.tables[name]
 
     @property
     def failed(self) -> pd.DataFrame:
@@ -255,7 +273,7 @@ def _finish(
         store.save()
         return load_results(store.path)
     frames = {name: _concat(store.parts[name], replications) for name in ("weekly", "groups")}
-    return Results(runs, frames["weekly"], frames["groups"], summary, differences, store.manifest)
+    return Results(runs, summary, differences, store.manifest, tables=frames)
 
 
 def _concat(tables: list[pa.Table], replications: int) -> pd.DataFrame:

@@ -264,7 +264,10 @@ def _ranges(values: set[int]) -> list[list[int]]:
 
 
 def read_folder(path: str | Path) -> dict[str, Any]:
-    """The tables and manifest of a finished results folder, as DataFrames and a dict."""
+    """The runs, summary, differences and manifest of a finished results folder.
+
+    The weekly and group tables grow with the replications; they are read when asked for.
+    """
     folder = Path(path)
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
@@ -277,8 +280,8 @@ def read_folder(path: str | Path) -> dict[str, Any]:
             f"{folder}: the experiment has not finished ({', '.join(missing)} missing); "
             "run it again with --resume"
         )
-    out: dict[str, Any] = {name: pd.read_parquet(folder / f"{name}.parquet") for name in TABLES}
-    out |= {n: pd.read_csv(folder / f"{n}.csv") for n in ("summary", "differences")}
+    out: dict[str, Any] = {n: pd.read_csv(folder / f"{n}.csv") for n in ("summary", "differences")}
+    out["runs"] = pd.read_parquet(folder / "runs.parquet")
     out["manifest"] = manifest
     return out
 
