@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import baselines
+import experiment_cases as ec
 import funnel_cases as fc
 from tables import Row, Target, machine, progress, render_markdown, render_text, write_page
 
@@ -42,10 +43,15 @@ class Sizes:
     mmc_customers: int  # bare SimPy M/M/c
     mmc_horizon: str  # funnelsim's M/M/c desk; Ciw simulates as many customers
     memory_leads: int
+    comparison_reps: int  # the bundled comparison, timed on 1 and on 2 workers
+    overhead_reps: int  # replications per policy in each overhead round (two rounds)
+    tiny_items: int  # tiny replications for the per-item overhead of Dask and the pool
+    sweep_reps: tuple[int, int]  # replications of the two sweeps whose parent memory is compared
 
 
-FULL = Sizes((1, 2, 3), 100, 10_000, 100_000, "52w", 1_000_000)
-QUICK = Sizes((1,), 100, 1_000, 10_000, "6w", 50_000)
+FULL = Sizes((1, 2, 3), 100, 10_000, 100_000, "52w", 1_000_000, 40, 10, 300, (1_000, 10_000))
+QUICK = Sizes((1,), 100, 1_000, 10_000, "6w", 50_000, 4, 2, 40, (100, 400))
+WORKERS = 2
 
 
 def per_second(x: float) -> str:
@@ -180,6 +186,70 @@ def memory_section(sizes: Sizes, reference: list[fc.FunnelRun]) -> list[Row]:
     ]
 
 
+def experiments_section(sizes: Sizes) -> list[Row]:
+    """The machinery around ``simulate``: parallel speed-up, overhead, Dask, parent memory."""
+    progress(f"bundled comparison, {sizes.comparison_reps} replications: 1 worker, then 2")
+    spec = ec.bundled(sizes.comparison_reps)
+    one = ec.timed_sweep(spec, workers=1)
+    two = ec.timed_sweep(spec, workers=WORKERS)
+    progress(f"overhead against direct simulate calls, {sizes.overhead_reps} replications")
+    cost = ec.overhead(sizes.overhead_reps, rounds=2)
+    progress(f"Dask LocalCluster and process pool, {sizes.tiny_items} tiny replications")
+    dask = ec.dask_figures(WORKERS, sizes.tiny_items)
+    small, large = sizes.sweep_reps
+    progress(f"parent memory: sweeps of {small:,} and {large:,} tiny replications")
+    memory = [ec.parent_memory(n, WORKERS) for n in (small, large)]
+    growth = memory[1]["peak_rss_bytes"] / memory[0]["peak_rss_bytes"]
+    runs = 2 * sizes.comparison_reps
+
+    def mib(report: dict) -> str:
+        return f"{report['peak_rss_bytes'] / 1024**2:,.0f} MiB ({report['seconds']:.0f} s)"
+
+    return [
+        Row(f"Bundled comparison ({runs} runs), 1 worker", one, f"{one:.1f} s"),
+        Row(f"Bundled comparison ({runs} runs), {WORKERS} workers", two, f"{two:.1f} s"),
+        Row(
+            f"Speed-up, {WORKERS} workers over 1",
+            one / two,
+            times(one / two),
+            Target(">=", 1.8, ">= 1.8x"),
+        ),
+        Row(
+            f"Machinery overhead per replication over direct `simulate` ({cost.items} runs)",
+            cost.share,
+            f"{cost.share:+.1%} ({(cost.machinery - cost.direct) / cost.items * 1e3:+.0f} ms)",
+            Target("<", 0.05, "< 5%"),
+        ),
+        Row("Dask LocalCluster start-up (2 workers)", dask.startup, f"{dask.startup:.1f} s"),
+        Row("Dask per-item overhead, tiny replications", dask.per_item, _ms(dask.per_item)),
+        Row(
+            "Process pool per-item overhead, tiny replications",
+            dask.pool_per_item,
+            _ms(dask.pool_per_item),
+        ),
+        Row(
+            f"Parent peak memory, {small:,}-replication sweep",
+            memory[0]["peak_rss_bytes"],
+            mib(memory[0]),
+        ),
+        Row(
+            f"Parent peak memory, {large:,}-replication sweep",
+            memory[1]["peak_rss_bytes"],
+            mib(memory[1]),
+        ),
+        Row(
+            f"Parent peak memory, {large:,} over {small:,} replications",
+            growth,
+            times(growth),
+            Target("<=", 1.1, "<= 1.1x (flat)"),
+        ),
+    ]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.1f} ms"
+
+
 def notes(sizes: Sizes, minutes: float) -> list[str]:
     """How each figure was measured, with this run's sizes."""
     seeds = ", ".join(map(str, sizes.seeds))
@@ -204,6 +274,16 @@ def notes(sizes: Sizes, minutes: float) -> list[str]:
         f"`sdr.headcount` and `sales.ae_count` scaled by one factor, aiming at "
         f"{sizes.memory_leads:,} leads, run in a child process that reports its own "
         "`ru_maxrss`.",
+        f"Experiments: the bundled `aligned-vs-misaligned` comparison with "
+        f"{sizes.comparison_reps} replications, timed whole (`funnelsim.sweep` into a fresh "
+        "folder: pool start-up, chunks landed, final files) on 1 worker (in process) and on "
+        f"{WORKERS}. Overhead: the fastest of two alternating rounds of the same "
+        f"{sizes.overhead_reps} replications per policy, as an in-process sweep against a plain "
+        "loop of `simulate` calls with the same seeds. Per-item overheads: "
+        f"{sizes.tiny_items} replications of the `mmc` desk over three days, the wall time "
+        "beyond the in-process time split over the workers, per replication (Dask after its "
+        "start-up). Parent memory: sweeps of those tiny replications in a child process that "
+        "reports its own `ru_maxrss` (workers are separate processes).",
     ]
 
 
@@ -221,6 +301,7 @@ def collect(sizes: Sizes) -> dict[str, list[Row]]:
         f"Against a SimPy M/M/c queue (c={SERVERS}, load {LOAD})": mmc_rows,
         "The SDR desk as M/M/c, against Ciw": ciw_rows,
         f"A {sizes.memory_leads:,}-lead run": memory_section(sizes, bundled),
+        "Experiments": experiments_section(sizes),
     }
 
 

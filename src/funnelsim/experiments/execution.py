@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from funnelsim.runner import RunResult, metric_names, simulate
+from funnelsim.runner import metric_names, simulate
 from funnelsim.scenario.schema import Scenario
 
 ID_COLUMNS = ("point", "replication", "policy")
@@ -83,43 +83,42 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     failed, started = 0, time.perf_counter()
     for replication, seeds in zip(chunk.replications, chunk.seeds, strict=True):
         for policy, (scenario, seed) in enumerate(zip(scenarios, seeds, strict=True)):
-            ids = {"point": chunk.point, "replication": replication, "policy": policy}
-            row = {**ids, "label": chunk.labels[policy], "seed": seed, **dict(chunk.factors)}
+            ids = (chunk.point, replication, policy)
+            row = {**dict(zip(ID_COLUMNS, ids, strict=True)), "label": chunk.labels[policy]}
+            row |= {"seed": seed, **dict(chunk.factors)}
             try:
                 result = simulate(scenario, seed=seed)
             except Exception as exc:  # recorded with its seed, replayable; the rest carries on
                 failed += 1
                 runs.append(row | {"status": "failed", "error": _describe(exc)})
                 continue
-            runs.append(row | {"status": "ok", "error": None, **_figures(result)})
-            weekly.append(result.weekly.assign(**ids))
-            groups.append(_groups(result).assign(**ids))
+            runs.append(row | {"status": "ok", "error": None, **result.summary["metrics"]})
+            weekly.append((ids, result.weekly))
+            groups += [((*ids, "source"), result.by_source), ((*ids, "segment"), result.by_segment)]
     columns = [*ID_COLUMNS, "label", "seed", *(n for n, _ in chunk.factors), *RUN_COLUMNS]
     return ChunkResult(
         chunk.name,
         pd.DataFrame(runs, columns=columns),
-        _stack(weekly, ID_COLUMNS),
-        _stack(groups, ID_COLUMNS),
+        _stack(weekly, ID_COLUMNS, index=False),
+        _stack(groups, (*ID_COLUMNS, "group", "name"), index=True),
         time.perf_counter() - started,
         failed,
     )
 
 
-def _figures(result: RunResult) -> dict[str, Any]:
-    return dict(result.summary["metrics"])
+def _stack(
+    frames: list[tuple[tuple, pd.DataFrame]], names: tuple[str, ...], index: bool
+) -> pd.DataFrame:
+    """One frame from many, each keyed by its identifiers: one concatenation per chunk.
 
-
-def _groups(result: RunResult) -> pd.DataFrame:
-    by_source = result.by_source.rename_axis("name").reset_index().assign(group="source")
-    by_segment = result.by_segment.rename_axis("name").reset_index().assign(group="segment")
-    return pd.concat([by_source, by_segment], ignore_index=True)
-
-
-def _stack(frames: list[pd.DataFrame], first: tuple[str, ...]) -> pd.DataFrame:
+    ``index`` keeps each frame's own index as the last identifier (a group's name).
+    """
     if not frames:
-        return pd.DataFrame(columns=list(first))
-    frame = pd.concat(frames, ignore_index=True)
-    return frame[[*first, *(c for c in frame.columns if c not in first)]]
+        return pd.DataFrame(columns=list(names))
+    keys, parts = zip(*frames, strict=True)
+    levels = list(names) if index else [*names, None]
+    stacked = pd.concat(parts, keys=keys, names=levels)
+    return stacked.reset_index(level=list(names)).reset_index(drop=True)
 
 
 def _describe(exc: BaseException) -> str:
