@@ -351,3 +351,12 @@ def test_the_replay_command_of_a_replication_reproduces_it(cli):
     assert replay.exit_code == 0, replay.stderr
     replayed = json.loads(replay.stdout)["metrics"]
     assert replayed["bookings"] == row["bookings"] and replayed["mqls"] == row["mqls"]
+
+
+def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path, cli, monkeypatch):
+    monkeypatch.setattr(execution, "CONNECT_TIMEOUT", "1s")
+    out = tmp_path / "out"
+    result = cli("compare", "--reps", "1", "--scheduler", "tcp://127.0.0.1:9", "--out", str(out))
+    assert result.exit_code == 2
+    assert "cannot reach the Dask scheduler tcp://127.0.0.1:9" in result.stderr
+    assert "Traceback" not in result.stderr and not out.exists()

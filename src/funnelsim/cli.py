@@ -214,7 +214,7 @@ def _conduct(prepared, out: Path, quiet: bool, as_json: bool, resume: bool, **op
     try:
         with progress_bar(err, enabled=not (quiet or as_json)) as on_progress:
             results = conduct(prepared, out=out, resume=resume, on_progress=on_progress, **options)
-    except ScenarioError as exc:  # the results folder cannot be used as asked
+    except FunnelsimError as exc:  # a results folder or a cluster that cannot be used
         _fail(exc)
     except KeyboardInterrupt:
         err.print(

@@ -23,10 +23,21 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from funnelsim.errors import FunnelsimError
 from funnelsim.runner import metric_names, simulate
 from funnelsim.scenario.schema import Scenario
 
 ID_COLUMNS = ("point", "replication", "policy")
+
+
+CONNECT_TIMEOUT = "10s"
+"""How long to try to reach a Dask scheduler before giving up with a clear message."""
+
+
+class SchedulerError(FunnelsimError):
+    """A Dask scheduler that cannot be reached."""
+
+
 RUN_COLUMNS = ("status", "error", *metric_names())
 """A run's row after its identifiers and factor values: outcome, then every metric."""
 
@@ -214,7 +225,11 @@ class DaskCluster:
             )
             self.client = Client(self.cluster)
         else:
-            self.client = Client(self.scheduler, timeout="10s")
+            try:
+                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
+            except (OSError, TimeoutError) as exc:
+                message = f"cannot reach the Dask scheduler {self.scheduler}: {exc}"
+                raise SchedulerError(message) from None
         cores = sum(self.client.nthreads().values()) or self.workers
         self.window = self.window or 2 * cores
 

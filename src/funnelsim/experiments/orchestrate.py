@@ -177,6 +177,70 @@ def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, A
     }
 
 
+class _Execution:
+    """Runs the missing items of a plan into a store: the executor, chunk sizes, progress."""
+
+    def __init__(self, p: Plan, workers: int | None, scheduler: str | None, on_progress):
+        self.p, self.workers, self.scheduler, self.on_progress = p, workers, scheduler, on_progress
+        self.sizer, self.executor = _Sizer(len(p.labels)), None
+
+    def start(self) -> None:
+        if self.executor is None:
+            self.executor = executor_for(self.workers, self.scheduler)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.close()
+
+    def fill(self, store: Any, schema: pa.Schema, replications: int) -> None:
+        """Run every item of the first ``replications`` that the store does not hold yet."""
+        p, policies = self.p, len(self.p.labels)
+        missing = {
+            point: [r for r in range(replications) if r not in store.done.get(point, set())]
+            for point in range(len(p.points))
+        }
+        missing = {k: v for k, v in missing.items() if v}
+        total = replications * len(p.points) * policies
+        done = total - sum(map(len, missing.values())) * policies
+        self._report(done, total)
+        if not missing:
+            return
+        self.start()
+        for result in run_chunks(_chunks(p, missing, self.sizer), self.executor):
+            store.add(result, schema)
+            self.sizer.learn(result, len(result.runs))
+            done += len(result.runs)
+            self._report(done, total)
+
+    def _report(self, done: int, total: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(done, total)
+
+
+def _replications(
+    execution: _Execution, store: Any, schema: pa.Schema, precision: Precision | None
+) -> tuple[int, int | None]:
+    """Run until done: the replications asked for, or until the precision target is met.
+
+    Returns the replications kept, and for a precision target the count that met it (None if
+    the limit came first).
+    """
+    wanted = execution.p.experiment.replications
+    if precision is None:
+        execution.fill(store, schema, wanted)
+        return wanted, None
+    wanted = min(wanted, precision.max_replications)
+    args = (precision.metric, precision.target, len(execution.p.labels))
+    while True:
+        execution.fill(store, schema, wanted)
+        runs = store.runs()
+        reached = stats.replications_needed(runs, *args, start=execution.p.experiment.replications)
+        if reached is not None or wanted >= precision.max_replications:
+            return reached or wanted, reached
+        more = stats.next_batch(runs[runs["replication"] < wanted], *args, have=wanted)
+        wanted = min(wanted + more, precision.max_replications)
+
+
 def conduct(
     p: Plan,
     *,
@@ -189,60 +253,37 @@ def conduct(
     on_progress: Progress | None = None,
     command: str | None = None,
 ) -> Results:
-    """Run a plan to the end (or resume it) and return its tables."""
+    """Run a plan to the end (or resume it) and return its tables.
+
+    A new results folder is made only once the executor is up, so an unreachable cluster or
+    an unusable folder leaves nothing on disk.
+    """
     command = command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
     manifest = _manifest(p, command, precision)
-    if out is None:
-        store: Any = _MemoryStore(manifest)
-    elif resume:
-        store = ResultsFolder.reopen(Path(out), p.fingerprint)
-        store.manifest |= {k: manifest[k] for k in ("command", "replications", "status")}
-    else:
-        store = ResultsFolder.create(Path(out), manifest, overwrite)
+    folder = None if out is None else Path(out)
+    execution = _Execution(p, workers, scheduler, on_progress)
     schema = runs_schema({f: factor_type(pt[f] for pt in p.points) for f in p.factors})
-    wanted = p.experiment.replications
-    if precision is not None:
-        wanted = min(wanted, precision.max_replications)
-    sizer, executor, reached = _Sizer(len(p.labels)), None, None
+    store: Any = None
     try:
-        while True:
-            missing = {
-                point: [r for r in range(wanted) if r not in store.done.get(point, set())]
-                for point in range(len(p.points))
-            }
-            missing = {k: v for k, v in missing.items() if v}
-            total = wanted * len(p.points) * len(p.labels)
-            todo = sum(map(len, missing.values())) * len(p.labels)
-            if on_progress is not None:
-                on_progress(total - todo, total)
-            if missing and executor is None:
-                executor = executor_for(workers, scheduler)
-            done = total - todo
-            for result in run_chunks(_chunks(p, missing, sizer), executor) if missing else ():
-                store.add(result, schema)
-                items = len(result.runs)
-                sizer.learn(result, items)
-                done += items
-                if on_progress is not None:
-                    on_progress(done, total)
-            if precision is None:
-                break
-            runs = store.runs()
-            args = (precision.metric, precision.target, len(p.labels))
-            reached = stats.replications_needed(runs, *args, start=p.experiment.replications)
-            if reached is not None or wanted >= precision.max_replications:
-                wanted = reached or wanted
-                break
-            more = stats.next_batch(runs[runs["replication"] < wanted], *args, have=wanted)
-            wanted = min(wanted + more, precision.max_replications)
+        if folder is not None and resume:
+            store = ResultsFolder.reopen(folder, p.fingerprint)
+            store.manifest |= {k: manifest[k] for k in ("command", "replications", "status")}
+        else:
+            if folder is not None:
+                ResultsFolder.check_new(folder, overwrite)
+            execution.start()
+            store = (
+                _MemoryStore(manifest) if folder is None else ResultsFolder.create(folder, manifest)
+            )
+        replications, reached = _replications(execution, store, schema, precision)
     except KeyboardInterrupt:
-        store.manifest["status"] = "interrupted"
-        store.save()
+        if store is not None:
+            store.manifest["status"] = "interrupted"
+            store.save()
         raise
     finally:
-        if executor is not None:
-            executor.close()
-    return _finish(p, store, schema, wanted, reached, precision)
+        execution.close()
+    return _finish(p, store, schema, replications, reached, precision)
 
 
 def _finish(

@@ -155,9 +155,11 @@ class ResultsFolder:
             for point, replication in frame.drop_duplicates().itertuples(index=False):
                 self.done.setdefault(int(point), set()).add(int(replication))
 
-    @classmethod
-    def create(cls, path: Path, manifest: dict[str, Any], overwrite: bool) -> ResultsFolder:
-        """A new folder; an existing results folder is replaced only when ``overwrite``."""
+    @staticmethod
+    def check_new(path: Path, overwrite: bool) -> None:
+        """Refuse, before anything runs, a folder that :meth:`create` would not take."""
+        if path.exists() and not path.is_dir():
+            raise ResultsFolderError(path, "is a file; choose another --out")
         if path.exists() and any(path.iterdir()):
             if not (path / MANIFEST).exists():
                 raise ResultsFolderError(path, "exists and is not a results folder; choose --out")
@@ -165,6 +167,11 @@ class ResultsFolder:
                 raise ResultsFolderError(
                     path, "already holds results; add --resume to finish them or --overwrite"
                 )
+
+    @classmethod
+    def create(cls, path: Path, manifest: dict[str, Any]) -> ResultsFolder:
+        """A new folder, replacing a results folder already there (see :meth:`check_new`)."""
+        if (path / MANIFEST).exists():
             shutil.rmtree(path)
         path.mkdir(parents=True, exist_ok=True)
         (path / "parts").mkdir()
