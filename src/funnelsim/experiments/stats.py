@@ -90,31 +90,38 @@ def _wide(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     )
 
 
+def _sample(values: np.ndarray) -> dict[str, float]:
+    """Size, mean, spread and 95% interval of the finite values of one sample."""
+    finite = values[np.isfinite(values)]
+    mean, std, low, high = interval(finite)
+    return {"n": int(finite.size), "mean": mean, "std": std, "ci_low": low, "ci_high": high}
+
+
+def _factor_values(runs: pd.DataFrame, factors: Sequence[str]) -> dict[int, dict[str, object]]:
+    """Each point's factor values, each in its column's own type."""
+    points = runs.drop_duplicates("point").set_index("point")[list(factors)]
+    return {int(p): {f: points.at[p, f] for f in factors} for p in points.index}
+
+
 def summarise(
     runs: pd.DataFrame, metrics: Sequence[str], labels: Sequence[str], factors: Sequence[str]
 ) -> pd.DataFrame:
     """Per point, policy and metric: n, mean, std, 95% interval, percentiles, win share."""
     rows = []
-    points = runs.drop_duplicates("point").set_index("point")[list(factors)]
+    where = _factor_values(runs, factors)
     for metric in metrics:
-        wide = _wide(runs, metric)
-        wins = _win_shares(wide, direction(metric))
+        wins = _win_shares(_wide(runs, metric), direction(metric))
         for (point, policy), group in runs.groupby(["point", "policy"], sort=True):
             values = group.loc[group["status"] == "ok", metric].to_numpy(dtype=float)
-            mean, std, low, high = interval(values)
             finite = values[np.isfinite(values)]
             pct = np.percentile(finite, PERCENTILES) if finite.size else [math.nan] * 5
             rows.append(
                 {
                     "point": point,
-                    **{f: points.at[point, f] for f in factors},
+                    **where[point],
                     "policy": labels[policy],
                     "metric": metric,
-                    "n": int(finite.size),
-                    "mean": mean,
-                    "std": std,
-                    "ci_low": low,
-                    "ci_high": high,
+                    **_sample(values),
                     **{f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)},
                     "win_share": wins.get((point, policy), math.nan),
                 }
@@ -141,34 +148,30 @@ def differences(
 ) -> pd.DataFrame:
     """Each policy minus the baseline (the first), paired by replication, per point."""
     rows = []
-    points = runs.drop_duplicates("point").set_index("point")[list(factors)]
+    where = _factor_values(runs, factors)
     for metric in metrics:
         sign = direction(metric)
-        wide = _wide(runs, metric)
-        for point, block in wide.groupby(level="point"):
+        for point, block in _wide(runs, metric).groupby(level="point"):
             for policy in range(1, len(labels)):
                 if policy not in block.columns or 0 not in block.columns:
                     continue
                 pair = block[[0, policy]].dropna().to_numpy()
                 diff = pair[:, 1] - pair[:, 0]
-                mean, std, low, high = interval(diff)
+                better = sign * diff
+                shares = (
+                    (np.mean(better > 0), np.mean(better < 0)) if diff.size else (math.nan,) * 2
+                )
                 rows.append(
                     {
                         "point": point,
-                        **{f: points.at[point, f] for f in factors},
+                        **where[point],
                         "policy": labels[policy],
                         "baseline": labels[0],
                         "metric": metric,
-                        "n": int(diff.size),
-                        "mean": mean,
-                        "std": std,
-                        "ci_low": low,
-                        "ci_high": high,
-                        "relative": mean / abs(pair[:, 0].mean()) if diff.size else math.nan,
-                        "policy_better": float((sign * diff > 0).mean()) if diff.size else math.nan,
-                        "baseline_better": (
-                            float((sign * diff < 0).mean()) if diff.size else math.nan
-                        ),
+                        **_sample(diff),
+                        "relative": diff.mean() / abs(pair[:, 0].mean()) if diff.size else math.nan,
+                        "policy_better": float(shares[0]),
+                        "baseline_better": float(shares[1]),
                     }
                 )
     return pd.DataFrame(rows, columns=["point", *factors, *DIFFERENCE_COLUMNS])
