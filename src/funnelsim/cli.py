@@ -342,5 +342,59 @@ def sweep(
     )
 
 
+ResultsArg = Annotated[Path, typer.Argument(help="A results folder written by compare or sweep.")]
+
+
+def _results(folder: Path):
+    """A finished results folder, or its problem printed and exit status 2."""
+    from funnelsim.experiments import load_results
+
+    try:
+        return load_results(folder)
+    except FunnelsimError as exc:
+        _fail(exc)
+
+
+@app.command()
+def plot(
+    folder: ResultsArg,
+    figure: Annotated[
+        list[str] | None,
+        typer.Option("--figure", "-f", help="A figure to draw (repeat); default: all that apply."),
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="png, svg or pdf.")] = "png",
+) -> None:
+    """Draw an experiment's figures into FOLDER/figures/."""
+    from funnelsim import plots
+
+    results = _results(folder)
+    known = plots.available(results)
+    unknown = [f for f in figure or [] if f not in known]
+    if fmt not in ("png", "svg", "pdf") or unknown:
+        problem = f"unknown figure(s) {', '.join(unknown)}" if unknown else f"format {fmt!r}"
+        err.print(f"[bold red]error:[/] {problem}; figures here: {', '.join(known)}; "
+                  "formats: png, svg, pdf", soft_wrap=True)  # fmt: skip
+        raise typer.Exit(2)
+    written = plots.save_all(results, folder / "figures", figure or known, fmt)
+    for path in written:
+        typer.echo(str(path))
+
+
+@app.command()
+def report(
+    folder: ResultsArg,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="The HTML file (default FOLDER/report.html).")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report of an experiment: answer, figures, assumptions."""
+    from funnelsim.report import write_report
+
+    results = _results(folder)
+    with err.status("drawing the figures…", spinner="dots"):
+        path = write_report(results, out or folder / "report.html")
+    typer.echo(f"report: {path}")
+
+
 def main() -> None:
     app()

@@ -321,8 +321,21 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
     )
 
 
+def plotted(results: Results) -> list[Figure]:
+    """Every figure that applies to these results, as inline SVG with its reading guide."""
+    from funnelsim import plots
+
+    out = []
+    for name in plots.available(results):
+        drawn = plots.FIGURES[name](results)
+        figure = (drawn[0] if isinstance(drawn, list | tuple) else drawn).figure
+        title = name.replace("_", " ").capitalize()
+        out.append(Figure(name, title, svg_of(figure), plots.READING.get(name, "")))
+    return out
+
+
 def write_report(
-    results: Results, path: Path, figures: Callable[[Results], Iterable[Figure]]
+    results: Results, path: Path, figures: Callable[[Results], Iterable[Figure]] = plotted
 ) -> Path:
     """Write the report atomically; ``figures`` makes the figures to embed."""
     html = render_html(results, figures(results))
