@@ -261,7 +261,7 @@ def test_precision_stops_at_the_first_replication_count_whose_interval_is_narrow
     assert adaptive.manifest["replications"]["precision_reached"]
     assert narrow(used) and not any(narrow(n) for n in range(3, used))
     pd.testing.assert_frame_equal(adaptive.runs, fixed)
-    assert replications_needed(fixed, metric, target, 2, start=3) == used
+    assert replications_needed(fixed, metric, target, 2, start=3, stop=40) == used
 
 
 # -- bad input -----------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ import yaml
 from rich.console import Console
 
 from funnelsim import render
-from funnelsim.errors import FunnelsimError, ScenarioError
+from funnelsim.errors import FunnelsimError, ScenarioError, UsageError
 from funnelsim.render import print_run
 from funnelsim.runner import simulate
 from funnelsim.scenario import load_scenario, validate_policies
@@ -294,10 +294,12 @@ def compare(
         prepared = plan(experiment, "<arguments>")
     except ScenarioError as exc:
         _fail(exc)
-    target = None if precision is None else Precision(precision, metric, max_reps)
-    if target is not None and reps < 2:
-        err.print("[bold red]error:[/] --precision needs --reps of at least 2")
-        raise typer.Exit(2)
+    try:
+        target = None if precision is None else Precision(precision, metric, max_reps)
+        if target is not None:
+            target.check(reps)
+    except UsageError as exc:
+        _fail(exc)
     name = "compare-" + "-".join(experiment.labels)
     _conduct(
         prepared,

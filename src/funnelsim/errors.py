@@ -32,3 +32,7 @@ class ScenarioError(FunnelsimError):
 
     def __reduce__(self):
         return (type(self), (self.problems,))  # survives a trip to a worker process
+
+
+class UsageError(FunnelsimError):
+    """An option or argument that cannot be used as given, said in one line."""

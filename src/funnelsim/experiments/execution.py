@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from funnelsim.errors import FunnelsimError
+from funnelsim.errors import UsageError
 from funnelsim.runner import metric_names, simulate
 from funnelsim.scenario.schema import Scenario
 
@@ -34,7 +34,7 @@ CONNECT_TIMEOUT = "10s"
 """How long to try to reach a Dask scheduler before giving up with a clear message."""
 
 
-class SchedulerError(FunnelsimError):
+class SchedulerError(UsageError):
     """A Dask scheduler that cannot be reached."""
 
 
@@ -227,7 +227,7 @@ class DaskCluster:
         else:
             try:
                 self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
-            except (OSError, TimeoutError) as exc:
+            except (OSError, TimeoutError, ValueError) as exc:
                 message = f"cannot reach the Dask scheduler {self.scheduler}: {exc}"
                 raise SchedulerError(message) from None
         cores = sum(self.client.nthreads().values()) or self.workers

@@ -10,6 +10,7 @@ the target, so the answer never depends on the batch sizes or the number of work
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from funnelsim.errors import UsageError
 from funnelsim.experiments import stats
 from funnelsim.experiments.design import Item, Plan, content_hash, plan
 from funnelsim.experiments.execution import Chunk, ChunkResult, executor_for, run_chunks
@@ -55,6 +57,19 @@ class Precision:
     target: float
     metric: str = "bookings"
     max_replications: int = 200
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.target) and self.target > 0):
+            message = f"expected a positive share of the mean such as 0.05, got {self.target}"
+            raise UsageError(f"--precision: {message}")
+
+    def check(self, replications: int) -> None:
+        """The limit must leave room for the replications that always run."""
+        if self.max_replications < max(replications, 2):
+            message = (
+                f"expected at least --reps ({replications}) and 2, got {self.max_replications}"
+            )
+            raise UsageError(f"--max-reps: {message}")
 
 
 @dataclass
@@ -234,7 +249,8 @@ def _replications(
     while True:
         execution.fill(store, schema, wanted)
         runs = store.runs()
-        reached = stats.replications_needed(runs, *args, start=execution.p.experiment.replications)
+        start, stop = execution.p.experiment.replications, precision.max_replications
+        reached = stats.replications_needed(runs, *args, start=start, stop=stop)
         if reached is not None or wanted >= precision.max_replications:
             return reached or wanted, reached
         more = stats.next_batch(runs[runs["replication"] < wanted], *args, have=wanted)
@@ -258,6 +274,8 @@ def conduct(
     A new results folder is made only once the executor is up, so an unreachable cluster or
     an unusable folder leaves nothing on disk.
     """
+    if precision is not None:
+        precision.check(p.experiment.replications)
     command = command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
     manifest = _manifest(p, command, precision)
     folder = None if out is None else Path(out)

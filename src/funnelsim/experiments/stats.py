@@ -198,18 +198,31 @@ def _precise(samples: list[pd.Series], precision: float, n: int) -> bool:
     return True
 
 
+def complete_prefix(runs: pd.DataFrame, points: int, policies: int) -> int:
+    """How many replications, counted from 0, every point and policy has a row for."""
+    if runs.empty:
+        return 0
+    counts = runs.groupby("replication").size()
+    full = counts.index[counts == points * policies]
+    missing = np.setdiff1d(np.arange(int(runs["replication"].max()) + 2), full)
+    return int(missing[0])
+
+
 def replications_needed(
-    runs: pd.DataFrame, metric: str, precision: float, policies: int, start: int
+    runs: pd.DataFrame, metric: str, precision: float, policies: int, start: int, stop: int
 ) -> int | None:
-    """The fewest replications, at least ``start``, whose 95% intervals are within
-    ``precision`` of their means (relative half-width), or None if none so far are.
+    """The fewest replications, from ``start`` to ``stop``, whose 95% intervals are within
+    ``precision`` of their means (relative half-width), or None if none of those are.
 
     With two or more policies the intervals are those of the paired differences from the
     baseline; with one, of the metric's mean. Replications are taken in order (0, 1, 2, ...),
-    so the answer depends on the random numbers alone, never on how many ran at once.
+    so the answer depends on the random numbers alone, never on how many ran at once. Only
+    replications that every point and policy has are considered: a count is never judged on
+    a sample with a hole in it.
     """
     samples = _samples(runs, metric, policies)
-    last = int(runs["replication"].max()) + 1 if len(runs) else 0
+    points = runs["point"].nunique() if len(runs) else 0
+    last = min(stop, complete_prefix(runs, points, policies))
     for n in range(start, last + 1):
         if _precise(samples, precision, n):
             return n
@@ -217,13 +230,19 @@ def replications_needed(
 
 
 def next_batch(runs: pd.DataFrame, metric: str, precision: float, policies: int, have: int) -> int:
-    """How many more replications to try: the classic n (half-width / target)^2 estimate."""
+    """How many more replications to try, at most as many again as there are.
+
+    The classic estimate n (half-width / target)^2, with the normal quantile rather than
+    Student's: with few replications t inflates the half-width, and the estimate with it.
+    """
+    z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
     worst = 2
     for sample in _samples(runs, metric, policies):
         values = sample.to_numpy()
         values = values[np.isfinite(values)]
         if values.size < 2 or values.mean() == 0:
-            return max(have // 2, 2)
-        ratio = half_width(values) / (precision * abs(values.mean()))
+            return max(have, 2)
+        half = z * values.std(ddof=1) / math.sqrt(values.size)
+        ratio = half / (precision * abs(values.mean()))
         worst = max(worst, math.ceil(have * ratio**2) - have)
-    return worst
+    return min(worst, max(have, 2))

@@ -33,7 +33,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from funnelsim.errors import FunnelsimError, Problem, ScenarioError
+from funnelsim.errors import FunnelsimError, UsageError
 from funnelsim.experiments.execution import ID_COLUMNS, ChunkResult
 from funnelsim.runner import metric_names
 
@@ -42,11 +42,11 @@ ROWS_PER_GROUP = 65_536
 MANIFEST = "manifest.json"
 
 
-class ResultsFolderError(ScenarioError):
+class ResultsFolderError(UsageError):
     """An output folder that cannot be used as asked (exists, or holds another experiment)."""
 
     def __init__(self, path: Path, message: str):
-        super().__init__([Problem(str(path), "", message)])
+        super().__init__(f"{path}: {message}")
 
 
 def factor_type(values: Iterable[Any]) -> pa.DataType:
