@@ -191,15 +191,27 @@ def _command(out: Path, *extra: str) -> list[str]:
     ]  # fmt: skip
 
 
+def _landed(out: Path) -> int:
+    """Replications the manifest reports done (it is replaced atomically: always readable)."""
+    try:
+        return json.loads((out / "manifest.json").read_text())["done"]["replications"]
+    except (OSError, KeyError):
+        return 0
+
+
+def _kill_after_first_chunk(command: list[str], out: Path, sig: int) -> subprocess.Popen:
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while _landed(out) == 0 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(sig)
+    return process
+
+
 def test_a_killed_experiment_resumes_to_the_files_of_an_uninterrupted_run(tmp_path):
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     subprocess.run(_command(whole), check=True, capture_output=True)
-    process = subprocess.Popen(_command(broken), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not any((broken / "parts").glob("p*")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    _kill_after_first_chunk(_command(broken), broken, signal.SIGKILL).wait()
     manifest = json.loads((broken / "manifest.json").read_text())
     assert manifest["status"] == "running" and 0 < manifest["done"]["replications"] < 10
     assert not (broken / "runs.parquet").exists()
@@ -209,11 +221,7 @@ def test_a_killed_experiment_resumes_to_the_files_of_an_uninterrupted_run(tmp_pa
 
 def test_ctrl_c_keeps_finished_work_and_says_how_to_resume(tmp_path):
     out = tmp_path / "out"
-    process = subprocess.Popen(_command(out), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while not any((out / "parts").glob("p*")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.send_signal(signal.SIGINT)
+    process = _kill_after_first_chunk(_command(out), out, signal.SIGINT)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert b"--resume" in stderr and b"Traceback" not in stderr

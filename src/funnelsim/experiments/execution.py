@@ -17,7 +17,7 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -70,8 +70,7 @@ class ChunkResult:
     runs: pd.DataFrame
     weekly: pd.DataFrame
     groups: pd.DataFrame
-    seconds: float = 0.0  # worker time spent simulating, for sizing later chunks
-    failed: int = 0
+    seconds: float = 0.0  # worker time spent on the chunk, for sizing later chunks
 
 
 _VALIDATED: dict[str, Scenario] = {}
@@ -91,7 +90,7 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
     """Run every item of a chunk; a replication that raises becomes a failed row."""
     scenarios = [scenario_of(h, d) for h, d in chunk.scenarios]
     runs, weekly, groups = [], [], []
-    failed, started = 0, time.perf_counter()
+    started = time.perf_counter()
     for replication, seeds in zip(chunk.replications, chunk.seeds, strict=True):
         for policy, (scenario, seed) in enumerate(zip(scenarios, seeds, strict=True)):
             ids = (chunk.point, replication, policy)
@@ -100,7 +99,6 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             try:
                 result = simulate(scenario, seed=seed)
             except Exception as exc:  # recorded with its seed, replayable; the rest carries on
-                failed += 1
                 runs.append(row | {"status": "failed", "error": _describe(exc)})
                 continue
             runs.append(row | {"status": "ok", "error": None, **result.summary["metrics"]})
@@ -113,7 +111,6 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
         _stack(weekly, ID_COLUMNS, index=False),
         _stack(groups, (*ID_COLUMNS, "group", "name"), index=True),
         time.perf_counter() - started,
-        failed,
     )
 
 
@@ -256,9 +253,7 @@ def executor_for(workers: int | None, scheduler: str | None) -> Executor:
     return InProcess() if workers == 1 else ProcessPool(workers)
 
 
-def run_chunks(
-    chunks: Iterable[Chunk], executor: Executor, on_submit: Callable[[Chunk], None] | None = None
-) -> Iterator[ChunkResult]:
+def run_chunks(chunks: Iterable[Chunk], executor: Executor) -> Iterator[ChunkResult]:
     """Results of ``chunks`` as they finish, with at most ``executor.window`` in flight."""
     chunks = iter(chunks)
     pending: set = set()
@@ -269,8 +264,6 @@ def run_chunks(
             if chunk is None:
                 exhausted = True
                 break
-            if on_submit is not None:
-                on_submit(chunk)
             pending.add(executor.submit(chunk))
         if not pending:
             return

@@ -286,6 +286,7 @@ def conduct(
         if folder is not None and resume:
             store = ResultsFolder.reopen(folder, p.fingerprint)
             store.manifest |= {k: manifest[k] for k in ("command", "replications", "status")}
+            store.save()
         else:
             if folder is not None:
                 ResultsFolder.check_new(folder, overwrite)

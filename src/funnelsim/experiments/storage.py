@@ -20,6 +20,7 @@ size, so an interrupted and resumed experiment writes the same bytes as an unint
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import shutil
@@ -38,8 +39,10 @@ from funnelsim.experiments.execution import ID_COLUMNS, ChunkResult
 from funnelsim.runner import metric_names
 
 TABLES = ("runs", "weekly", "groups")
+FINAL_FILES = (*(f"{t}.parquet" for t in TABLES), "summary.csv", "differences.csv")
 ROWS_PER_GROUP = 65_536
 MANIFEST = "manifest.json"
+LOCK = ".lock"
 
 
 class ResultsFolderError(UsageError):
@@ -146,8 +149,9 @@ def now() -> str:
 class ResultsFolder:
     """An experiment's folder: created fresh, or reopened to resume the same experiment."""
 
-    def __init__(self, path: Path, manifest: dict[str, Any]):
+    def __init__(self, path: Path, manifest: dict[str, Any], lock: Any = None):
         self.path, self.manifest = path, manifest
+        self._lock = lock or _lock(path)
         self.parts = path / "parts"
         self.done: dict[int, set[int]] = {}  # point -> replications finished
         for part in self._part_dirs():
@@ -158,8 +162,9 @@ class ResultsFolder:
     @staticmethod
     def check_new(path: Path, overwrite: bool) -> None:
         """Refuse, before anything runs, a folder that :meth:`create` would not take."""
-        if path.exists() and not path.is_dir():
-            raise ResultsFolderError(path, "is a file; choose another --out")
+        for folder in (path, *path.absolute().parents):
+            if folder.exists() and not folder.is_dir():
+                raise ResultsFolderError(path, f"{folder} is a file; choose another --out")
         if path.exists() and any(path.iterdir()):
             if not (path / MANIFEST).exists():
                 raise ResultsFolderError(path, "exists and is not a results folder; choose --out")
@@ -171,11 +176,16 @@ class ResultsFolder:
     @classmethod
     def create(cls, path: Path, manifest: dict[str, Any]) -> ResultsFolder:
         """A new folder, replacing a results folder already there (see :meth:`check_new`)."""
-        if (path / MANIFEST).exists():
-            shutil.rmtree(path)
-        path.mkdir(parents=True, exist_ok=True)
-        (path / "parts").mkdir()
-        folder = cls(path, manifest)
+        try:
+            path.mkdir(parents=True, exist_ok=True)
+            lock = _lock(path)  # before anything is removed: the folder may be in use
+            for child in path.iterdir():
+                if child.name != LOCK:
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+            (path / "parts").mkdir()
+        except OSError as exc:
+            raise ResultsFolderError(path, f"cannot be written: {exc.strerror}") from None
+        folder = cls(path, manifest, lock)
         folder.save()
         return folder
 
@@ -193,7 +203,15 @@ class ResultsFolder:
                 "holds a different experiment (scenario, policies, factors, seed or metrics "
                 "differ); resume with the command that started it",
             )
-        (path / "parts").mkdir(exist_ok=True)
+        if manifest.get("status") == "complete":
+            # Finished tables would go stale while more replications are added: the parts are
+            # the record, and the tables are written again from them at the end.
+            for name in FINAL_FILES:
+                (path / name).unlink(missing_ok=True)
+        parts = path / "parts"
+        parts.mkdir(exist_ok=True)
+        for staging in parts.glob(".*"):  # chunks a killed run was still writing
+            shutil.rmtree(staging, ignore_errors=True)
         return cls(path, manifest)
 
     def _part_dirs(self) -> list[Path]:
@@ -259,6 +277,20 @@ class ResultsFolder:
         write_json(self.path / MANIFEST, self.manifest)
 
 
+def _lock(path: Path) -> Any:
+    """Hold the folder for this process: two runs landing the same chunks would clash.
+
+    The lock is released when the process ends, however it ends.
+    """
+    handle = (path / LOCK).open("a")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise ResultsFolderError(path, "another funnelsim run is using this folder") from None
+    return handle
+
+
 def _ranges(values: set[int]) -> list[list[int]]:
     """Sorted integers as inclusive [first, last] runs: 0..39 and 45 are [[0, 39], [45, 45]]."""
     out: list[list[int]] = []
@@ -281,17 +313,13 @@ def read_folder(path: str | Path) -> dict[str, Any]:
     except (OSError, ValueError):
         message = f"{folder}: not a results folder (no readable manifest.json)"
         raise FunnelsimError(message) from None
-    missing = [n for n in (*TABLES, "summary", "differences") if not _final(folder, n).exists()]
-    if missing:
+    missing = [n for n in FINAL_FILES if not (folder / n).exists()]
+    if missing or manifest.get("status") != "complete":
         raise FunnelsimError(
-            f"{folder}: the experiment has not finished ({', '.join(missing)} missing); "
-            "run it again with --resume"
+            f"{folder}: the experiment has not finished (status {manifest.get('status')}); "
+            "run its command again with --resume"
         )
     out: dict[str, Any] = {n: pd.read_csv(folder / f"{n}.csv") for n in ("summary", "differences")}
     out["runs"] = pd.read_parquet(folder / "runs.parquet")
     out["manifest"] = manifest
     return out
-
-
-def _final(folder: Path, name: str) -> Path:
-    return folder / (f"{name}.parquet" if name in TABLES else f"{name}.csv")
