@@ -13,7 +13,7 @@ PACKAGE = Path(funnelsim.__file__).parent
 
 # Each module may import only from modules earlier in the flow of data: scenario -> model ->
 # ledger -> metrics -> runner -> experiments -> analysis and presentation -> command line.
-PRESENTATION = {"calibration", "render", "render_experiments", "cli"}
+PRESENTATION = {"calibration", "render", "render_experiments", "plots", "report", "cli"}
 NEVER_IMPORTS = {
     "funnelsim.yamldoc": {"scenario", "model", "ledger", "metrics", "runner", "experiments"}
     | PRESENTATION,
@@ -25,7 +25,9 @@ NEVER_IMPORTS = {
     "funnelsim.experiments": PRESENTATION,
     "funnelsim.calibration": PRESENTATION - {"calibration"},
     "funnelsim.render": {"model", "cli"},
-    "funnelsim.render_experiments": {"model", "cli"},
+    "funnelsim.render_experiments": {"model", "plots", "report", "cli"},
+    "funnelsim.plots": {"model", "runner", "render", "render_experiments", "report", "cli"},
+    "funnelsim.report": {"model", "runner", "cli"},
 }
 
 
@@ -63,5 +65,5 @@ def test_python_dash_m_runs_the_command_line():
         [sys.executable, "-m", "funnelsim", "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0
-    for command in ("run", "validate", "calibrate", "compare", "sweep"):
+    for command in ("run", "validate", "calibrate", "compare", "sweep", "plot", "report"):
         assert command in out.stdout

@@ -280,14 +280,12 @@ def provenance(results: Results) -> list[tuple[str, str]]:
 
 
 def question(results: Results) -> str:
+    """The question the experiment asks, in one line under the title."""
     m = results.manifest
-    name = m["experiment"].get("name")
     policies = m["policies"]
     if len(policies) > 1 and len(m["points"]) == 1:
-        asked = f"Does {', '.join(policies[1:])} pay, compared with {policies[0]}?"
-    else:
-        asked = f"How do the results respond to {', '.join(m['factors']) or 'the policies'}?"
-    return f"{name}: {asked}" if name else asked
+        return f"Does {', '.join(policies[1:])} pay, compared with {policies[0]}?"
+    return f"How do the results respond to {', '.join(m['factors']) or 'the policies'}?"
 
 
 def render_html(results: Results, figures: Iterable[Figure]) -> str:
