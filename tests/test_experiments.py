@@ -281,7 +281,13 @@ BAD_EXPERIMENTS = [
     ),
     ("metrics: [bookings, bokings]\n", "x.yaml:1: metrics.1: unknown metric 'bokings'"),
     ("scenario: nowhere\n", "x.yaml:1: scenario: no scenario file 'nowhere'"),
-    ("policies: [aligned, nosuch]\n", "unknown policy 'nosuch'"),
+    ("policies: [aligned, nosuch]\n", "x.yaml:1: policies.1: unknown policy 'nosuch'"),
+    ("policies: [aligned, none.yaml]\n", "x.yaml:1: policies.1: cannot read file"),
+    ("policies: [a/p.yaml, b/p.yaml]\n", "x.yaml:1: policies.1: policies 'a/p.yaml' and"),
+    (
+        "factors:\n  sdr.headcount: {from: 0, to: 1.0e+9, step: 1}\n",
+        "x.yaml:2: factors.sdr.headcount: expected at most 100,000 values",
+    ),
     (
         "factors:\n  scoring.mql_threshold: {min: 10, max: 90}\n",
         "x.yaml:2: factors.scoring.mql_threshold: an interval needs design",
@@ -344,18 +350,22 @@ def test_a_sweep_of_one_policy_has_an_empty_but_readable_differences_table(tmp_p
     assert set(results.runs["label"]) == {"base"}
 
 
-def test_the_replay_command_of_a_replication_reproduces_it(cli):
+def test_the_replay_command_of_a_replication_reproduces_it_from_anywhere(cli, tmp_path):
     from funnelsim.render_experiments import replay_command
 
-    results = sweep(
-        {"policies": ["aligned"], "set": SHORT, "factors": {"sdr.headcount": [3, 6]},
-         "replications": 2, "seed": 4},
-        workers=1,
-    )  # fmt: skip
-    row = results.runs.iloc[3]  # headcount 6, replication 1
+    (tmp_path / "exp").mkdir()
+    (tmp_path / "exp" / "six.yaml").write_text("sdr:\n  headcount: 6\n")
+    (tmp_path / "exp" / "x.yaml").write_text(
+        "policies: [aligned, six.yaml]\nset: {horizon.length: 12w, horizon.warmup: 2w}\n"
+        "factors:\n  sla.response_time: [1h, 4h]\nreplications: 2\nseed: 4\n"
+    )
+    results = sweep(tmp_path / "exp" / "x.yaml", workers=1)
+    row = results.runs.iloc[7]  # 4h, replication 1, the policy file
     words = shlex.split(replay_command(results, row))
-    assert words[:3] == ["funnelsim", "run", "reference"] and "sdr.headcount=6" in words
-    replay = cli(*words[1:], "--json")
+    assert words[:3] == ["funnelsim", "run", "reference"] and "sla.response_time=4h" in words
+    assert words[words.index("--policy") + 1] == str(tmp_path / "exp" / "six.yaml")
+    (tmp_path / "elsewhere").mkdir()
+    replay = cli(*words[1:], "--json", cwd=tmp_path / "elsewhere")
     assert replay.exit_code == 0, replay.stderr
     replayed = json.loads(replay.stdout)["metrics"]
     assert replayed["bookings"] == row["bookings"] and replayed["mqls"] == row["mqls"]

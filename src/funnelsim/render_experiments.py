@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
+import yaml
 from rich.console import Console, Group
 from rich.progress import (
     BarColumn,
@@ -165,14 +166,15 @@ def failures(results: Results) -> Table | None:
 def replay_command(results: Results, row: pd.Series) -> str:
     """``funnelsim run`` with the scenario, policy, overrides and seed of one replication."""
     manifest = results.manifest
-    experiment = manifest["experiment"]
-    policy = experiment["policies"][int(row["policy"])] if experiment["policies"] else None
-    words = ["funnelsim", "run", experiment["scenario"]]
-    if policy is not None:
-        words += ["--policy", policy]
-    overrides = {**experiment["set"], **manifest["points"][int(row["point"])]}
+    replay = manifest["replay"]
+    policies = replay["policies"]
+    words = ["funnelsim", "run", replay["scenario"]]
+    if policies:
+        words += ["--policy", policies[int(row["policy"])]]
+    overrides = {**manifest["experiment"]["set"], **manifest["points"][int(row["point"])]}
     for key, setting in overrides.items():
-        words += ["--set", f"{key}={setting}"]
+        text = yaml.safe_dump(setting, default_flow_style=True, width=10**6).strip()
+        words += ["--set", f"{key}={text.removesuffix('...').strip()}"]
     words += ["--seed", str(int(row["seed"]))]
     return shlex.join(words)
 

@@ -49,6 +49,7 @@ class Plan:
     factors: tuple[str, ...]
     points: tuple[dict[str, Scalar], ...]
     scenarios: tuple[tuple[dict[str, Any], ...], ...]  # [point][policy]: resolved scenario data
+    replay: dict[str, Any]  # the scenario and policies as `funnelsim run` finds them anywhere
 
     def seed(self, item: Item) -> int:
         """The seed of ``item``'s run, from (root seed, point, replication[, policy])."""
@@ -151,25 +152,44 @@ def plan(
     scenarios, problems = [], {}
     for values in points:
         resolved = []
-        for policy in policies:
+        for k, policy in enumerate(policies):
             overrides = {**experiment.set, **values}
             try:
                 _, scenario = resolve(path, policy, overrides)
             except ScenarioError as exc:
                 for p in exc.problems:
-                    p = _attribute(p, experiment, source, lines)
+                    p = _attribute(p, experiment, source, lines, (k, policy))
                     problems.setdefault((p.source, p.path, p.message), p)
                 continue
             resolved.append(scenario.model_dump(mode="json", by_alias=True))
         scenarios.append(tuple(resolved))
     if problems:
         raise ScenarioError(list(problems.values()))
+    replay = {"scenario": _portable(path), "policies": [_portable(p) for p in policies if p]}
     labels = tuple(experiment.labels)
-    return Plan(experiment, labels, tuple(experiment.factors), tuple(points), tuple(scenarios))
+    factors = tuple(experiment.factors)
+    return Plan(experiment, labels, factors, tuple(points), tuple(scenarios), replay)
 
 
-def _attribute(problem: Problem, experiment: Experiment, source: str, lines) -> Problem:
-    """A problem an override caused, moved to the experiment key that set the value."""
+def _portable(ref: str | Path) -> str:
+    """A scenario or policy as `funnelsim run` finds it from any folder: a bundled scenario
+    by name, a policy named in the scenario as itself, a file by its absolute path."""
+    path = Path(ref)
+    if not path.suffix and not path.exists():
+        return str(ref)  # a policy named in the scenario
+    if path.resolve().parent == scenario_file(None).resolve().parent:
+        return path.stem
+    return str(path.resolve())
+
+
+def _attribute(
+    problem: Problem, experiment: Experiment, source: str, lines, policy: tuple[int, str | None]
+) -> Problem:
+    """A problem a policy or an override caused, moved to the experiment key that named it."""
+    k, name = policy
+    if problem.path == "policies" or (name is not None and problem.source == name):
+        where = ("policies", k)
+        return Problem(source, f"policies.{k}", problem.message, lines.get(where))
     if not problem.source.startswith("--set "):
         return problem
     key = problem.source.removeprefix("--set ")

@@ -184,6 +184,7 @@ def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, A
             label: {"hash": content_hash(data), "resolved": data} for label, data in first.items()
         },
         "fingerprint": p.fingerprint,
+        "replay": p.replay,
         "replications": {
             "requested": p.experiment.replications,
             "used": None,

@@ -24,6 +24,8 @@ from funnelsim.units import SECONDS_PER_UNIT
 from funnelsim.yamldoc import Document, clean_loc, describe
 
 Scalar = bool | int | float | str
+MAX_POINTS = 100_000
+"""The most sweep points an experiment may have: more is a typo, not a plan."""
 CRN = Literal["across_policies", "across_points", "off"]
 KEY_METRICS = (
     "bookings",
@@ -54,10 +56,16 @@ class Range(_Strict):
     def _ordered(self) -> Range:
         if self.stop < self.start:
             raise ValueError(f"expected 'to' ({self.stop:g}) at or above 'from' ({self.start:g})")
+        if self.count > MAX_POINTS:
+            raise ValueError(f"expected at most {MAX_POINTS:,} values, got {self.count:,}")
         return self
 
+    @property
+    def count(self) -> int:
+        return math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+
     def values(self) -> list[float | int]:
-        count = math.floor((self.stop - self.start) / self.step + 1e-9) + 1
+        count = self.count
         out = [self.start + k * self.step for k in range(count)]
         whole = all(float(v).is_integer() for v in (self.start, self.step))
         return [round(v) for v in out] if whole else [round(v, 12) for v in out]
@@ -109,7 +117,7 @@ def _number(value: float | str) -> tuple[float, str]:
 class LatinHypercube(_Strict):
     """``points`` samples over the factors' intervals (scipy.stats.qmc), seeded for repeats."""
 
-    points: int = Field(ge=1, le=100_000)
+    points: int = Field(ge=1, le=MAX_POINTS)
     seed: int | None = Field(default=None, ge=0)
 
 
@@ -201,11 +209,13 @@ def parse_experiment(data: Mapping[str, Any], source: str, lines=None) -> Experi
 def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
     """Problems that span keys: repeated policies, unknown metrics, factors the design refuses."""
     out = []
-    seen: set[str] = set()
-    for k, policy in enumerate(experiment.policies):
-        if policy in seen:
-            out.append((("policies", k), f"policy {policy!r} is listed twice"))
-        seen.add(policy)
+    seen: dict[str, str] = {}
+    for k, (policy, label) in enumerate(zip(experiment.policies, experiment.labels, strict=False)):
+        if label in seen:
+            twice = f"policy {policy!r} is listed twice"
+            named = f"policies {seen[label]!r} and {policy!r} would both be labelled {label!r}"
+            out.append((("policies", k), twice if seen[label] == policy else named))
+        seen.setdefault(label, policy)
     known = set(metric_names())
     for k, name in enumerate(experiment.metrics):
         if name not in known:
@@ -213,6 +223,12 @@ def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
             hint = f"did you mean '{close[0]}'? " if close else ""
             out.append((("metrics", k), f"unknown metric {name!r}; {hint}expected a run metric"))
     sampled = isinstance(experiment.design, Design)
+    if not sampled:
+        sizes = [f.count if isinstance(f, Range) else len(f) for f in experiment.factors.values()
+                 if not isinstance(f, Interval)]  # fmt: skip
+        if math.prod(sizes) > MAX_POINTS:
+            message = f"the grid has {math.prod(sizes):,} points; expected at most {MAX_POINTS:,}"
+            out.append((("factors",), message))
     for key, factor in experiment.factors.items():
         if sampled and not isinstance(factor, Interval):
             out.append((("factors", key), "a Latin hypercube samples intervals {min, max}"))
