@@ -19,6 +19,7 @@ from matplotlib.image import AxesImage
 
 import funnelsim
 from funnelsim import plots
+from funnelsim.plots.sweep import _Levels
 
 SHORT = {"horizon.length": "12w", "horizon.warmup": "2w"}
 HEADCOUNT = {"sdr.headcount": [3, 5]}
@@ -355,10 +356,10 @@ def test_factor_effect_needs_a_sweep(cmp, one):
 
 def test_many_durations_sit_on_a_numeric_axis_few_are_categories():
     sampled = SimpleNamespace(manifest={"points": [{"f": f"{h}h"} for h in range(1, 9)]})
-    levels = plots._Levels.of(sampled, "f")
+    levels = _Levels.of(sampled, "f")
     assert levels.numeric and levels.unit == "h" and levels.position("8h") == pytest.approx(8.0)
     listed = SimpleNamespace(manifest={"points": [{"f": v} for v in ("4h", "15m", "1d")]})
-    levels = plots._Levels.of(listed, "f")
+    levels = _Levels.of(listed, "f")
     assert not levels.numeric and levels.values == ("4h", "15m", "1d")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shlex
 import sys
 import tempfile
 from datetime import datetime
@@ -206,23 +207,36 @@ def _default_out(name: str) -> Path:
     return Path("results") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
 
 
+def _resume_command(out: Path) -> str:
+    """This command again, with the folder named and --resume added."""
+    words = sys.argv[1:]
+    if "--out" not in words and "-o" not in words:
+        words += ["--out", str(out)]
+    if "--resume" not in words:
+        words.append("--resume")
+    return shlex.join(["funnelsim", *words])
+
+
 def _conduct(prepared, out: Path, quiet: bool, as_json: bool, resume: bool, **options) -> None:
     """Run a checked plan with a progress bar, print the tables, exit with what happened."""
     from funnelsim.experiments import conduct
+    from funnelsim.experiments.orchestrate import WorkerLost
     from funnelsim.render_experiments import experiment_report, progress_bar
 
     try:
         with progress_bar(err, enabled=not (quiet or as_json)) as on_progress:
             results = conduct(prepared, out=out, resume=resume, on_progress=on_progress, **options)
+    except (KeyboardInterrupt, WorkerLost) as exc:
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
+        err.print(
+            f"[bold yellow]{what}[/]: finished replications are kept in {out}; "
+            f"to finish them, run: {_resume_command(out)}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else 3) from None
     except FunnelsimError as exc:  # a results folder or a cluster that cannot be used
         _fail(exc)
-    except KeyboardInterrupt:
-        err.print(
-            f"[bold yellow]interrupted[/]: finished replications are kept in {out}; "
-            "run the same command with --resume to finish",
-            soft_wrap=True,
-        )
-        raise typer.Exit(130) from None
     if as_json:
         document = {
             "results": str(results.path),

@@ -83,7 +83,8 @@ def replications(results: Results) -> str:
     target = reps.get("precision")
     if target is not None:
         met = "met" if reps.get("precision_reached") else "not met by the limit"
-        goal = f"95% interval of the {target['metric']} difference within ±{target['target']:.0%}"
+        of = "difference" if len(results.manifest["policies"]) > 1 else "mean"
+        goal = f"95% interval of the {target['metric']} {of} within ±{target['target']:.0%}"
         text += f" ({goal}: {met})"
     return text
 

@@ -23,6 +23,7 @@ from scipy.stats import qmc
 
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.spec import Design, Experiment, Interval, Range, Scalar
+from funnelsim.runner import __version__
 from funnelsim.scenario import resolve
 from funnelsim.scenario.loading import scenario_file
 from funnelsim.yamldoc import Key
@@ -72,8 +73,10 @@ class Plan:
     @property
     def fingerprint(self) -> str:
         """A hash of everything that fixes an item's result: resuming checks it matches."""
-        experiment = self.experiment.model_dump(mode="json", exclude={"replications"})
+        ignored = {"replications", "name", "description"}  # more replications may be added
+        experiment = self.experiment.model_dump(mode="json", exclude=ignored)
         content = {
+            "version": __version__,  # a resumed experiment is all from one funnelsim
             "experiment": experiment,
             "labels": self.labels,
             "points": self.points,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from funnelsim.errors import UsageError
+from funnelsim.errors import FunnelsimError, UsageError
 from funnelsim.experiments import stats
 from funnelsim.experiments.design import Item, Plan, content_hash, plan
 from funnelsim.experiments.execution import Chunk, ChunkResult, executor_for, run_chunks
@@ -48,6 +49,10 @@ wastes little, long enough that landing a chunk costs next to nothing."""
 
 Progress = Callable[[int, int], None]
 """Called with (items done, items planned) as work lands."""
+
+
+class WorkerLost(FunnelsimError):
+    """A local worker process died mid-run; the finished work is kept for --resume."""
 
 
 @dataclass(frozen=True)
@@ -296,10 +301,12 @@ def conduct(
                 _MemoryStore(manifest) if folder is None else ResultsFolder.create(folder, manifest)
             )
         replications, reached = _replications(execution, store, schema, precision)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenExecutor) as exc:
         if store is not None:
             store.manifest["status"] = "interrupted"
             store.save()
+        if isinstance(exc, BrokenExecutor):
+            raise WorkerLost(f"a worker process stopped unexpectedly ({exc})") from None
         raise
     finally:
         execution.close()

@@ -143,6 +143,12 @@ def _win_shares(wide: pd.DataFrame, sign: int) -> dict[tuple[int, int], float]:
     return out
 
 
+def _relative(diff: np.ndarray, baseline: np.ndarray) -> float:
+    """The mean difference as a share of the baseline's mean (NaN when that mean is 0)."""
+    scale = abs(baseline.mean()) if baseline.size else 0.0
+    return float(diff.mean() / scale) if scale else math.nan
+
+
 def differences(
     runs: pd.DataFrame, metrics: Sequence[str], labels: Sequence[str], factors: Sequence[str]
 ) -> pd.DataFrame:
@@ -169,7 +175,7 @@ def differences(
                         "baseline": labels[0],
                         "metric": metric,
                         **_sample(diff),
-                        "relative": diff.mean() / abs(pair[:, 0].mean()) if diff.size else math.nan,
+                        "relative": _relative(diff, pair[:, 0]),
                         "policy_better": float(shares[0]),
                         "baseline_better": float(shares[1]),
                     }
