@@ -413,3 +413,20 @@ def test_a_lost_worker_stops_the_run_cleanly_and_resume_finishes_it(tmp_path):
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
     subprocess.run(_command(out, "--resume"), check=True, capture_output=True)
     assert load_results(out).manifest["done"]["replications"] == 10
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--precision", "0.1", "--metric", "bokings"), "--metric: unknown metric 'bokings'"),
+        (("--precision", "inf"), "--precision: expected a positive share"),
+        (("--reps", "5", "--max-reps", "3", "--precision", "0.1"), "--max-reps: expected at least"),
+        (("--policy", "nosuch"), "unknown policy 'nosuch'"),
+        (("--set", "sdr.headcount=-2"), "--set sdr.headcount: sdr.headcount: expected greater"),
+    ],
+)
+def test_bad_compare_options_are_one_line_each_and_write_nothing(tmp_path, cli, args, message):
+    result = cli("compare", *args, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()

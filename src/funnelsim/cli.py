@@ -17,7 +17,7 @@ import yaml
 from rich.console import Console
 
 from funnelsim import render
-from funnelsim.errors import FunnelsimError, ScenarioError, UsageError
+from funnelsim.errors import FunnelsimError, ScenarioError
 from funnelsim.render import print_run
 from funnelsim.runner import simulate
 from funnelsim.scenario import load_scenario, validate_policies
@@ -290,31 +290,20 @@ def compare(
     as_json: JsonOpt = False,
 ) -> None:
     """Compare policies under common random numbers: means, paired differences, who wins."""
-    from funnelsim.experiments import Precision, parse_experiment, plan
+    from funnelsim.experiments import Precision
+    from funnelsim.experiments.orchestrate import comparison
     from funnelsim.scenario import parse_overrides
 
-    policies = policy or ["misaligned", "aligned"]
-    try:
-        data = {
-            "scenario": str(scenario) if scenario is not None else "reference",
-            "policies": policies,
-            "set": parse_overrides(set_ or []),
-            "replications": reps,
-            "seed": seed,
-        }
-        experiment = parse_experiment(data, "<arguments>")
-        if metric not in experiment.metrics:
-            parse_experiment({**data, "metrics": [*experiment.metrics, metric]}, "--metric")
-        prepared = plan(experiment, "<arguments>")
-    except ScenarioError as exc:
-        _fail(exc)
     try:
         target = None if precision is None else Precision(precision, metric, max_reps)
         if target is not None:
             target.check(reps)
-    except UsageError as exc:
+        overrides = parse_overrides(set_ or [])
+        prepared = comparison(scenario, policy or ["misaligned", "aligned"], reps, seed,
+                              overrides=overrides)  # fmt: skip
+    except FunnelsimError as exc:
         _fail(exc)
-    name = "compare-" + "-".join(experiment.labels)
+    name = "compare-" + "-".join(prepared.labels)
     _conduct(
         prepared,
         out or _default_out(name),

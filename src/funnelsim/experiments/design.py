@@ -193,8 +193,8 @@ def _attribute(
     if problem.path == "policies" or (name is not None and problem.source == name):
         where = ("policies", k)
         return Problem(source, f"policies.{k}", problem.message, lines.get(where))
-    if not problem.source.startswith("--set "):
-        return problem
+    if not problem.source.startswith("--set ") or source == "<arguments>":
+        return problem  # from the command line, the --set names itself
     key = problem.source.removeprefix("--set ")
     section = "factors" if key in experiment.factors else "set"
     where = (section, key)

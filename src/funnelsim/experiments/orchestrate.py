@@ -41,7 +41,7 @@ from funnelsim.experiments.storage import (
     runs_schema,
     to_table,
 )
-from funnelsim.runner import __version__
+from funnelsim.runner import __version__, metric_names
 
 CHUNK_SECONDS = 2.0
 """Work per chunk once its cost is known: short enough that an interrupt or the last chunk
@@ -64,6 +64,8 @@ class Precision:
     max_replications: int = 200
 
     def __post_init__(self) -> None:
+        if self.metric not in metric_names():
+            raise UsageError(f"--metric: unknown metric {self.metric!r}; expected a run metric")
         if not (math.isfinite(self.target) and self.target > 0):
             message = f"expected a positive share of the mean such as 0.05, got {self.target}"
             raise UsageError(f"--precision: {message}")
@@ -381,6 +383,21 @@ def compare(
     its mean (e.g. 0.05), up to ``max_reps``. Other options (``out``, ``workers``,
     ``scheduler``, ``resume``, ``overwrite``, ``on_progress``) are those of :func:`conduct`.
     """
+    target = None if precision is None else Precision(precision, metric, max_reps)
+    prepared = comparison(scenario, policies, reps, seed, overrides=overrides, metrics=metrics)
+    return conduct(prepared, precision=target, **options)
+
+
+def comparison(
+    scenario: str | Path | None,
+    policies: Sequence[str],
+    reps: int,
+    seed: int,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    metrics: Sequence[str] = KEY_METRICS,
+) -> Plan:
+    """The checked plan of a comparison: one point, these policies, common random numbers."""
     data = {
         "scenario": str(scenario) if scenario is not None else "reference",
         "policies": list(policies),
@@ -389,9 +406,7 @@ def compare(
         "seed": seed,
         "metrics": list(metrics),
     }
-    experiment = parse_experiment(data, "<arguments>")
-    target = None if precision is None else Precision(precision, metric, max_reps)
-    return conduct(plan(experiment, "<arguments>"), precision=target, **options)
+    return plan(parse_experiment(data, "<arguments>"), "<arguments>")
 
 
 def sweep(spec: str | Path | Mapping[str, Any] | Experiment, **options: Any) -> Results:
