@@ -22,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from funnelsim.experiments import Results
+from funnelsim.metrics import kind
 from funnelsim.render import compact_money
 
 LABELS = {
@@ -34,9 +35,6 @@ LABELS = {
     "sla_compliance": "SLA compliance",
     "cost_per_won_deal": "Cost per won deal",
 }
-_MONEY = ("bookings", "pipeline_created_value", "open_pipeline_value", "lead_spend", "cost_")
-_MONEY += ("average_deal",)
-_SHARES = ("rate", "share", "compliance", "conversion", "utilisation")
 
 
 def value(metric: str, x: float, currency: str, signed: bool = False) -> str:
@@ -48,14 +46,13 @@ def value(metric: str, x: float, currency: str, signed: bool = False) -> str:
         return "–"
     sign = "-" if x < 0 else "+" if signed and x > 0 else ""
     x = abs(x)
-    if metric.startswith(_MONEY):
+    measured = kind(metric)
+    if measured == "money":
         return sign + compact_money(x, currency).strip()
-    if any(k in metric for k in _SHARES):
+    if measured == "share":
         return f"{sign}{100 * x:.1f} pts" if signed else f"{sign}{100 * x:.1f}%"
-    if metric.endswith(("_days_p10", "_days_p50", "_days_p90")):
-        return f"{sign}{x:,.1f} d"
-    if metric.endswith(("_hours_p10", "_hours_p50", "_hours_p90")):
-        return f"{sign}{x:,.1f} h"
+    if measured in ("days", "hours"):
+        return f"{sign}{x:,.1f} {measured[0]}"
     return f"{sign}{x:,.0f}" if x >= 100 else f"{sign}{x:.3g}"
 
 

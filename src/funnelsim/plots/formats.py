@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.experiments import Results
+from funnelsim.metrics import kind
 
 NAMES = {
     "bookings": "Revenue",
@@ -37,9 +38,6 @@ NAMES = {
 """What a metric is called on an axis; other metrics are named after their column."""
 
 
-_MONEY = ("bookings", "pipeline_created_value", "open_pipeline_value", "lead_spend", "cost_")
-_MONEY += ("average_deal",)
-_SHARES = ("rate", "share", "compliance", "conversion", "utilisation")
 UNITS = {
     "share": "%",
     "days": "days",
@@ -50,26 +48,13 @@ UNITS = {
 """The unit on an axis, by kind of metric; money is in the scenario's currency."""
 
 
-def _kind(metric: str) -> str:
-    """money, share, days, hours, score or count: how a metric is measured."""
-    if metric.startswith(_MONEY):
-        return "money"
-    if any(word in metric for word in _SHARES):
-        return "share"
-    if "_days" in metric:
-        return "days"
-    if "_hours" in metric:
-        return "hours"
-    return "score" if "threshold" in metric else "count"
-
-
 def _name(metric: str) -> str:
     return NAMES.get(metric, metric.replace("_", " ").capitalize())
 
 
 def _unit(metric: str, code: str) -> str:
-    kind = _kind(metric)
-    return code if kind == "money" else UNITS[kind]
+    measured = kind(metric)
+    return code if measured == "money" else UNITS[measured]
 
 
 def _trim(x: float, significant: int | None = None) -> str:
@@ -106,15 +91,15 @@ def _percent(x: float, significant: int | None = None) -> str:
 
 def _text(metric: str, x: float, code: str) -> str:
     """A metric's value written in its unit, for labels on bars and cells."""
-    kind = _kind(metric)
+    measured = kind(metric)
     if x != x:
         return "–"
-    if kind == "money":
+    if measured == "money":
         return money(x, code, 3)
-    if kind == "share":
+    if measured == "share":
         return f"{100 * x:.1f}%"
-    if kind in ("days", "hours"):
-        return f"{x:,.1f} {kind[0]}"
+    if measured in ("days", "hours"):
+        return f"{x:,.1f} {measured[0]}"
     return _short(x, 3)
 
 

@@ -18,8 +18,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from funnelsim.experiments import Results
+from funnelsim.metrics import kind
 from funnelsim.plots.data import _labels
-from funnelsim.plots.formats import _kind, _name, _percent, _trim, _unit, money
+from funnelsim.plots.formats import _name, _percent, _trim, _unit, money
 
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442")
 """Okabe-Ito, ordered so that the first few policies stay far apart; yellow, hard to see on
@@ -97,10 +98,10 @@ def _colour_ticks(ax: Axes, results: Results) -> None:
 
 
 def _formatter(metric: str, code: str) -> ticker.Formatter:
-    kind = _kind(metric)
-    if kind == "money":
+    measured = kind(metric)
+    if measured == "money":
         return ticker.FuncFormatter(lambda x, _: money(x, code))
-    if kind == "share":
+    if measured == "share":
         return ticker.FuncFormatter(lambda x, _: _percent(x))
     return ticker.FuncFormatter(lambda x, _: _trim(x))
 
