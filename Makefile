@@ -16,6 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP)
 	$(BIN)/funnelsim sweep experiments/aligned-vs-misaligned.yaml --out results/demo --overwrite
+	$(BIN)/funnelsim report results/demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2
