@@ -163,3 +163,34 @@ def test_figures_render_with_content_in_a_browser(report, tmp_path):
         colours = len(np.unique((region * 15).round().reshape(-1, 3), axis=0))
         assert 0.01 < ink < 0.9, box
         assert colours >= 4, box
+
+
+def test_the_plot_and_report_commands_write_their_files(folder, cli, tmp_path):
+    drawn = cli("plot", str(folder), "--figure", "revenue", "--figure", "waterfall")
+    assert drawn.exit_code == 0, drawn.stderr
+    written = [Path(line) for line in drawn.stdout.split()]
+    assert [p.name for p in written] == ["revenue.png", "waterfall.png"]
+    assert all(p.parent == folder / "figures" and p.stat().st_size > 10_000 for p in written)
+    svg = cli("plot", str(folder), "--figure", "leakage", "--format", "svg")
+    assert (folder / "figures" / "leakage.svg").read_text().count("<svg") == 1, svg.stderr
+    made = cli("report", str(folder), "--out", str(tmp_path / "r.html"))
+    assert made.exit_code == 0 and (tmp_path / "r.html").read_text().startswith("<!DOCTYPE")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--figure", "pie"), "unknown figure(s) pie"),
+        (("--format", "gif"), "format 'gif'"),
+    ],
+)
+def test_bad_plot_options_exit_2(folder, cli, args, message):
+    result = cli("plot", str(folder), *args)
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_an_unfinished_folder_is_refused_by_plot_and_report(tmp_path, cli):
+    (tmp_path / "manifest.json").write_text('{"status": "running"}')
+    for command in ("plot", "report"):
+        result = cli(command, str(tmp_path))
+        assert result.exit_code == 2 and "has not finished" in result.stderr
