@@ -1,9 +1,10 @@
 """The funnel, wired: sources and nurture feed the SDR desk, the desk feeds sales.
 
 This module only connects the stages; each decision lives in its stage's module as a pure
-function. SimPy events are spent where capacity or policy interacts: an MQL reaching the
-desk, an SDR attempt, a follow-up coming due, an opportunity resolving, a recycled lead
-returning. Everything else (arrivals, nurture touches, opportunity paths) is sampled.
+function. SimPy events are spent where capacity or policy interacts: an SDR attempt ending,
+work reaching an idle SDR desk, an opportunity resolving, the nurture and review clocks.
+Everything else (arrivals, nurture touches, opportunity paths) is sampled, and work reaching a
+busy or closed desk waits in the desk's heap of arrivals without an event.
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ NURTURE_PERIOD = 7.0
 
 
 def _fire(event: simpy.Event) -> None:
-    action, args = event.value
-    action(*args)
+    at, action, args = event.value
+    action(at, *args)
 
 
 def scheduled_events(env: simpy.Environment) -> int:
@@ -107,10 +108,17 @@ class Funnel:
         if scenario.scoring.closed_loop.enabled:
             self.env.process(self._review())
 
-    def _at(self, when: float, action: Callable, *args) -> None:
-        """Run ``action(*args)`` at time ``when``: one event, no process."""
-        delay = when - self.env.now
-        self.env.timeout(delay if delay > 0 else 0.0, (action, args)).callbacks.append(_fire)
+    def _at(self, now: float, when: float, action: Callable, *args) -> None:
+        """Booked at ``now``: run ``action(at, *args)`` at ``when``; one event, no process.
+
+        ``at`` is the event's time as SimPy computes it (:func:`event_time`). Actions take
+        their clock from it rather than from SimPy: code the desk runs late (its arrivals) books
+        events from its own clock, not from SimPy's.
+        """
+        delay = when - now
+        if delay <= 0:
+            delay = 0.0
+        self.env.timeout(delay, (now + delay, action, args)).callbacks.append(_fire)
 
     def run(self) -> Ledger:
         horizon = self.scenario.horizon.length
@@ -127,19 +135,19 @@ class Funnel:
         prospects = self._prospects  # in order of arrival, so each period is a slice
         while self.env.now < horizon:
             self._tick_end = min(self.env.now + NURTURE_PERIOD, horizon)
-            self._found(self.engine.advance(self._tick_end, self.threshold))
+            self._found(self.engine.advance(self._tick_end, self.threshold), self.env.now)
             first, last = np.searchsorted(created[prospects], (self.env.now, self._tick_end))
             arriving = prospects[first:last]
             for task in self._tasks(arriving, created[arriving], np.zeros(len(arriving)), True):
-                self._at(task.mql_at, self._handed_to_sdr, task)
+                self.desk.arrive(self.env.now, task.mql_at, self._handed_to_sdr, task)
             yield self.env.timeout(self._tick_end - self.env.now)
 
-    def _found(self, out: Outcomes) -> None:
+    def _found(self, out: Outcomes, now: float) -> None:
         for lead, t in zip(out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True):
             self.ledger.leak(lead, "unsubscribed", t, "nurture")
             self.ledger.log(t, lead, "unsubscribed")
         for task in self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False):
-            self._at(task.mql_at, self._handed_to_sdr, task)
+            self.desk.arrive(now, task.mql_at, self._handed_to_sdr, task)
 
     def _tasks(self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: bool):
         """New SDR spells for these leads; each lead's spell counter moves on by one."""
@@ -157,8 +165,9 @@ class Funnel:
             self.thresholds.append((self.env.now, self.threshold))
 
     # -- SDR desk ------------------------------------------------------------------------
-    def _handed_to_sdr(self, task: Task) -> None:
-        now, ledger, lead = self.env.now, self.ledger, task.lead
+    def _handed_to_sdr(self, now: float, task: Task) -> None:
+        """An MQL or prospect reaches the desk at ``now`` (applied by the desk, maybe later)."""
+        ledger, lead = self.ledger, task.lead
         ledger.first(ledger.mql_at, lead, now)
         ledger.move(lead, "sdr", now)
         ledger.log(now, lead, "prospected" if task.prospect else "MQL")
@@ -166,14 +175,12 @@ class Funnel:
         task.spell = ledger.spells.append(lead, now, NAN, 0, OPEN, NAN, task.prospect)
         delay = 0.0 if task.prospect else (1.0 - self.trust.effort) * self.max_delay
         if delay > 0:
-            self.desk.held.add(task)
-            self._at(self.calendar.add(now, delay), self.desk.push_new, task)
+            self.desk.hold(task, now, self.calendar.add(now, delay))
         else:
             self.desk.push_new(task)
 
-    def _attempt(self, task: Task, sdr: int) -> float:
+    def _attempt(self, task: Task, sdr: int, now: float) -> float:
         """An SDR starts an attempt: decide whether it reaches the buyer; return its work."""
-        now = self.env.now
         if task.prospect:
             chance = self.sdr.outbound_reach
         else:
@@ -191,13 +198,13 @@ class Funnel:
         self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])
         return task.work[task.attempt] + (task.talk if task.reached else 0.0)
 
-    def _attempted(self, task: Task, sdr: int) -> None:
-        now, ledger, lead = self.env.now, self.ledger, task.lead
+    def _attempted(self, task: Task, sdr: int, now: float) -> None:
+        ledger, lead = self.ledger, task.lead
         task.attempt += 1
         ledger.spells.attempts[task.spell] = task.attempt
         if not task.reached:
             if task.attempt < task.attempts:
-                self._at(self.calendar.add(now, self.spacing), self.desk.push_followup, task)
+                self.desk.follow_up(task, now, self.calendar.add(now, self.spacing))
                 return
             self._decide(task, "unreachable", now)
             self._recycle(lead, "unreachable", "sdr", now)
@@ -215,7 +222,7 @@ class Funnel:
             self._decide(task, "sql", now)
             ledger.first(ledger.sql_at, lead, now)
             ledger.log(now, lead, "SQL", self.sdr_names[sdr])
-            self._handed_to_sales(lead, task.mql_at)
+            self._handed_to_sales(lead, task.mql_at, now)
         else:
             self._decide(task, "rejected", now)
             ledger.log(now, lead, "rejected", self.sdr_names[sdr])
@@ -264,21 +271,22 @@ class Funnel:
         back = now + decision.delay
         self.engine.enrol(np.array([lead]), back)
         if back < self._tick_end:  # this period's advance has run: catch the lead up
-            self._found(self.engine.advance(self._tick_end, self.threshold, only=np.array([lead])))
+            self._found(
+                self.engine.advance(self._tick_end, self.threshold, only=np.array([lead])), now
+            )
 
     # -- sales ---------------------------------------------------------------------------
-    def _handed_to_sales(self, lead: int, mql_at: float) -> None:
-        now = self.env.now
+    def _handed_to_sales(self, lead: int, mql_at: float, now: float) -> None:
         row = self.ledger.opps.append(lead, mql_at, now, NAN, NAN, OPP["open"], NAN, -1, 0)
         ae = self.ae.assign()
         if ae is None:
             self.ledger.move(lead, "ae_queue", now)
             self.ae.waiting.append(row)
         else:
-            self._open(row, ae)
+            self._open(row, ae, now)
 
-    def _open(self, row: int, ae: int) -> None:
-        now, ledger, leads = self.env.now, self.ledger, self.leads
+    def _open(self, row: int, ae: int, now: float) -> None:
+        ledger, leads = self.ledger, self.leads
         opps = ledger.opps
         lead = opps.lead[row]
         segment = self.segments[leads.segment[lead]]
@@ -313,10 +321,10 @@ class Funnel:
             when, outcome = path.ends_at + sales.abandon_after, "abandoned"
         else:
             when, outcome = path.ends_at, path.outcome
-        self._at(when, self._resolve, row, outcome, path.stages)
+        self._at(now, when, self._resolve, row, outcome, path.stages)
 
-    def _resolve(self, row: int, outcome: str, stages: list[tuple[str, float]]) -> None:
-        now, ledger = self.env.now, self.ledger
+    def _resolve(self, now: float, row: int, outcome: str, stages: list[tuple[str, float]]) -> None:
+        ledger = self.ledger
         opps = ledger.opps
         lead, ae = opps.lead[row], opps.ae[row]
         passed = [(name, t) for name, t in stages if t <= now]
@@ -336,4 +344,4 @@ class Funnel:
             self._recycle(lead, outcome, "sales", now)
         self.ae.release(ae)
         if self.ae.waiting:
-            self._open(self.ae.waiting.popleft(), self.ae.assign())
+            self._open(self.ae.waiting.popleft(), self.ae.assign(), now)
