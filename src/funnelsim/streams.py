@@ -77,11 +77,29 @@ class Streams:
 
         The same numbers bit for bit; cheaper when one lead needs a handful of them mid-run.
         """
+        draws = self.lead_draws(name, lead)
+        return [draws[c] for c in counters]
+
+    def lead_draws(self, name: str, lead: int, first: int = 0) -> LeadDraws:
+        """One lead's uniforms of stream ``name`` from counter ``first``, each made when read."""
         if name not in self._keys:
             self.lead_uniforms(name, np.zeros(1, np.uint64))
-        key = int(self._keys[name])
-        base = _mix_one((key + lead * 0x9E3779B97F4A7C15) & _MASK)
-        return [
-            ((_mix_one(_mix_one((base + c * 0xD1B54A32D192ED03) & _MASK)) >> 11) + 0.5) * 2.0**-53
-            for c in counters
-        ]
+        return LeadDraws(int(self._keys[name]), lead, first)
+
+
+class LeadDraws:
+    """``draws[k]`` is :meth:`Streams.lead_uniforms` at counter ``first + k``, bit for bit.
+
+    Computed in plain Python when read, so a mechanism that may stop early (a deal lost at its
+    first stage) pays only for the numbers it uses.
+    """
+
+    __slots__ = ("_base", "_first")
+
+    def __init__(self, key: int, lead: int, first: int):
+        self._base = _mix_one((key + lead * 0x9E3779B97F4A7C15) & _MASK)
+        self._first = first
+
+    def __getitem__(self, k: int) -> float:
+        x = (self._base + (self._first + k) * 0xD1B54A32D192ED03) & _MASK
+        return ((_mix_one(_mix_one(x)) >> 11) + 0.5) * 2.0**-53

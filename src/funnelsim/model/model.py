@@ -290,26 +290,24 @@ class Funnel:
         opps = ledger.opps
         lead = opps.lead[row]
         segment = self.segments[leads.segment[lead]]
-        n = len(segment.stages)
-        # The opportunity's numbers: stage durations, deal value, then stage outcomes.
+        # The opportunity's numbers: stage durations and deal value, then stage outcomes.
         first = int(self.opps_of[lead]) * OPPORTUNITY_DRAWS
-        outcomes = first + OPPORTUNITY_DRAWS // 2
-        counters = [*range(first, first + n + 1), *range(outcomes, outcomes + n)]
-        u = self.streams.lead_uniforms_of("opportunity", int(leads.key[lead]), counters)
-        u_dur, u_value, u_out = u[:n], u[n], u[n + 1 :]
+        key = int(leads.key[lead])
+        u_dur = self.streams.lead_draws("opportunity", key, first)
+        u_out = self.streams.lead_draws("opportunity", key, first + OPPORTUNITY_DRAWS // 2)
         self.opps_of[lead] += 1
         path = opportunity_path(
             segment,
             self.scenario.sales,
             now,
-            float(leads.fit[lead]),
-            float(leads.buy_start[lead]),
-            float(leads.buy_end[lead]),
+            self.fit[lead],
+            self.buy_start[lead],
+            self.buy_end[lead],
             u_dur,
             u_out,
         )
         opps.opened_at[row], opps.ae[row] = now, ae
-        opps.value[row] = float(segment.deal_size.ppf(u_value))
+        opps.value[row] = float(segment.deal_size.ppf(u_dur[len(segment.stages)]))
         ledger.first(ledger.opp_at, lead, now)
         ledger.move(lead, "opportunity", now)
         ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
