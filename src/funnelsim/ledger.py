@@ -91,7 +91,7 @@ class Ledger:
     recycles: np.ndarray = field(init=False)
     spells: Table = field(init=False)
     opps: Table = field(init=False)
-    sdr_busy: list[tuple[float, float]] = field(default_factory=list)
+    sdr_busy: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))  # (start, end) rows
     events: list[tuple] | None = None
 
     def __post_init__(self) -> None:

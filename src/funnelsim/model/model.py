@@ -124,7 +124,7 @@ class Funnel:
         horizon = self.scenario.horizon.length
         self.env.run(until=horizon)
         self.desk.close(horizon)
-        self.ledger.sdr_busy = self.desk.busy
+        self.ledger.sdr_busy = np.array(self.desk.busy).reshape(-1, 2)
         self.ledger.close()
         return self.ledger
 

@@ -14,6 +14,7 @@ import bisect
 import heapq
 import itertools
 import math
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,7 +186,15 @@ class SdrDesk:
     ):
         self.env, self.spec, self.calendar = env, spec, calendar
         self.attempt, self.finish, self.aged = attempt, finish, aged
-        self.queue: list[tuple[tuple[int, float], int, Task]] = []
+        # The queue: a heap of (key, order, task) for each kind of work, so a comparison is
+        # one of floats. New spells are keyed by MQL time (fifo) or by score, highest first;
+        # follow-ups by when they came due. ``sdr.followups`` says which heap goes first.
+        self.new: list[tuple[float, int, Task]] = []
+        self.followups: list[tuple[float, int, Task]] = []
+        self._first, self._then = (
+            (self.followups, self.new) if spec.followups == "first" else (self.new, self.followups)
+        )
+        self._by_score = spec.queue == "score"
         self._order = itertools.count()
         # Work not applied yet, (due, order, action, task): action(due, task) at its turn.
         self.arrivals: list[tuple[float, int, Callable[[float, Task], None], Task]] = []
@@ -193,8 +202,8 @@ class SdrDesk:
         self._opening: float | None = None  # the opening booked for work waiting while closed
         self.idle = list(range(spec.headcount))[::-1]  # a stack: the lowest id works first
         self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
-        self.busy: list[tuple[float, float]] = []
-        self._new, self._followup = (1, 0) if spec.followups == "first" else (0, 1)
+        # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
+        self.busy = array("d")
 
     # -- work arriving -------------------------------------------------------------------
     def arrive(
@@ -221,15 +230,15 @@ class SdrDesk:
 
     def push_new(self, task: Task) -> None:
         """Queue a new spell: by MQL time (``fifo``) or by score, highest first."""
-        key = task.mql_at if self.spec.queue == "fifo" else -task.score
-        heapq.heappush(self.queue, ((self._new, key), next(self._order), task))
+        key = -task.score if self._by_score else task.mql_at
+        heapq.heappush(self.new, (key, next(self._order), task))
 
     def _released(self, now: float, task: Task) -> None:
         self.held.discard(task)
         self.push_new(task)
 
     def _due(self, now: float, task: Task) -> None:
-        heapq.heappush(self.queue, ((self._followup, now), next(self._order), task))
+        heapq.heappush(self.followups, (now, next(self._order), task))
 
     def _catch_up(self, now: float) -> None:
         """Apply the arrivals due by ``now``, each at its own due time.
@@ -242,7 +251,7 @@ class SdrDesk:
         while arrivals and arrivals[0][0] <= now:
             due, _, action, task = heapq.heappop(arrivals)
             action(due, task)
-            if self.idle and self.queue:
+            if self.idle and (self._first or self._then):
                 self._dispatch(due)
 
     def _book(self, now: float, at: float) -> None:
@@ -264,14 +273,15 @@ class SdrDesk:
 
     def _done(self, event: simpy.Event) -> None:
         task, sdr, now = event.value
-        self._catch_up(now)
+        if self.arrivals and self.arrivals[0][0] <= now:  # work arrived meanwhile
+            self._catch_up(now)
         self.finish(task, sdr, now)
         self.idle.append(sdr)
         self._settle(now)
 
     def _settle(self, now: float) -> None:
         """Give idle SDRs work, and book a wake-up for the next arrival if some stay idle."""
-        if self.idle and self.queue:
+        if self.idle and (self._first or self._then):
             self._dispatch(now)
         if self.idle and self.arrivals:
             due = self.arrivals[0][0]
@@ -288,16 +298,16 @@ class SdrDesk:
                     self._opening = event_time(now, opening)
                     self._book(now, self._opening)
                 return
-        queue, idle = self.queue, self.idle
+        first, then, idle = self._first, self._then, self.idle
         oldest = now - self.spec.max_queue_age  # too_old, inlined: one check per attempt
-        while idle and queue:
-            task = heapq.heappop(queue)[2]
+        while idle and (first or then):
+            task = heapq.heappop(first or then)[2]
             if task.attempt == 0 and task.mql_at < oldest:
                 self.aged(task)
                 continue
             sdr = idle.pop()
             done = calendar.add(now, self.attempt(task, sdr, now))
-            self.busy.append((now, done))
+            self.busy.extend((now, done))
             delay = done - now
             self.env.timeout(delay, (task, sdr, now + delay)).callbacks.append(self._done)
 
@@ -313,6 +323,6 @@ class SdrDesk:
         while arrivals and arrivals[0][0] < at:  # an event at ``at`` itself would not run
             due, _, action, task = heapq.heappop(arrivals)
             action(due, task)
-        for task in [*(task for _, _, task in self.queue), *self.held]:
+        for task in [*(task for _, _, task in self.new), *self.held]:  # follow-ups never age
             if self.too_old(task, at):
                 self.aged(task)
