@@ -131,19 +131,15 @@ def new_tasks(
     if len(keys) == 0:
         return []
     counter = spells[:, None] * SPELL_DRAWS + np.arange(sdr.attempts)[None, :]
-    lead = np.repeat(keys[:, None], sdr.attempts, axis=1)
+    lead = keys[:, None]  # a column: each lead's part of the hash is mixed once, not per attempt
     reach = streams.lead_uniforms("sdr/reach", lead, counter).tolist()
     work = sdr.work_time.ppf(streams.lead_uniforms("sdr/work", lead, counter)).tolist()
     talk = sdr.talk_time.ppf(streams.lead_uniforms("sdr/talk", keys, spells)).tolist()
     qualify = streams.lead_uniforms("sdr/qualify", keys, spells).tolist()
-    return [
-        Task(*row, prospect, *draws)
-        for row, draws in zip(
-            zip(leads.tolist(), at.tolist(), scores.tolist(), strict=True),
-            zip(reach, work, talk, qualify, strict=True),
-            strict=True,
-        )
-    ]
+    rows = zip(
+        leads.tolist(), at.tolist(), scores.tolist(), reach, work, talk, qualify, strict=True
+    )
+    return [Task(ld, t, s, prospect, r, w, tk, q) for ld, t, s, r, w, tk, q in rows]
 
 
 def event_time(now: float, when: float) -> float:
