@@ -9,6 +9,8 @@ busy or closed desk waits in the desk's heap of arrivals without an event.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -20,7 +22,15 @@ from funnelsim.model import recycle
 from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.sales import AePool, opportunity_path
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
-from funnelsim.model.sdr import ReachCurve, SalesTrust, SdrDesk, Task, new_tasks, owed_attempts
+from funnelsim.model.sdr import (
+    ReachCurve,
+    SalesTrust,
+    SdrDesk,
+    Task,
+    event_time,
+    new_tasks,
+    owed_attempts,
+)
 from funnelsim.model.sources import generate_leads
 from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
@@ -33,9 +43,46 @@ NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
 
-def _fire(event: simpy.Event) -> None:
-    at, action, args = event.value
-    action(at, *args)
+class Agenda:
+    """One-shot actions booked far ahead, kept out of SimPy's queue.
+
+    SimPy keeps every pending event in one heap, and every event scheduled or fired pays for
+    its depth. Opportunities resolve weeks after they open, so hundreds would sit in that heap
+    at any time; here they wait in a heap of their own, and SimPy holds one timer, for the
+    earliest. Each action still costs one event, its timer.
+    """
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self._actions: list[tuple[float, int, Callable, tuple]] = []
+        self._order = itertools.count()  # actions due at the same time run in booking order
+        self._timers: list[float] = []  # times of the timers booked and not yet fired
+
+    def at(self, now: float, when: float, action: Callable, *args) -> None:
+        """Booked at ``now``: run ``action(at, *args)`` at ``when``.
+
+        ``at`` is the time SimPy would give an event booked now (:func:`event_time`). Actions
+        take their clock from it rather than from SimPy: code the desk runs late (its arrivals)
+        books from its own clock.
+        """
+        at = event_time(now, when)
+        heapq.heappush(self._actions, (at, next(self._order), action, args))
+        self._book(now, at)
+
+    def _book(self, now: float, at: float) -> None:
+        if not self._timers or at < self._timers[0]:
+            heapq.heappush(self._timers, at)
+            self.env.timeout(at - now, at).callbacks.append(self._fire)
+
+    def _fire(self, event: simpy.Event) -> None:
+        now = event.value
+        heapq.heappop(self._timers)
+        actions = self._actions
+        while actions and actions[0][0] <= now:
+            at, _, action, args = heapq.heappop(actions)
+            action(at, *args)
+        if actions:
+            self._book(now, actions[0][0])
 
 
 def scheduled_events(env: simpy.Environment) -> int:
@@ -59,6 +106,8 @@ class Funnel:
             leads.cost,
             events=[] if record_events else None,
         )
+        # The event log is off unless asked for: then the hot paths skip its calls entirely.
+        self.logging = record_events
         # Spells and opportunities so far, per lead: the counters of its random draws.
         self.spells_of = np.zeros(len(leads), dtype=np.int64)
         self.opps_of = np.zeros(len(leads), dtype=np.int64)
@@ -76,6 +125,7 @@ class Funnel:
             self.env, sdr, self.calendar, self._attempt, self._attempted, self._aged
         )
         self.ae = AePool(scenario.sales)
+        self.agenda = Agenda(self.env)
         self.sdr_names = [f"sdr-{k}" for k in range(sdr.headcount)]
         self.ae_names = [f"ae-{k}" for k in range(scenario.sales.ae_count)]
         # Plain floats for the per-attempt checks: list indexing beats NumPy scalars there.
@@ -101,24 +151,12 @@ class Funnel:
         direct = prospected[self.leads.source]
         self.engine.enrol(np.flatnonzero(~direct), self.leads.created[~direct])
         self._prospects = np.flatnonzero(direct)  # in order of arrival
-        if self.ledger.events is not None:
+        if self.logging:
             for lead, t in enumerate(self.leads.created.tolist()):
                 self.ledger.log(t, lead, "lead created")
         self.env.process(self._nurture_clock())
         if scenario.scoring.closed_loop.enabled:
             self.env.process(self._review())
-
-    def _at(self, now: float, when: float, action: Callable, *args) -> None:
-        """Booked at ``now``: run ``action(at, *args)`` at ``when``; one event, no process.
-
-        ``at`` is the event's time as SimPy computes it (:func:`event_time`). Actions take
-        their clock from it rather than from SimPy: code the desk runs late (its arrivals) books
-        events from its own clock, not from SimPy's.
-        """
-        delay = when - now
-        if delay <= 0:
-            delay = 0.0
-        self.env.timeout(delay, (now + delay, action, args)).callbacks.append(_fire)
 
     def run(self) -> Ledger:
         horizon = self.scenario.horizon.length
@@ -145,7 +183,8 @@ class Funnel:
     def _found(self, out: Outcomes, now: float) -> None:
         for lead, t in zip(out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True):
             self.ledger.leak(lead, "unsubscribed", t, "nurture")
-            self.ledger.log(t, lead, "unsubscribed")
+            if self.logging:
+                self.ledger.log(t, lead, "unsubscribed")
         for task in self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False):
             self.desk.arrive(now, task.mql_at, self._handed_to_sdr, task)
 
@@ -170,7 +209,8 @@ class Funnel:
         ledger, lead = self.ledger, task.lead
         ledger.first(ledger.mql_at, lead, now)
         ledger.move(lead, "sdr", now)
-        ledger.log(now, lead, "prospected" if task.prospect else "MQL")
+        if self.logging:
+            ledger.log(now, lead, "prospected" if task.prospect else "MQL")
         task.mql_open = self.calendar.business(now)
         task.spell = ledger.spells.append(lead, now, NAN, 0, OPEN, NAN, task.prospect)
         delay = 0.0 if task.prospect else (1.0 - self.trust.effort) * self.max_delay
@@ -181,12 +221,13 @@ class Funnel:
 
     def _attempt(self, task: Task, sdr: int, now: float) -> float:
         """An SDR starts an attempt: decide whether it reaches the buyer; return its work."""
+        attempt = task.attempt
         if task.prospect:
             chance = self.sdr.outbound_reach
         else:
             waited = self.calendar.business(now) - task.mql_open
             chance = self.reach(waited)
-        if task.attempt == 0:
+        if attempt == 0:
             self.ledger.spells.first_touch_at[task.spell] = now
             if task.prospect:
                 task.attempts = self.sdr.attempts
@@ -194,38 +235,48 @@ class Funnel:
                 task.attempts = owed_attempts(self.sdr.attempts, self.trust.effort)
                 self.period.touched += 1
                 self.period.on_time += waited <= self.sla_response
-        task.reached = task.reach[task.attempt] < chance
-        self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])
-        return task.work[task.attempt] + (task.talk if task.reached else 0.0)
+        reached = task.reached = task.reach[attempt] < chance
+        if self.logging:
+            self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])
+        return task.work[attempt] + (task.talk if reached else 0.0)
 
     def _attempted(self, task: Task, sdr: int, now: float) -> None:
-        ledger, lead = self.ledger, task.lead
-        task.attempt += 1
-        ledger.spells.attempts[task.spell] = task.attempt
+        """An attempt ends: book the follow-up, or close the spell with its outcome."""
+        attempt = task.attempt = task.attempt + 1
+        self.ledger.spells.attempts[task.spell] = attempt
         if not task.reached:
-            if task.attempt < task.attempts:
+            if attempt < task.attempts:
                 self.desk.follow_up(task, now, self.calendar.add(now, self.spacing))
                 return
             self._decide(task, "unreachable", now)
-            self._recycle(lead, "unreachable", "sdr", now)
+            self._recycle(task.lead, "unreachable", "sdr", now)
             return
+        self._reached(task, self.sdr_names[sdr], now)
+
+    def _reached(self, task: Task, sdr: str, now: float) -> None:
+        """The buyer answered: disqualified (poor fit), or accepted and then qualified or not."""
+        ledger, lead = self.ledger, task.lead
         if self.fit[lead] < self.sdr.min_fit:
             self._decide(task, "disqualified", now)
             ledger.move(lead, "disqualified", now)
-            ledger.log(now, lead, "disqualified", self.sdr_names[sdr])
+            if self.logging:
+                ledger.log(now, lead, "disqualified", sdr)
             return
         ledger.first(ledger.sal_at, lead, now)
-        ledger.log(now, lead, "SAL", self.sdr_names[sdr])
+        if self.logging:
+            ledger.log(now, lead, "SAL", sdr)
         in_market = self.buy_start[lead] <= now < self.buy_end[lead]
         q = self.sdr.qualify
         if task.qualify < (q.in_market if in_market else q.not_in_market):
             self._decide(task, "sql", now)
             ledger.first(ledger.sql_at, lead, now)
-            ledger.log(now, lead, "SQL", self.sdr_names[sdr])
+            if self.logging:
+                ledger.log(now, lead, "SQL", sdr)
             self._handed_to_sales(lead, task.mql_at, now)
         else:
             self._decide(task, "rejected", now)
-            ledger.log(now, lead, "rejected", self.sdr_names[sdr])
+            if self.logging:
+                ledger.log(now, lead, "rejected", sdr)
             self._recycle(lead, "rejected", "sdr", now)
 
     def _decide(self, task: Task, outcome: str, now: float) -> None:
@@ -248,7 +299,8 @@ class Funnel:
         spells = self.ledger.spells
         spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL["never_worked"], at
         self.ledger.leak(task.lead, "never_worked", at, "sdr")
-        self.ledger.log(at, task.lead, "never worked")
+        if self.logging:
+            self.ledger.log(at, task.lead, "never worked")
         if not task.prospect:
             self.period.touched += 1  # its response clock closed without a touch: late
 
@@ -261,15 +313,17 @@ class Funnel:
         if not decision.recycle:
             if decision.reason is not None:
                 ledger.leak(lead, decision.reason, now, stage)
-                ledger.log(now, lead, decision.reason.replace("_", " "))
+                if self.logging:
+                    ledger.log(now, lead, decision.reason.replace("_", " "))
             else:
                 ledger.move(lead, decision.state, now)
             return
         ledger.recycles[lead] += 1
         ledger.move(lead, "nurture", now)
-        ledger.log(now, lead, "recycled")
+        if self.logging:
+            ledger.log(now, lead, "recycled")
         back = now + decision.delay
-        self.engine.enrol(np.array([lead]), back)
+        self.engine.enrol(lead, back)
         if back < self._tick_end:  # this period's advance has run: catch the lead up
             self._found(
                 self.engine.advance(self._tick_end, self.threshold, only=np.array([lead])), now
@@ -310,7 +364,8 @@ class Funnel:
         opps.value[row] = float(segment.deal_size.ppf(u_dur[len(segment.stages)]))
         ledger.first(ledger.opp_at, lead, now)
         ledger.move(lead, "opportunity", now)
-        ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
+        if self.logging:
+            ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
         sales, stall_recycles = self.scenario.sales, self.scenario.recycle.stalled.enabled
         closes = path.ends_at if path.outcome != "dark" else np.inf
         if stall_recycles and path.stalls_at < closes:
@@ -319,7 +374,7 @@ class Funnel:
             when, outcome = path.ends_at + sales.abandon_after, "abandoned"
         else:
             when, outcome = path.ends_at, path.outcome
-        self._at(now, when, self._resolve, row, outcome, path.stages)
+        self.agenda.at(now, when, self._resolve, row, outcome, path.stages)
 
     def _resolve(self, now: float, row: int, outcome: str, stages: list[tuple[str, float]]) -> None:
         ledger = self.ledger
@@ -328,9 +383,10 @@ class Funnel:
         passed = [(name, t) for name, t in stages if t <= now]
         opps.resolved_at[row], opps.outcome[row] = now, OPP[outcome]
         opps.stages_passed[row] = len(passed)
-        for name, t in passed:
-            ledger.log(t, lead, f"stage {name} passed", self.ae_names[ae])
-        ledger.log(now, lead, outcome.replace("_", " "), self.ae_names[ae])
+        if self.logging:
+            for name, t in passed:
+                ledger.log(t, lead, f"stage {name} passed", self.ae_names[ae])
+            ledger.log(now, lead, outcome.replace("_", " "), self.ae_names[ae])
         if outcome == "won":
             ledger.first(ledger.won_at, lead, now)
             ledger.move(lead, "won", now)

@@ -46,7 +46,7 @@ class NurtureEngine:
         # at every touch, so noise alone never walks a cold lead over the threshold.
         self.noise = score_noise(scoring, streams.lead_uniforms("score/noise", leads.key))
 
-    def enrol(self, leads: np.ndarray, at: np.ndarray | float) -> None:
+    def enrol(self, leads: np.ndarray | int, at: np.ndarray | float) -> None:
         """Put leads in nurture; their first scoring is at ``at`` (capture, or a recycle)."""
         self.next_touch[leads] = at
 

@@ -181,6 +181,7 @@ class SdrDesk:
         aged: Callable[[Task], None],
     ):
         self.env, self.spec, self.calendar = env, spec, calendar
+        self._always_open = calendar.is_always_open
         self.attempt, self.finish, self.aged = attempt, finish, aged
         # The queue: a heap of (key, order, task) for each kind of work, so a comparison is
         # one of floats. New spells are keyed by MQL time (fifo) or by score, highest first;
@@ -265,29 +266,34 @@ class SdrDesk:
         if opening is not None and opening <= now:
             self._opening = None
             self._dispatch(opening)
-        self._settle(now)
-
-    def _done(self, event: simpy.Event) -> None:
-        task, sdr, now = event.value
-        if self.arrivals and self.arrivals[0][0] <= now:  # work arrived meanwhile
-            self._catch_up(now)
-        self.finish(task, sdr, now)
-        self.idle.append(sdr)
-        self._settle(now)
-
-    def _settle(self, now: float) -> None:
-        """Give idle SDRs work, and book a wake-up for the next arrival if some stay idle."""
         if self.idle and (self._first or self._then):
             self._dispatch(now)
         if self.idle and self.arrivals:
-            due = self.arrivals[0][0]
-            if not self._wakes or due < self._wakes[0]:
-                self._book(now, self.calendar.next_open(due))
+            self._expect(now)
+
+    def _done(self, event: simpy.Event) -> None:
+        """An attempt ends: its outcome, then the SDR's next task, if any (the hot path)."""
+        task, sdr, now = event.value
+        arrivals = self.arrivals
+        if arrivals and arrivals[0][0] <= now:  # work arrived meanwhile
+            self._catch_up(now)
+        self.finish(task, sdr, now)
+        self.idle.append(sdr)
+        if self._first or self._then:
+            self._dispatch(now)
+        if arrivals and self.idle:
+            self._expect(now)
+
+    def _expect(self, now: float) -> None:
+        """SDRs are idle: wake the desk for the earliest arrival, unless a wake-up comes first."""
+        due = self.arrivals[0][0]
+        if not self._wakes or due < self._wakes[0]:
+            self._book(now, self.calendar.next_open(due))
 
     def _dispatch(self, now: float) -> None:
         """Put idle SDRs to work while there is work and the desk is open."""
         calendar = self.calendar
-        if not calendar.is_always_open:
+        if not self._always_open:
             opening = calendar.next_open(now)
             if opening > now:
                 if self._opening is None:
