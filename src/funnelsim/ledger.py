@@ -108,10 +108,13 @@ class Ledger:
     def __len__(self) -> int:
         return len(self.created)
 
-    def move(self, lead: int, state: str, now: float) -> None:
+    def move(self, lead: int | np.ndarray, state: str, now: float | np.ndarray) -> None:
         self.state[lead] = STATE[state]
 
-    def leak(self, lead: int, reason: str, now: float, stage: str) -> None:
+    def leak(
+        self, lead: int | np.ndarray, reason: str, now: float | np.ndarray, stage: str
+    ) -> None:
+        """Leads left the funnel: one, or many at once (nurture's opt-outs of a period)."""
         self.move(lead, "leaked", now)
         self.reason[lead] = REASON[reason]
         self.leak_stage[lead] = LEAK_STAGE[stage]

@@ -181,9 +181,12 @@ class Funnel:
             yield self.env.timeout(self._tick_end - self.env.now)
 
     def _found(self, out: Outcomes, now: float) -> None:
-        for lead, t in zip(out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True):
-            self.ledger.leak(lead, "unsubscribed", t, "nurture")
-            if self.logging:
+        """Book what a nurture advance found: opt-outs leak, all at once; MQLs go to the desk."""
+        self.ledger.leak(out.unsubscribed, "unsubscribed", out.unsubscribed_at, "nurture")
+        if self.logging:
+            for lead, t in zip(
+                out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True
+            ):
                 self.ledger.log(t, lead, "unsubscribed")
         for task in self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False):
             self.desk.arrive(now, task.mql_at, self._handed_to_sdr, task)
