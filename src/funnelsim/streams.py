@@ -72,15 +72,29 @@ class Streams:
         self, name: str, leads: np.ndarray, counter: int | np.ndarray = 0
     ) -> np.ndarray:
         """Uniforms on (0, 1), one per lead, fixed by (stream, lead id, counter)."""
+        return self.uniforms_of_mixed(self.mixed_leads(name, leads), counter)
+
+    def mixed_leads(self, name: str, leads: np.ndarray) -> np.ndarray:
+        """The half of :meth:`lead_uniforms`' hash that depends on (stream, lead) alone.
+
+        Nurture draws two numbers per lead at every touch: it mixes its leads once, and each
+        touch only adds the counter (:meth:`uniforms_of_mixed`).
+        """
         key = self._keys.get(name)
         if key is None:
             key = self._keys[name] = self._child(name).generate_state(1, np.uint64)[0]
         leads = np.asarray(leads, dtype=np.uint64)
-        counter = np.asarray(counter, dtype=np.uint64)
         with np.errstate(over="ignore"):
             x = leads * _GOLDEN  # a fresh array from here on, so the steps work in place
             x += key
-            x = _mix(x) + counter * _COUNTER  # not in place: the counter may broadcast
+            return _mix(x)
+
+    @staticmethod
+    def uniforms_of_mixed(mixed: np.ndarray, counter: int | np.ndarray = 0) -> np.ndarray:
+        """:meth:`lead_uniforms` from leads already mixed by :meth:`mixed_leads`."""
+        counter = np.asarray(counter, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            x = mixed + counter * _COUNTER  # not in place: the counter may broadcast
             bits = _mix(_mix(x))
         bits >>= _S11
         u = bits.astype(np.float64)

@@ -45,6 +45,9 @@ class NurtureEngine:
         # The scoring model's error for each lead: it misjudges the same lead the same way
         # at every touch, so noise alone never walks a cold lead over the threshold.
         self.noise = score_noise(scoring, streams.lead_uniforms("score/noise", leads.key))
+        # Each lead's own part of its touch draws, mixed once rather than at every touch.
+        self._engage = streams.mixed_leads("nurture/engage", leads.key)
+        self._unsubscribe = streams.mixed_leads("nurture/unsubscribe", leads.key)
 
     def enrol(self, leads: np.ndarray | int, at: np.ndarray | float) -> None:
         """Put leads in nurture; their first scoring is at ``at`` (capture, or a recycle)."""
@@ -80,17 +83,15 @@ class NurtureEngine:
         leads, nurture = self.leads, self.nurture
         now = self.next_touch[pool]
         k = self.touches[pool]
-        key = leads.key[pool]
         interest = self.interest[pool] * np.exp(-self._decay * (now - self.updated_at[pool]))
         # The touch at capture only scores the lead: no email has been sent yet.
         sent = now > leads.created[pool]
         in_market = (leads.buy_start[pool] <= now) & (now < leads.buy_end[pool])
         p_engage = np.where(in_market, nurture.engage.in_market, nurture.engage.not_in_market)
-        engaged = sent & (self.streams.lead_uniforms("nurture/engage", key, k) < p_engage)
+        draw = self.streams.uniforms_of_mixed
+        engaged = sent & (draw(self._engage[pool], k) < p_engage)
         interest = interest + engaged * nurture.interest_gain * (1.0 - interest)
-        unsub = sent & (
-            self.streams.lead_uniforms("nurture/unsubscribe", key, k) < nurture.unsubscribe
-        )
+        unsub = sent & (draw(self._unsubscribe[pool], k) < nurture.unsubscribe)
         noise = self.noise if np.ndim(self.noise) == 0 else self.noise[pool]
         score = noisy_score(self.scoring, leads.fit[pool], interest, noise)
         self.interest[pool] = interest
