@@ -130,6 +130,12 @@ class LeadDraws:
         self._base = _mix_one((key + lead * 0x9E3779B97F4A7C15) & _MASK)
         self._first = first
 
+    def from_counter(self, first: int) -> LeadDraws:
+        """The same lead and stream, from counter ``first``."""
+        draws = LeadDraws.__new__(LeadDraws)
+        draws._base, draws._first = self._base, first
+        return draws
+
     def __getitem__(self, k: int) -> float:
         x = (self._base + (self._first + k) * 0xD1B54A32D192ED03) & _MASK
         return ((_mix_one(_mix_one(x)) >> 11) + 0.5) * 2.0**-53

@@ -110,7 +110,7 @@ class Funnel:
         self.logging = record_events
         # Spells and opportunities so far, per lead: the counters of its random draws.
         self.spells_of = np.zeros(len(leads), dtype=np.int64)
-        self.opps_of = np.zeros(len(leads), dtype=np.int64)
+        self.opps_of = [0] * len(leads)  # read one lead at a time: a list beats NumPy there
         self.threshold = scenario.scoring.mql_threshold
         self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
@@ -348,10 +348,9 @@ class Funnel:
         lead = opps.lead[row]
         segment = self.segments[leads.segment[lead]]
         # The opportunity's numbers: stage durations and deal value, then stage outcomes.
-        first = int(self.opps_of[lead]) * OPPORTUNITY_DRAWS
-        key = int(leads.key[lead])
-        u_dur = self.streams.lead_draws("opportunity", key, first)
-        u_out = self.streams.lead_draws("opportunity", key, first + OPPORTUNITY_DRAWS // 2)
+        first = self.opps_of[lead] * OPPORTUNITY_DRAWS
+        u_dur = self.streams.lead_draws("opportunity", int(leads.key[lead]), first)
+        u_out = u_dur.from_counter(first + OPPORTUNITY_DRAWS // 2)
         self.opps_of[lead] += 1
         path = opportunity_path(
             segment,
