@@ -176,8 +176,8 @@ class Funnel:
             self._found(self.engine.advance(self._tick_end, self.threshold), self.env.now)
             first, last = np.searchsorted(created[prospects], (self.env.now, self._tick_end))
             arriving = prospects[first:last]
-            for task in self._tasks(arriving, created[arriving], np.zeros(len(arriving)), True):
-                self.desk.arrive(self.env.now, task.mql_at, self._handed_to_sdr, task)
+            tasks = self._tasks(arriving, created[arriving], np.zeros(len(arriving)), True)
+            self.desk.hand_over(self.env.now, tasks, self._handed_to_sdr)
             yield self.env.timeout(self._tick_end - self.env.now)
 
     def _found(self, out: Outcomes, now: float) -> None:
@@ -188,8 +188,8 @@ class Funnel:
                 out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True
             ):
                 self.ledger.log(t, lead, "unsubscribed")
-        for task in self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False):
-            self.desk.arrive(now, task.mql_at, self._handed_to_sdr, task)
+        tasks = self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False)
+        self.desk.hand_over(now, tasks, self._handed_to_sdr)
 
     def _tasks(self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: bool):
         """New SDR spells for these leads; each lead's spell counter moves on by one."""

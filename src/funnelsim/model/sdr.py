@@ -216,6 +216,22 @@ class SdrDesk:
         if self.idle and (not self._wakes or due < self._wakes[0]):
             self._book(now, self.calendar.next_open(due))
 
+    def hand_over(
+        self, now: float, tasks: list[Task], action: Callable[[float, Task], None]
+    ) -> None:
+        """Booked at ``now``: new spells reach the desk at their MQL times, in time order.
+
+        :meth:`arrive` for each, with one wake-up check for the batch: in time order, only the
+        first could book one.
+        """
+        arrivals, order = self.arrivals, self._order
+        for task in tasks:
+            heapq.heappush(arrivals, (event_time(now, task.mql_at), next(order), action, task))
+        if tasks and self.idle:
+            due = event_time(now, tasks[0].mql_at)
+            if not self._wakes or due < self._wakes[0]:
+                self._book(now, self.calendar.next_open(due))
+
     def hold(self, task: Task, now: float, until: float) -> None:
         """Keep a new MQL out of the queue until ``until`` (a sales-trust delay)."""
         self.held.add(task)
