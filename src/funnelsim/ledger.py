@@ -121,7 +121,8 @@ class Ledger:
 
     def first(self, column: np.ndarray, lead: int, now: float) -> None:
         """Stamp the first time a lead reached a stage (waterfalls count leads, not visits)."""
-        if column[lead] != column[lead]:  # NaN: not reached before
+        stamp = column[lead]
+        if stamp != stamp:  # NaN: not reached before
             column[lead] = now
 
     def log(self, now: float, lead: int, activity: str, resource: str = "") -> None:

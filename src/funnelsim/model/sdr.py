@@ -297,8 +297,8 @@ class SdrDesk:
         self.idle.append(sdr)
         if self._first or self._then:
             self._dispatch(now)
-        if arrivals and self.idle:
-            self._expect(now)
+        if arrivals and self.idle and (not self._wakes or arrivals[0][0] < self._wakes[0]):
+            self._expect(now)  # an SDR idles and no wake-up is booked before the next arrival
 
     def _expect(self, now: float) -> None:
         """SDRs are idle: wake the desk for the earliest arrival, unless a wake-up comes first."""
