@@ -279,9 +279,12 @@ class SdrDesk:
         self._catch_up(now)
         heapq.heappop(self._wakes)  # only now: an opening booked while catching up is this one
         opening = self._opening
-        if opening is not None and opening <= now:
-            self._opening = None
-            self._dispatch(opening)
+        if opening is not None:
+            if opening <= now:
+                self._opening = None
+                self._dispatch(opening)
+            else:  # booked by a wake-up a rounding step earlier: keep it booked
+                self._book(now, opening)
         if self.idle and (self._first or self._then):
             self._dispatch(now)
         if self.idle and self.arrivals:
