@@ -104,8 +104,9 @@ class Lognormal(Frozen, Generic[V]):
             raise ValueError(f"expected 0 < median < p90, got median={self.median}, p90={self.p90}")
         return self
 
-    @property
+    @cached_property
     def sigma(self) -> float:
+        """The log-scale spread; computed once, since ``ppf`` runs per stage of a deal."""
         return float(np.log(self.p90 / self.median) / _Z90)
 
     def ppf(self, u: np.ndarray) -> np.ndarray:

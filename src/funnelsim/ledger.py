@@ -91,7 +91,7 @@ class Ledger:
     recycles: np.ndarray = field(init=False)
     spells: Table = field(init=False)
     opps: Table = field(init=False)
-    sdr_busy: list[tuple[float, float]] = field(default_factory=list)
+    sdr_busy: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))  # (start, end) rows
     events: list[tuple] | None = None
 
     def __post_init__(self) -> None:
@@ -108,17 +108,21 @@ class Ledger:
     def __len__(self) -> int:
         return len(self.created)
 
-    def move(self, lead: int, state: str, now: float) -> None:
+    def move(self, lead: int | np.ndarray, state: str, now: float | np.ndarray) -> None:
         self.state[lead] = STATE[state]
 
-    def leak(self, lead: int, reason: str, now: float, stage: str) -> None:
+    def leak(
+        self, lead: int | np.ndarray, reason: str, now: float | np.ndarray, stage: str
+    ) -> None:
+        """Leads left the funnel: one, or many at once (nurture's opt-outs of a period)."""
         self.move(lead, "leaked", now)
         self.reason[lead] = REASON[reason]
         self.leak_stage[lead] = LEAK_STAGE[stage]
 
     def first(self, column: np.ndarray, lead: int, now: float) -> None:
         """Stamp the first time a lead reached a stage (waterfalls count leads, not visits)."""
-        if column[lead] != column[lead]:  # NaN: not reached before
+        stamp = column[lead]
+        if stamp != stamp:  # NaN: not reached before
             column[lead] = now
 
     def log(self, now: float, lead: int, activity: str, resource: str = "") -> None:

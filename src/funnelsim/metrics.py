@@ -92,16 +92,61 @@ def _overlap(start: np.ndarray, end: np.ndarray, ctx: Context) -> float:
     return float(np.clip(np.minimum(end, ctx.end) - np.maximum(start, ctx.start), 0, None).sum())
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """The ledger's columns as the scalar figures read them, computed once for many masks.
+
+    Every figure of a group is the same arithmetic on the group's elements of these columns,
+    so a table of groups (:func:`by_group`) prepares them once rather than once per group.
+    """
+
+    created_in_window: np.ndarray  # per lead
+    reached: list[np.ndarray]  # per lead: MQL, SAL, SQL, opportunity, won ever stamped
+    opps: dict[str, np.ndarray]  # per opportunity
+    spells: dict[str, np.ndarray]  # per spell: lead, prospect, outcome, MQL and touch times
+    judged: np.ndarray  # per spell: an MQL in the window whose SLA deadline fell in the run
+    waited: np.ndarray  # per spell: open time from MQL to first touch
+
+    @classmethod
+    def of(cls, ledger: Ledger, ctx: Context) -> _Columns:
+        opps, spells = ledger.opp_frame(), ledger.spell_frame()
+        cal = ctx.calendar
+        mql, touch = spells["mql_at"].to_numpy(), spells["first_touch_at"].to_numpy()
+        b_mql = cal.business_array(mql)
+        end = cal.business_array(np.array([ctx.end]))[0]
+        return cls(
+            created_in_window=_within(ledger.created, ctx),
+            reached=[
+                np.isfinite(col)
+                for col in (
+                    ledger.mql_at,
+                    ledger.sal_at,
+                    ledger.sql_at,
+                    ledger.opp_at,
+                    ledger.won_at,
+                )
+            ],
+            opps={name: opps[name].to_numpy() for name in opps.columns},
+            spells={name: spells[name].to_numpy() for name in spells.columns},
+            # Only MQLs whose SLA deadline fell inside the run can be judged.
+            judged=_within(mql, ctx) & (end - b_mql >= ctx.sla_response),
+            waited=cal.business_array(touch) - b_mql,
+        )
+
+
 def scalars(ledger: Ledger, ctx: Context, leads: np.ndarray | None = None) -> dict[str, float]:
     """Every scalar figure, flat, for the leads in ``leads`` (a boolean mask; all if None)."""
+    return _scalars(ledger, ctx, _Columns.of(ledger, ctx), leads)
+
+
+def _scalars(
+    ledger: Ledger, ctx: Context, cols: _Columns, leads: np.ndarray | None
+) -> dict[str, float]:
     mask = np.ones(len(ledger), bool) if leads is None else leads
-    cohort = mask & _within(ledger.created, ctx)
+    cohort = mask & cols.created_in_window
     out: dict[str, float] = {}
     # Waterfall: leads of the cohort that ever reached each stage.
-    reached = [cohort] + [
-        cohort & np.isfinite(col)
-        for col in (ledger.mql_at, ledger.sal_at, ledger.sql_at, ledger.opp_at, ledger.won_at)
-    ]
+    reached = [cohort] + [cohort & stamped for stamped in cols.reached]
     counts = [int(r.sum()) for r in reached]
     for (_, name), n in zip(FUNNEL, counts, strict=True):
         out[name] = n
@@ -121,9 +166,9 @@ def scalars(ledger: Ledger, ctx: Context, leads: np.ndarray | None = None) -> di
     stages = np.bincount(ledger.leak_stage[leaked], minlength=len(STAGE_OF_LEAK))
     for name, n in zip(STAGE_OF_LEAK, stages.tolist(), strict=True):
         out[f"leaked_in_{name}"] = n
-    out.update(_pipeline(ledger, ctx, mask))
-    out.update(_speed(ledger, ctx, mask))
-    spend = float(ledger.cost[mask & _within(ledger.created, ctx)].sum())
+    out.update(_pipeline(ledger, ctx, cols.opps, mask))
+    out.update(_speed(ctx, cols, mask))
+    spend = float(ledger.cost[cohort].sum())
     out["lead_spend"] = spend
     out["cost_per_lead"] = _ratio(spend, counts[0])
     out["cost_per_opportunity"] = _ratio(spend, out["pipeline_created_count"])
@@ -131,13 +176,14 @@ def scalars(ledger: Ledger, ctx: Context, leads: np.ndarray | None = None) -> di
     return out
 
 
-def _pipeline(ledger: Ledger, ctx: Context, mask: np.ndarray) -> dict[str, float]:
-    opps = ledger.opp_frame()
-    opps = opps[mask[opps["lead"].to_numpy()]]
-    opened = opps["opened_at"].to_numpy()
-    resolved = opps["resolved_at"].to_numpy()
-    outcome = opps["outcome"].to_numpy()
-    value = opps["value"].to_numpy()
+def _pipeline(
+    ledger: Ledger, ctx: Context, opps: dict[str, np.ndarray], mask: np.ndarray
+) -> dict[str, float]:
+    mine = mask[opps["lead"]]
+    opened = opps["opened_at"][mine]
+    resolved = opps["resolved_at"][mine]
+    outcome = opps["outcome"][mine]
+    value = opps["value"][mine]
     created = _within(opened, ctx)
     closed = _within(resolved, ctx)
     won = closed & (outcome == OPP["won"])
@@ -155,34 +201,27 @@ def _pipeline(ledger: Ledger, ctx: Context, mask: np.ndarray) -> dict[str, float
     for name in ("lost", "no_decision", "stalled", "abandoned"):
         out[f"deals_{name}"] = int((closed & (outcome == OPP[name])).sum())
     out["win_rate"] = _ratio(out["deals_won"], int(closed.sum()))
-    lead = opps["lead"].to_numpy()[won]
+    lead = opps["lead"][mine][won]
     out |= _pct(resolved[won] - ledger.created[lead], "lead_to_close_days")
-    out |= _pct(resolved[won] - opps["mql_at"].to_numpy()[won], "mql_to_close_days")
+    out |= _pct(resolved[won] - opps["mql_at"][mine][won], "mql_to_close_days")
     decided = closed & np.isin(outcome, [OPP["won"], OPP["lost"], OPP["no_decision"]])
     out |= _pct(resolved[decided] - opened[decided], "opportunity_age_days")
-    queued = opps["queued_at"].to_numpy()
+    queued = opps["queued_at"][mine]
     out |= _pct(opened[created] - queued[created], "ae_wait_days")
     return out
 
 
-def _speed(ledger: Ledger, ctx: Context, mask: np.ndarray) -> dict[str, float]:
-    spells = ledger.spell_frame()
-    spells = spells[mask[spells["lead"].to_numpy()] & ~spells["prospect"].to_numpy()]
-    mql = spells["mql_at"].to_numpy()
-    touch = spells["first_touch_at"].to_numpy()
-    cal = ctx.calendar
-    # Only MQLs whose SLA deadline fell inside the run can be judged.
-    judged = _within(mql, ctx) & (
-        cal.business_array(np.full(mql.shape, ctx.end)) - cal.business_array(mql)
-        >= ctx.sla_response
-    )
-    waited = cal.business_array(touch) - cal.business_array(mql)
+def _speed(ctx: Context, cols: _Columns, mask: np.ndarray) -> dict[str, float]:
+    spells = cols.spells
+    mine = mask[spells["lead"]] & ~spells["prospect"]
+    touch = spells["first_touch_at"][mine]
+    judged, waited = cols.judged[mine], cols.waited[mine]
     out = _pct(waited[judged], "speed_to_lead_hours", scale=24.0)
     on_time = judged & np.isfinite(touch) & (waited <= ctx.sla_response + 1e-12)
     out["sla_compliance"] = _ratio(int(on_time.sum()), int(judged.sum()))
     out["mqls_judged_for_sla"] = int(judged.sum())
     out["never_worked_share"] = _ratio(
-        int((judged & (spells["outcome"].to_numpy() == SPELL["never_worked"])).sum()),
+        int((judged & (spells["outcome"][mine] == SPELL["never_worked"])).sum()),
         int(judged.sum()),
     )
     return out
@@ -218,8 +257,10 @@ def names() -> tuple[str, ...]:
 def by_group(ledger: Ledger, ctx: Context, column: str) -> pd.DataFrame:
     """The scalar figures per source or per segment, one row each."""
     names = ctx.source_names if column == "source" else ctx.segment_names
-    codes = getattr(ledger, column)
-    rows = [{column: name, **scalars(ledger, ctx, codes == k)} for k, name in enumerate(names)]
+    codes, cols = getattr(ledger, column), _Columns.of(ledger, ctx)
+    rows = [
+        {column: name, **_scalars(ledger, ctx, cols, codes == k)} for k, name in enumerate(names)
+    ]
     return pd.DataFrame(rows).set_index(column)
 
 

@@ -24,11 +24,21 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+
+
 def _mix(x: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser: a bijection on uint64 with full avalanche."""
-    x = (x ^ (x >> np.uint64(30))) * _M1
-    x = (x ^ (x >> np.uint64(27))) * _M2
-    return x ^ (x >> np.uint64(31))
+    """SplitMix64's finaliser: a bijection on uint64 with full avalanche.
+
+    In place (``x`` is overwritten and returned): nurture mixes every lead in nurture twice a
+    touch, and fresh arrays for each step cost a fifth of that.
+    """
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 _MASK = (1 << 64) - 1
@@ -62,26 +72,70 @@ class Streams:
         self, name: str, leads: np.ndarray, counter: int | np.ndarray = 0
     ) -> np.ndarray:
         """Uniforms on (0, 1), one per lead, fixed by (stream, lead id, counter)."""
+        return self.uniforms_of_mixed(self.mixed_leads(name, leads), counter)
+
+    def mixed_leads(self, name: str, leads: np.ndarray) -> np.ndarray:
+        """The half of :meth:`lead_uniforms`' hash that depends on (stream, lead) alone.
+
+        Nurture draws two numbers per lead at every touch: it mixes its leads once, and each
+        touch only adds the counter (:meth:`uniforms_of_mixed`).
+        """
         key = self._keys.get(name)
         if key is None:
             key = self._keys[name] = self._child(name).generate_state(1, np.uint64)[0]
         leads = np.asarray(leads, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            x = leads * _GOLDEN  # a fresh array from here on, so the steps work in place
+            x += key
+            return _mix(x)
+
+    @staticmethod
+    def uniforms_of_mixed(mixed: np.ndarray, counter: int | np.ndarray = 0) -> np.ndarray:
+        """:meth:`lead_uniforms` from leads already mixed by :meth:`mixed_leads`."""
         counter = np.asarray(counter, dtype=np.uint64)
         with np.errstate(over="ignore"):
-            x = _mix(key + leads * _GOLDEN) + counter * _COUNTER
+            x = mixed + counter * _COUNTER  # not in place: the counter may broadcast
             bits = _mix(_mix(x))
-        return ((bits >> np.uint64(11)).astype(np.float64) + 0.5) * 2.0**-53
+        bits >>= _S11
+        u = bits.astype(np.float64)
+        u += 0.5
+        u *= 2.0**-53
+        return u
 
     def lead_uniforms_of(self, name: str, lead: int, counters: list[int]) -> list[float]:
         """:meth:`lead_uniforms` for one lead and a few counters, in plain Python.
 
         The same numbers bit for bit; cheaper when one lead needs a handful of them mid-run.
         """
+        draws = self.lead_draws(name, lead)
+        return [draws[c] for c in counters]
+
+    def lead_draws(self, name: str, lead: int, first: int = 0) -> LeadDraws:
+        """One lead's uniforms of stream ``name`` from counter ``first``, each made when read."""
         if name not in self._keys:
             self.lead_uniforms(name, np.zeros(1, np.uint64))
-        key = int(self._keys[name])
-        base = _mix_one((key + lead * 0x9E3779B97F4A7C15) & _MASK)
-        return [
-            ((_mix_one(_mix_one((base + c * 0xD1B54A32D192ED03) & _MASK)) >> 11) + 0.5) * 2.0**-53
-            for c in counters
-        ]
+        return LeadDraws(int(self._keys[name]), lead, first)
+
+
+class LeadDraws:
+    """``draws[k]`` is :meth:`Streams.lead_uniforms` at counter ``first + k``, bit for bit.
+
+    Computed in plain Python when read, so a mechanism that may stop early (a deal lost at its
+    first stage) pays only for the numbers it uses.
+    """
+
+    __slots__ = ("_base", "_first")
+
+    def __init__(self, key: int, lead: int, first: int):
+        self._base = _mix_one((key + lead * 0x9E3779B97F4A7C15) & _MASK)
+        self._first = first
+
+    def from_counter(self, first: int) -> LeadDraws:
+        """The same lead and stream, from counter ``first``."""
+        draws = LeadDraws.__new__(LeadDraws)
+        draws._base, draws._first = self._base, first
+        return draws
+
+    def __getitem__(self, k: int) -> float:
+        x = (self._base + (self._first + k) * 0xD1B54A32D192ED03) & _MASK
+        return ((_mix_one(_mix_one(x)) >> 11) + 0.5) * 2.0**-53

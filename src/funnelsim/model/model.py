@@ -1,13 +1,16 @@
 """The funnel, wired: sources and nurture feed the SDR desk, the desk feeds sales.
 
 This module only connects the stages; each decision lives in its stage's module as a pure
-function. SimPy events are spent where capacity or policy interacts: an MQL reaching the
-desk, an SDR attempt, a follow-up coming due, an opportunity resolving, a recycled lead
-returning. Everything else (arrivals, nurture touches, opportunity paths) is sampled.
+function. SimPy events are spent where capacity or policy interacts: an SDR attempt ending,
+work reaching an idle SDR desk, an opportunity resolving, the nurture and review clocks.
+Everything else (arrivals, nurture touches, opportunity paths) is sampled, and work reaching a
+busy or closed desk waits in the desk's heap of arrivals without an event.
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from collections.abc import Callable
 
 import numpy as np
@@ -19,7 +22,15 @@ from funnelsim.model import recycle
 from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.sales import AePool, opportunity_path
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
-from funnelsim.model.sdr import ReachCurve, SalesTrust, SdrDesk, Task, new_tasks, owed_attempts
+from funnelsim.model.sdr import (
+    ReachCurve,
+    SalesTrust,
+    SdrDesk,
+    Task,
+    event_time,
+    new_tasks,
+    owed_attempts,
+)
 from funnelsim.model.sources import generate_leads
 from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
@@ -32,9 +43,46 @@ NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
 
-def _fire(event: simpy.Event) -> None:
-    action, args = event.value
-    action(*args)
+class Agenda:
+    """One-shot actions booked far ahead, kept out of SimPy's queue.
+
+    SimPy keeps every pending event in one heap, and every event scheduled or fired pays for
+    its depth. Opportunities resolve weeks after they open, so hundreds would sit in that heap
+    at any time; here they wait in a heap of their own, and SimPy holds one timer, for the
+    earliest. Each action still costs one event, its timer.
+    """
+
+    def __init__(self, env: simpy.Environment):
+        self.env = env
+        self._actions: list[tuple[float, int, Callable, tuple]] = []
+        self._order = itertools.count()  # actions due at the same time run in booking order
+        self._timers: list[float] = []  # times of the timers booked and not yet fired
+
+    def at(self, now: float, when: float, action: Callable, *args) -> None:
+        """Booked at ``now``: run ``action(at, *args)`` at ``when``.
+
+        ``at`` is the time SimPy would give an event booked now (:func:`event_time`). Actions
+        take their clock from it rather than from SimPy: code the desk runs late (its arrivals)
+        books from its own clock.
+        """
+        at = event_time(now, when)
+        heapq.heappush(self._actions, (at, next(self._order), action, args))
+        self._book(now, at)
+
+    def _book(self, now: float, at: float) -> None:
+        if not self._timers or at < self._timers[0]:
+            heapq.heappush(self._timers, at)
+            self.env.timeout(at - now, at).callbacks.append(self._fire)
+
+    def _fire(self, event: simpy.Event) -> None:
+        now = event.value
+        heapq.heappop(self._timers)
+        actions = self._actions
+        while actions and actions[0][0] <= now:
+            at, _, action, args = heapq.heappop(actions)
+            action(at, *args)
+        if actions:
+            self._book(now, actions[0][0])
 
 
 def scheduled_events(env: simpy.Environment) -> int:
@@ -58,9 +106,11 @@ class Funnel:
             leads.cost,
             events=[] if record_events else None,
         )
+        # The event log is off unless asked for: then the hot paths skip its calls entirely.
+        self.logging = record_events
         # Spells and opportunities so far, per lead: the counters of its random draws.
         self.spells_of = np.zeros(len(leads), dtype=np.int64)
-        self.opps_of = np.zeros(len(leads), dtype=np.int64)
+        self.opps_of = [0] * len(leads)  # read one lead at a time: a list beats NumPy there
         self.threshold = scenario.scoring.mql_threshold
         self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
@@ -75,6 +125,7 @@ class Funnel:
             self.env, sdr, self.calendar, self._attempt, self._attempted, self._aged
         )
         self.ae = AePool(scenario.sales)
+        self.agenda = Agenda(self.env)
         self.sdr_names = [f"sdr-{k}" for k in range(sdr.headcount)]
         self.ae_names = [f"ae-{k}" for k in range(scenario.sales.ae_count)]
         # Plain floats for the per-attempt checks: list indexing beats NumPy scalars there.
@@ -100,23 +151,18 @@ class Funnel:
         direct = prospected[self.leads.source]
         self.engine.enrol(np.flatnonzero(~direct), self.leads.created[~direct])
         self._prospects = np.flatnonzero(direct)  # in order of arrival
-        if self.ledger.events is not None:
+        if self.logging:
             for lead, t in enumerate(self.leads.created.tolist()):
                 self.ledger.log(t, lead, "lead created")
         self.env.process(self._nurture_clock())
         if scenario.scoring.closed_loop.enabled:
             self.env.process(self._review())
 
-    def _at(self, when: float, action: Callable, *args) -> None:
-        """Run ``action(*args)`` at time ``when``: one event, no process."""
-        delay = when - self.env.now
-        self.env.timeout(delay if delay > 0 else 0.0, (action, args)).callbacks.append(_fire)
-
     def run(self) -> Ledger:
         horizon = self.scenario.horizon.length
         self.env.run(until=horizon)
         self.desk.close(horizon)
-        self.ledger.sdr_busy = self.desk.busy
+        self.ledger.sdr_busy = np.array(self.desk.busy).reshape(-1, 2)
         self.ledger.close()
         return self.ledger
 
@@ -127,19 +173,23 @@ class Funnel:
         prospects = self._prospects  # in order of arrival, so each period is a slice
         while self.env.now < horizon:
             self._tick_end = min(self.env.now + NURTURE_PERIOD, horizon)
-            self._found(self.engine.advance(self._tick_end, self.threshold))
+            self._found(self.engine.advance(self._tick_end, self.threshold), self.env.now)
             first, last = np.searchsorted(created[prospects], (self.env.now, self._tick_end))
             arriving = prospects[first:last]
-            for task in self._tasks(arriving, created[arriving], np.zeros(len(arriving)), True):
-                self._at(task.mql_at, self._handed_to_sdr, task)
+            tasks = self._tasks(arriving, created[arriving], np.zeros(len(arriving)), True)
+            self.desk.hand_over(self.env.now, tasks, self._handed_to_sdr)
             yield self.env.timeout(self._tick_end - self.env.now)
 
-    def _found(self, out: Outcomes) -> None:
-        for lead, t in zip(out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True):
-            self.ledger.leak(lead, "unsubscribed", t, "nurture")
-            self.ledger.log(t, lead, "unsubscribed")
-        for task in self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False):
-            self._at(task.mql_at, self._handed_to_sdr, task)
+    def _found(self, out: Outcomes, now: float) -> None:
+        """Book what a nurture advance found: opt-outs leak, all at once; MQLs go to the desk."""
+        self.ledger.leak(out.unsubscribed, "unsubscribed", out.unsubscribed_at, "nurture")
+        if self.logging:
+            for lead, t in zip(
+                out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True
+            ):
+                self.ledger.log(t, lead, "unsubscribed")
+        tasks = self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False)
+        self.desk.hand_over(now, tasks, self._handed_to_sdr)
 
     def _tasks(self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: bool):
         """New SDR spells for these leads; each lead's spell counter moves on by one."""
@@ -157,29 +207,30 @@ class Funnel:
             self.thresholds.append((self.env.now, self.threshold))
 
     # -- SDR desk ------------------------------------------------------------------------
-    def _handed_to_sdr(self, task: Task) -> None:
-        now, ledger, lead = self.env.now, self.ledger, task.lead
+    def _handed_to_sdr(self, now: float, task: Task) -> None:
+        """An MQL or prospect reaches the desk at ``now`` (applied by the desk, maybe later)."""
+        ledger, lead = self.ledger, task.lead
         ledger.first(ledger.mql_at, lead, now)
         ledger.move(lead, "sdr", now)
-        ledger.log(now, lead, "prospected" if task.prospect else "MQL")
+        if self.logging:
+            ledger.log(now, lead, "prospected" if task.prospect else "MQL")
         task.mql_open = self.calendar.business(now)
         task.spell = ledger.spells.append(lead, now, NAN, 0, OPEN, NAN, task.prospect)
         delay = 0.0 if task.prospect else (1.0 - self.trust.effort) * self.max_delay
         if delay > 0:
-            self.desk.held.add(task)
-            self._at(self.calendar.add(now, delay), self.desk.push_new, task)
+            self.desk.hold(task, now, self.calendar.add(now, delay))
         else:
             self.desk.push_new(task)
 
-    def _attempt(self, task: Task, sdr: int) -> float:
+    def _attempt(self, task: Task, sdr: int, now: float) -> float:
         """An SDR starts an attempt: decide whether it reaches the buyer; return its work."""
-        now = self.env.now
+        attempt = task.attempt
         if task.prospect:
             chance = self.sdr.outbound_reach
         else:
             waited = self.calendar.business(now) - task.mql_open
             chance = self.reach(waited)
-        if task.attempt == 0:
+        if attempt == 0:
             self.ledger.spells.first_touch_at[task.spell] = now
             if task.prospect:
                 task.attempts = self.sdr.attempts
@@ -187,38 +238,48 @@ class Funnel:
                 task.attempts = owed_attempts(self.sdr.attempts, self.trust.effort)
                 self.period.touched += 1
                 self.period.on_time += waited <= self.sla_response
-        task.reached = task.reach[task.attempt] < chance
-        self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])
-        return task.work[task.attempt] + (task.talk if task.reached else 0.0)
+        reached = task.reached = task.reach[attempt] < chance
+        if self.logging:
+            self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])
+        return task.work[attempt] + (task.talk if reached else 0.0)
 
-    def _attempted(self, task: Task, sdr: int) -> None:
-        now, ledger, lead = self.env.now, self.ledger, task.lead
-        task.attempt += 1
-        ledger.spells.attempts[task.spell] = task.attempt
+    def _attempted(self, task: Task, sdr: int, now: float) -> None:
+        """An attempt ends: book the follow-up, or close the spell with its outcome."""
+        attempt = task.attempt = task.attempt + 1
+        self.ledger.spells.attempts[task.spell] = attempt
         if not task.reached:
-            if task.attempt < task.attempts:
-                self._at(self.calendar.add(now, self.spacing), self.desk.push_followup, task)
+            if attempt < task.attempts:
+                self.desk.follow_up(task, now, self.calendar.add(now, self.spacing))
                 return
             self._decide(task, "unreachable", now)
-            self._recycle(lead, "unreachable", "sdr", now)
+            self._recycle(task.lead, "unreachable", "sdr", now)
             return
+        self._reached(task, self.sdr_names[sdr], now)
+
+    def _reached(self, task: Task, sdr: str, now: float) -> None:
+        """The buyer answered: disqualified (poor fit), or accepted and then qualified or not."""
+        ledger, lead = self.ledger, task.lead
         if self.fit[lead] < self.sdr.min_fit:
             self._decide(task, "disqualified", now)
             ledger.move(lead, "disqualified", now)
-            ledger.log(now, lead, "disqualified", self.sdr_names[sdr])
+            if self.logging:
+                ledger.log(now, lead, "disqualified", sdr)
             return
         ledger.first(ledger.sal_at, lead, now)
-        ledger.log(now, lead, "SAL", self.sdr_names[sdr])
+        if self.logging:
+            ledger.log(now, lead, "SAL", sdr)
         in_market = self.buy_start[lead] <= now < self.buy_end[lead]
         q = self.sdr.qualify
         if task.qualify < (q.in_market if in_market else q.not_in_market):
             self._decide(task, "sql", now)
             ledger.first(ledger.sql_at, lead, now)
-            ledger.log(now, lead, "SQL", self.sdr_names[sdr])
-            self._handed_to_sales(lead, task.mql_at)
+            if self.logging:
+                ledger.log(now, lead, "SQL", sdr)
+            self._handed_to_sales(lead, task.mql_at, now)
         else:
             self._decide(task, "rejected", now)
-            ledger.log(now, lead, "rejected", self.sdr_names[sdr])
+            if self.logging:
+                ledger.log(now, lead, "rejected", sdr)
             self._recycle(lead, "rejected", "sdr", now)
 
     def _decide(self, task: Task, outcome: str, now: float) -> None:
@@ -241,7 +302,8 @@ class Funnel:
         spells = self.ledger.spells
         spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL["never_worked"], at
         self.ledger.leak(task.lead, "never_worked", at, "sdr")
-        self.ledger.log(at, task.lead, "never worked")
+        if self.logging:
+            self.ledger.log(at, task.lead, "never worked")
         if not task.prospect:
             self.period.touched += 1  # its response clock closed without a touch: late
 
@@ -254,57 +316,58 @@ class Funnel:
         if not decision.recycle:
             if decision.reason is not None:
                 ledger.leak(lead, decision.reason, now, stage)
-                ledger.log(now, lead, decision.reason.replace("_", " "))
+                if self.logging:
+                    ledger.log(now, lead, decision.reason.replace("_", " "))
             else:
                 ledger.move(lead, decision.state, now)
             return
         ledger.recycles[lead] += 1
         ledger.move(lead, "nurture", now)
-        ledger.log(now, lead, "recycled")
+        if self.logging:
+            ledger.log(now, lead, "recycled")
         back = now + decision.delay
-        self.engine.enrol(np.array([lead]), back)
+        self.engine.enrol(lead, back)
         if back < self._tick_end:  # this period's advance has run: catch the lead up
-            self._found(self.engine.advance(self._tick_end, self.threshold, only=np.array([lead])))
+            self._found(
+                self.engine.advance(self._tick_end, self.threshold, only=np.array([lead])), now
+            )
 
     # -- sales ---------------------------------------------------------------------------
-    def _handed_to_sales(self, lead: int, mql_at: float) -> None:
-        now = self.env.now
+    def _handed_to_sales(self, lead: int, mql_at: float, now: float) -> None:
         row = self.ledger.opps.append(lead, mql_at, now, NAN, NAN, OPP["open"], NAN, -1, 0)
         ae = self.ae.assign()
         if ae is None:
             self.ledger.move(lead, "ae_queue", now)
             self.ae.waiting.append(row)
         else:
-            self._open(row, ae)
+            self._open(row, ae, now)
 
-    def _open(self, row: int, ae: int) -> None:
-        now, ledger, leads = self.env.now, self.ledger, self.leads
+    def _open(self, row: int, ae: int, now: float) -> None:
+        ledger, leads = self.ledger, self.leads
         opps = ledger.opps
         lead = opps.lead[row]
         segment = self.segments[leads.segment[lead]]
-        n = len(segment.stages)
-        # The opportunity's numbers: stage durations, deal value, then stage outcomes.
-        first = int(self.opps_of[lead]) * OPPORTUNITY_DRAWS
-        outcomes = first + OPPORTUNITY_DRAWS // 2
-        counters = [*range(first, first + n + 1), *range(outcomes, outcomes + n)]
-        u = self.streams.lead_uniforms_of("opportunity", int(leads.key[lead]), counters)
-        u_dur, u_value, u_out = u[:n], u[n], u[n + 1 :]
+        # The opportunity's numbers: stage durations and deal value, then stage outcomes.
+        first = self.opps_of[lead] * OPPORTUNITY_DRAWS
+        u_dur = self.streams.lead_draws("opportunity", int(leads.key[lead]), first)
+        u_out = u_dur.from_counter(first + OPPORTUNITY_DRAWS // 2)
         self.opps_of[lead] += 1
         path = opportunity_path(
             segment,
             self.scenario.sales,
             now,
-            float(leads.fit[lead]),
-            float(leads.buy_start[lead]),
-            float(leads.buy_end[lead]),
+            self.fit[lead],
+            self.buy_start[lead],
+            self.buy_end[lead],
             u_dur,
             u_out,
         )
         opps.opened_at[row], opps.ae[row] = now, ae
-        opps.value[row] = float(segment.deal_size.ppf(u_value))
+        opps.value[row] = float(segment.deal_size.ppf(u_dur[len(segment.stages)]))
         ledger.first(ledger.opp_at, lead, now)
         ledger.move(lead, "opportunity", now)
-        ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
+        if self.logging:
+            ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
         sales, stall_recycles = self.scenario.sales, self.scenario.recycle.stalled.enabled
         closes = path.ends_at if path.outcome != "dark" else np.inf
         if stall_recycles and path.stalls_at < closes:
@@ -313,18 +376,19 @@ class Funnel:
             when, outcome = path.ends_at + sales.abandon_after, "abandoned"
         else:
             when, outcome = path.ends_at, path.outcome
-        self._at(when, self._resolve, row, outcome, path.stages)
+        self.agenda.at(now, when, self._resolve, row, outcome, path.stages)
 
-    def _resolve(self, row: int, outcome: str, stages: list[tuple[str, float]]) -> None:
-        now, ledger = self.env.now, self.ledger
+    def _resolve(self, now: float, row: int, outcome: str, stages: list[tuple[str, float]]) -> None:
+        ledger = self.ledger
         opps = ledger.opps
         lead, ae = opps.lead[row], opps.ae[row]
         passed = [(name, t) for name, t in stages if t <= now]
         opps.resolved_at[row], opps.outcome[row] = now, OPP[outcome]
         opps.stages_passed[row] = len(passed)
-        for name, t in passed:
-            ledger.log(t, lead, f"stage {name} passed", self.ae_names[ae])
-        ledger.log(now, lead, outcome.replace("_", " "), self.ae_names[ae])
+        if self.logging:
+            for name, t in passed:
+                ledger.log(t, lead, f"stage {name} passed", self.ae_names[ae])
+            ledger.log(now, lead, outcome.replace("_", " "), self.ae_names[ae])
         if outcome == "won":
             ledger.first(ledger.won_at, lead, now)
             ledger.move(lead, "won", now)
@@ -336,4 +400,4 @@ class Funnel:
             self._recycle(lead, outcome, "sales", now)
         self.ae.release(ae)
         if self.ae.waiting:
-            self._open(self.ae.waiting.popleft(), self.ae.assign())
+            self._open(self.ae.waiting.popleft(), self.ae.assign(), now)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from funnelsim.model.scoring import lead_score
+from funnelsim.model.scoring import noisy_score, score_noise
 from funnelsim.model.sources import Leads
 from funnelsim.scenario.schema import Nurture, Scoring
 from funnelsim.streams import Streams
@@ -44,9 +44,12 @@ class NurtureEngine:
         self._decay = np.log(2.0) / nurture.interest_half_life
         # The scoring model's error for each lead: it misjudges the same lead the same way
         # at every touch, so noise alone never walks a cold lead over the threshold.
-        self.noise = streams.lead_uniforms("score/noise", leads.key)
+        self.noise = score_noise(scoring, streams.lead_uniforms("score/noise", leads.key))
+        # Each lead's own part of its touch draws, mixed once rather than at every touch.
+        self._engage = streams.mixed_leads("nurture/engage", leads.key)
+        self._unsubscribe = streams.mixed_leads("nurture/unsubscribe", leads.key)
 
-    def enrol(self, leads: np.ndarray, at: np.ndarray | float) -> None:
+    def enrol(self, leads: np.ndarray | int, at: np.ndarray | float) -> None:
         """Put leads in nurture; their first scoring is at ``at`` (capture, or a recycle)."""
         self.next_touch[leads] = at
 
@@ -62,8 +65,7 @@ class NurtureEngine:
             )
             if pool.size == 0:
                 break
-            mql, score, unsub = self._touch(pool, threshold)
-            at = self.next_touch[pool]
+            at, mql, score, unsub = self._touch(pool, threshold)
             found.append((pool[mql], at[mql], score[mql]))
             gone.append((pool[unsub], at[unsub]))
             self.next_touch[pool] = at + self.nurture.touch_every
@@ -77,23 +79,23 @@ class NurtureEngine:
         return Outcomes(lead[order], at[order], score[order], out, out_at)
 
     def _touch(self, pool: np.ndarray, threshold: float) -> tuple[np.ndarray, ...]:
+        """Touch the leads of ``pool`` once; return the touch times, MQLs, scores, opt-outs."""
         leads, nurture = self.leads, self.nurture
         now = self.next_touch[pool]
         k = self.touches[pool]
-        key = leads.key[pool]
         interest = self.interest[pool] * np.exp(-self._decay * (now - self.updated_at[pool]))
         # The touch at capture only scores the lead: no email has been sent yet.
         sent = now > leads.created[pool]
         in_market = (leads.buy_start[pool] <= now) & (now < leads.buy_end[pool])
         p_engage = np.where(in_market, nurture.engage.in_market, nurture.engage.not_in_market)
-        engaged = sent & (self.streams.lead_uniforms("nurture/engage", key, k) < p_engage)
+        draw = self.streams.uniforms_of_mixed
+        engaged = sent & (draw(self._engage[pool], k) < p_engage)
         interest = interest + engaged * nurture.interest_gain * (1.0 - interest)
-        unsub = sent & (
-            self.streams.lead_uniforms("nurture/unsubscribe", key, k) < nurture.unsubscribe
-        )
-        score = lead_score(self.scoring, leads.fit[pool], interest, self.noise[pool])
+        unsub = sent & (draw(self._unsubscribe[pool], k) < nurture.unsubscribe)
+        noise = self.noise if np.ndim(self.noise) == 0 else self.noise[pool]
+        score = noisy_score(self.scoring, leads.fit[pool], interest, noise)
         self.interest[pool] = interest
         self.updated_at[pool] = now
         self.touches[pool] = k + 1
         mql = ~unsub & (score >= threshold)
-        return mql, score, unsub
+        return now, mql, score, unsub

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
-
-import numpy as np
 
 from funnelsim.scenario.schema import Sales, Segment, Stage
 
@@ -45,17 +44,18 @@ def opportunity_path(
     fit: float,
     buy_start: float,
     buy_end: float,
-    u_duration: np.ndarray,
-    u_outcome: np.ndarray,
+    u_duration: Sequence[float],
+    u_outcome: Sequence[float],
 ) -> Path:
-    """Sample an opportunity's path from its uniforms (one of each per stage)."""
+    """Sample an opportunity's path from its uniforms (one of each per stage).
+
+    Only the uniforms of the stages the deal reaches are read, so they may be computed on
+    demand (:class:`funnelsim.streams.LeadDraws`): most deals end before their last stage.
+    """
     t, stalls_at, done = opened, math.inf, []
-    durations = [
-        stage.duration.ppf(u) for stage, u in zip(segment.stages, u_duration, strict=False)
-    ]
     last = len(segment.stages) - 1
     for k, stage in enumerate(segment.stages):
-        end = t + float(durations[k])
+        end = t + float(stage.duration.ppf(u_duration[k]))
         if not (buy_start <= t and end < buy_end):
             return Path("dark", t, min(stalls_at, t + sales.stall_after), done)
         if end - t > sales.stall_after:

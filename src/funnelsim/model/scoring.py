@@ -18,7 +18,18 @@ def lead_score(
     ``u`` are uniforms turned into Gaussian noise, so a score is imperfect in a way that is the
     same for a lead under every policy.
     """
-    noise = scoring.noise_sd * special.ndtri(u) if scoring.noise_sd > 0 else 0.0
+    return noisy_score(scoring, fit, interest, score_noise(scoring, u))
+
+
+def score_noise(scoring: Scoring, u: np.ndarray) -> np.ndarray | float:
+    """The scoring error from uniforms: Gaussian with sd ``noise_sd``, or none."""
+    return scoring.noise_sd * special.ndtri(u) if scoring.noise_sd > 0 else 0.0
+
+
+def noisy_score(
+    scoring: Scoring, fit: np.ndarray, interest: np.ndarray, noise: np.ndarray | float
+) -> np.ndarray:
+    """:func:`lead_score` with the error already drawn: nurture scores a lead many times."""
     return scoring.fit_weight * fit + scoring.interest_weight * interest + noise
 
 

@@ -1,11 +1,11 @@
 """The SDR desk: MQLs wait for a pool of SDRs who work business hours.
 
-SDRs are SimPy processes that take the most urgent task from one queue: a first touch for a
-new MQL, or a due follow-up attempt. Each attempt costs work time; the chance it reaches the
-buyer falls with the business time elapsed since the MQL (the lead-response decay). A reached
-buyer is accepted (SAL) unless the account is outside the ideal customer profile, and
-qualifies (SQL) likelier when in market. Follow-ups are scheduled with a callback rather than
-a process: one event each.
+SDRs take the most urgent task from one queue: a first touch for a new MQL, or a due
+follow-up attempt. Each attempt costs work time; the chance it reaches the buyer falls with
+the business time elapsed since the MQL (the lead-response decay). A reached buyer is accepted
+(SAL) unless the account is outside the ideal customer profile, and qualifies (SQL) likelier
+when in market. An attempt costs one SimPy event, its end; work reaching the desk (MQLs,
+follow-ups coming due) costs one only when it finds an SDR idle and the desk open.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import bisect
 import heapq
 import itertools
 import math
+from array import array
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,31 +131,44 @@ def new_tasks(
     if len(keys) == 0:
         return []
     counter = spells[:, None] * SPELL_DRAWS + np.arange(sdr.attempts)[None, :]
-    lead = np.repeat(keys[:, None], sdr.attempts, axis=1)
+    lead = keys[:, None]  # a column: each lead's part of the hash is mixed once, not per attempt
     reach = streams.lead_uniforms("sdr/reach", lead, counter).tolist()
     work = sdr.work_time.ppf(streams.lead_uniforms("sdr/work", lead, counter)).tolist()
     talk = sdr.talk_time.ppf(streams.lead_uniforms("sdr/talk", keys, spells)).tolist()
     qualify = streams.lead_uniforms("sdr/qualify", keys, spells).tolist()
-    return [
-        Task(*row, prospect, *draws)
-        for row, draws in zip(
-            zip(leads.tolist(), at.tolist(), scores.tolist(), strict=True),
-            zip(reach, work, talk, qualify, strict=True),
-            strict=True,
-        )
-    ]
+    rows = zip(
+        leads.tolist(), at.tolist(), scores.tolist(), reach, work, talk, qualify, strict=True
+    )
+    return [Task(ld, t, s, prospect, r, w, tk, q) for ld, t, s, r, w, tk, q in rows]
+
+
+def event_time(now: float, when: float) -> float:
+    """The time of an event booked at ``now`` for ``when``, to the last bit, as SimPy sets it.
+
+    SimPy adds the delay to its clock, and ``now + (when - now)`` can round one step away from
+    ``when``. Work the desk applies later than it is due, and the events it books, take their
+    time from here rather than from SimPy's clock, so results do not depend on when the desk
+    catches up.
+    """
+    return now + (when - now) if when > now else now
 
 
 class SdrDesk:
     """One queue and ``headcount`` SDRs who work it during business hours.
 
-    The desk knows nothing of outcomes: ``attempt(task, sdr)`` is called when an SDR starts
-    an attempt and returns its work time in open time; ``finish(task, sdr)`` when it ends.
-    New MQLs that waited longer than ``max_queue_age`` go to ``aged(task)`` when reached in
-    the queue, stamped at the moment they aged out: no event is spent watching them.
+    The desk knows nothing of outcomes: ``attempt(task, sdr, now)`` is called when an SDR
+    starts an attempt and returns its work time in open time; ``finish(task, sdr, now)`` when
+    it ends. New MQLs that waited longer than ``max_queue_age`` go to ``aged(task)`` when
+    reached in the queue, stamped at the moment they aged out: no event is spent watching them.
 
-    SDRs are driven by callbacks rather than processes: an attempt costs one event (its end),
-    and a closed desk with work waiting costs one event (the next opening), whoever is idle.
+    Work reaching the desk (an MQL handed over, a follow-up coming due, an MQL a trust delay
+    held back) is not an event either. It waits in a heap of arrivals and is applied, each at
+    its own due time, the next time the desk looks: when an SDR ends an attempt, or at a
+    wake-up. Nothing can tell the difference: only an SDR taking work reads the queue, and
+    sales trust, which sets a hand-off's delay, changes only when an attempt ends. A wake-up
+    is booked only while an SDR is idle, for the earliest arrival (or the desk's next opening
+    after it), so work that arrives while the desk is closed or every SDR is busy costs no
+    event. SDRs are callbacks rather than processes: an attempt costs one event (its end).
     """
 
     def __init__(
@@ -162,78 +176,174 @@ class SdrDesk:
         env: simpy.Environment,
         spec: Sdr,
         calendar: Calendar,
-        attempt: Callable[[Task, int], float],
-        finish: Callable[[Task, int], None],
+        attempt: Callable[[Task, int, float], float],
+        finish: Callable[[Task, int, float], None],
         aged: Callable[[Task], None],
     ):
         self.env, self.spec, self.calendar = env, spec, calendar
+        self._always_open = calendar.is_always_open
         self.attempt, self.finish, self.aged = attempt, finish, aged
-        self.queue: list[tuple[tuple[int, float], int, Task]] = []
+        # The queue: a heap of (key, order, task) for each kind of work, so a comparison is
+        # one of floats. New spells are keyed by MQL time (fifo) or by score, highest first;
+        # follow-ups by when they came due. ``sdr.followups`` says which heap goes first.
+        self.new: list[tuple[float, int, Task]] = []
+        self.followups: list[tuple[float, int, Task]] = []
+        self._first, self._then = (
+            (self.followups, self.new) if spec.followups == "first" else (self.new, self.followups)
+        )
+        self._by_score = spec.queue == "score"
         self._order = itertools.count()
+        # Work not applied yet, (due, order, action, task): action(due, task) at its turn.
+        self.arrivals: list[tuple[float, int, Callable[[float, Task], None], Task]] = []
+        self._wakes: list[float] = []  # times of the wake-ups booked and not yet fired
+        self._opening: float | None = None  # the opening booked for work waiting while closed
         self.idle = list(range(spec.headcount))[::-1]  # a stack: the lowest id works first
-        self._opening_booked = False
         self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
-        self.busy: list[tuple[float, float]] = []
-        self._new, self._followup = (1, 0) if spec.followups == "first" else (0, 1)
+        # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
+        self.busy = array("d")
+
+    # -- work arriving -------------------------------------------------------------------
+    def arrive(
+        self, now: float, when: float, action: Callable[[float, Task], None], task: Task
+    ) -> None:
+        """Booked at ``now``: run ``action(due, task)`` at ``when``, as far as anyone can tell.
+
+        Arrivals due at the same time are applied in the order they were booked, the order
+        SimPy gives events.
+        """
+        due = event_time(now, when)
+        heapq.heappush(self.arrivals, (due, next(self._order), action, task))
+        if self.idle and (not self._wakes or due < self._wakes[0]):
+            self._book(now, self.calendar.next_open(due))
+
+    def hand_over(
+        self, now: float, tasks: list[Task], action: Callable[[float, Task], None]
+    ) -> None:
+        """Booked at ``now``: new spells reach the desk at their MQL times, in time order.
+
+        :meth:`arrive` for each, with one wake-up check for the batch: in time order, only the
+        first could book one.
+        """
+        arrivals, order = self.arrivals, self._order
+        for task in tasks:
+            heapq.heappush(arrivals, (event_time(now, task.mql_at), next(order), action, task))
+        if tasks and self.idle:
+            due = event_time(now, tasks[0].mql_at)
+            if not self._wakes or due < self._wakes[0]:
+                self._book(now, self.calendar.next_open(due))
+
+    def hold(self, task: Task, now: float, until: float) -> None:
+        """Keep a new MQL out of the queue until ``until`` (a sales-trust delay)."""
+        self.held.add(task)
+        self.arrive(now, until, self._released, task)
+
+    def follow_up(self, task: Task, now: float, at: float) -> None:
+        """Queue the task's next attempt when it comes due, at ``at``."""
+        self.arrive(now, at, self._due, task)
 
     def push_new(self, task: Task) -> None:
+        """Queue a new spell: by MQL time (``fifo``) or by score, highest first."""
+        key = -task.score if self._by_score else task.mql_at
+        heapq.heappush(self.new, (key, next(self._order), task))
+
+    def _released(self, now: float, task: Task) -> None:
         self.held.discard(task)
-        key = task.mql_at if self.spec.queue == "fifo" else -task.score
-        self._push((self._new, key), task)
+        self.push_new(task)
 
-    def push_followup(self, task: Task) -> None:
-        self._push((self._followup, self.env.now), task)
+    def _due(self, now: float, task: Task) -> None:
+        heapq.heappush(self.followups, (now, next(self._order), task))
 
-    def _push(self, key: tuple[int, float], task: Task) -> None:
-        heapq.heappush(self.queue, (key, next(self._order), task))
-        if self.idle:
-            self._dispatch()
+    def _catch_up(self, now: float) -> None:
+        """Apply the arrivals due by ``now``, each at its own due time.
 
-    def _pop(self) -> Task | None:
-        oldest = self.env.now - self.spec.max_queue_age  # too_old, inlined: one pop per attempt
-        while self.queue:
-            _, _, task = heapq.heappop(self.queue)
+        Each is followed by what its event would have done: put idle SDRs to work, or book
+        the opening if the desk is closed. Work due before ``now`` only ever finds the desk
+        closed or every SDR busy, or a wake-up would have applied it.
+        """
+        arrivals = self.arrivals
+        while arrivals and arrivals[0][0] <= now:
+            due, _, action, task = heapq.heappop(arrivals)
+            action(due, task)
+            if self.idle and (self._first or self._then):
+                self._dispatch(due)
+
+    def _book(self, now: float, at: float) -> None:
+        """Booked at ``now``: wake the desk at ``at``, unless a wake-up comes no later."""
+        if not self._wakes or at < self._wakes[0]:
+            heapq.heappush(self._wakes, at)
+            self.env.timeout(at - now, at).callbacks.append(self._wake)
+
+    # -- SDRs ----------------------------------------------------------------------------
+    def _wake(self, event: simpy.Event) -> None:
+        now = event.value
+        self._catch_up(now)
+        heapq.heappop(self._wakes)  # only now: an opening booked while catching up is this one
+        opening = self._opening
+        if opening is not None:
+            if opening <= now:
+                self._opening = None
+                self._dispatch(opening)
+            else:  # booked by a wake-up a rounding step earlier: keep it booked
+                self._book(now, opening)
+        if self.idle and (self._first or self._then):
+            self._dispatch(now)
+        if self.idle and self.arrivals:
+            self._expect(now)
+
+    def _done(self, event: simpy.Event) -> None:
+        """An attempt ends: its outcome, then the SDR's next task, if any (the hot path)."""
+        task, sdr, now = event.value
+        arrivals = self.arrivals
+        if arrivals and arrivals[0][0] <= now:  # work arrived meanwhile
+            self._catch_up(now)
+        self.finish(task, sdr, now)
+        self.idle.append(sdr)
+        if self._first or self._then:
+            self._dispatch(now)
+        if arrivals and self.idle and (not self._wakes or arrivals[0][0] < self._wakes[0]):
+            self._expect(now)  # an SDR idles and no wake-up is booked before the next arrival
+
+    def _expect(self, now: float) -> None:
+        """SDRs are idle: wake the desk for the earliest arrival, unless a wake-up comes first."""
+        due = self.arrivals[0][0]
+        if not self._wakes or due < self._wakes[0]:
+            self._book(now, self.calendar.next_open(due))
+
+    def _dispatch(self, now: float) -> None:
+        """Put idle SDRs to work while there is work and the desk is open."""
+        calendar = self.calendar
+        if not self._always_open:
+            opening = calendar.next_open(now)
+            if opening > now:
+                if self._opening is None:
+                    self._opening = event_time(now, opening)
+                    self._book(now, self._opening)
+                return
+        first, then, idle = self._first, self._then, self.idle
+        oldest = now - self.spec.max_queue_age  # too_old, inlined: one check per attempt
+        while idle and (first or then):
+            task = heapq.heappop(first or then)[2]
             if task.attempt == 0 and task.mql_at < oldest:
                 self.aged(task)
                 continue
-            return task
-        return None
+            sdr = idle.pop()
+            done = calendar.add(now, self.attempt(task, sdr, now))
+            self.busy.extend((now, done))
+            delay = done - now
+            self.env.timeout(delay, (task, sdr, now + delay)).callbacks.append(self._done)
 
+    # -- the end of the run --------------------------------------------------------------
     def too_old(self, task: Task, at: float) -> bool:
         """Whether a never-touched MQL has waited past ``max_queue_age`` by ``at``."""
         return task.attempt == 0 and at > task.mql_at + self.spec.max_queue_age
 
     def close(self, at: float) -> None:
-        """At the end of a run: age out the MQLs still waiting, queued or held back."""
-        for task in [*(task for _, _, task in self.queue), *self.held]:
+        """At the end of a run: apply the work due before ``at``, then age out the MQLs
+        still waiting, queued or held back."""
+        arrivals = self.arrivals
+        while arrivals and arrivals[0][0] < at:  # an event at ``at`` itself would not run
+            due, _, action, task = heapq.heappop(arrivals)
+            action(due, task)
+        for task in [*(task for _, _, task in self.new), *self.held]:  # follow-ups never age
             if self.too_old(task, at):
                 self.aged(task)
-
-    def _dispatch(self, _event: simpy.Event | None = None) -> None:
-        """Put idle SDRs to work while there is work and the desk is open."""
-        if _event is not None:
-            self._opening_booked = False
-        env, calendar = self.env, self.calendar
-        now = env.now
-        if not calendar.is_always_open:
-            opening = calendar.next_open(now)
-            if opening > now:
-                if not self._opening_booked:
-                    self._opening_booked = True
-                    env.timeout(opening - now).callbacks.append(self._dispatch)
-                return
-        while self.idle and self.queue:
-            task = self._pop()
-            if task is None:
-                return
-            sdr = self.idle.pop()
-            done = calendar.add(now, self.attempt(task, sdr))
-            self.busy.append((now, done))
-            env.timeout(done - now, (task, sdr)).callbacks.append(self._done)
-
-    def _done(self, event: simpy.Event) -> None:
-        task, sdr = event.value
-        self.finish(task, sdr)
-        self.idle.append(sdr)
-        if self.queue:
-            self._dispatch()
