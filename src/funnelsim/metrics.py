@@ -104,7 +104,8 @@ class _Columns:
     reached: list[np.ndarray]  # per lead: MQL, SAL, SQL, opportunity, won ever stamped
     opps: dict[str, np.ndarray]  # per opportunity
     spells: dict[str, np.ndarray]  # per spell: lead, prospect, outcome, MQL and touch times
-    judged: np.ndarray  # per spell: an MQL in the window whose SLA deadline fell in the run
+    due: np.ndarray  # per spell: its SLA deadline fell inside the run, so it can be judged
+    judged: np.ndarray  # per spell: such an MQL in the window
     waited: np.ndarray  # per spell: open time from MQL to first touch
 
     @classmethod
@@ -129,7 +130,8 @@ class _Columns:
             opps={name: opps[name].to_numpy() for name in opps.columns},
             spells={name: spells[name].to_numpy() for name in spells.columns},
             # Only MQLs whose SLA deadline fell inside the run can be judged.
-            judged=_within(mql, ctx) & (end - b_mql >= ctx.sla_response),
+            due=(due := end - b_mql >= ctx.sla_response),
+            judged=_within(mql, ctx) & due,
             waited=cal.business_array(touch) - b_mql,
         )
 
@@ -211,13 +213,18 @@ def _pipeline(
     return out
 
 
+def _on_time(touch: np.ndarray, waited: np.ndarray, ctx: Context) -> np.ndarray:
+    """First touched within the SLA's response time, on the business clock."""
+    return np.isfinite(touch) & (waited <= ctx.sla_response + 1e-12)
+
+
 def _speed(ctx: Context, cols: _Columns, mask: np.ndarray) -> dict[str, float]:
     spells = cols.spells
     mine = mask[spells["lead"]] & ~spells["prospect"]
     touch = spells["first_touch_at"][mine]
     judged, waited = cols.judged[mine], cols.waited[mine]
     out = _pct(waited[judged], "speed_to_lead_hours", scale=24.0)
-    on_time = judged & np.isfinite(touch) & (waited <= ctx.sla_response + 1e-12)
+    on_time = judged & _on_time(touch, waited, ctx)
     out["sla_compliance"] = _ratio(int(on_time.sum()), int(judged.sum()))
     out["mqls_judged_for_sla"] = int(judged.sum())
     out["never_worked_share"] = _ratio(
@@ -281,7 +288,12 @@ def _level(
 
 
 def weekly(ledger: Ledger, ctx: Context, thresholds: list[tuple[float, float]]) -> pd.DataFrame:
-    """Weekly series over the whole run (warm-up flagged), counted in the week they happen."""
+    """Weekly series over the whole run (warm-up flagged), counted in the week they happen.
+
+    ``sla_judged`` and ``sla_on_time`` count MQLs by the week they arrived: those whose SLA
+    deadline fell inside the run, and of them those first touched in time. Their ratio over
+    any run of weeks is the SLA compliance of that period.
+    """
     weeks = int(np.ceil(ctx.end / 7.0))
     edges = np.arange(weeks + 1) * 7.0
 
@@ -299,6 +311,9 @@ def weekly(ledger: Ledger, ctx: Context, thresholds: list[tuple[float, float]]) 
     ends = edges[1:]
     touched = spells["first_touch_at"].fillna(spells["outcome_at"]).to_numpy()
     times, levels = zip(*thresholds, strict=True)
+    cols = _Columns.of(ledger, ctx)
+    judged = cols.due & ~prospect  # marketing's MQLs whose deadline fell inside the run
+    on_time = judged & _on_time(cols.spells["first_touch_at"], cols.waited, ctx)
     frame = pd.DataFrame(
         {
             "week": np.arange(weeks),
@@ -314,6 +329,8 @@ def weekly(ledger: Ledger, ctx: Context, thresholds: list[tuple[float, float]]) 
             "bookings": count(won_at, value),
             "deals_won": count(won_at),
             "sdr_queue": _level(mql, touched, ends),
+            "sla_judged": count(mql[judged]),
+            "sla_on_time": count(mql[on_time]),
             "mql_threshold": np.asarray(levels)[np.searchsorted(times, edges[:-1], "right") - 1],
         }
     )

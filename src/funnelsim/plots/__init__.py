@@ -93,7 +93,8 @@ READING = {
     "(left) and why (right); the number on top is the total leakage rate.",
     "speed_to_lead": "Left: the share of replications whose median (solid) or 90th "
     "percentile (dashed) response took at most x business hours, so further left is faster "
-    "and the dotted line is the SLA; right: each replication's SLA compliance.",
+    "and the dotted line is the SLA; right: the share of each month's MQLs touched within "
+    "the SLA (median, 50% and 90% bands), so dips show the months the desk fell behind.",
     "utilisation": "Left: how busy SDRs and AEs were, one dot per replication; right: MQLs "
     "waiting for a first touch at each week's end (median, 50% and 90% bands), where a "
     "queue that keeps growing means the desk cannot keep up.",

@@ -38,19 +38,28 @@ def _fan(ax: Axes, results: Results, column: str, point: int, cumulative: bool =
         )
         wide = wide.sort_index().cumsum() if cumulative else wide.sort_index()
         x = pd.to_datetime(wide.index) + pd.Timedelta(days=7)
-        values = wide.to_numpy(dtype=float)
-        for low, high, alpha in BANDS:
-            edges = np.nanpercentile(values, [low, high], axis=1)
-            ax.fill_between(x, *edges, color=c, alpha=alpha, linewidth=0)
-        median = np.nanmedian(values, axis=1)
-        ax.plot(x, median, color=c, linewidth=2)
+        median = bands(ax, x, wide.to_numpy(dtype=float), c)
         ends[_labels(results)[k]] = median[-1] if median.size else np.nan
+    _date_axis(ax, "Week ending")
+    _legend(ax, results, loc="upper left")
+    return ends
+
+
+def bands(ax: Axes, x, values: np.ndarray, colour) -> np.ndarray:
+    """Median line and 50%/90% bands of ``values`` (one row per x, one column per run)."""
+    for low, high, alpha in BANDS:
+        edges = np.nanpercentile(values, [low, high], axis=1)
+        ax.fill_between(x, *edges, color=colour, alpha=alpha, linewidth=0)
+    median = np.nanmedian(values, axis=1)
+    ax.plot(x, median, color=colour, linewidth=2)
+    return median
+
+
+def _date_axis(ax: Axes, label: str) -> None:
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.set_xlabel("Week ending")
-    _legend(ax, results, loc="upper left")
-    return ends
+    ax.set_xlabel(label)
 
 
 def _fan_figure(results: Results, ax: Axes | None, point: int, column: str, cumulative: bool):
