@@ -81,13 +81,9 @@ def half_width(values: np.ndarray) -> float:
 
 def _wide(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
     """One row per (point, replication), one column per policy; failed runs are NaN."""
-    ok = runs["status"] == "ok"
-    values = runs[metric].where(ok)
-    return (
-        runs.assign(_v=values)
-        .pivot_table(index=["point", "replication"], columns="policy", values="_v", dropna=False)
-        .sort_index()
-    )
+    values = runs[metric].where(runs["status"] == "ok")
+    index = pd.MultiIndex.from_frame(runs[["point", "replication", "policy"]])
+    return pd.Series(values.to_numpy(dtype=float), index=index).unstack("policy").sort_index()
 
 
 def _sample(values: np.ndarray) -> dict[str, float]:

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -80,19 +81,21 @@ def runs_schema(factors: dict[str, pa.DataType]) -> pa.Schema:
 
 
 def to_table(frame: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
-    """An Arrow table without pandas metadata: parts written at any time concatenate."""
-    if schema is not None:
-        frame = frame.astype({f.name: f.type.to_pandas_dtype() for f in schema if _plain(f)})
-        frame = frame.astype({f.name: object for f in schema if f.type == pa.string()})
-        for f in schema:
-            if f.type == pa.string():
-                frame[f.name] = frame[f.name].map(lambda v: None if pd.isna(v) else str(v))
-    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-    return table.replace_schema_metadata(None)
+    """An Arrow table without pandas metadata: parts written at any time concatenate.
+
+    With a schema, each column is converted to its type (text factors as their text, missing
+    values as nulls), whatever pandas inferred for this chunk.
+    """
+    if schema is None:
+        return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
+    columns = [_column(frame[f.name], f.type) for f in schema]
+    return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _plain(field: pa.Field) -> bool:
-    return field.type in (pa.float64(), pa.int64(), pa.bool_())
+def _column(values: pd.Series, kind: pa.DataType) -> pa.Array:
+    if kind == pa.string():
+        return pa.array([None if pd.isna(v) else str(v) for v in values], type=kind)
+    return pa.array(values.to_numpy(dtype=kind.to_pandas_dtype(), na_value=np.nan), type=kind)
 
 
 class _RowGroupWriter:
@@ -240,10 +243,11 @@ class ResultsFolder:
 
     def runs(self) -> pd.DataFrame:
         """Every finished run so far, in (point, replication, policy) order."""
-        frames = [pd.read_parquet(p / "runs.parquet") for p in self._part_dirs()]
-        if not frames:
+        tables = [pq.read_table(p / "runs.parquet") for p in self._part_dirs()]
+        if not tables:
             return pd.DataFrame()
-        return pd.concat(frames, ignore_index=True).sort_values(list(ID_COLUMNS), kind="stable")
+        frame = pa.concat_tables(tables).to_pandas()
+        return frame.sort_values(list(ID_COLUMNS), kind="stable", ignore_index=True)
 
     def _tables(self, name: str, replications: int) -> Iterator[pa.Table]:
         for part in self._part_dirs():
