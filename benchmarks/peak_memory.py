@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
-import sys
 import time
 from typing import Any
 
 import funnelsim
+from rss import peak_rss_bytes
 
 
 def scaled_overrides(scale: float) -> dict[str, Any]:
@@ -30,12 +29,6 @@ def scaled_overrides(scale: float) -> dict[str, Any]:
     overrides["sdr.headcount"] = max(1, round(base.sdr.headcount * scale))
     overrides["sales.ae_count"] = max(1, round(base.sales.ae_count * scale))
     return overrides
-
-
-def peak_rss_bytes() -> int:
-    """This process's peak resident set; Linux reports kilobytes, macOS bytes."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak if sys.platform == "darwin" else peak * 1024
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -272,8 +272,9 @@ def notes(sizes: Sizes, minutes: float) -> list[str]:
         "arriving after that scenario's warm-up, averaged over the runs.",
         f"Peak memory: the reference scenario with every source's `rate_per_week`, "
         f"`sdr.headcount` and `sales.ae_count` scaled by one factor, aiming at "
-        f"{sizes.memory_leads:,} leads, run in a child process that reports its own "
-        "`ru_maxrss`.",
+        f"{sizes.memory_leads:,} leads, run in a child process that reports its own peak "
+        "resident set (`VmHWM` on Linux, which starts afresh at `exec`; `ru_maxrss` would "
+        "carry over the parent's size at `fork`).",
         f"Experiments: the bundled `aligned-vs-misaligned` comparison with "
         f"{sizes.comparison_reps} replications, timed whole (`funnelsim.sweep` into a fresh "
         "folder: pool start-up, chunks landed, final files) on 1 worker (in process) and on "
@@ -283,7 +284,7 @@ def notes(sizes: Sizes, minutes: float) -> list[str]:
         f"{sizes.tiny_items} replications of the `mmc` desk over three days, the wall time "
         "beyond the in-process time split over the workers, per replication (Dask after its "
         "start-up). Parent memory: sweeps of those tiny replications in a child process that "
-        "reports its own `ru_maxrss` (workers are separate processes).",
+        "reports its own peak resident set the same way (workers are separate processes).",
     ]
 
 

@@ -9,7 +9,6 @@ workers are separate processes and do not count.
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from experiment_cases import tiny_spec
 from funnelsim.experiments import sweep
+from rss import peak_rss_bytes
 
 
 def main() -> None:
@@ -26,8 +26,7 @@ def main() -> None:
         results = sweep(tiny_spec(replications), out=Path(folder) / "out", workers=workers)
         seconds = time.perf_counter() - started
         parts = len(list((Path(folder) / "out" / "parts").iterdir()))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    peak *= 1 if sys.platform == "darwin" else 1024
+    peak = peak_rss_bytes()
     report = {
         "replications": int(results.manifest["replications"]["used"]),
         "parts": parts,
