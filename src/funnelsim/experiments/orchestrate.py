@@ -24,7 +24,13 @@ import pyarrow as pa
 from funnelsim.errors import FunnelsimError, UsageError
 from funnelsim.experiments import stats
 from funnelsim.experiments.design import Item, Plan, content_hash, plan
-from funnelsim.experiments.execution import Chunk, ChunkResult, executor_for, run_chunks
+from funnelsim.experiments.execution import (
+    ID_COLUMNS,
+    Chunk,
+    ChunkResult,
+    executor_for,
+    run_chunks,
+)
 from funnelsim.experiments.spec import (
     KEY_METRICS,
     Experiment,
@@ -83,16 +89,21 @@ class Precision:
 class Results:
     """An experiment's tables, as written to its folder (or kept in memory without one).
 
-    ``weekly`` and ``groups`` grow with the replications, so a folder's are read from disk
-    the first time they are asked for.
+    ``runs``, ``weekly`` and ``groups`` grow with the replications, so a folder's are read
+    from disk the first time they are asked for: the summary of a large sweep is at hand
+    without them.
     """
 
-    runs: pd.DataFrame
     summary: pd.DataFrame
     differences: pd.DataFrame
     manifest: dict[str, Any]
     path: Path | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """One row per replication, policy and sweep point: identifiers, factors, metrics."""
+        return self._table("runs")
 
     @property
     def weekly(self) -> pd.DataFrame:
@@ -112,7 +123,10 @@ class Results:
     @property
     def failed(self) -> pd.DataFrame:
         """Replications that raised, with their seeds and errors."""
-        return self.runs[self.runs["status"] == "failed"]
+        if "runs" in self.tables or self.path is None:
+            return self.runs[self.runs["status"] == "failed"]
+        failed = [("status", "==", "failed")]
+        return pd.read_parquet(self.path / "runs.parquet", filters=failed)
 
 
 @dataclass
@@ -130,8 +144,8 @@ class _MemoryStore:
         for point, replication in result.runs[["point", "replication"]].drop_duplicates().values:
             self.done.setdefault(int(point), set()).add(int(replication))
 
-    def runs(self) -> pd.DataFrame:
-        frames = [t.to_pandas() for t in self.parts["runs"]]
+    def runs(self, columns: list[str] | None = None) -> pd.DataFrame:
+        frames = [t.select(columns or t.column_names).to_pandas() for t in self.parts["runs"]]
         frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
         return frame.sort_values(["point", "replication", "policy"], kind="stable")
 
@@ -323,11 +337,11 @@ def _finish(
     reached: int | None,
     precision: Precision | None,
 ) -> Results:
-    runs = store.runs()
-    runs = runs[runs["replication"] < replications].reset_index(drop=True)
     metrics = list(p.experiment.metrics)
     if precision is not None and precision.metric not in metrics:
         metrics.append(precision.metric)
+    runs = store.runs([*ID_COLUMNS, *p.factors, "status", *metrics])  # what the statistics read
+    runs = runs[runs["replication"] < replications].reset_index(drop=True)
     summary = stats.summarise(runs, metrics, p.labels, p.factors)
     differences = stats.differences(runs, metrics, p.labels, p.factors)
     failed = int((runs["status"] == "failed").sum())
@@ -342,8 +356,8 @@ def _finish(
         store.write_csv("differences.csv", differences)
         store.save()
         return load_results(store.path)
-    frames = {name: _concat(store.parts[name], replications) for name in ("weekly", "groups")}
-    return Results(runs, summary, differences, store.manifest, tables=frames)
+    frames = {name: _concat(store.parts[name], replications) for name in TABLES}
+    return Results(summary, differences, store.manifest, tables=frames)
 
 
 def _concat(tables: list[pa.Table], replications: int) -> pd.DataFrame:

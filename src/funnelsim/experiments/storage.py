@@ -41,7 +41,8 @@ from funnelsim.runner import metric_names
 
 TABLES = ("runs", "weekly", "groups")
 FINAL_FILES = (*(f"{t}.parquet" for t in TABLES), "summary.csv", "differences.csv")
-ROWS_PER_GROUP = 65_536
+ROWS_PER_GROUP = 2_048
+"""Rows per Parquet row group in the final files: the most the parent holds of a table."""
 MANIFEST = "manifest.json"
 LOCK = ".lock"
 
@@ -241,9 +242,9 @@ class ResultsFolder:
             self.done.setdefault(int(point), set()).add(int(replication))
         self.save()
 
-    def runs(self) -> pd.DataFrame:
-        """Every finished run so far, in (point, replication, policy) order."""
-        tables = [pq.read_table(p / "runs.parquet") for p in self._part_dirs()]
+    def runs(self, columns: list[str] | None = None) -> pd.DataFrame:
+        """Every finished run so far (these columns), in (point, replication, policy) order."""
+        tables = [pq.read_table(p / "runs.parquet", columns=columns) for p in self._part_dirs()]
         if not tables:
             return pd.DataFrame()
         frame = pa.concat_tables(tables).to_pandas()
@@ -307,9 +308,10 @@ def _ranges(values: set[int]) -> list[list[int]]:
 
 
 def read_folder(path: str | Path) -> dict[str, Any]:
-    """The runs, summary, differences and manifest of a finished results folder.
+    """The summary, differences and manifest of a finished results folder.
 
-    The weekly and group tables grow with the replications; they are read when asked for.
+    The runs, weekly and group tables grow with the replications; they are read when asked
+    for (:class:`~funnelsim.experiments.Results`).
     """
     folder = Path(path)
     try:
@@ -324,6 +326,5 @@ def read_folder(path: str | Path) -> dict[str, Any]:
             "run its command again with --resume"
         )
     out: dict[str, Any] = {n: pd.read_csv(folder / f"{n}.csv") for n in ("summary", "differences")}
-    out["runs"] = pd.read_parquet(folder / "runs.parquet")
     out["manifest"] = manifest
     return out
