@@ -188,10 +188,11 @@ def memory_section(sizes: Sizes, reference: list[fc.FunnelRun]) -> list[Row]:
 
 def experiments_section(sizes: Sizes) -> list[Row]:
     """The machinery around ``simulate``: parallel speed-up, overhead, Dask, parent memory."""
-    progress(f"bundled comparison, {sizes.comparison_reps} replications: 1 worker, then 2")
+    progress(f"bundled comparison, {sizes.comparison_reps} replications: 1 worker, then 2, twice")
     spec = ec.bundled(sizes.comparison_reps)
-    one = ec.timed_sweep(spec, workers=1)
-    two = ec.timed_sweep(spec, workers=WORKERS)
+    rounds = [(ec.timed_sweep(spec, workers=1), ec.timed_sweep(spec, workers=WORKERS))]
+    rounds.append((ec.timed_sweep(spec, workers=1), ec.timed_sweep(spec, workers=WORKERS)))
+    one, two = min(r[0] for r in rounds), min(r[1] for r in rounds)
     progress(f"overhead against direct simulate calls, {sizes.overhead_reps} replications")
     cost = ec.overhead(sizes.overhead_reps, rounds=2)
     progress(f"Dask LocalCluster and process pool, {sizes.tiny_items} tiny replications")
@@ -278,7 +279,8 @@ def notes(sizes: Sizes, minutes: float) -> list[str]:
         f"Experiments: the bundled `aligned-vs-misaligned` comparison with "
         f"{sizes.comparison_reps} replications, timed whole (`funnelsim.sweep` into a fresh "
         "folder: pool start-up, chunks landed, final files) on 1 worker (in process) and on "
-        f"{WORKERS}. Overhead: the fastest of two alternating rounds of the same "
+        f"{WORKERS}, in two alternating rounds; the fastest of each is kept. Overhead: the "
+        "fastest of two alternating rounds of the same "
         f"{sizes.overhead_reps} replications per policy, as an in-process sweep against a plain "
         "loop of `simulate` calls with the same seeds. Per-item overheads: "
         f"{sizes.tiny_items} replications of the `mmc` desk over three days, the wall time "
