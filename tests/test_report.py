@@ -194,3 +194,23 @@ def test_an_unfinished_folder_is_refused_by_plot_and_report(tmp_path, cli):
     for command in ("plot", "report"):
         result = cli(command, str(tmp_path))
         assert result.exit_code == 2 and "has not finished" in result.stderr
+
+
+def test_a_sweep_gets_a_report_with_its_points_and_surface(tmp_path):
+    out = tmp_path / "sweep"
+    spec = {"policies": ["aligned"], "set": SHORT, "replications": 2,
+            "factors": {"sdr.headcount": [3, 5], "sla.response_time": ["1h", "4h"]}}  # fmt: skip
+    funnelsim.sweep(spec, out=out, workers=1)
+    text = write_report(funnelsim.load_results(out), out / "report.html").read_text()
+    assert 'id="figure-heatmap"' in text and 'id="figure-factor_effect"' in text
+    assert "Revenue is highest at" in text and "<h3>Sweep points</h3>" in text
+    parser = _Structure()
+    parser.feed(text)
+    assert parser.errors == [] and parser.stack == []
+
+
+def test_results_from_before_the_weekly_sla_counts_still_draw(folder, tmp_path):
+    results = funnelsim.load_results(folder)
+    results.tables["weekly"] = results.weekly.drop(columns=["sla_judged", "sla_on_time"])
+    _, right = plots.speed_to_lead(results)
+    assert "per replication" in right.get_title() and len(right.collections) > 0

@@ -19,6 +19,7 @@ from funnelsim.experiments import Results
 from funnelsim.plots.data import _labels, _median, _of, _ok
 from funnelsim.plots.formats import _phrase, _replications, _text, _where
 from funnelsim.plots.series import _date_axis, bands
+from funnelsim.plots.spread import _by_policy
 from funnelsim.plots.style import (
     _formatter,
     _legend,
@@ -61,12 +62,16 @@ def speed_to_lead(results: Results, fig: Figure | None = None, *, point: int = 0
     _style_legend(ax, styles, loc="lower right", fontsize=8)
     _legend(ax, results, loc="best")
     ax.set_title("Speed to lead across replications (dotted: SLA)", fontsize=9)
-    for k, c in enumerate(colours(results).values()):
-        monthly = monthly_compliance(results, point, k)
-        bands(right, monthly.index, monthly.to_numpy(dtype=float), c)
-    _date_axis(right, "Month the MQLs arrived")
+    if "sla_judged" in results.weekly.columns:
+        for k, c in enumerate(colours(results).values()):
+            monthly = monthly_compliance(results, point, k)
+            bands(right, monthly.index, monthly.to_numpy(dtype=float), c)
+        _date_axis(right, "Month the MQLs arrived")
+        right.set_title("SLA compliance by month: median, 50% and 90% bands", fontsize=9)
+    else:  # results written before the weekly counts existed: one figure per replication
+        _by_policy(right, results, runs, "sla_compliance")
+        right.set_title("SLA compliance per replication (bar: mean)", fontsize=9)
     _value_axis(right, "sla_compliance", "")
-    right.set_title("SLA compliance by month: median, 50% and 90% bands", fontsize=9)
     medians = {
         label: _text(_P50, _median(_of(runs, k, _P50)), "")
         for k, label in enumerate(_labels(results))
