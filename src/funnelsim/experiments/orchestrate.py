@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import BrokenExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -129,6 +129,19 @@ class Results:
         return pd.read_parquet(self.path / "runs.parquet", filters=failed)
 
 
+class Store(Protocol):
+    """Where finished chunks land: a results folder, or memory when there is none."""
+
+    manifest: dict[str, Any]
+    done: dict[int, set[int]]  # point -> replications landed
+
+    def add(self, result: ChunkResult, schema: pa.Schema) -> None: ...
+
+    def runs(self, columns: list[str] | None = None) -> pd.DataFrame: ...
+
+    def save(self) -> None: ...
+
+
 @dataclass
 class _MemoryStore:
     """The store of an experiment run without a folder: everything stays in memory."""
@@ -229,7 +242,7 @@ class _Execution:
         if self.executor is not None:
             self.executor.close()
 
-    def fill(self, store: Any, schema: pa.Schema, replications: int) -> None:
+    def fill(self, store: Store, schema: pa.Schema, replications: int) -> None:
         """Run every item of the first ``replications`` that the store does not hold yet."""
         p, policies = self.p, len(self.p.labels)
         missing = {
@@ -255,7 +268,7 @@ class _Execution:
 
 
 def _replications(
-    execution: _Execution, store: Any, schema: pa.Schema, precision: Precision | None
+    execution: _Execution, store: Store, schema: pa.Schema, precision: Precision | None
 ) -> tuple[int, int | None]:
     """Run until done: the replications asked for, or until the precision target is met.
 
@@ -303,7 +316,7 @@ def conduct(
     folder = None if out is None else Path(out)
     execution = _Execution(p, workers, scheduler, on_progress)
     schema = runs_schema({f: factor_type(pt[f] for pt in p.points) for f in p.factors})
-    store: Any = None
+    store: Store | None = None
     try:
         if folder is not None and resume:
             store = ResultsFolder.reopen(folder, p.fingerprint)
@@ -331,7 +344,7 @@ def conduct(
 
 def _finish(
     p: Plan,
-    store: Any,
+    store: Store,
     schema: pa.Schema,
     replications: int,
     reached: int | None,
