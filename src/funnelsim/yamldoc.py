@@ -200,7 +200,37 @@ def describe(root: type[pydantic.BaseModel], error: Mapping[str, Any], loc: Key)
 
 
 def clean_loc(loc: Iterable[Any]) -> Key:
-    """Drop pydantic's internal steps (generic-model names, function validators) from a loc."""
+    """Drop pydantic's internal steps (generic-model names, function validators and the
+    ``<tag>`` of a discriminated union) from a loc."""
     return tuple(
-        p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))
+        p
+        for p in loc
+        if not (isinstance(p, str) and ("[" in p or p.startswith(("function-", "<"))))
     )
+
+
+def line_of(lines: Mapping[Key, int], loc: Key) -> int | None:
+    """The line of ``loc``, or of its nearest parent that has one."""
+    for n in range(len(loc), 0, -1):
+        if loc[:n] in lines:
+            return lines[loc[:n]]
+    return None
+
+
+def problem_at(source: str, lines: Mapping[Key, int], loc: Key, message: str) -> Problem:
+    """A problem at a dotted key path of a file, with the key's line where it is known."""
+    return Problem(source, ".".join(map(str, loc)), message, line_of(lines, loc))
+
+
+def validated(
+    model: type[pydantic.BaseModel], data: Any, source: str, lines: Mapping[Key, int]
+) -> Any:
+    """``model`` validated from ``data``; every problem raised at once, at its line."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            loc = clean_loc(error["loc"])
+            problems.append(problem_at(source, lines, loc, describe(model, error, loc)))
+        raise ScenarioError(problems) from None

@@ -21,7 +21,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.runner import metric_names
 from funnelsim.units import SECONDS_PER_UNIT
-from funnelsim.yamldoc import Document, clean_loc, describe
+from funnelsim.yamldoc import Document, problem_at, validated
 
 Scalar = bool | int | float | str
 MAX_POINTS = 100_000
@@ -188,19 +188,8 @@ class Experiment(_Strict):
 def parse_experiment(data: Mapping[str, Any], source: str, lines=None) -> Experiment:
     """Validate experiment data; raise :class:`ScenarioError` listing every problem."""
     lines = lines or {}
-
-    def problem(loc: tuple, message: str) -> Problem:
-        return Problem(source, ".".join(map(str, loc)), message, _line(lines, loc))
-
-    try:
-        experiment = Experiment.model_validate(data)
-    except pydantic.ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = tuple(p for p in clean_loc(error["loc"]) if not str(p).startswith("<"))
-            problems.append(problem(loc, describe(Experiment, error, loc)))
-        raise ScenarioError(problems) from None
-    problems = [problem(loc, message) for loc, message in _cross_checks(experiment)]
+    experiment = validated(Experiment, data, source, lines)
+    problems = [problem_at(source, lines, loc, m) for loc, m in _cross_checks(experiment)]
     if problems:
         raise ScenarioError(problems)
     return experiment
@@ -238,13 +227,6 @@ def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
     if sampled and not experiment.factors:
         out.append((("design",), "a Latin hypercube needs at least one factor"))
     return out
-
-
-def _line(lines: Mapping[tuple, int], loc: tuple) -> int | None:
-    for n in range(len(loc), 0, -1):
-        if loc[:n] in lines:
-            return lines[loc[:n]]
-    return None
 
 
 def bundled_experiment(name: str) -> Path:

@@ -61,7 +61,7 @@ from funnelsim.experiments.design import scenario_path
 from funnelsim.scenario import resolve
 from funnelsim.scenario.schema import Scenario
 from funnelsim.units import parse_duration
-from funnelsim.yamldoc import Document, Key, clean_loc, describe
+from funnelsim.yamldoc import Document, Key, problem_at, validated
 
 Period = Literal["month", "quarter"]
 MONTHS = {"month": 1, "quarter": 3}
@@ -349,16 +349,9 @@ def parse_proposal(
     lines = lines or {}
 
     def problem(loc: Key, message: str) -> Problem:
-        return Problem(source, ".".join(map(str, loc)), message, _line(lines, loc))
+        return problem_at(source, lines, loc, message)
 
-    try:
-        proposal = Proposal.model_validate(data)
-    except pydantic.ValidationError as exc:
-        problems = []
-        for error in exc.errors():
-            loc = clean_loc(error["loc"])
-            problems.append(problem(loc, describe(Proposal, error, loc)))
-        raise ScenarioError(problems) from None
+    proposal = validated(Proposal, data, source, lines)
     proposal._base = base
     problems = [problem(loc, message) for loc, message in _cross_checks(proposal)]
     problems += _resolution_problems(proposal, problem)  # levers win the merge: it resolves
@@ -397,13 +390,6 @@ def _cross_checks(proposal: Proposal) -> list[tuple[Key, str]]:
             out.append((("levers", *key[:n]), message))
             break
     return out
-
-
-def _line(lines: Mapping[Key, int], loc: Key) -> int | None:
-    for n in range(len(loc), 0, -1):
-        if loc[:n] in lines:
-            return lines[loc[:n]]
-    return None
 
 
 def _resolution_problems(proposal: Proposal, problem) -> list[Problem]:
