@@ -105,14 +105,15 @@ def test_bundled_clauses_and_descriptions():
         ("sales", "attempts"),
     ]
     assert all(isinstance(c, Clause) and c.period == "month" for c in clauses)
-    assert [c.threshold for c in clauses] == [600, 0.55, 0.9, 6]
+    assert [c.threshold for c in clauses] == [600, 0.55, 0.9, 0.95]
     assert [c.description for c in clauses] == [
         "Marketing delivers at least 600 MQLs a month",
         "SDRs accept at least 55% of marketing's MQLs each month",
         "Sales makes first touch within 4 business hours for at least 90% of MQLs each month",
-        "Sales makes at least 6 attempts over 10 business days on every MQL it has not reached",
+        "Sales makes at least 6 attempts over 10 business days on 95% of the MQLs it has not "
+        "reached each month",
     ]
-    assert clauses[2].within == "4h" and clauses[3].over == "10d"
+    assert clauses[2].within == "4h" and (clauses[3].attempts, clauses[3].over) == (6, "10d")
     with pytest.raises(AttributeError):
         clauses[0].threshold = 1  # type: ignore[misc]
 
@@ -154,7 +155,7 @@ def test_odd_spacing_and_a_single_attempt_resolve(tmp_path):
     single = read_proposal(write(tmp_path, "sales:\n  attempts: {at_least: 1}\n", "one.yaml"))
     assert single.overlay() == {"sdr": {"attempts": 1}}
     assert single.clauses()[0].description == (
-        "Sales makes at least 1 attempt on every MQL it has not reached"
+        "Sales makes at least 1 attempt on every MQL it has not reached each month"
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-import math
 import os
 import shlex
 import sys
 import tempfile
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -18,6 +19,7 @@ from rich.console import Console
 
 from funnelsim import render
 from funnelsim.errors import FunnelsimError, ScenarioError
+from funnelsim.jsondoc import plain
 from funnelsim.render import print_run
 from funnelsim.runner import simulate
 from funnelsim.scenario import load_scenario, validate_policies
@@ -60,18 +62,6 @@ def _load(scenario: Path | None, policy: str | None, overrides: list[str] | None
         return load_scenario(scenario, policy=policy, overrides=overrides or [])
     except ScenarioError as exc:
         _fail(exc)
-
-
-def _jsonable(value):
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_jsonable(v) for v in value]
-    if hasattr(value, "item"):  # NumPy scalars
-        return _jsonable(value.item())
-    return value
 
 
 def _check_writable(path: Path) -> None:
@@ -137,7 +127,7 @@ def run(
             "by_segment": result.by_segment.reset_index().to_dict(orient="records"),
             "weekly": json.loads(result.weekly.to_json(orient="records", date_format="iso")),
         }
-        sys.stdout.write(json.dumps(_jsonable(document), indent=2) + "\n")
+        sys.stdout.write(json.dumps(plain(document), indent=2) + "\n")
     else:
         print_run(result, Console())
 
@@ -217,15 +207,14 @@ def _resume_command(out: Path) -> str:
     return shlex.join(["funnelsim", *words])
 
 
-def _conduct(prepared, out: Path, quiet: bool, as_json: bool, resume: bool, **options) -> None:
-    """Run a checked plan with a progress bar, print the tables, exit with what happened."""
-    from funnelsim.experiments import conduct
+@contextlib.contextmanager
+def _kept_on_stop(out: Path) -> Iterator[None]:
+    """An interrupt or a lost worker exits 130 or 3 with the command that resumes the work
+    kept in ``out``; a folder or a cluster that cannot be used exits 2."""
     from funnelsim.experiments.orchestrate import WorkerLost
-    from funnelsim.render_experiments import experiment_report, progress_bar
 
     try:
-        with progress_bar(err, enabled=not (quiet or as_json)) as on_progress:
-            results = conduct(prepared, out=out, resume=resume, on_progress=on_progress, **options)
+        yield
     except (KeyboardInterrupt, WorkerLost) as exc:
         what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
         err.print(
@@ -235,8 +224,17 @@ def _conduct(prepared, out: Path, quiet: bool, as_json: bool, resume: bool, **op
             highlight=False,
         )
         raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else 3) from None
-    except FunnelsimError as exc:  # a results folder or a cluster that cannot be used
+    except FunnelsimError as exc:
         _fail(exc)
+
+
+def _conduct(prepared, out: Path, quiet: bool, as_json: bool, resume: bool, **options) -> None:
+    """Run a checked plan with a progress bar, print the tables, exit with what happened."""
+    from funnelsim.experiments import conduct
+    from funnelsim.render_experiments import experiment_report, progress_bar
+
+    with _kept_on_stop(out), progress_bar(err, enabled=not (quiet or as_json)) as on_progress:
+        results = conduct(prepared, out=out, resume=resume, on_progress=on_progress, **options)
     if as_json:
         document = {
             "results": str(results.path),
@@ -247,7 +245,7 @@ def _conduct(prepared, out: Path, quiet: bool, as_json: bool, resume: bool, **op
             "summary": results.summary.to_dict(orient="records"),
             "differences": results.differences.to_dict(orient="records"),
         }
-        sys.stdout.write(json.dumps(_jsonable(document), indent=2) + "\n")
+        sys.stdout.write(json.dumps(plain(document), indent=2) + "\n")
     else:
         Console().print(experiment_report(results))
     if not results.failed.empty:
@@ -345,6 +343,94 @@ def sweep(
         scheduler=scheduler,
         overwrite=overwrite,
     )
+
+
+@app.command()
+def sla(
+    proposal: Annotated[
+        Path, typer.Argument(help="SLA proposal YAML file (or a bundled one: sla-proposal).")
+    ],
+    scenario: Annotated[
+        str | None, typer.Option(help="Scenario file or bundled name (default: the proposal's).")
+    ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option(help="Policy of today, name or file (default: the proposal's baseline)."),
+    ] = None,
+    stress: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A stress to run under (repeat): surge, lost_sdrs, seasonal_peak, "
+            "lower_fit_mix, or a stress file. Default: every built-in stress."
+        ),
+    ] = None,
+    reps: Annotated[int, typer.Option(min=2, help="Replications per policy and condition.")] = 20,
+    seed: Annotated[int, typer.Option(min=0, help="Root seed of the stress test.")] = 0,
+    probability: Annotated[
+        float,
+        typer.Option(
+            min=0.01, max=0.999, help="Chance a clause must hold in a period to count as kept."
+        ),
+    ] = 0.9,
+    ae_wait: Annotated[
+        str, typer.Option(help="Longest wait of an SQL for an AE (90th percentile) for AE sizing.")
+    ] = "5d",
+    capacity: Annotated[
+        bool, typer.Option(help="Search for the SDR and AE headcount the proposal needs.")
+    ] = True,
+    workers: WorkersOpt = None,
+    scheduler: SchedulerOpt = None,
+    out: OutOpt = None,
+    set_: SetOpt = None,
+    resume: ResumeOpt = False,
+    overwrite: OverwriteOpt = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Stress-test an SLA proposal: each clause's chance to hold, impact, capacity needed."""
+    from funnelsim.render_experiments import currency, progress_bar
+    from funnelsim.render_sla import sla_report
+    from funnelsim.scenario import parse_overrides
+    from funnelsim.sla import prepare_study, proposal_file, read_proposal, stress_test
+    from funnelsim.units import parse_duration
+
+    try:
+        path = proposal_file(proposal)
+        study = prepare_study(
+            read_proposal(path),
+            source=str(path),
+            scenario=scenario,
+            baseline=baseline,
+            stresses=stress,
+            reps=reps,
+            seed=seed,
+            probability=probability,
+            overrides=parse_overrides(set_ or []),
+        )
+        parse_duration(ae_wait)
+    except ValueError as exc:
+        _fail(FunnelsimError(f"--ae-wait: {exc}"))
+    except FunnelsimError as exc:
+        _fail(exc)
+    out = out or _default_out(f"sla-{path.stem}")
+    with _kept_on_stop(out), progress_bar(err, enabled=not (quiet or as_json)) as on_progress:
+        verdict = stress_test(
+            study,
+            out,
+            ae_wait=ae_wait,
+            capacity=capacity,
+            resume=resume,
+            overwrite=overwrite,
+            workers=workers,
+            scheduler=scheduler,
+            on_progress=on_progress,
+        )
+    if as_json:
+        sys.stdout.write(json.dumps(verdict.document, indent=2) + "\n")
+    else:
+        Console().print(sla_report(verdict, currency(verdict.results)))
+    if not verdict.results.failed.empty:
+        raise typer.Exit(1)
 
 
 ResultsArg = Annotated[Path, typer.Argument(help="A results folder written by compare or sweep.")]

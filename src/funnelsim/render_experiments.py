@@ -165,11 +165,15 @@ def replay_command(results: Results, row: pd.Series) -> str:
     """``funnelsim run`` with the scenario, policy, overrides and seed of one replication."""
     manifest = results.manifest
     replay = manifest["replay"]
+    point, policy = int(row["point"]), int(row["policy"])
     policies = replay["policies"]
     words = ["funnelsim", "run", replay["scenario"]]
-    if policies:
-        words += ["--policy", policies[int(row["policy"])]]
-    overrides = {**manifest["experiment"]["set"], **manifest["points"][int(row["point"])]}
+    if policies and policies[policy] is not None:
+        words += ["--policy", policies[policy]]
+    if "sets" in replay:  # a study that built its scenarios: the overrides of each
+        overrides = replay["sets"][point][policy]
+    else:
+        overrides = {**manifest["experiment"]["set"], **manifest["points"][point]}
     for key, setting in overrides.items():
         text = yaml.safe_dump(setting, default_flow_style=True, width=10**6).strip()
         words += ["--set", f"{key}={text.removesuffix('...').strip()}"]

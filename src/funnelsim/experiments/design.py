@@ -22,6 +22,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from funnelsim.errors import Problem, ScenarioError
+from funnelsim.experiments.execution import Periods
 from funnelsim.experiments.spec import Design, Experiment, Interval, Range, Scalar
 from funnelsim.runner import __version__
 from funnelsim.scenario import resolve
@@ -51,6 +52,7 @@ class Plan:
     points: tuple[dict[str, Scalar], ...]
     scenarios: tuple[tuple[dict[str, Any], ...], ...]  # [point][policy]: resolved scenario data
     replay: dict[str, Any]  # the scenario and policies as `funnelsim run` finds them anywhere
+    periods: Periods | None = None  # what to count per period of each run, if anything
 
     def seed(self, item: Item) -> int:
         """The seed of ``item``'s run, from (root seed, point, replication[, policy])."""
@@ -82,6 +84,8 @@ class Plan:
             "points": self.points,
             "scenarios": self.scenarios,
         }
+        if self.periods is not None:
+            content["periods"] = repr(self.periods)  # a frozen dataclass: its fields, in order
         return content_hash(content)
 
 

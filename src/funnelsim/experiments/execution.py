@@ -17,17 +17,21 @@ import os
 import signal
 import time
 import traceback
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import pandas as pd
 
 from funnelsim.errors import UsageError
-from funnelsim.runner import metric_names, simulate
+from funnelsim.runner import RunResult, metric_names, simulate
 from funnelsim.scenario.schema import Scenario
 
 ID_COLUMNS = ("point", "replication", "policy")
+
+Periods = Callable[[RunResult], pd.DataFrame]
+"""What a study counts per period of each run, beyond the weekly series (e.g. the clauses of
+an SLA): a picklable callable, run in the worker while the run's ledger is still at hand."""
 
 
 CONNECT_TIMEOUT = "10s"
@@ -52,6 +56,7 @@ class Chunk:
     scenarios: tuple[tuple[str, dict[str, Any]], ...]  # per policy: (content hash, data)
     seeds: tuple[tuple[int, ...], ...]  # per replication, per policy
     factors: tuple[tuple[str, Any], ...]  # the point's factor values, for the rows
+    periods: Periods | None = None
 
     @property
     def name(self) -> str:
@@ -64,13 +69,24 @@ class Chunk:
 
 @dataclass
 class ChunkResult:
-    """What a chunk sends back: one row per item, and each item's weekly and group frames."""
+    """What a chunk sends back: one row per item, and each item's weekly, group and period
+    frames (the last empty unless the chunk counts periods)."""
 
     chunk: str
     runs: pd.DataFrame
     weekly: pd.DataFrame
     groups: pd.DataFrame
+    periods: pd.DataFrame
     seconds: float = 0.0  # worker time spent on the chunk, for sizing later chunks
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The frames that grow with the replications, by table name (runs first)."""
+        return {
+            "runs": self.runs,
+            "weekly": self.weekly,
+            "groups": self.groups,
+            "periods": self.periods,
+        }
 
 
 _VALIDATED: dict[str, Scenario] = {}
@@ -89,7 +105,7 @@ def scenario_of(content_hash: str, data: dict[str, Any]) -> Scenario:
 def run_chunk(chunk: Chunk) -> ChunkResult:
     """Run every item of a chunk; a replication that raises becomes a failed row."""
     scenarios = [scenario_of(h, d) for h, d in chunk.scenarios]
-    runs, weekly, groups = [], [], []
+    runs, weekly, groups, periods = [], [], [], []
     started = time.perf_counter()
     for replication, seeds in zip(chunk.replications, chunk.seeds, strict=True):
         for policy, (scenario, seed) in enumerate(zip(scenarios, seeds, strict=True)):
@@ -104,12 +120,15 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             runs.append(row | {"status": "ok", "error": None, **result.summary["metrics"]})
             weekly.append((ids, result.weekly))
             groups += [((*ids, "source"), result.by_source), ((*ids, "segment"), result.by_segment)]
+            if chunk.periods is not None:
+                periods.append((ids, chunk.periods(result)))
     columns = [*ID_COLUMNS, "label", "seed", *(n for n, _ in chunk.factors), *RUN_COLUMNS]
     return ChunkResult(
         chunk.name,
         pd.DataFrame(runs, columns=columns),
         _stack(weekly, ID_COLUMNS, index=False),
         _stack(groups, (*ID_COLUMNS, "group", "name"), index=True),
+        _stack(periods, ID_COLUMNS, index=False),
         time.perf_counter() - started,
     )
 

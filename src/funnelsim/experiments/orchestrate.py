@@ -115,9 +115,15 @@ class Results:
         """Every run's figures by source and by segment."""
         return self._table("groups")
 
+    @property
+    def periods(self) -> pd.DataFrame:
+        """Every run's counts per month or quarter; empty unless the study counted them."""
+        return self._table("periods")
+
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
-            self.tables[name] = pd.read_parquet(self.path / f"{name}.parquet")
+            path = self.path / f"{name}.parquet"
+            self.tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
         return self.tables[name]
 
     @property
@@ -151,9 +157,8 @@ class _MemoryStore:
     parts: dict[str, list[pa.Table]] = field(default_factory=lambda: {n: [] for n in TABLES})
 
     def add(self, result: ChunkResult, schema: pa.Schema) -> None:
-        self.parts["runs"].append(to_table(result.runs, schema))
-        self.parts["weekly"].append(to_table(result.weekly))
-        self.parts["groups"].append(to_table(result.groups))
+        for name, frame in result.tables().items():
+            self.parts[name].append(to_table(frame, schema if name == "runs" else None))
         for point, replication in result.runs[["point", "replication"]].drop_duplicates().values:
             self.done.setdefault(int(point), set()).add(int(replication))
 
@@ -194,7 +199,7 @@ def _chunks(p: Plan, missing: dict[int, list[int]], sizer: _Sizer) -> Iterator[C
                 seeds = tuple(
                     tuple(p.seed(Item(point, rep, k)) for k in range(len(p.labels))) for rep in run
                 )
-                yield Chunk(point, tuple(run), p.labels, scenarios, seeds, factors)
+                yield Chunk(point, tuple(run), p.labels, scenarios, seeds, factors, p.periods)
                 run = []
             if r is not None:
                 run.append(r)

@@ -9,6 +9,7 @@ Layout of a folder::
     runs.parquet      one row per replication x policy x sweep point   } written at the end
     weekly.parquet    weekly series per replication, long format      } from the parts,
     groups.parquet    figures per source and per segment per run      } atomically
+    periods.parquet   counts per month or quarter per run, when a study asks (an SLA's)
     summary.csv       per policy and point: mean, spread, 95% interval, percentiles
     differences.csv   per policy and point: paired difference from the baseline policy
 
@@ -39,8 +40,10 @@ from funnelsim.errors import FunnelsimError, UsageError
 from funnelsim.experiments.execution import ID_COLUMNS, ChunkResult
 from funnelsim.runner import metric_names
 
-TABLES = ("runs", "weekly", "groups")
+TABLES = ("runs", "weekly", "groups", "periods")
 FINAL_FILES = (*(f"{t}.parquet" for t in TABLES), "summary.csv", "differences.csv")
+REQUIRED_FILES = tuple(name for name in FINAL_FILES if name != "periods.parquet")
+"""What a finished folder holds; folders written before studies counted periods lack those."""
 ROWS_PER_GROUP = 2_048
 """Rows per Parquet row group in the final files: the most the parent holds of a table."""
 MANIFEST = "manifest.json"
@@ -224,15 +227,11 @@ class ResultsFolder:
         return sorted(p for p in self.parts.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def add(self, result: ChunkResult, schema: pa.Schema) -> None:
-        """Land a finished chunk: its three tables appear together or not at all."""
+        """Land a finished chunk: its tables appear together or not at all."""
         staging = Path(tempfile.mkdtemp(prefix=f".{result.chunk}.", dir=self.parts))
         try:
-            to_table_map = {
-                "runs": to_table(result.runs, schema),
-                "weekly": to_table(result.weekly),
-                "groups": to_table(result.groups),
-            }
-            for name, table in to_table_map.items():
+            for name, frame in result.tables().items():
+                table = to_table(frame, schema if name == "runs" else None)
                 pq.write_table(table, staging / f"{name}.parquet")
             os.rename(staging, self.parts / result.chunk)
         finally:
@@ -252,6 +251,8 @@ class ResultsFolder:
 
     def _tables(self, name: str, replications: int) -> Iterator[pa.Table]:
         for part in self._part_dirs():
+            if not (part / f"{name}.parquet").exists():
+                continue  # a part landed before its experiment counted periods
             table = pq.read_table(part / f"{name}.parquet")
             if table.num_rows:
                 keep = pc.less(table["replication"], replications)
@@ -319,7 +320,7 @@ def read_folder(path: str | Path) -> dict[str, Any]:
     except (OSError, ValueError):
         message = f"{folder}: not a results folder (no readable manifest.json)"
         raise FunnelsimError(message) from None
-    missing = [n for n in FINAL_FILES if not (folder / n).exists()]
+    missing = [n for n in REQUIRED_FILES if not (folder / n).exists()]
     if missing or manifest.get("status") != "complete":
         raise FunnelsimError(
             f"{folder}: the experiment has not finished (status {manifest.get('status')}); "

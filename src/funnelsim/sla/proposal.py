@@ -47,6 +47,7 @@ it causes are moved back to the proposal key that set the value.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import difflib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -58,6 +59,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.design import scenario_path
+from funnelsim.experiments.spec import bundled_experiment
 from funnelsim.scenario import resolve
 from funnelsim.scenario.schema import Scenario
 from funnelsim.units import parse_duration
@@ -136,10 +138,12 @@ class FirstTouch(_Strict):
 
 
 class Attempts(_Strict):
-    """At least ``at_least`` attempts on a lead not yet reached, spread over ``over``."""
+    """At least ``at_least`` attempts, spread over ``over``, on ``for_at_least`` of the MQLs
+    the desk gives up on without reaching the buyer (all of them unless said otherwise)."""
 
     at_least: int = Field(ge=1, le=100)
     over: PositiveDuration | None = None
+    for_at_least: Share = 1.0
 
     @model_validator(mode="after")
     def _cadence(self) -> Attempts:
@@ -165,8 +169,9 @@ class Clause:
     """One promise to judge per period.
 
     ``threshold`` is what must hold in each ``period``: a count of leads (volumes, already
-    converted to the period), a share of MQLs (acceptance, first touch) or a number of
-    attempts. ``key`` is the proposal key that states it.
+    converted to the period) or a share of MQLs (acceptance, first touch, and the unreached
+    MQLs that had the cadence of ``attempts`` over ``over``). ``key`` is the proposal key that
+    states it.
     """
 
     side: Literal["marketing", "sales"]
@@ -176,7 +181,22 @@ class Clause:
     description: str
     key: str
     within: str | None = None
+    attempts: int | None = None
     over: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The clause in a few words, for table rows and figure axes."""
+        share = _pct(self.threshold)
+        if self.name.endswith("_volume"):
+            what = self.name.removesuffix("_volume").upper() + "s"
+            return f"{_number(self.threshold)} {what} a {self.period}"
+        if self.name == "acceptance":
+            return f"{share} of MQLs accepted"
+        if self.name == "first_touch":
+            return f"{share} touched within {self.within} (business)"
+        over = f" over {self.over}" if self.over else ""
+        return f"{self.attempts} attempts{over} for {share} of unreached"
 
 
 class Proposal(_Strict):
@@ -257,13 +277,13 @@ class Proposal(_Strict):
                 Clause("sales", "first_touch", period, share, text, "sales.first_touch", within)
             )
         if s.attempts is not None:
-            k, over = s.attempts.at_least, s.attempts.over
+            k, over, share = s.attempts.at_least, s.attempts.over, s.attempts.for_at_least
             text = f"Sales makes at least {k} attempt{'s' if k > 1 else ''}"
             text += f" over {business_words(over)}" if over else ""
-            text += " on every MQL it has not reached"
-            out.append(
-                Clause("sales", "attempts", period, float(k), text, "sales.attempts", over=over)
-            )
+            text += " on " + ("every MQL" if share == 1 else f"{_pct(share)} of the MQLs")
+            text += f" it has not reached each {period}"
+            clause = Clause("sales", "attempts", period, share, text, "sales.attempts")
+            out.append(dataclasses.replace(clause, attempts=k, over=over))
         return out
 
     # -- where things are -------------------------------------------------------------------
@@ -359,6 +379,14 @@ def parse_proposal(
         unique = dict.fromkeys(problems)
         raise ScenarioError(sorted(unique, key=lambda p: (p.source != source, p.line or 0)))
     return proposal
+
+
+def proposal_file(name: str | Path) -> Path:
+    """A proposal file, or one bundled with funnelsim by name (``sla-proposal``)."""
+    path = Path(name)
+    if path.exists() or path.suffix:
+        return path  # a missing file is reported when it is read
+    return bundled_experiment(str(name))
 
 
 def read_proposal(path: str | Path) -> Proposal:

@@ -1,0 +1,177 @@
+"""Judging an SLA period by period: what each side delivered, and whether each clause held.
+
+A run is cut into calendar months (or quarters) from ``start_date``; only periods wholly
+inside the measured window are judged. :class:`PeriodCounts` runs in the worker, while the
+run's ledger is at hand, and keeps a handful of counts per period; :func:`judge` turns those
+counts into one row per clause and period, in the parent, for any proposal that states the
+same windows.
+
+What is counted, for marketing's MQLs only (prospects are the SDRs' own work):
+
+* ``mqls``: MQLs that reached the desk in the period; ``sqls``: MQLs qualified in it;
+* ``accepted``: of the period's MQLs, those the desk accepted (the buyer was reached and fit:
+  SAL), over all the period's MQLs as SiriusDecisions counts it;
+* ``judged`` and ``on_time``: of the period's MQLs whose deadline fell inside the run, those
+  first touched within the clause's business time (the baseline is held to the proposal's
+  window too, whatever its own SLA says);
+* ``unreached`` and ``kept``: of the period's MQLs the desk closed without reaching the buyer
+  (cadence spent, or never worked), those that had at least the promised attempts, the last
+  of them by the end of the ``over``-th business day (hour, week) after the first touch. An
+  MQL still in its cadence at the end of the run whose window has already passed counts as
+  unreached and not kept: that promise is broken whatever happens next.
+
+The desk settles a period's MQLs late: an MQL may wait ``sdr.max_queue_age`` for a first touch
+and then the cadence's window for the rest. Acceptance and attempts are judged only in the
+periods that had that long before the run ended (``settled``); volumes and first touch, whose
+deadline is known, in every period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from funnelsim.calendar import Calendar
+from funnelsim.ledger import SPELL
+from funnelsim.runner import RunResult
+from funnelsim.sla.proposal import MONTHS, Clause, Period
+
+COUNTS = ("mqls", "sqls", "accepted", "judged", "on_time", "unreached", "kept")
+"""The counts kept per period of a run (beside ``settled``)."""
+
+SETTLING = ("acceptance", "attempts")
+"""Clauses judged only in settled periods."""
+
+RATIOS = {
+    "mql_volume": ("mqls", None),
+    "sql_volume": ("sqls", None),
+    "acceptance": ("accepted", "mqls"),
+    "first_touch": ("on_time", "judged"),
+    "attempts": ("kept", "unreached"),
+}
+"""Each clause's measure: a count, or a share (numerator, denominator) of the period's MQLs."""
+
+
+def period_edges(start_date: dt.date, start: float, end: float, period: Period) -> np.ndarray:
+    """Simulated days at which the calendar periods wholly inside ``[start, end]`` begin and
+    end: ``n + 1`` edges for ``n`` periods."""
+    step = MONTHS[period]
+    first = start_date + dt.timedelta(days=start)
+    month = first.year * 12 + first.month - 1
+    if first.day != 1 or start != int(start):
+        month += 1  # the first whole month
+    month += -month % step  # quarters begin in January, April, July and October
+    edges = []
+    while True:
+        day = dt.date(month // 12, month % 12 + 1, 1)
+        offset = float((day - start_date).days)
+        if offset > end:
+            break
+        edges.append(offset)
+        month += step
+    return np.asarray(edges if len(edges) > 1 else [], dtype=float)
+
+
+@dataclass(frozen=True)
+class PeriodCounts:
+    """The counts of :data:`COUNTS` per period of a run, for one set of clause windows.
+
+    ``within`` is the first-touch window and ``attempts`` / ``over`` the cadence promised,
+    as the proposal writes them (``"4h"``, 6, ``"10d"``); ``None`` leaves those counts zero.
+    """
+
+    period: Period = "month"
+    within: str | None = None
+    attempts: int | None = None
+    over: str | None = None
+
+    def __call__(self, result: RunResult) -> pd.DataFrame:
+        scenario = result.scenario
+        horizon = scenario.horizon
+        edges = period_edges(scenario.start_date, horizon.warmup, horizon.length, self.period)
+        calendar = Calendar.from_spec(scenario.calendar, scenario.start_date)
+        spells = result.ledger.spell_frame()
+        spells = spells[~spells["prospect"].to_numpy()]
+        mql = spells["mql_at"].to_numpy()
+        touch = spells["first_touch_at"].to_numpy()
+        outcome = spells["outcome"].to_numpy()
+        ended = spells["outcome_at"].to_numpy()
+        b_mql, b_touch = calendar.business_array(mql), calendar.business_array(touch)
+        decided = outcome != SPELL["open"]
+        unreached = np.isin(outcome, [SPELL["unreachable"], SPELL["never_worked"]])
+        marks = {
+            "mqls": (mql, None),
+            "sqls": (np.where(outcome == SPELL["sql"], ended, np.nan), None),
+            "accepted": (mql, np.isin(outcome, [SPELL["sql"], SPELL["rejected"]])),
+            "judged": (mql, np.zeros(len(mql), bool)),
+            "on_time": (mql, np.zeros(len(mql), bool)),
+            "unreached": (mql, np.zeros(len(mql), bool)),
+            "kept": (mql, np.zeros(len(mql), bool)),
+        }
+        if self.within is not None:
+            window = calendar.open_time(self.within)
+            run_end = calendar.business_array(np.array([horizon.length]))[0]
+            judged = run_end - b_mql >= window
+            on_time = judged & np.isfinite(touch) & (b_touch - b_mql <= window + 1e-12)
+            marks["judged"], marks["on_time"] = (mql, judged), (mql, on_time)
+        window = 0.0
+        if self.attempts is not None:
+            kept = spells["attempts"].to_numpy() >= self.attempts
+            if self.over is not None:
+                window = calendar.open_time(self.over) + calendar.open_time("1" + self.over[-1])
+                run_end = calendar.business_array(np.array([horizon.length]))[0]
+                overdue = ~decided & np.isfinite(touch) & (run_end - b_touch >= window)
+                unreached |= overdue
+                span = calendar.business_array(ended) - b_touch
+                kept &= ~overdue & (span < window)
+            marks["unreached"], marks["kept"] = (mql, unreached), (mql, unreached & kept)
+        frame = pd.DataFrame({"period": np.arange(max(len(edges) - 1, 0))})
+        frame["period_start"] = pd.Timestamp(scenario.start_date) + pd.to_timedelta(
+            edges[:-1], unit="D"
+        )
+        waited = [e + scenario.sdr.max_queue_age for e in edges[1:]]
+        frame["settled"] = [calendar.add(t, window) <= horizon.length for t in waited]
+        for name in COUNTS:
+            times, mask = marks[name]
+            chosen = times if mask is None else times[mask]
+            frame[name] = np.histogram(chosen[np.isfinite(chosen)], edges)[0] if len(edges) else 0
+        return frame
+
+
+def counts_for(clauses: list[Clause], period: Period) -> PeriodCounts:
+    """The counts the clauses need, with their windows."""
+    by_name = {c.name: c for c in clauses}
+    touch, attempts = by_name.get("first_touch"), by_name.get("attempts")
+    return PeriodCounts(
+        period=period,
+        within=touch.within if touch else None,
+        attempts=attempts.attempts if attempts else None,
+        over=attempts.over if attempts else None,
+    )
+
+
+def judge(periods: pd.DataFrame, clauses: list[Clause]) -> pd.DataFrame:
+    """One row per run, period and clause: the clause's measure and whether it held.
+
+    A share with nothing to judge in a period (no MQL, none unreached) holds.
+    """
+    ids = [c for c in periods.columns if c not in (*COUNTS, "settled")]
+    rows = []
+    for clause in clauses:
+        if clause.name in SETTLING:
+            periods = periods[periods["settled"]]
+        numerator, denominator = RATIOS[clause.name]
+        top = periods[numerator].to_numpy(dtype=float)
+        value = top
+        if denominator is not None:
+            bottom = periods[denominator].to_numpy(dtype=float)
+            value = np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1), np.nan)
+        held = np.where(np.isnan(value), True, value >= clause.threshold - 1e-12)
+        part = periods[ids].copy()
+        part["clause"], part["side"] = clause.name, clause.side
+        part["value"], part["threshold"], part["held"] = value, clause.threshold, held
+        rows.append(part)
+    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()

@@ -1,0 +1,209 @@
+"""The stress test of an SLA proposal: baseline against proposal, under every condition.
+
+One experiment runs the baseline and the proposal at every condition (normal, then each
+stress), with common random numbers across all of them: replication ``r`` meets the same
+leads and buyers whatever the policy or the stress, so every difference is the policy's or
+the stress's own. Each run's periods are counted in the worker (:mod:`~funnelsim.sla.judging`)
+and judged here against the clauses.
+
+Then the capacity the proposal needs: the smallest SDR headcount whose first-touch clause
+holds in a period with at least the chosen probability, found by a search over headcount
+(:mod:`~funnelsim.sla.capacity`), and at that headcount the smallest AE count that takes up
+SQLs in time.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from funnelsim.errors import Problem, ScenarioError
+from funnelsim.experiments import Plan, Results, conduct, parse_experiment
+from funnelsim.experiments.design import _portable
+from funnelsim.experiments.spec import KEY_METRICS
+from funnelsim.scenario import resolve
+from funnelsim.scenario.schema import Scenario
+from funnelsim.sla.judging import counts_for, judge, period_edges
+from funnelsim.sla.proposal import Clause, Proposal
+from funnelsim.sla.stress import BUILT_IN, NORMAL, Condition, condition, flatten
+
+PROPOSAL = "proposal"
+"""The proposal's label beside its baseline's."""
+
+IMPACT = (
+    "bookings",
+    "pipeline_created_value",
+    "lead_to_close_days_p50",
+    "opportunity_age_days_p50",
+    "leakage_rate",
+)
+"""What the proposal does to the business: revenue, pipeline, cycle length and leakage."""
+
+
+@dataclass(frozen=True)
+class Study:
+    """A checked stress test, ready to run: the proposal, its conditions and the plan."""
+
+    proposal: Proposal
+    clauses: tuple[Clause, ...]
+    conditions: tuple[Condition, ...]
+    plan: Plan
+    scenario_path: Path
+    baseline: str | None  # the baseline policy as `resolve` takes it
+    proposal_sets: dict[str, Any] = field(repr=False)
+    probability: float = 0.9
+    source: str = "<proposal>"
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return self.plan.labels
+
+    def scenario(self, point: int, policy: int) -> Scenario:
+        return Scenario.model_validate(self.plan.scenarios[point][policy])
+
+    def judged(self, periods: pd.DataFrame) -> pd.DataFrame:
+        """The clauses judged in each condition's periods (a stress's own window only)."""
+        if periods.empty:
+            return judge(periods, list(self.clauses))
+        keep = pd.Series(False, index=periods.index)
+        for point, cond in enumerate(self.conditions):
+            scenario = self.scenario(point, 0)
+            h = scenario.horizon
+            edges = period_edges(scenario.start_date, h.warmup, h.length, self.proposal.period)
+            inside = [cond.judged(scenario, a, b) for a, b in itertools.pairwise(edges)]
+            rows = periods["point"] == point
+            keep |= rows & periods["period"].map(dict(enumerate(inside))).fillna(False).astype(bool)
+        return judge(periods[keep], list(self.clauses))
+
+
+def prepare_study(
+    proposal: Proposal,
+    *,
+    source: str = "<proposal>",
+    scenario: str | None = None,
+    baseline: str | None = None,
+    stresses: Sequence[str] | None = None,
+    reps: int = 20,
+    seed: int = 0,
+    probability: float = 0.9,
+    overrides: Mapping[str, Any] | None = None,
+) -> Study:
+    """Check everything and build the plan; raise every problem before anything runs.
+
+    ``scenario`` and ``baseline`` replace the proposal's; ``stresses`` are built-in names or
+    stress files (default: every built-in stress); ``overrides`` (dotted keys, as ``--set``)
+    apply to the baseline and the proposal alike, after the proposal's own keys.
+    """
+    updates = {k: v for k, v in (("scenario", scenario), ("baseline", baseline)) if v}
+    if updates:
+        base = proposal._base
+        proposal = proposal.model_copy(update=updates)
+        proposal._base = base
+    names = list(BUILT_IN) if stresses is None else list(stresses)
+    conditions = (NORMAL, *(condition(name) for name in dict.fromkeys(names)))
+    path = proposal.scenario_file()
+    policy = proposal.baseline_policy()
+    common = dict(overrides or {})
+    proposal_sets = {**flatten(proposal.overlay()), **common}
+    baseline_label = "base" if proposal.baseline is None else proposal.baseline
+    experiment = parse_experiment(
+        {
+            "name": proposal.name,
+            "description": proposal.description,
+            "scenario": proposal.scenario,
+            "policies": [baseline_label, PROPOSAL],
+            "replications": reps,
+            "seed": seed,
+            "metrics": list(dict.fromkeys([*IMPACT, *KEY_METRICS])),
+            "common_random_numbers": "across_points",
+        },
+        source,
+    )
+    scenarios, sets = [], []
+    for cond in conditions:
+        row = [_stressed(path, p, s, cond) for p, s in ((policy, common), (None, proposal_sets))]
+        scenarios.append(tuple(data for data, _ in row))
+        sets.append([overrides for _, overrides in row])
+    replay = {
+        "scenario": _portable(path),
+        "policies": [_portable(policy) if policy else None, None],
+        "sets": sets,
+    }
+    plan = Plan(
+        experiment,
+        tuple(experiment.labels),
+        ("condition",),
+        tuple({"condition": c.name} for c in conditions),
+        tuple(scenarios),
+        replay,
+        periods=counts_for(proposal.clauses(), proposal.period),
+    )
+    return Study(
+        proposal,
+        tuple(proposal.clauses()),
+        conditions,
+        plan,
+        path,
+        policy,
+        proposal_sets,
+        probability,
+        source,
+    )
+
+
+def _stressed(
+    path: Path, policy: str | None, sets: dict[str, Any], cond: Condition
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A policy's scenario under a condition, as data, and the overrides that replay it."""
+    _, scenario = resolve(path, policy, sets)
+    overrides = {**sets, **cond.sets(scenario)}
+    try:
+        _, scenario = resolve(path, policy, overrides)
+    except ScenarioError as exc:
+        if cond.source is None:
+            raise
+        raise ScenarioError([_at_stress(p, cond) for p in exc.problems]) from None
+    return scenario.model_dump(mode="json", by_alias=True), overrides
+
+
+def _at_stress(problem: Problem, cond: Condition) -> Problem:
+    """A problem an override from a stress file caused, at that file's line."""
+    if not problem.source.startswith("--set "):
+        return problem
+    key = problem.source.removeprefix("--set ")
+    loc = tuple(int(p) if p.isdigit() else p for p in key.split("."))
+    message = problem.message if problem.path == key else f"{problem.path}: {problem.message}"
+    line = (cond.lines or {}).get(loc)
+    return Problem(cond.source or problem.source, key, message, line)
+
+
+def run_plan(plan: Plan, out: Path | None, resume: bool, **options: Any) -> Results:
+    """Run a plan into ``out`` (resuming what a folder already holds) or in memory."""
+    if out is not None and resume and not (out / "manifest.json").exists():
+        resume = False
+    return conduct(plan, out=out, resume=resume, **options)
+
+
+# -- capacity ----------------------------------------------------------------------------------
+def probe_plan(study: Study, sets: dict[str, Any]) -> Plan:
+    """The proposal alone, under normal conditions, with ``sets`` (a headcount): the stress
+    test's seeds, so a probe at the proposal's own headcount replays its normal runs."""
+    base = study.plan.experiment
+    experiment = base.model_copy(update={"policies": [PROPOSAL], "metrics": list(base.metrics)})
+    overrides = {**study.proposal_sets, **sets}
+    _, scenario = resolve(study.scenario_path, None, overrides)
+    replay = {"scenario": study.plan.replay["scenario"], "policies": [None], "sets": [[overrides]]}
+    return Plan(
+        experiment,
+        (PROPOSAL,),
+        tuple(sets),
+        (dict(sets),),
+        ((scenario.model_dump(mode="json", by_alias=True),),),
+        replay,
+        periods=study.plan.periods,
+    )
