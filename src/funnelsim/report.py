@@ -24,6 +24,7 @@ from funnelsim.experiments import KEY_METRICS, Results
 from funnelsim.experiments.stats import direction
 from funnelsim.experiments.storage import atomic_write
 from funnelsim.render_experiments import LABELS, currency, replications, value
+from funnelsim.scenario import dotted
 
 KEY_PARAMETERS = (
     "horizon.length",
@@ -220,29 +221,11 @@ def _sweep_verdict(results: Results) -> list[str]:
     ]
 
 
-def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested scenario data as dotted keys: ``{"sdr": {"headcount": 4}}`` -> ``sdr.headcount``."""
-    out: dict[str, Any] = {}
-    for key, item in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(item, Mapping) and item and not _is_distribution(item):
-            out |= flatten(item, name + ".")
-        else:
-            out[name] = item
-    return out
-
-
-def _is_distribution(item: Mapping[str, Any]) -> bool:
-    from funnelsim.distributions import FAMILIES
-
-    return set(item) <= set(FAMILIES)
-
-
 def assumptions(results: Results) -> list[dict[str, Any]]:
     """Key parameters of each policy side by side; every parameter the policies differ on."""
     policies = results.manifest["policies"]
     scenarios = results.manifest["scenario"]
-    flat = {p: flatten(scenarios[p]["resolved"]) for p in policies}
+    flat = {p: dotted(scenarios[p]["resolved"]) for p in policies}
     keys = [k for k in flat[policies[0]] if not k.startswith(("policies", "policy"))]
     rows = []
     for key in keys:

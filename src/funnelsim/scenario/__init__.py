@@ -2,6 +2,7 @@
 
 from funnelsim.scenario.loading import (
     bundled_scenario,
+    dotted,
     load_scenario,
     parse_overrides,
     resolve,
@@ -12,6 +13,7 @@ from funnelsim.scenario.schema import Scenario
 __all__ = [
     "Scenario",
     "bundled_scenario",
+    "dotted",
     "load_scenario",
     "parse_overrides",
     "resolve",

@@ -105,6 +105,20 @@ def _families(mapping: Mapping) -> frozenset:
     return keys if keys and keys <= DISTRIBUTION_FAMILIES else frozenset()
 
 
+def dotted(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested scenario data as ``--set`` keys: ``{"sdr": {"headcount": 4}}`` is
+    ``{"sdr.headcount": 4}``. Lists, empty mappings and distributions stay whole: setting
+    one leaf of a distribution would keep its old family beside the new one."""
+    out: dict[str, Any] = {}
+    for key, item in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(item, Mapping) and item and not _families(item):
+            out |= dotted(item, name + ".")
+        else:
+            out[name] = item
+    return out
+
+
 def _parse_override(text: str) -> tuple[Key, Any]:
     path, sep, raw = text.partition("=")
     if not sep or not path.strip():

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from funnelsim.errors import Problem, ScenarioError, UsageError
+from funnelsim.scenario import dotted
 from funnelsim.scenario.schema import Scenario
 from funnelsim.sla.judging import period_edges
 from funnelsim.yamldoc import Document, Key
@@ -165,25 +166,13 @@ BUILT_IN = {
 """The built-in stresses, by name."""
 
 
-def flatten(overlay: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """A nested overlay as dotted ``--set`` keys; lists and empty mappings are set whole."""
-    out: dict[str, Any] = {}
-    for key, value in overlay.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping) and value:
-            out |= flatten(value, dotted + ".")
-        else:
-            out[dotted] = value
-    return out
-
-
 def stress_file(path: str | Path) -> Condition:
     """A stress written as a file: a partial scenario, applied on top of each policy."""
     doc = Document(Path(path))
     if not isinstance(doc.data, Mapping) or not doc.data:
         message = "expected a mapping of scenario keys to stress, e.g. 'sdr: {headcount: 2}'"
         raise ScenarioError([Problem(doc.source, "", message, 1)])
-    sets = flatten(doc.data)
+    sets = dotted(doc.data)
     name = Path(path).stem
     return Condition(
         name, f"Stress file {path}", lambda _: dict(sets), source=doc.source, lines=doc.lines

@@ -26,11 +26,11 @@ from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments import Plan, Results, conduct, parse_experiment
 from funnelsim.experiments.design import _portable
 from funnelsim.experiments.spec import KEY_METRICS
-from funnelsim.scenario import resolve
+from funnelsim.scenario import dotted, resolve
 from funnelsim.scenario.schema import Scenario
 from funnelsim.sla.judging import counts_for, judge, period_edges
 from funnelsim.sla.proposal import Clause, Proposal
-from funnelsim.sla.stress import BUILT_IN, NORMAL, Condition, condition, flatten
+from funnelsim.sla.stress import BUILT_IN, NORMAL, Condition, condition
 
 PROPOSAL = "proposal"
 """The proposal's label beside its baseline's."""
@@ -109,7 +109,7 @@ def prepare_study(
     path = proposal.scenario_file()
     policy = proposal.baseline_policy()
     common = dict(overrides or {})
-    proposal_sets = {**flatten(proposal.overlay()), **common}
+    proposal_sets = {**dotted(proposal.overlay()), **common}
     baseline_label = "base" if proposal.baseline is None else proposal.baseline
     experiment = parse_experiment(
         {
