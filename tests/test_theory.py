@@ -14,14 +14,9 @@ import numpy as np
 import pytest
 
 import funnelsim
+from tests.helpers import erlang_c
 
 HOURS = 24.0
-
-
-def erlang_c(c: int, offered: float) -> float:
-    """Probability that an arrival waits in M/M/c with ``offered`` = lambda / mu (Erlangs)."""
-    top = offered**c / math.factorial(c) * c / (c - offered)
-    return top / (sum(offered**k / math.factorial(k) for k in range(c)) + top)
 
 
 def mmc(rate_per_hour: float, c: int = 10, weeks: int = 40, seed: int = 0, **overrides):

@@ -22,8 +22,8 @@ What is counted, for marketing's MQLs only (prospects are the SDRs' own work):
 
 The desk settles a period's MQLs late: an MQL may wait ``sdr.max_queue_age`` for a first touch
 and then the cadence's window for the rest. Acceptance and attempts are judged only in the
-periods that had that long before the run ended (``settled``); volumes and first touch, whose
-deadline is known, in every period.
+periods that are settled: every MQL of the period decided, or that long passed before the run
+ended. Volumes and first touch, whose deadline is known, are judged in every period.
 """
 
 from __future__ import annotations
@@ -92,6 +92,8 @@ class PeriodCounts:
         scenario = result.scenario
         horizon = scenario.horizon
         edges = period_edges(scenario.start_date, horizon.warmup, horizon.length, self.period)
+        if len(edges) < 2:
+            return pd.DataFrame(columns=["period", "period_start", "settled", *COUNTS])
         calendar = Calendar.from_spec(scenario.calendar, scenario.start_date)
         spells = result.ledger.spell_frame()
         spells = spells[~spells["prospect"].to_numpy()]
@@ -128,16 +130,17 @@ class PeriodCounts:
                 span = calendar.business_array(ended) - b_touch
                 kept &= ~overdue & (span < window)
             marks["unreached"], marks["kept"] = (mql, unreached), (mql, unreached & kept)
-        frame = pd.DataFrame({"period": np.arange(max(len(edges) - 1, 0))})
+        frame = pd.DataFrame({"period": np.arange(len(edges) - 1)})
         frame["period_start"] = pd.Timestamp(scenario.start_date) + pd.to_timedelta(
             edges[:-1], unit="D"
         )
         waited = [e + scenario.sdr.max_queue_age for e in edges[1:]]
-        frame["settled"] = [calendar.add(t, window) <= horizon.length for t in waited]
+        late = np.array([calendar.add(t, window) <= horizon.length for t in waited], bool)
+        frame["settled"] = late | (np.histogram(mql[~decided], edges)[0] == 0)
         for name in COUNTS:
             times, mask = marks[name]
             chosen = times if mask is None else times[mask]
-            frame[name] = np.histogram(chosen[np.isfinite(chosen)], edges)[0] if len(edges) else 0
+            frame[name] = np.histogram(chosen[np.isfinite(chosen)], edges)[0]
         return frame
 
 
@@ -159,19 +162,18 @@ def judge(periods: pd.DataFrame, clauses: list[Clause]) -> pd.DataFrame:
     A share with nothing to judge in a period (no MQL, none unreached) holds.
     """
     ids = [c for c in periods.columns if c not in (*COUNTS, "settled")]
-    rows = []
+    parts = []
     for clause in clauses:
-        if clause.name in SETTLING:
-            periods = periods[periods["settled"]]
+        rows = periods[periods["settled"]] if clause.name in SETTLING else periods
         numerator, denominator = RATIOS[clause.name]
-        top = periods[numerator].to_numpy(dtype=float)
+        top = rows[numerator].to_numpy(dtype=float)
         value = top
         if denominator is not None:
-            bottom = periods[denominator].to_numpy(dtype=float)
+            bottom = rows[denominator].to_numpy(dtype=float)
             value = np.where(bottom > 0, top / np.where(bottom > 0, bottom, 1), np.nan)
         held = np.where(np.isnan(value), True, value >= clause.threshold - 1e-12)
-        part = periods[ids].copy()
+        part = rows[ids].copy()
         part["clause"], part["side"] = clause.name, clause.side
         part["value"], part["threshold"], part["held"] = value, clause.threshold, held
-        rows.append(part)
-    return pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
