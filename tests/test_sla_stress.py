@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 
 import numpy as np
 import pandas as pd
@@ -306,3 +307,20 @@ def test_sla_command_reports_bad_input_and_exits_2(cli, tmp_path):
     unknown = cli("sla", str(good), "--stress", "surf", "--out", str(tmp_path / "out"))
     assert unknown.exit_code == 2 and "unknown stress 'surf'" in unknown.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_replay_command_rebuilds_a_stressed_run(cli, tmp_path):
+    from funnelsim.render_experiments import replay_command
+
+    stress = tmp_path / "slow.yaml"
+    stress.write_text("sdr:\n  work_time: {exponential: {mean: 70m}}\n")
+    study = mmc_study(mmc_proposal(*GENEROUS), stresses=[str(stress)], reps=2)
+    sla = stress_test(study, capacity=False, workers=1)
+    runs = sla.results.runs
+    row = runs[(runs["point"] == 1) & (runs["policy"] == 1) & (runs["replication"] == 1)].iloc[0]
+    words = shlex.split(replay_command(sla.results, row))
+    assert words[:3] == ["funnelsim", "run", "mmc"] and "--policy" not in words
+    assert "sdr.work_time={exponential: {mean: 70m}}" in words
+    replayed = cli(*words[1:], "--json")
+    assert replayed.exit_code == 0, replayed.output
+    assert json.loads(replayed.stdout)["metrics"]["bookings"] == row["bookings"]
