@@ -102,45 +102,42 @@ class PeriodCounts:
         outcome = spells["outcome"].to_numpy()
         ended = spells["outcome_at"].to_numpy()
         b_mql, b_touch = calendar.business_array(mql), calendar.business_array(touch)
+        b_end = calendar.business(horizon.length)
         decided = outcome != SPELL["open"]
-        unreached = np.isin(outcome, [SPELL["unreachable"], SPELL["never_worked"]])
-        marks = {
-            "mqls": (mql, None),
-            "sqls": (np.where(outcome == SPELL["sql"], ended, np.nan), None),
-            "accepted": (mql, np.isin(outcome, [SPELL["sql"], SPELL["rejected"]])),
-            "judged": (mql, np.zeros(len(mql), bool)),
-            "on_time": (mql, np.zeros(len(mql), bool)),
-            "unreached": (mql, np.zeros(len(mql), bool)),
-            "kept": (mql, np.zeros(len(mql), bool)),
-        }
+        none = np.zeros(len(mql), bool)
+        judged, on_time, unreached, kept = none, none, none, none
         if self.within is not None:
-            window = calendar.open_time(self.within)
-            run_end = calendar.business_array(np.array([horizon.length]))[0]
-            judged = run_end - b_mql >= window
-            on_time = judged & np.isfinite(touch) & (b_touch - b_mql <= window + 1e-12)
-            marks["judged"], marks["on_time"] = (mql, judged), (mql, on_time)
-        window = 0.0
+            response = calendar.open_time(self.within)
+            judged = b_end - b_mql >= response
+            on_time = judged & np.isfinite(touch) & (b_touch - b_mql <= response + 1e-12)
+        cadence = 0.0  # how long after its first touch an MQL's attempts may run
         if self.attempts is not None:
-            kept = spells["attempts"].to_numpy() >= self.attempts
+            unreached = np.isin(outcome, [SPELL["unreachable"], SPELL["never_worked"]])
+            kept = unreached & (spells["attempts"].to_numpy() >= self.attempts)
             if self.over is not None:
-                window = calendar.open_time(self.over) + calendar.open_time("1" + self.over[-1])
-                run_end = calendar.business_array(np.array([horizon.length]))[0]
-                overdue = ~decided & np.isfinite(touch) & (run_end - b_touch >= window)
-                unreached |= overdue
-                span = calendar.business_array(ended) - b_touch
-                kept &= ~overdue & (span < window)
-            marks["unreached"], marks["kept"] = (mql, unreached), (mql, unreached & kept)
+                unit = "1" + self.over[-1]
+                cadence = calendar.open_time(self.over) + calendar.open_time(unit)
+                overdue = ~decided & np.isfinite(touch) & (b_end - b_touch >= cadence)
+                unreached = unreached | overdue
+                kept &= calendar.business_array(ended) - b_touch < cadence
+        sql_at = np.where(outcome == SPELL["sql"], ended, np.nan)
+        accepted = np.isin(outcome, [SPELL["sql"], SPELL["rejected"]])
+        counted = {"mqls": mql, "sqls": sql_at}  # by when they happened; the rest by MQL time
+        for name, mask in zip(
+            COUNTS[2:], (accepted, judged, on_time, unreached, kept), strict=True
+        ):
+            counted[name] = mql[mask]
         frame = pd.DataFrame({"period": np.arange(len(edges) - 1)})
         frame["period_start"] = pd.Timestamp(scenario.start_date) + pd.to_timedelta(
             edges[:-1], unit="D"
         )
-        waited = [e + scenario.sdr.max_queue_age for e in edges[1:]]
-        late = np.array([calendar.add(t, window) <= horizon.length for t in waited], bool)
-        frame["settled"] = late | (np.histogram(mql[~decided], edges)[0] == 0)
+        waited = [calendar.add(e + scenario.sdr.max_queue_age, cadence) for e in edges[1:]]
+        frame["settled"] = (np.asarray(waited) <= horizon.length) | (
+            np.histogram(mql[~decided], edges)[0] == 0
+        )
         for name in COUNTS:
-            times, mask = marks[name]
-            chosen = times if mask is None else times[mask]
-            frame[name] = np.histogram(chosen[np.isfinite(chosen)], edges)[0]
+            times = counted[name]
+            frame[name] = np.histogram(times[np.isfinite(times)], edges)[0]
         return frame
 
 
