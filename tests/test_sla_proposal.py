@@ -90,8 +90,10 @@ def test_bundled_overlay_resolves_as_a_policy_file_and_sets_only_its_keys(tmp_pa
     written = {key for key, _ in leaves(proposal.overlay())}
     assert changed <= written  # nothing outside the overlay moves
     assert changed == written - {("sla", "response_time")}  # the reference already answers in 4h
-    # resolving in memory is the same scenario
-    assert proposal.resolve()[1].model_dump(exclude={"policy"}) == scenario.model_dump(
+    # resolving in memory is the same scenario, after the proposal's `set` (both policies')
+    assert proposal.set == {"horizon.warmup": "65w", "horizon.length": "169w"}
+    with_set = funnelsim.load_scenario(policy=str(policy), overrides=proposal.set)
+    assert proposal.resolve()[1].model_dump(exclude={"policy"}) == with_set.model_dump(
         exclude={"policy"}
     )
 

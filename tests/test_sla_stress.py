@@ -188,8 +188,8 @@ def test_built_in_stresses_change_what_they_say(bundled_study):
             burst = surge.sources[name].bursts[len(source.bursts) :]
             if source.skips_nurture:
                 assert not burst and surge.sources[name] == source
-            else:  # the first whole quarter of the window: 1 July (day 177) to 1 October 2026
-                assert [(b.start, b.length, b.factor) for b in burst] == [(177.0, 92.0, SURGE)]
+            else:  # the first whole quarter of the window: 1 July (day 542) to 1 October 2027
+                assert [(b.start, b.length, b.factor) for b in burst] == [(542.0, 92.0, SURGE)]
             base = np.asarray(source.seasonality or [1.0] * 12)
             factors = np.asarray(peak.sources[name].seasonality or [1.0] * 12)
             lift = np.ones(12) if source.skips_nurture else np.r_[[1] * 9, PEAK, PEAK, 1]
@@ -208,8 +208,8 @@ def test_built_in_stresses_change_what_they_say(bundled_study):
 
 
 def test_each_stress_is_judged_in_its_own_window(bundled_study):
-    # The reference window runs from 6 April 2026 (13 weeks in) to 2 April 2028: its whole
-    # months are May 2026 (period 0) to March 2028 (period 22).
+    # The bundled proposal's window runs from 5 April 2027 (65 weeks in) to 1 April 2029: its
+    # whole months are May 2027 (period 0) to March 2029 (period 22).
     months = pd.DataFrame({"period": range(23)})
     periods = pd.concat([months.assign(point=k) for k in range(5)], ignore_index=True)
     periods = periods.assign(replication=0, policy=0, settled=True, mqls=1, sqls=0)
@@ -217,7 +217,7 @@ def test_each_stress_is_judged_in_its_own_window(bundled_study):
     judged = bundled_study.judged(periods)
     volume = judged[judged["clause"] == "mql_volume"].groupby("point")["period"].apply(list)
     assert volume[0] == volume[2] == volume[4] == list(range(23))
-    assert volume[1] == [2, 3, 4]  # the surge's quarter: July to September 2026
+    assert volume[1] == [2, 3, 4]  # the surge's quarter: July to September 2027
     assert volume[3] == [5, 6, 17, 18]  # the peaks: October and November, both years
 
 
@@ -303,6 +303,10 @@ def test_sla_command_reports_bad_input_and_exits_2(cli, tmp_path):
     assert bad.exit_code == 2
     assert f"{path}:4: marketing.mqls.at_lest: unknown key" in bad.stderr
     assert "Traceback" not in bad.output and not (tmp_path / "out").exists()
+    typo = write_proposal(tmp_path, PROPOSAL + "set:\n  sdr.headcont: 3\n")
+    bad = cli("sla", str(typo), "--out", str(tmp_path / "out"))
+    assert bad.exit_code == 2
+    assert f"{typo}:8: set.sdr.headcont: unknown key; did you mean 'headcount'?" in bad.stderr
     good = write_proposal(tmp_path, PROPOSAL)
     unknown = cli("sla", str(good), "--stress", "surf", "--out", str(tmp_path / "out"))
     assert unknown.exit_code == 2 and "unknown stress 'surf'" in unknown.stderr

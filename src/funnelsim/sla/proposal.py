@@ -32,6 +32,9 @@ proposal key                          scenario keys it sets
 ``levers``                            deep-merged as written
 ====================================  =====================================================
 
+``set`` holds dotted keys applied to the baseline and the proposal alike, like an experiment
+file's ``set`` (a longer warm-up, say, so that both are judged in their steady state).
+
 ``within`` and ``over`` are on the business clock (``1d`` is a working day); the two
 hand-back delays are calendar time, like every recycle delay and ``stall_after``.
 
@@ -210,6 +213,7 @@ class Proposal(_Strict):
     marketing: Marketing = Marketing()
     sales: SalesSide = SalesSide()
     levers: dict[str, Any] = Field(default_factory=dict)
+    set: dict[str, Any] = Field(default_factory=dict)
     _base: Path | None = pydantic.PrivateAttr(default=None)
 
     # -- the policy -------------------------------------------------------------------------
@@ -299,8 +303,8 @@ class Proposal(_Strict):
         return policy if Path(policy).is_absolute() else str(self._base / policy)
 
     def resolve(self) -> tuple[dict[str, Any], Scenario]:
-        """The scenario under the proposal's overlay (on the scenario's base)."""
-        return resolve(self.scenario_file(), None, dict(self.overlay()))
+        """The scenario under the proposal's overlay (on the scenario's base), then ``set``."""
+        return resolve(self.scenario_file(), None, {**self.overlay(), **self.set})
 
 
 def attempt_spacing(attempts: int, over: str | None) -> str | None:
@@ -433,12 +437,22 @@ def _resolution_problems(proposal: Proposal, problem) -> list[Problem]:
         _, base = resolve(path)
     except ScenarioError as exc:
         return list(exc.problems)  # the scenario itself is broken: its own file and lines
-    if proposal.baseline is not None:
+
+    def at_set(p: Problem) -> Problem | None:
+        """A problem a ``set`` key caused, at that key's line; None for any other."""
+        key = p.source.removeprefix("--set ")
+        if not p.source.startswith("--set ") or key not in proposal.set:
+            return None
+        return problem(("set", key), p.message if p.path == key else f"{p.path}: {p.message}")
+
+    if proposal.baseline is not None or proposal.set:
         try:
-            resolve(path, proposal.baseline_policy())
+            resolve(path, proposal.baseline_policy(), proposal.set)
         except ScenarioError as exc:
             for p in exc.problems:
-                if p.path == "policies" and p.source == str(path):
+                if (moved := at_set(p)) is not None:
+                    out.append(moved)
+                elif p.path == "policies" and p.source == str(path):
                     known = sorted(base.policies)
                     close = difflib.get_close_matches(proposal.baseline, known, n=1)
                     hint = f"did you mean '{close[0]}'? " if close else ""
@@ -455,6 +469,9 @@ def _resolution_problems(proposal: Proposal, problem) -> list[Problem]:
     except ScenarioError as exc:
         owners = _owners(proposal)
         for p in exc.problems:
+            if (moved := at_set(p)) is not None:
+                out.append(moved)
+                continue
             loc = tuple(int(x) if x.isdigit() else x for x in p.path.split(".")) if p.path else ()
             owner = _owner(owners, loc) if loc else None
             if owner is None:

@@ -97,7 +97,7 @@ def prepare_study(
 
     ``scenario`` and ``baseline`` replace the proposal's; ``stresses`` are built-in names or
     stress files (default: every built-in stress); ``overrides`` (dotted keys, as ``--set``)
-    apply to the baseline and the proposal alike, after the proposal's own keys.
+    apply to the baseline and the proposal alike, after the proposal's own keys and ``set``.
     """
     updates = {k: v for k, v in (("scenario", scenario), ("baseline", baseline)) if v}
     if updates:
@@ -108,7 +108,7 @@ def prepare_study(
     conditions = (NORMAL, *(condition(name) for name in dict.fromkeys(names)))
     path = proposal.scenario_file()
     policy = proposal.baseline_policy()
-    common = dict(overrides or {})
+    common = {**proposal.set, **(overrides or {})}
     proposal_sets = {**dotted(proposal.overlay()), **common}
     baseline_label = "base" if proposal.baseline is None else proposal.baseline
     experiment = parse_experiment(
