@@ -34,16 +34,17 @@ def clause_table(sla: SlaResults) -> Table:
     baseline = doc["baseline"]
     conditions = [c["name"] for c in doc["conditions"]]
     table = Table(
-        title=f"Chance each clause holds in a {period} (95% interval; {baseline} below)",
-        caption=f"green: holds with at least {target:.0%} probability",
+        title=f"Chance each clause holds in a {period}",
+        caption=f"Proposal's chance, its 95% interval, and {baseline}'s chance (vs); "
+        f"green: at least {target:.0%}",
     )
-    table.add_column("side")
     table.add_column("clause")
     for name in conditions:
         table.add_column(name.replace("_", " "), justify="right")
     cells = {(r["condition"], r["policy"], r["clause"]): r for r in doc["compliance"]}
-    for clause in doc["clauses"]:
-        row = [clause["side"], clause["label"]]
+    sides = [c["side"] for c in doc["clauses"]]
+    for k, clause in enumerate(doc["clauses"]):
+        row = [f"[bold]{clause['side'].capitalize()}[/]: {clause['label']}"]
         for name in conditions:
             mine = cells.get((name, PROPOSAL, clause["name"]))
             base = cells.get((name, baseline, clause["name"]))
@@ -55,9 +56,10 @@ def clause_table(sla: SlaResults) -> Table:
             if mine["ci_low"] is not None and mine["ci_high"] is not None:
                 text += f"\n[dim]{_pct(mine['ci_low'])}–{_pct(mine['ci_high'])}[/]"
             if base is not None:
-                text += f"\n[dim]{baseline}: {_pct(base['held_share'])}[/]"
+                text += f"\n[dim]vs {_pct(base['held_share'])}[/]"
             row.append(text)
-        table.add_row(*row)
+        last_of_side = k + 1 < len(sides) and sides[k + 1] != clause["side"]
+        table.add_row(*row, end_section=last_of_side)
     return table
 
 
@@ -69,7 +71,7 @@ def breach_table(sla: SlaResults) -> Table:
     table.add_column("condition")
     for column in ("marketing first", "sales first", "same period", "neither"):
         table.add_column(column, justify="right")
-    table.add_column("periods breached: marketing / sales", justify="right")
+    table.add_column("periods broken: mkt / sales", justify="right")
     for row in doc["breaches"]:
         if row["policy"] != PROPOSAL:
             continue
