@@ -23,7 +23,7 @@ NEVER_IMPORTS = {
     "funnelsim.metrics": {"model", "runner", "experiments"} | PRESENTATION,
     "funnelsim.runner": {"experiments"} | PRESENTATION,
     "funnelsim.experiments": PRESENTATION | {"sla"},
-    "funnelsim.sla": {"model", "cli"},
+    "funnelsim.sla": {"model", "render_sla"} | PRESENTATION,
     "funnelsim.calibration": PRESENTATION - {"calibration"},
     "funnelsim.render": {"model", "cli"},
     "funnelsim.render_experiments": {"model", "plots", "report", "cli"},

@@ -6,6 +6,10 @@ is ``name(results, ax=None, **options) -> Axes``; one that needs several panels 
 :class:`~matplotlib.figure.Figure` is made that pyplot does not know about, so nothing here
 depends on pyplot's state or on a display: the figures render headless, in any backend.
 
+An SLA stress test's figures (:func:`clause_compliance`, :func:`compliance_by_headcount`)
+draw its verdict, a :class:`~funnelsim.sla.SlaResults`; through :data:`FIGURES` they take the
+stress test's :class:`~funnelsim.Results` like the others and find ``sla.json`` beside them.
+
 A policy has the same colour in every figure (Okabe-Ito, safe for every colour vision; the
 baseline always takes the first). Comparison figures show one sweep point (``point=0`` by
 default); the sweep figures (:func:`factor_effect`, :func:`heatmap`) show every point.
@@ -14,11 +18,12 @@ This module is the registry: every figure by name (:data:`FIGURES`), how to read
 (:data:`READING`), which apply to an experiment (:func:`available`), and writing them
 (:func:`save_all`). The figures themselves are in :mod:`~funnelsim.plots.comparison`
 (funnel, revenue, cycle, leakage), :mod:`~funnelsim.plots.series` (weekly fan charts,
-utilisation), :mod:`~funnelsim.plots.sla` (speed to lead) and :mod:`~funnelsim.plots.sweep`
-(factor effect, heat map); what they share is in :mod:`~funnelsim.plots.style` (colours,
-axes, titles), :mod:`~funnelsim.plots.formats` (names, units, the words
-of titles), :mod:`~funnelsim.plots.data` (reading the results) and
-:mod:`~funnelsim.plots.spread` (a sample of replications).
+utilisation), :mod:`~funnelsim.plots.sla` (speed to lead), :mod:`~funnelsim.plots.sweep`
+(factor effect, heat map) and :mod:`~funnelsim.plots.stress` (an SLA stress test); what
+they share is in :mod:`~funnelsim.plots.style` (colours, axes, titles),
+:mod:`~funnelsim.plots.formats` (names, units, the words of titles),
+:mod:`~funnelsim.plots.data` (reading the results) and :mod:`~funnelsim.plots.spread`
+(a sample of replications).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from funnelsim.plots.formats import money
 from funnelsim.plots.series import BANDS as BANDS
 from funnelsim.plots.series import bookings_fan, pipeline_fan, utilisation
 from funnelsim.plots.sla import sla_hours, speed_to_lead
+from funnelsim.plots.stress import clause_compliance, compliance_by_headcount, on_sla, sla_results
 from funnelsim.plots.style import PALETTE, colours
 from funnelsim.plots.style import PARTS as PARTS
 from funnelsim.plots.sweep import LINE_STYLES as LINE_STYLES
@@ -58,7 +64,9 @@ __all__ = [
     "READING",
     "available",
     "bookings_fan",
+    "clause_compliance",
     "colours",
+    "compliance_by_headcount",
     "currency",
     "cycle",
     "factor_effect",
@@ -69,6 +77,7 @@ __all__ = [
     "revenue",
     "save_all",
     "sla_hours",
+    "sla_results",
     "speed_to_lead",
     "utilisation",
     "waterfall",
@@ -77,6 +86,15 @@ __all__ = [
 FORMATS = ("png", "svg", "pdf")
 
 READING = {
+    "clause_compliance": "Each row is one condition, grouped by clause: the dot is the chance "
+    "the clause holds in a period (the share of periods it held, averaged over replications), "
+    "the whiskers its 95% interval and the number at the right the proposal's chance; a dot "
+    "in the shaded area, left of the dotted target, is a clause that condition breaks, and the "
+    "baseline's diamond shows how far the proposal moves it.",
+    "compliance_by_headcount": "Each point is the chance the first-touch clause holds in a "
+    "period with that many SDRs, from the capacity search, with its 95% interval; filled "
+    "points reach the dotted target, the solid line marks the fewest SDRs that do and the "
+    "dashed one the proposal's own headcount.",
     "waterfall": "Each bar is the mean number of leads that reached a stage (log scale, so "
     "equal steps are equal conversion rates); the percentage above a bar is the conversion "
     "from the stage before, and the whiskers are 95% intervals.",
@@ -109,6 +127,8 @@ READING = {
 
 
 FIGURES: dict[str, Callable[..., Any]] = {
+    "clause_compliance": on_sla(clause_compliance),
+    "compliance_by_headcount": on_sla(compliance_by_headcount),
     "waterfall": waterfall,
     "revenue": revenue,
     "pipeline_fan": pipeline_fan,
@@ -123,14 +143,25 @@ FIGURES: dict[str, Callable[..., Any]] = {
 """Every figure by name, in the order a report shows them."""
 
 
-COMPARISON = tuple(name for name in FIGURES if name not in ("factor_effect", "heatmap"))
+STRESS = ("clause_compliance", "compliance_by_headcount")
+"""The figures of an SLA stress test's verdict, which the report shows in its SLA section."""
+
+COMPARISON = tuple(name for name in FIGURES if name not in (*STRESS, "factor_effect", "heatmap"))
 
 
 def available(results: Results) -> list[str]:
-    """The figures that apply: the comparison figures always (at point 0 of a sweep), the
-    factor plot for sweeps of one or two factors, the heat map for a grid of two."""
+    """The figures that apply: an SLA stress test's own when its verdict is in the folder
+    (the headcount figure if capacity was sought for SDRs), the comparison figures always
+    (at point 0 of a sweep), the factor plot for sweeps of one or two factors, the heat map
+    for a grid of two."""
     factors = _factors(results)
-    names = list(COMPARISON)
+    names = []
+    sla = sla_results(results)
+    if sla is not None:
+        names.append("clause_compliance")
+        if (sla.capacity or {}).get("sdr") is not None:
+            names.append("compliance_by_headcount")
+    names += COMPARISON
     if 1 <= len(factors) <= 2:
         names.append("factor_effect")
     if len(factors) == 2 and results.manifest["experiment"].get("design", "grid") == "grid":

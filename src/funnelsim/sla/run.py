@@ -125,14 +125,15 @@ def stress_test(
     return SlaResults(document, results, folder)
 
 
-def load_sla(path: str | Path) -> SlaResults:
-    """A finished stress test's verdict and experiment, from its folder."""
+def load_sla(path: str | Path, results: Results | None = None) -> SlaResults:
+    """A finished stress test's verdict and experiment, from its folder (``results``: the
+    experiment's tables, when they are already loaded)."""
     folder = Path(path)
     try:
         document = json.loads((folder / VERDICT).read_text())
     except (OSError, ValueError):
         raise FunnelsimError(f"{folder}: not a finished SLA stress test (no {VERDICT})") from None
-    return SlaResults(document, load_results(folder), folder)
+    return SlaResults(document, results or load_results(folder), folder)
 
 
 def _clause(clause) -> dict[str, Any]:

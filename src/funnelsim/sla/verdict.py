@@ -34,7 +34,7 @@ def compliance(judged: pd.DataFrame) -> pd.DataFrame:
     for (point, policy, clause, side), group in per_run.groupby(
         ["point", "policy", "clause", "side"], sort=False
     ):
-        mean, _, low, high = interval(group["held"].to_numpy(dtype=float))
+        mean, low, high = _share_interval(group["held"].to_numpy(dtype=float))
         rows.append(
             {
                 "point": point,
@@ -44,8 +44,8 @@ def compliance(judged: pd.DataFrame) -> pd.DataFrame:
                 "replications": len(group),
                 "periods": float(group["periods"].mean()),
                 "held_share": mean,
-                "ci_low": max(low, 0.0) if np.isfinite(low) else low,
-                "ci_high": min(high, 1.0) if np.isfinite(high) else high,
+                "ci_low": low,
+                "ci_high": high,
                 "value_mean": float(values[(point, policy, clause)]),
             }
         )
@@ -98,6 +98,10 @@ def held_probability(judged: pd.DataFrame, clause: str) -> tuple[float, float, f
     """The probability ``clause`` holds in a period, pooled over one plan's runs, and its
     95% interval over replications."""
     rows = judged[judged["clause"] == clause]
-    per_run = rows.groupby(RUN)["held"].mean().to_numpy(dtype=float)
-    mean, _, low, high = interval(per_run)
-    return mean, low, high
+    return _share_interval(rows.groupby(RUN)["held"].mean().to_numpy(dtype=float))
+
+
+def _share_interval(shares: np.ndarray) -> tuple[float, float, float]:
+    """Mean of per-run shares and its 95% interval, cut to [0, 1] where a share can be."""
+    mean, _, low, high = interval(shares)
+    return mean, float(np.clip(low, 0.0, 1.0)), float(np.clip(high, 0.0, 1.0))
