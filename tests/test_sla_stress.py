@@ -235,6 +235,8 @@ def test_a_stress_file_applies_on_top_of_each_policy_and_its_errors_name_the_fil
     good.write_text("sdr:\n  headcount: 2\n")
     study = mmc_study(mmc_proposal(GENEROUS[0]), stresses=[str(good)])
     assert [c.name for c in study.conditions] == ["normal", "two_sdrs"]
+    alone = mmc_study(mmc_proposal(GENEROUS[0]), stresses=["normal"])
+    assert [c.name for c in alone.conditions] == ["normal"]
     assert study.scenario(1, 0).sdr.headcount == study.scenario(1, 1).sdr.headcount == 2
     bad = tmp_path / "bad.yaml"
     bad.write_text("sdr:\n  headcount: 2\n  work_time: fast\n")

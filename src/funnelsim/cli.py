@@ -361,7 +361,8 @@ def sla(
         list[str] | None,
         typer.Option(
             help="A stress to run under (repeat): surge, lost_sdrs, seasonal_peak, "
-            "lower_fit_mix, or a stress file. Default: every built-in stress."
+            "lower_fit_mix, or a stress file; 'normal' alone for none. "
+            "Default: every built-in stress."
         ),
     ] = None,
     reps: Annotated[int, typer.Option(min=2, help="Replications per policy and condition.")] = 20,

@@ -96,7 +96,7 @@ def prepare_study(
     """Check everything and build the plan; raise every problem before anything runs.
 
     ``scenario`` and ``baseline`` replace the proposal's; ``stresses`` are built-in names or
-    stress files (default: every built-in stress); ``overrides`` (dotted keys, as ``--set``)
+    stress files (default: every built-in stress; ``["normal"]`` for none); ``overrides`` (dotted keys, as ``--set``)
     apply to the baseline and the proposal alike, after the proposal's own keys and ``set``.
     """
     updates = {k: v for k, v in (("scenario", scenario), ("baseline", baseline)) if v}
@@ -105,7 +105,8 @@ def prepare_study(
         proposal = proposal.model_copy(update=updates)
         proposal._base = base
     names = list(BUILT_IN) if stresses is None else list(stresses)
-    conditions = (NORMAL, *(condition(name) for name in dict.fromkeys(names)))
+    stressed = [name for name in dict.fromkeys(names) if name != NORMAL.name]
+    conditions = (NORMAL, *(condition(name) for name in stressed))
     path = proposal.scenario_file()
     policy = proposal.baseline_policy()
     common = {**proposal.set, **(overrides or {})}
