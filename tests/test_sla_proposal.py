@@ -66,7 +66,7 @@ def test_bundled_proposal_parses_and_its_overlay_is_what_the_clauses_imply():
     assert proposal.scenario == "reference" and proposal.baseline == "misaligned"
     assert proposal.overlay() == {
         "sla": {"response_time": "4h", "enforced": True},
-        "sdr": {"attempts": 6, "attempt_spacing": "2d", "followups": "last"},
+        "sdr": {"attempts": 6, "attempt_spacing": "1.6d", "followups": "last", "headcount": 5},
         "recycle": {"unreachable": {"enabled": True, "delay": "30d"}, "stalled": {"enabled": True}},
         "sales": {"stall_after": "45d"},
         "scoring": {"mql_threshold": 58},
@@ -79,7 +79,8 @@ def test_bundled_overlay_resolves_as_a_policy_file_and_sets_only_its_keys(tmp_pa
     policy.write_text(yaml.safe_dump(proposal.overlay()))
     scenario = funnelsim.load_scenario(policy=str(policy))
     assert scenario.sla.response_time == "4h" and scenario.sla.enforced
-    assert scenario.sdr.attempts == 6 and scenario.sdr.attempt_spacing == "2d"
+    assert scenario.sdr.attempts == 6 and scenario.sdr.attempt_spacing == "1.6d"
+    assert scenario.sdr.headcount == 5
     assert scenario.sales.stall_after == 45.0 and scenario.recycle.stalled.enabled
     assert scenario.recycle.unreachable.enabled and scenario.recycle.unreachable.delay == 30.0
     assert scenario.scoring.mql_threshold == 58 and scenario.sdr.followups == "last"
@@ -295,3 +296,16 @@ def test_a_proposal_without_clauses(tmp_path):
     assert problems(path) == [
         f"{path}: <top level>: expected at least one clause under 'marketing' or 'sales'"
     ]
+
+
+def test_a_lever_may_plan_the_cadence_tighter_than_the_window_but_not_looser(tmp_path):
+    clause = "sales:\n  attempts: {at_least: 6, over: 10d}\nlevers:\n  sdr: {attempt_spacing: %s}\n"
+    tighter = read_proposal(write(tmp_path, clause % "1.6d", "tight.yaml"))
+    assert tighter.overlay()["sdr"] == {"attempts": 6, "attempt_spacing": "1.6d"}
+    assert tighter.resolve()[1].sdr.attempt_spacing == "1.6d"
+    for looser in ("2.5d", "12h"):  # looser, or in another unit than the window's
+        path = write(tmp_path, clause % looser, f"loose-{looser}.yaml")
+        with pytest.raises(ScenarioError) as caught:
+            read_proposal(path)
+        (problem,) = caught.value.problems
+        assert problem.path == "levers.sdr.attempt_spacing" and "conflicts with" in problem.message

@@ -40,7 +40,9 @@ hand-back delays are calendar time, like every recycle delay and ``stall_after``
 
 A lever that sets a key a clause also sets, to another value, is an error reported at the
 lever's line: the proposal would promise one thing and simulate another. Setting the same
-value twice is allowed.
+value twice is allowed, and so is planning the attempts closer together than the window
+implies, in the same unit (``sdr.attempt_spacing: 1.6d`` for 6 attempts over ``10d``): the
+promise stands, and follow-ups get room to wait for a free SDR.
 
 Every problem is reported at once with the file, line and dotted key, as scenario and
 experiment files are; the overlay is checked by resolving the scenario with it, and problems
@@ -411,7 +413,7 @@ def _cross_checks(proposal: Proposal) -> list[tuple[Key, str]]:
                 break
             if n < len(key) and isinstance(lever, Mapping):
                 continue
-            if n == len(key) and lever == value:
+            if n == len(key) and (lever == value or _tighter(key, lever, value)):
                 break
             clause = ".".join(where)
             scenario_key = ".".join(key)
@@ -422,6 +424,19 @@ def _cross_checks(proposal: Proposal) -> list[tuple[Key, str]]:
             out.append((("levers", *key[:n]), message))
             break
     return out
+
+
+def _tighter(key: Key, lever: Any, implied: Any) -> bool:
+    """A cadence planned tighter than the clause's window implies, in the same unit: it keeps
+    the promise and leaves follow-ups room to wait."""
+    if key != ("sdr", "attempt_spacing") or not isinstance(lever, str):
+        return False
+    try:
+        parse_duration(lever)
+    except ValueError:
+        return False  # the scenario check reports it
+    same_unit = lever.strip()[-1] == implied[-1]
+    return same_unit and float(lever.strip()[:-1]) <= float(implied[:-1])
 
 
 def _resolution_problems(proposal: Proposal, problem) -> list[Problem]:

@@ -96,8 +96,9 @@ def prepare_study(
     """Check everything and build the plan; raise every problem before anything runs.
 
     ``scenario`` and ``baseline`` replace the proposal's; ``stresses`` are built-in names or
-    stress files (default: every built-in stress; ``["normal"]`` for none); ``overrides`` (dotted keys, as ``--set``)
-    apply to the baseline and the proposal alike, after the proposal's own keys and ``set``.
+    stress files (default: every built-in stress; ``["normal"]`` for none); ``overrides``
+    (dotted keys, as ``--set``) apply to the baseline and the proposal alike, after the
+    proposal's own keys and ``set``.
     """
     updates = {k: v for k, v in (("scenario", scenario), ("baseline", baseline)) if v}
     if updates:
