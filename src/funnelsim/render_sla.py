@@ -156,4 +156,5 @@ def sla_report(sla: SlaResults, currency: str) -> Group:
     parts.append(capacity_text(sla))
     if sla.path is not None:
         parts.append(Text(f"results: {sla.path}", style="bold"))
+        parts.append(Text(f"figures and report: funnelsim report {sla.path}"))
     return Group(*parts)
