@@ -113,6 +113,13 @@ def _nan(x: float | None) -> float:
     return float("nan") if x is None else x
 
 
+def _search(found: dict[str, Any], role: str, count: str, share: str) -> tuple[str, str]:
+    """A headcount search in words: what it found, and the share at every count probed."""
+    needed = found["needed"]
+    verdict = f"{needed} {role} needed" if needed is not None else "none up to the limit"
+    return verdict, ", ".join(f"{p[count]}: {_pct(p[share])}" for p in found["probes"])
+
+
 def capacity_text(sla: SlaResults) -> Text:
     """The headcount the proposal needs, in a sentence per role."""
     cap = sla.capacity
@@ -120,22 +127,17 @@ def capacity_text(sla: SlaResults) -> Text:
         return Text("Capacity not sought (--no-capacity).")
     target = cap["probability"]
     lines = []
-    sdr = cap["sdr"]
+    sdr, ae = cap["sdr"], cap["ae"]
     if sdr is None:
         lines.append("SDRs: no first-touch clause to size the desk for")
     else:
-        probes = ", ".join(f"{p['headcount']}: {_pct(p['held_share'])}" for p in sdr["probes"])
-        needed = sdr["needed"]
-        verdict = f"{needed} SDRs needed" if needed is not None else "no headcount up to the limit"
+        verdict, probes = _search(sdr, "SDRs", "headcount", "held_share")
         lines.append(
             f"SDRs: {sdr['current']} in the proposal; {verdict} for the first-touch clause to "
             f"hold with {target:.0%} probability (chance by headcount: {probes})"
         )
-    ae = cap["ae"]
     if ae is not None:
-        probes = ", ".join(f"{p['ae_count']}: {_pct(p['runs_within'])}" for p in ae["probes"])
-        needed = ae["needed"]
-        verdict = f"{needed} AEs needed" if needed is not None else "no AE count up to the limit"
+        verdict, probes = _search(ae, "AEs", "ae_count", "runs_within")
         lines.append(
             f"AEs: {ae['current']} in the proposal; {verdict} with {ae['sdr_headcount']} SDRs "
             f"so that {ae['criterion']} in {target:.0%} of runs (runs within, by AEs: {probes})"
