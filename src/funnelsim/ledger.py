@@ -119,19 +119,30 @@ class Ledger:
         self.reason[lead] = REASON[reason]
         self.leak_stage[lead] = LEAK_STAGE[stage]
 
-    def first(self, column: np.ndarray, lead: int, now: float) -> None:
-        """Stamp the first time a lead reached a stage (waterfalls count leads, not visits)."""
-        stamp = column[lead]
-        if stamp != stamp:  # NaN: not reached before
-            column[lead] = now
-
     def log(self, now: float, lead: int, activity: str, resource: str = "") -> None:
         if self.events is not None:
             self.events.append((now, lead, activity, resource))
 
     def close(self) -> None:
-        """The run is over: the tables will not change again, so their frames may be kept."""
+        """The run is over: the tables will not change again, so their frames may be kept.
+
+        Each lead's first MQL, SAL, SQL, opportunity and win (waterfalls count leads, not
+        visits) are read off them now, rather than checked at every visit: a lead's spells,
+        and its opportunities, follow one another, so its first row of a kind is its first
+        visit.
+        """
         self.spells.closed = self.opps.closed = True
+        spells, opps = self.spell_frame(), self.opp_frame()
+        lead, outcome = spells["lead"].to_numpy(), spells["outcome"].to_numpy()
+        mql_at, outcome_at = spells["mql_at"].to_numpy(), spells["outcome_at"].to_numpy()
+        sql = outcome == SPELL["sql"]
+        _stamp_first(self.mql_at, lead, mql_at)
+        _stamp_first(self.sal_at, lead, outcome_at, sql | (outcome == SPELL["rejected"]))
+        _stamp_first(self.sql_at, lead, outcome_at, sql)
+        lead, opened_at = opps["lead"].to_numpy(), opps["opened_at"].to_numpy()
+        _stamp_first(self.opp_at, lead, opened_at, np.isfinite(opened_at))
+        won = opps["outcome"].to_numpy() == OPP["won"]
+        _stamp_first(self.won_at, lead, opps["resolved_at"].to_numpy(), won)
 
     def spell_frame(self) -> pd.DataFrame:
         """One row per SDR spell (an MQL or prospect worked until its outcome)."""
@@ -178,6 +189,16 @@ class Table:
                 }
             )
         return self._frame
+
+
+def _stamp_first(
+    column: np.ndarray, lead: np.ndarray, at: np.ndarray, rows: np.ndarray | None = None
+) -> None:
+    """``column[l]`` = ``at`` of lead ``l``'s first row (among ``rows``, a mask)."""
+    if rows is not None:
+        lead, at = lead[rows], at[rows]
+    leads, first = np.unique(lead, return_index=True)
+    column[leads] = at[first]
 
 
 def event_log(

@@ -210,7 +210,6 @@ class Funnel:
     def _handed_to_sdr(self, now: float, task: Task) -> None:
         """An MQL or prospect reaches the desk at ``now`` (applied by the desk, maybe later)."""
         ledger, lead = self.ledger, task.lead
-        ledger.first(ledger.mql_at, lead, now)
         ledger.move(lead, "sdr", now)
         if self.logging:
             ledger.log(now, lead, "prospected" if task.prospect else "MQL")
@@ -265,14 +264,12 @@ class Funnel:
             if self.logging:
                 ledger.log(now, lead, "disqualified", sdr)
             return
-        ledger.first(ledger.sal_at, lead, now)
         if self.logging:
             ledger.log(now, lead, "SAL", sdr)
         in_market = self.buy_start[lead] <= now < self.buy_end[lead]
         q = self.sdr.qualify
         if task.qualify < (q.in_market if in_market else q.not_in_market):
             self._decide(task, "sql", now)
-            ledger.first(ledger.sql_at, lead, now)
             if self.logging:
                 ledger.log(now, lead, "SQL", sdr)
             self._handed_to_sales(lead, task.mql_at, now)
@@ -364,7 +361,6 @@ class Funnel:
         )
         opps.opened_at[row], opps.ae[row] = now, ae
         opps.value[row] = float(segment.deal_size.ppf(u_dur[len(segment.stages)]))
-        ledger.first(ledger.opp_at, lead, now)
         ledger.move(lead, "opportunity", now)
         if self.logging:
             ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
@@ -390,7 +386,6 @@ class Funnel:
                 ledger.log(t, lead, f"stage {name} passed", self.ae_names[ae])
             ledger.log(now, lead, outcome.replace("_", " "), self.ae_names[ae])
         if outcome == "won":
-            ledger.first(ledger.won_at, lead, now)
             ledger.move(lead, "won", now)
         elif outcome == "no_decision":
             ledger.move(lead, "no_decision", now)
