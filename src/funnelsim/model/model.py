@@ -20,7 +20,7 @@ from funnelsim.calendar import Calendar
 from funnelsim.ledger import OPP, SPELL, Ledger
 from funnelsim.model import recycle
 from funnelsim.model.nurture import NurtureEngine, Outcomes
-from funnelsim.model.sales import AePool, opportunity_path
+from funnelsim.model.sales import AePool, deal_counters, deal_uniforms, opportunity_path
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import (
     ReachCurve,
@@ -37,8 +37,6 @@ from funnelsim.streams import Streams
 
 NAN = float("nan")
 OPEN = SPELL["open"]
-OPPORTUNITY_DRAWS = 64
-"""Counters per opportunity: durations and value from 0, outcomes from 32 (30 stages at most)."""
 NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
@@ -110,7 +108,7 @@ class Funnel:
         self.logging = record_events
         # Spells and opportunities so far, per lead: the counters of its random draws.
         self.spells_of = np.zeros(len(leads), dtype=np.int64)
-        self.opps_of = [0] * len(leads)  # read one lead at a time: a list beats NumPy there
+        self.opps_of = np.zeros(len(leads), dtype=np.int64)
         self.threshold = scenario.scoring.mql_threshold
         self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
@@ -135,6 +133,7 @@ class Funnel:
             leads.buy_end.tolist(),
         )
         self.segments = list(scenario.segments.values())
+        self.stages = max(len(segment.stages) for segment in self.segments)
         rules = scenario.recycle
         self._not_recycled = {  # outcomes whose rule is off end the same way every time
             o: recycle.decide(rules, o, 0)
@@ -193,10 +192,17 @@ class Funnel:
 
     def _tasks(self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: bool):
         """New SDR spells for these leads; each lead's spell counter moves on by one."""
+        if len(leads) == 0:
+            return []
         spells = self.spells_of[leads]
         self.spells_of[leads] += 1
         keys = self.leads.key[leads]
-        return new_tasks(self.scenario.sdr, self.streams, leads, keys, spells, at, scores, prospect)
+        # A lead has one spell at a time and at most one opportunity from it: the one the
+        # spell may open is the lead's next.
+        deals = deal_counters(self.opps_of[leads], self.stages)
+        return new_tasks(
+            self.scenario.sdr, self.streams, leads, keys, spells, at, scores, prospect, deals
+        )
 
     def _review(self):
         rule = self.scenario.scoring.closed_loop
@@ -272,7 +278,7 @@ class Funnel:
             self._decide(task, "sql", now)
             if self.logging:
                 ledger.log(now, lead, "SQL", sdr)
-            self._handed_to_sales(lead, task.mql_at, now)
+            self._handed_to_sales(task, now)
         else:
             self._decide(task, "rejected", now)
             if self.logging:
@@ -330,25 +336,23 @@ class Funnel:
             )
 
     # -- sales ---------------------------------------------------------------------------
-    def _handed_to_sales(self, lead: int, mql_at: float, now: float) -> None:
-        row = self.ledger.opps.append(lead, mql_at, now, NAN, NAN, OPP["open"], NAN, -1, 0)
+    def _handed_to_sales(self, task: Task, now: float) -> None:
+        lead = task.lead
+        row = self.ledger.opps.append(lead, task.mql_at, now, NAN, NAN, OPP["open"], NAN, -1, 0)
         ae = self.ae.assign()
         if ae is None:
             self.ledger.move(lead, "ae_queue", now)
-            self.ae.waiting.append(row)
+            self.ae.waiting.append((row, task.deal))
         else:
-            self._open(row, ae, now)
+            self._open(row, task.deal, ae, now)
 
-    def _open(self, row: int, ae: int, now: float) -> None:
-        ledger, leads = self.ledger, self.leads
+    def _open(self, row: int, deal: np.ndarray, ae: int, now: float) -> None:
+        ledger = self.ledger
         opps = ledger.opps
         lead = opps.lead[row]
-        segment = self.segments[leads.segment[lead]]
-        # The opportunity's numbers: stage durations and deal value, then stage outcomes.
-        first = self.opps_of[lead] * OPPORTUNITY_DRAWS
-        u_dur = self.streams.lead_draws("opportunity", int(leads.key[lead]), first)
-        u_out = u_dur.from_counter(first + OPPORTUNITY_DRAWS // 2)
+        segment = self.segments[self.leads.segment[lead]]
         self.opps_of[lead] += 1
+        u_duration, u_outcome = deal_uniforms(deal, self.stages)
         path = opportunity_path(
             segment,
             self.scenario.sales,
@@ -356,11 +360,11 @@ class Funnel:
             self.fit[lead],
             self.buy_start[lead],
             self.buy_end[lead],
-            u_dur,
-            u_out,
+            u_duration,
+            u_outcome,
         )
         opps.opened_at[row], opps.ae[row] = now, ae
-        opps.value[row] = float(segment.deal_size.ppf(u_dur[len(segment.stages)]))
+        opps.value[row] = float(segment.deal_size.ppf(u_duration[len(segment.stages)]))
         ledger.move(lead, "opportunity", now)
         if self.logging:
             ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
@@ -395,4 +399,4 @@ class Funnel:
             self._recycle(lead, outcome, "sales", now)
         self.ae.release(ae)
         if self.ae.waiting:
-            self._open(self.ae.waiting.popleft(), self.ae.assign(), now)
+            self._open(*self.ae.waiting.popleft(), self.ae.assign(), now)
