@@ -84,14 +84,14 @@ class Streams:
         period hands over) then pays NumPy's cost per call once rather than once per stream.
         """
         widths = [c.shape[1] for c in counters.values()]
-        keys = np.array([self._key(name) for name in counters], dtype=np.uint64)
+        keys = np.repeat(np.array([self._key(name) for name in counters], np.uint64), widths)
         with np.errstate(over="ignore"):
-            x = np.asarray(leads, dtype=np.uint64)[:, None] * _GOLDEN
-            mixed = _mix(x + keys)  # (leads, streams)
-        u = self.uniforms_of_mixed(
-            np.repeat(mixed, widths, axis=1), np.concatenate(list(counters.values()), axis=1)
-        )
-        return dict(zip(counters, np.split(u, np.cumsum(widths)[:-1], axis=1), strict=True))
+            x = np.asarray(leads, dtype=np.uint64)[:, None] * _GOLDEN + keys  # as mixed_leads
+            u = self.uniforms_of_mixed(_mix(x), np.concatenate(list(counters.values()), axis=1))
+        out, start = {}, 0
+        for name, width in zip(counters, widths, strict=True):
+            out[name], start = u[:, start : start + width], start + width
+        return out
 
     def mixed_leads(self, name: str, leads: np.ndarray) -> np.ndarray:
         """The half of :meth:`lead_uniforms`' hash that depends on (stream, lead) alone.

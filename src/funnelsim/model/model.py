@@ -37,6 +37,7 @@ from funnelsim.streams import Streams
 
 NAN = float("nan")
 OPEN = SPELL["open"]
+NO_LEADS = np.empty(0, dtype=np.int64)
 NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
@@ -172,25 +173,35 @@ class Funnel:
         prospects = self._prospects  # in order of arrival, so each period is a slice
         while self.env.now < horizon:
             self._tick_end = min(self.env.now + NURTURE_PERIOD, horizon)
-            self._found(self.engine.advance(self._tick_end, self.threshold), self.env.now)
             first, last = np.searchsorted(created[prospects], (self.env.now, self._tick_end))
-            arriving = prospects[first:last]
-            tasks = self._tasks(arriving, created[arriving], np.zeros(len(arriving)), True)
-            self.desk.hand_over(self.env.now, tasks, self._handed_to_sdr)
+            found = self.engine.advance(self._tick_end, self.threshold)
+            self._found(found, self.env.now, prospects[first:last])
             yield self.env.timeout(self._tick_end - self.env.now)
 
-    def _found(self, out: Outcomes, now: float) -> None:
-        """Book what a nurture advance found: opt-outs leak, all at once; MQLs go to the desk."""
+    def _found(self, out: Outcomes, now: float, prospects: np.ndarray = NO_LEADS) -> None:
+        """Book what a nurture advance found: opt-outs leak, all at once; MQLs go to the desk.
+
+        So do the period's ``prospects``, after the MQLs: both are drawn in one batch.
+        """
         self.ledger.leak(out.unsubscribed, "unsubscribed", out.unsubscribed_at, "nurture")
         if self.logging:
             for lead, t in zip(
                 out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True
             ):
                 self.ledger.log(t, lead, "unsubscribed")
-        tasks = self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False)
-        self.desk.hand_over(now, tasks, self._handed_to_sdr)
+        mqls, leads = len(out.mql), np.concatenate((out.mql, prospects))
+        tasks = self._tasks(
+            leads,
+            np.concatenate((out.mql_at, self.leads.created[prospects])),
+            np.concatenate((out.mql_score, np.zeros(len(prospects)))),
+            np.arange(len(leads)) >= mqls,
+        )
+        self.desk.hand_over(now, tasks[:mqls], self._handed_to_sdr)
+        self.desk.hand_over(now, tasks[mqls:], self._handed_to_sdr)
 
-    def _tasks(self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: bool):
+    def _tasks(
+        self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: np.ndarray
+    ) -> list[Task]:
         """New SDR spells for these leads; each lead's spell counter moves on by one."""
         if len(leads) == 0:
             return []

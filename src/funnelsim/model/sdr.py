@@ -127,7 +127,7 @@ def new_tasks(
     spells: np.ndarray,
     at: np.ndarray,
     scores: np.ndarray,
-    prospect: bool,
+    prospect: np.ndarray,
     deal_counters: np.ndarray,
 ) -> list[Task]:
     """Tasks for many new spells at once, their draws fixed by (lead, spell number, attempt).
@@ -154,6 +154,7 @@ def new_tasks(
         leads.tolist(),
         at.tolist(),
         scores.tolist(),
+        prospect.tolist(),
         reach,
         work,
         talk,
@@ -161,7 +162,7 @@ def new_tasks(
         u["opportunity"],
         strict=True,
     )
-    return [Task(ld, t, s, prospect, r, w, tk, q, d) for ld, t, s, r, w, tk, q, d in rows]
+    return list(itertools.starmap(Task, rows))
 
 
 def event_time(now: float, when: float) -> float:
