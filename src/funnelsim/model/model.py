@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from funnelsim.calendar import Calendar
-from funnelsim.ledger import OPP, SPELL, Ledger
+from funnelsim.ledger import OPP, OPP_AT, SPELL, SPELL_AT, Ledger
 from funnelsim.model import recycle
 from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.sales import AePool, deal_counters, deal_uniforms, opportunity_path
@@ -37,6 +37,9 @@ from funnelsim.streams import Streams
 
 NAN = float("nan")
 OPEN = SPELL["open"]
+FIRST_TOUCH_AT, ATTEMPTS, OUTCOME, OUTCOME_AT = (
+    SPELL_AT[name] for name in ("first_touch_at", "attempts", "outcome", "outcome_at")
+)
 NO_LEADS = np.empty(0, dtype=np.int64)
 NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
@@ -247,7 +250,7 @@ class Funnel:
             waited = self.calendar.business(now) - task.mql_open
             chance = self.reach(waited)
         if attempt == 0:
-            self.ledger.spells.first_touch_at[task.spell] = now
+            task.spell[FIRST_TOUCH_AT] = now
             if task.prospect:
                 task.attempts = self.sdr.attempts
             else:
@@ -262,7 +265,7 @@ class Funnel:
     def _attempted(self, task: Task, sdr: int, now: float) -> None:
         """An attempt ends: book the follow-up, or close the spell with its outcome."""
         attempt = task.attempt = task.attempt + 1
-        self.ledger.spells.attempts[task.spell] = attempt
+        task.spell[ATTEMPTS] = attempt
         if not task.reached:
             if attempt < task.attempts:
                 self.desk.follow_up(task, now, self.calendar.add(now, self.spacing))
@@ -302,8 +305,7 @@ class Funnel:
         Both listen to lead quality, not to the desk's own reach: trust to the share of
         buyers reached who qualified, the review to the share of accepted leads that did.
         """
-        spells = self.ledger.spells
-        spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL[outcome], now
+        task.spell[OUTCOME], task.spell[OUTCOME_AT] = SPELL[outcome], now
         if task.prospect or outcome == "unreachable":
             return
         self.trust.record(outcome == "sql")
@@ -313,8 +315,7 @@ class Funnel:
 
     def _aged(self, task: Task) -> None:
         at = task.mql_at + self.scenario.sdr.max_queue_age
-        spells = self.ledger.spells
-        spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL["never_worked"], at
+        task.spell[OUTCOME], task.spell[OUTCOME_AT] = SPELL["never_worked"], at
         self.ledger.leak(task.lead, "never_worked", at, "sdr")
         if self.logging:
             self.ledger.log(at, task.lead, "never worked")
@@ -357,10 +358,9 @@ class Funnel:
         else:
             self._open(row, task.deal, ae, now)
 
-    def _open(self, row: int, deal: np.ndarray, ae: int, now: float) -> None:
+    def _open(self, row: list, deal: np.ndarray, ae: int, now: float) -> None:
         ledger = self.ledger
-        opps = ledger.opps
-        lead = opps.lead[row]
+        lead = row[OPP_AT["lead"]]
         segment = self.segments[self.leads.segment[lead]]
         self.opps_of[lead] += 1
         u_duration, u_outcome = deal_uniforms(deal, self.stages)
@@ -374,8 +374,8 @@ class Funnel:
             u_duration,
             u_outcome,
         )
-        opps.opened_at[row], opps.ae[row] = now, ae
-        opps.value[row] = float(segment.deal_size.ppf(u_duration[len(segment.stages)]))
+        row[OPP_AT["opened_at"]], row[OPP_AT["ae"]] = now, ae
+        row[OPP_AT["value"]] = float(segment.deal_size.ppf(u_duration[len(segment.stages)]))
         ledger.move(lead, "opportunity", now)
         if self.logging:
             ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
@@ -389,13 +389,14 @@ class Funnel:
             when, outcome = path.ends_at, path.outcome
         self.agenda.at(now, when, self._resolve, row, outcome, path.stages)
 
-    def _resolve(self, now: float, row: int, outcome: str, stages: list[tuple[str, float]]) -> None:
+    def _resolve(
+        self, now: float, row: list, outcome: str, stages: list[tuple[str, float]]
+    ) -> None:
         ledger = self.ledger
-        opps = ledger.opps
-        lead, ae = opps.lead[row], opps.ae[row]
+        lead, ae = row[OPP_AT["lead"]], row[OPP_AT["ae"]]
         passed = [(name, t) for name, t in stages if t <= now]
-        opps.resolved_at[row], opps.outcome[row] = now, OPP[outcome]
-        opps.stages_passed[row] = len(passed)
+        row[OPP_AT["resolved_at"]], row[OPP_AT["outcome"]] = now, OPP[outcome]
+        row[OPP_AT["stages_passed"]] = len(passed)
         if self.logging:
             for name, t in passed:
                 ledger.log(t, lead, f"stage {name} passed", self.ae_names[ae])

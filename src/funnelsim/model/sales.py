@@ -108,7 +108,7 @@ class AePool:
         self.open = [0] * sales.ae_count
         self.cap = sales.max_open_per_ae
         # Rows of the ledger's opportunities, with their uniforms (a row of deal_counters').
-        self.waiting: deque[tuple[int, np.ndarray]] = deque()
+        self.waiting: deque[tuple[list, np.ndarray]] = deque()
 
     def assign(self) -> int | None:
         """The least-loaded AE with room, or None when every AE is at the cap."""

@@ -112,7 +112,7 @@ class Task:
     talk: float  # extra work when the buyer is reached
     qualify: float
     deal: np.ndarray  # the opportunity's uniforms (:func:`funnelsim.model.sales.deal_counters`)
-    spell: int = -1  # row in the ledger's spells
+    spell: list | None = None  # its row of the ledger's spells, updated in place
     mql_open: float = 0.0  # the business clock at the MQL, for the response-time decay
     attempt: int = 0  # attempts made so far
     attempts: int = 0  # attempts owed, fixed at the first touch from the effort then
