@@ -138,12 +138,7 @@ class Funnel:
         )
         self.segments = list(scenario.segments.values())
         self.stages = max(len(segment.stages) for segment in self.segments)
-        rules = scenario.recycle
-        self._not_recycled = {  # outcomes whose rule is off end the same way every time
-            o: recycle.decide(rules, o, 0)
-            for o in recycle.NOT_RECYCLED
-            if not getattr(rules, o).enabled
-        }
+        self._decisions = recycle.decisions(scenario.recycle)
         self._tick_end = 0.0
         self.period = ReviewPeriod()  # what the next threshold review will look at
         self._start(scenario)
@@ -325,9 +320,8 @@ class Funnel:
     # -- recycling -----------------------------------------------------------------------
     def _recycle(self, lead: int, outcome: str, stage: str, now: float) -> None:
         ledger = self.ledger
-        decision = self._not_recycled.get(outcome) or recycle.decide(
-            self.scenario.recycle, outcome, ledger.recycles[lead]
-        )
+        capped = bool(ledger.recycles[lead] >= self.scenario.recycle.max_recycles)
+        decision = self._decisions[outcome, capped]
         if not decision.recycle:
             if decision.reason is not None:
                 ledger.leak(lead, decision.reason, now, stage)
