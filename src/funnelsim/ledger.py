@@ -66,6 +66,9 @@ OPP_COLUMNS = (
     "ae",
     "stages_passed",
 )
+SPELL_AT = {name: k for k, name in enumerate(SPELL_COLUMNS)}
+OPP_AT = {name: k for k, name in enumerate(OPP_COLUMNS)}
+"""Where each column sits in a row of the spells, or of the opportunities."""
 STAGE_OF_LEAK = ("nurture", "sdr", "sales")
 LEAK_STAGE = {name: code for code, name in enumerate(STAGE_OF_LEAK)}
 EVENT_COLUMNS = ("time", "lead", "activity", "resource")
@@ -119,19 +122,31 @@ class Ledger:
         self.reason[lead] = REASON[reason]
         self.leak_stage[lead] = LEAK_STAGE[stage]
 
-    def first(self, column: np.ndarray, lead: int, now: float) -> None:
-        """Stamp the first time a lead reached a stage (waterfalls count leads, not visits)."""
-        stamp = column[lead]
-        if stamp != stamp:  # NaN: not reached before
-            column[lead] = now
-
     def log(self, now: float, lead: int, activity: str, resource: str = "") -> None:
         if self.events is not None:
             self.events.append((now, lead, activity, resource))
 
     def close(self) -> None:
-        """The run is over: the tables will not change again, so their frames may be kept."""
-        self.spells.closed = self.opps.closed = True
+        """The run is over: the tables will not change again, so their frames may be kept.
+
+        Each lead's first MQL, SAL, SQL, opportunity and win (waterfalls count leads, not
+        visits) are read off them now, rather than checked at every visit: a lead's spells,
+        and its opportunities, follow one another, so its first row of a kind is its first
+        visit.
+        """
+        self.spells.close()
+        self.opps.close()
+        spells, opps = self.spell_frame(), self.opp_frame()
+        lead, outcome = spells["lead"].to_numpy(), spells["outcome"].to_numpy()
+        mql_at, outcome_at = spells["mql_at"].to_numpy(), spells["outcome_at"].to_numpy()
+        sql = outcome == SPELL["sql"]
+        _stamp_first(self.mql_at, lead, mql_at)
+        _stamp_first(self.sal_at, lead, outcome_at, sql | (outcome == SPELL["rejected"]))
+        _stamp_first(self.sql_at, lead, outcome_at, sql)
+        lead, opened_at = opps["lead"].to_numpy(), opps["opened_at"].to_numpy()
+        _stamp_first(self.opp_at, lead, opened_at, np.isfinite(opened_at))
+        won = opps["outcome"].to_numpy() == OPP["won"]
+        _stamp_first(self.won_at, lead, opps["resolved_at"].to_numpy(), won)
 
     def spell_frame(self) -> pd.DataFrame:
         """One row per SDR spell (an MQL or prospect worked until its outcome)."""
@@ -143,41 +158,51 @@ class Ledger:
 
 
 class Table:
-    """Rows appended and updated in place, stored as one list per column.
+    """Rows appended and updated in place, each a list in the order of the table's columns.
 
-    Appending and updating are plain list operations in the model's hot path; the export to a
-    frame of fixed dtypes is one array per column, cached once the ledger is closed.
+    The model keeps the rows it will update (a spell's, an opportunity's) and writes into them
+    by position (:data:`SPELL_AT`, :data:`OPP_AT`): plain list operations in its hot path. The
+    export to a frame of fixed dtypes is one array per column, built once the ledger is
+    closed; the rows go then.
     """
 
     def __init__(self, columns: tuple[str, ...], ints: set[str] = frozenset(), bools=frozenset()):
         self._dtypes = {
             c: np.int64 if c in ints else bool if c in bools else float for c in columns
         }
-        self._columns = [[] for _ in columns]
-        for name, column in zip(columns, self._columns, strict=True):
-            setattr(self, name, column)
-        self._appends = [column.append for column in self._columns]
+        self._rows: list[list] = []
         self._frame: pd.DataFrame | None = None
-        self.closed = False  # frames are cached only once nothing can change
 
-    def append(self, *row) -> int:
-        """Add a row; return its index."""
-        for append, value in zip(self._appends, row):  # noqa: B905 - hot path; arity is fixed
-            append(value)
-        return len(self._columns[0]) - 1
+    def append(self, *row) -> list:
+        """Add a row; return it, to be updated in place until the ledger is closed."""
+        row = list(row)
+        self._rows.append(row)
+        return row
 
-    def __len__(self) -> int:
-        return len(self._columns[0])
+    def close(self) -> None:
+        """Nothing will change again: keep the frame, and let the rows go."""
+        self._frame, self._rows = self.frame(), []
 
     def frame(self) -> pd.DataFrame:
-        if self._frame is None or not self.closed:
-            self._frame = pd.DataFrame(
-                {
-                    name: np.array(column, dtype=self._dtypes[name])
-                    for name, column in zip(self._dtypes, self._columns, strict=True)
-                }
-            )
-        return self._frame
+        if self._frame is not None:
+            return self._frame
+        columns = list(zip(*self._rows, strict=True)) or [()] * len(self._dtypes)
+        return pd.DataFrame(
+            {
+                name: np.array(column, dtype=dtype)
+                for (name, dtype), column in zip(self._dtypes.items(), columns, strict=True)
+            }
+        )
+
+
+def _stamp_first(
+    column: np.ndarray, lead: np.ndarray, at: np.ndarray, rows: np.ndarray | None = None
+) -> None:
+    """``column[l]`` = ``at`` of lead ``l``'s first row (among ``rows``, a mask)."""
+    if rows is not None:
+        lead, at = lead[rows], at[rows]
+    leads, first = np.unique(lead, return_index=True)
+    column[leads] = at[first]
 
 
 def event_log(

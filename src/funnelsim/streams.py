@@ -74,20 +74,44 @@ class Streams:
         """Uniforms on (0, 1), one per lead, fixed by (stream, lead id, counter)."""
         return self.uniforms_of_mixed(self.mixed_leads(name, leads), counter)
 
+    def lead_uniforms_of_streams(
+        self, leads: np.ndarray, counters: dict[str, np.ndarray]
+    ) -> dict[str, np.ndarray]:
+        """:meth:`lead_uniforms` of several streams for the same leads, in one pass.
+
+        ``counters[name]`` holds a row of counters of stream ``name`` per lead, and each
+        stream's uniforms come back in the same shape. A small batch (the spells a nurture
+        period hands over) then pays NumPy's cost per call once rather than once per stream.
+        """
+        widths = [c.shape[1] for c in counters.values()]
+        keys = np.repeat(np.array([self._key(name) for name in counters], np.uint64), widths)
+        with np.errstate(over="ignore"):
+            x = np.asarray(leads, dtype=np.uint64)[:, None] * _GOLDEN + keys  # as mixed_leads
+            u = self.uniforms_of_mixed(_mix(x), np.concatenate(list(counters.values()), axis=1))
+        out, start = {}, 0
+        for name, width in zip(counters, widths, strict=True):
+            out[name], start = u[:, start : start + width], start + width
+        return out
+
     def mixed_leads(self, name: str, leads: np.ndarray) -> np.ndarray:
         """The half of :meth:`lead_uniforms`' hash that depends on (stream, lead) alone.
 
         Nurture draws two numbers per lead at every touch: it mixes its leads once, and each
         touch only adds the counter (:meth:`uniforms_of_mixed`).
         """
-        key = self._keys.get(name)
-        if key is None:
-            key = self._keys[name] = self._child(name).generate_state(1, np.uint64)[0]
+        key = self._key(name)
         leads = np.asarray(leads, dtype=np.uint64)
         with np.errstate(over="ignore"):
             x = leads * _GOLDEN  # a fresh array from here on, so the steps work in place
             x += key
             return _mix(x)
+
+    def _key(self, name: str) -> np.uint64:
+        """Stream ``name``'s part of the per-lead hash."""
+        key = self._keys.get(name)
+        if key is None:
+            key = self._keys[name] = self._child(name).generate_state(1, np.uint64)[0]
+        return key
 
     @staticmethod
     def uniforms_of_mixed(mixed: np.ndarray, counter: int | np.ndarray = 0) -> np.ndarray:
@@ -112,9 +136,7 @@ class Streams:
 
     def lead_draws(self, name: str, lead: int, first: int = 0) -> LeadDraws:
         """One lead's uniforms of stream ``name`` from counter ``first``, each made when read."""
-        if name not in self._keys:
-            self.lead_uniforms(name, np.zeros(1, np.uint64))
-        return LeadDraws(int(self._keys[name]), lead, first)
+        return LeadDraws(int(self._key(name)), lead, first)
 
 
 class LeadDraws:
@@ -129,12 +151,6 @@ class LeadDraws:
     def __init__(self, key: int, lead: int, first: int):
         self._base = _mix_one((key + lead * 0x9E3779B97F4A7C15) & _MASK)
         self._first = first
-
-    def from_counter(self, first: int) -> LeadDraws:
-        """The same lead and stream, from counter ``first``."""
-        draws = LeadDraws.__new__(LeadDraws)
-        draws._base, draws._first = self._base, first
-        return draws
 
     def __getitem__(self, k: int) -> float:
         x = (self._base + (self._first + k) * 0xD1B54A32D192ED03) & _MASK

@@ -17,10 +17,10 @@ import numpy as np
 import simpy
 
 from funnelsim.calendar import Calendar
-from funnelsim.ledger import OPP, SPELL, Ledger
+from funnelsim.ledger import OPP, OPP_AT, SPELL, SPELL_AT, Ledger
 from funnelsim.model import recycle
 from funnelsim.model.nurture import NurtureEngine, Outcomes
-from funnelsim.model.sales import AePool, opportunity_path
+from funnelsim.model.sales import AePool, deal_counters, deal_uniforms, opportunity_path
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import (
     ReachCurve,
@@ -37,8 +37,10 @@ from funnelsim.streams import Streams
 
 NAN = float("nan")
 OPEN = SPELL["open"]
-OPPORTUNITY_DRAWS = 64
-"""Counters per opportunity: durations and value from 0, outcomes from 32 (30 stages at most)."""
+FIRST_TOUCH_AT, ATTEMPTS, OUTCOME, OUTCOME_AT = (
+    SPELL_AT[name] for name in ("first_touch_at", "attempts", "outcome", "outcome_at")
+)
+NO_LEADS = np.empty(0, dtype=np.int64)
 NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
@@ -110,7 +112,7 @@ class Funnel:
         self.logging = record_events
         # Spells and opportunities so far, per lead: the counters of its random draws.
         self.spells_of = np.zeros(len(leads), dtype=np.int64)
-        self.opps_of = [0] * len(leads)  # read one lead at a time: a list beats NumPy there
+        self.opps_of = np.zeros(len(leads), dtype=np.int64)
         self.threshold = scenario.scoring.mql_threshold
         self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
@@ -135,12 +137,8 @@ class Funnel:
             leads.buy_end.tolist(),
         )
         self.segments = list(scenario.segments.values())
-        rules = scenario.recycle
-        self._not_recycled = {  # outcomes whose rule is off end the same way every time
-            o: recycle.decide(rules, o, 0)
-            for o in recycle.NOT_RECYCLED
-            if not getattr(rules, o).enabled
-        }
+        self.stages = max(len(segment.stages) for segment in self.segments)
+        self._decisions = recycle.decisions(scenario.recycle)
         self._tick_end = 0.0
         self.period = ReviewPeriod()  # what the next threshold review will look at
         self._start(scenario)
@@ -173,30 +171,47 @@ class Funnel:
         prospects = self._prospects  # in order of arrival, so each period is a slice
         while self.env.now < horizon:
             self._tick_end = min(self.env.now + NURTURE_PERIOD, horizon)
-            self._found(self.engine.advance(self._tick_end, self.threshold), self.env.now)
             first, last = np.searchsorted(created[prospects], (self.env.now, self._tick_end))
-            arriving = prospects[first:last]
-            tasks = self._tasks(arriving, created[arriving], np.zeros(len(arriving)), True)
-            self.desk.hand_over(self.env.now, tasks, self._handed_to_sdr)
+            found = self.engine.advance(self._tick_end, self.threshold)
+            self._found(found, self.env.now, prospects[first:last])
             yield self.env.timeout(self._tick_end - self.env.now)
 
-    def _found(self, out: Outcomes, now: float) -> None:
-        """Book what a nurture advance found: opt-outs leak, all at once; MQLs go to the desk."""
+    def _found(self, out: Outcomes, now: float, prospects: np.ndarray = NO_LEADS) -> None:
+        """Book what a nurture advance found: opt-outs leak, all at once; MQLs go to the desk.
+
+        So do the period's ``prospects``, after the MQLs: both are drawn in one batch.
+        """
         self.ledger.leak(out.unsubscribed, "unsubscribed", out.unsubscribed_at, "nurture")
         if self.logging:
             for lead, t in zip(
                 out.unsubscribed.tolist(), out.unsubscribed_at.tolist(), strict=True
             ):
                 self.ledger.log(t, lead, "unsubscribed")
-        tasks = self._tasks(out.mql, out.mql_at, out.mql_score, prospect=False)
-        self.desk.hand_over(now, tasks, self._handed_to_sdr)
+        mqls, leads = len(out.mql), np.concatenate((out.mql, prospects))
+        tasks = self._tasks(
+            leads,
+            np.concatenate((out.mql_at, self.leads.created[prospects])),
+            np.concatenate((out.mql_score, np.zeros(len(prospects)))),
+            np.arange(len(leads)) >= mqls,
+        )
+        self.desk.hand_over(now, tasks[:mqls], self._handed_to_sdr)
+        self.desk.hand_over(now, tasks[mqls:], self._handed_to_sdr)
 
-    def _tasks(self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: bool):
+    def _tasks(
+        self, leads: np.ndarray, at: np.ndarray, scores: np.ndarray, prospect: np.ndarray
+    ) -> list[Task]:
         """New SDR spells for these leads; each lead's spell counter moves on by one."""
+        if len(leads) == 0:
+            return []
         spells = self.spells_of[leads]
         self.spells_of[leads] += 1
         keys = self.leads.key[leads]
-        return new_tasks(self.scenario.sdr, self.streams, leads, keys, spells, at, scores, prospect)
+        # A lead has one spell at a time and at most one opportunity from it: the one the
+        # spell may open is the lead's next.
+        deals = deal_counters(self.opps_of[leads], self.stages)
+        return new_tasks(
+            self.scenario.sdr, self.streams, leads, keys, spells, at, scores, prospect, deals
+        )
 
     def _review(self):
         rule = self.scenario.scoring.closed_loop
@@ -210,7 +225,6 @@ class Funnel:
     def _handed_to_sdr(self, now: float, task: Task) -> None:
         """An MQL or prospect reaches the desk at ``now`` (applied by the desk, maybe later)."""
         ledger, lead = self.ledger, task.lead
-        ledger.first(ledger.mql_at, lead, now)
         ledger.move(lead, "sdr", now)
         if self.logging:
             ledger.log(now, lead, "prospected" if task.prospect else "MQL")
@@ -231,7 +245,7 @@ class Funnel:
             waited = self.calendar.business(now) - task.mql_open
             chance = self.reach(waited)
         if attempt == 0:
-            self.ledger.spells.first_touch_at[task.spell] = now
+            task.spell[FIRST_TOUCH_AT] = now
             if task.prospect:
                 task.attempts = self.sdr.attempts
             else:
@@ -246,7 +260,7 @@ class Funnel:
     def _attempted(self, task: Task, sdr: int, now: float) -> None:
         """An attempt ends: book the follow-up, or close the spell with its outcome."""
         attempt = task.attempt = task.attempt + 1
-        self.ledger.spells.attempts[task.spell] = attempt
+        task.spell[ATTEMPTS] = attempt
         if not task.reached:
             if attempt < task.attempts:
                 self.desk.follow_up(task, now, self.calendar.add(now, self.spacing))
@@ -265,17 +279,15 @@ class Funnel:
             if self.logging:
                 ledger.log(now, lead, "disqualified", sdr)
             return
-        ledger.first(ledger.sal_at, lead, now)
         if self.logging:
             ledger.log(now, lead, "SAL", sdr)
         in_market = self.buy_start[lead] <= now < self.buy_end[lead]
         q = self.sdr.qualify
         if task.qualify < (q.in_market if in_market else q.not_in_market):
             self._decide(task, "sql", now)
-            ledger.first(ledger.sql_at, lead, now)
             if self.logging:
                 ledger.log(now, lead, "SQL", sdr)
-            self._handed_to_sales(lead, task.mql_at, now)
+            self._handed_to_sales(task, now)
         else:
             self._decide(task, "rejected", now)
             if self.logging:
@@ -288,8 +300,7 @@ class Funnel:
         Both listen to lead quality, not to the desk's own reach: trust to the share of
         buyers reached who qualified, the review to the share of accepted leads that did.
         """
-        spells = self.ledger.spells
-        spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL[outcome], now
+        task.spell[OUTCOME], task.spell[OUTCOME_AT] = SPELL[outcome], now
         if task.prospect or outcome == "unreachable":
             return
         self.trust.record(outcome == "sql")
@@ -299,8 +310,7 @@ class Funnel:
 
     def _aged(self, task: Task) -> None:
         at = task.mql_at + self.scenario.sdr.max_queue_age
-        spells = self.ledger.spells
-        spells.outcome[task.spell], spells.outcome_at[task.spell] = SPELL["never_worked"], at
+        task.spell[OUTCOME], task.spell[OUTCOME_AT] = SPELL["never_worked"], at
         self.ledger.leak(task.lead, "never_worked", at, "sdr")
         if self.logging:
             self.ledger.log(at, task.lead, "never worked")
@@ -310,9 +320,8 @@ class Funnel:
     # -- recycling -----------------------------------------------------------------------
     def _recycle(self, lead: int, outcome: str, stage: str, now: float) -> None:
         ledger = self.ledger
-        decision = self._not_recycled.get(outcome) or recycle.decide(
-            self.scenario.recycle, outcome, ledger.recycles[lead]
-        )
+        capped = bool(ledger.recycles[lead] >= self.scenario.recycle.max_recycles)
+        decision = self._decisions[outcome, capped]
         if not decision.recycle:
             if decision.reason is not None:
                 ledger.leak(lead, decision.reason, now, stage)
@@ -333,25 +342,22 @@ class Funnel:
             )
 
     # -- sales ---------------------------------------------------------------------------
-    def _handed_to_sales(self, lead: int, mql_at: float, now: float) -> None:
-        row = self.ledger.opps.append(lead, mql_at, now, NAN, NAN, OPP["open"], NAN, -1, 0)
+    def _handed_to_sales(self, task: Task, now: float) -> None:
+        lead = task.lead
+        row = self.ledger.opps.append(lead, task.mql_at, now, NAN, NAN, OPP["open"], NAN, -1, 0)
         ae = self.ae.assign()
         if ae is None:
             self.ledger.move(lead, "ae_queue", now)
-            self.ae.waiting.append(row)
+            self.ae.waiting.append((row, task.deal))
         else:
-            self._open(row, ae, now)
+            self._open(row, task.deal, ae, now)
 
-    def _open(self, row: int, ae: int, now: float) -> None:
-        ledger, leads = self.ledger, self.leads
-        opps = ledger.opps
-        lead = opps.lead[row]
-        segment = self.segments[leads.segment[lead]]
-        # The opportunity's numbers: stage durations and deal value, then stage outcomes.
-        first = self.opps_of[lead] * OPPORTUNITY_DRAWS
-        u_dur = self.streams.lead_draws("opportunity", int(leads.key[lead]), first)
-        u_out = u_dur.from_counter(first + OPPORTUNITY_DRAWS // 2)
+    def _open(self, row: list, deal: np.ndarray, ae: int, now: float) -> None:
+        ledger = self.ledger
+        lead = row[OPP_AT["lead"]]
+        segment = self.segments[self.leads.segment[lead]]
         self.opps_of[lead] += 1
+        u_duration, u_outcome = deal_uniforms(deal, self.stages)
         path = opportunity_path(
             segment,
             self.scenario.sales,
@@ -359,12 +365,11 @@ class Funnel:
             self.fit[lead],
             self.buy_start[lead],
             self.buy_end[lead],
-            u_dur,
-            u_out,
+            u_duration,
+            u_outcome,
         )
-        opps.opened_at[row], opps.ae[row] = now, ae
-        opps.value[row] = float(segment.deal_size.ppf(u_dur[len(segment.stages)]))
-        ledger.first(ledger.opp_at, lead, now)
+        row[OPP_AT["opened_at"]], row[OPP_AT["ae"]] = now, ae
+        row[OPP_AT["value"]] = float(segment.deal_size.ppf(u_duration[len(segment.stages)]))
         ledger.move(lead, "opportunity", now)
         if self.logging:
             ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
@@ -378,19 +383,19 @@ class Funnel:
             when, outcome = path.ends_at, path.outcome
         self.agenda.at(now, when, self._resolve, row, outcome, path.stages)
 
-    def _resolve(self, now: float, row: int, outcome: str, stages: list[tuple[str, float]]) -> None:
+    def _resolve(
+        self, now: float, row: list, outcome: str, stages: list[tuple[str, float]]
+    ) -> None:
         ledger = self.ledger
-        opps = ledger.opps
-        lead, ae = opps.lead[row], opps.ae[row]
+        lead, ae = row[OPP_AT["lead"]], row[OPP_AT["ae"]]
         passed = [(name, t) for name, t in stages if t <= now]
-        opps.resolved_at[row], opps.outcome[row] = now, OPP[outcome]
-        opps.stages_passed[row] = len(passed)
+        row[OPP_AT["resolved_at"]], row[OPP_AT["outcome"]] = now, OPP[outcome]
+        row[OPP_AT["stages_passed"]] = len(passed)
         if self.logging:
             for name, t in passed:
                 ledger.log(t, lead, f"stage {name} passed", self.ae_names[ae])
             ledger.log(now, lead, outcome.replace("_", " "), self.ae_names[ae])
         if outcome == "won":
-            ledger.first(ledger.won_at, lead, now)
             ledger.move(lead, "won", now)
         elif outcome == "no_decision":
             ledger.move(lead, "no_decision", now)
@@ -400,4 +405,4 @@ class Funnel:
             self._recycle(lead, outcome, "sales", now)
         self.ae.release(ae)
         if self.ae.waiting:
-            self._open(self.ae.waiting.popleft(), self.ae.assign(), now)
+            self._open(*self.ae.waiting.popleft(), self.ae.assign(), now)

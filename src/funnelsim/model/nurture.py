@@ -39,7 +39,7 @@ class NurtureEngine:
         n = len(leads)
         self.interest = leads.interest.copy()
         self.updated_at = leads.created.copy()
-        self.touches = np.zeros(n, dtype=np.int64)  # touches so far: the per-lead draw counter
+        self.touches = np.zeros(n, dtype=np.uint64)  # touches so far: the per-lead draw counter
         self.next_touch = np.full(n, np.inf)  # inf: not in nurture
         self._decay = np.log(2.0) / nurture.interest_half_life
         # The scoring model's error for each lead: it misjudges the same lead the same way
@@ -57,19 +57,15 @@ class NurtureEngine:
         """Touch every enrolled lead due before ``until``; return the MQLs and opt-outs."""
         found: list[tuple[np.ndarray, ...]] = []
         gone: list[tuple[np.ndarray, np.ndarray]] = []
-        while True:
-            pool = (
-                np.flatnonzero(self.next_touch < until)
-                if only is None
-                else only[self.next_touch[only] < until]
-            )
-            if pool.size == 0:
-                break
+        due = self.next_touch
+        pool = np.flatnonzero(due < until) if only is None else only[due[only] < until]
+        while pool.size:
             at, mql, score, unsub = self._touch(pool, threshold)
             found.append((pool[mql], at[mql], score[mql]))
             gone.append((pool[unsub], at[unsub]))
-            self.next_touch[pool] = at + self.nurture.touch_every
-            self.next_touch[pool[mql | unsub]] = np.inf
+            due[pool] = at + self.nurture.touch_every
+            due[pool[mql | unsub]] = np.inf
+            pool = pool[due[pool] < until]  # only the leads just touched can be due again
         if not found:
             empty = np.empty(0, dtype=np.int64)
             return Outcomes(empty, np.empty(0), np.empty(0), empty, np.empty(0))

@@ -12,6 +12,8 @@ NOT_RECYCLED = {
     "lost": ("lost", None),
 }
 """Where a lead goes when its outcome is not recycled: (state, leak reason)."""
+RECYCLABLE = ("rejected", "unreachable", "stalled", "lost")
+"""The outcomes a rule may send back to nurture; ``stalled`` only while its rule is on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,3 +35,17 @@ def decide(rules: Recycle, outcome: str, recycled_before: int) -> Decision:
             return Decision(False, state="lost")
         return Decision(False, state="leaked", reason="recycle_cap")
     return Decision(True, delay=rule.delay)
+
+
+def decisions(rules: Recycle) -> dict[tuple[str, bool], Decision]:
+    """Every decision :func:`decide` makes, by outcome and whether the cap is reached.
+
+    The recycles so far matter only through the cap, so a run looks its decisions up here
+    rather than deciding afresh (a rule that is off decides the same at and below the cap).
+    """
+    return {
+        (outcome, capped): decide(rules, outcome, rules.max_recycles if capped else 0)
+        for outcome in RECYCLABLE
+        if getattr(rules, outcome).enabled or outcome in NOT_RECYCLED
+        for capped in (False, True)
+    }

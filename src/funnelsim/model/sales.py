@@ -2,9 +2,11 @@
 
 An opportunity's whole path is sampled when it opens (stage durations and outcomes), because
 nothing that happens meanwhile changes it: the model then spends one SimPy event on it, when
-it resolves. A stage advances only while the buyer is in market; if the buying window closes
-before a stage completes, the deal goes dark at the start of that stage. Stall detection sees
-a deal with no progress for ``stall_after``: a dark one, or one in a slow stage.
+it resolves. Its uniforms are drawn earlier, with the SDR spell that may lead to it
+(:func:`deal_counters`), a batch of spells at a time. A stage advances only while the buyer is in
+market; if the buying window closes before a stage completes, the deal goes dark at the start
+of that stage. Stall detection sees a deal with no progress for ``stall_after``: a dark one,
+or one in a slow stage.
 """
 
 from __future__ import annotations
@@ -14,7 +16,12 @@ from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from funnelsim.scenario.schema import Sales, Segment, Stage
+
+OPPORTUNITY_DRAWS = 64
+"""Counters per opportunity: durations and value from 0, outcomes from 32 (30 stages at most)."""
 
 
 @dataclass(frozen=True)
@@ -25,6 +32,25 @@ class Path:
     ends_at: float  # close time; for a dark deal, its last progress
     stalls_at: float  # first moment with stall_after of no progress (inf if never)
     stages: list[tuple[str, float]]  # stages completed, with when
+
+
+def deal_counters(opportunity: np.ndarray, stages: int) -> np.ndarray:
+    """Counters of the ``opportunity`` stream for one opportunity of each lead, in rows.
+
+    ``opportunity`` numbers each lead's opportunity; ``stages`` is the most any segment has.
+    A row holds a stage duration's counter per stage and the deal value's, then a stage
+    outcome's per stage: :func:`deal_uniforms` splits the uniforms drawn with them.
+    """
+    first = opportunity[:, None] * OPPORTUNITY_DRAWS
+    return np.concatenate(
+        (first + np.arange(stages + 1), first + OPPORTUNITY_DRAWS // 2 + np.arange(stages)), axis=1
+    )
+
+
+def deal_uniforms(row: np.ndarray, stages: int) -> tuple[list[float], list[float]]:
+    """A row drawn with :func:`deal_counters`: the durations' and value's, the outcomes'."""
+    u = row.tolist()
+    return u[: stages + 1], u[stages + 1 :]
 
 
 def _advance_odds(stage: Stage, fit_effect: float, fit: float) -> tuple[float, float, float]:
@@ -49,8 +75,7 @@ def opportunity_path(
 ) -> Path:
     """Sample an opportunity's path from its uniforms (one of each per stage).
 
-    Only the uniforms of the stages the deal reaches are read, so they may be computed on
-    demand (:class:`funnelsim.streams.LeadDraws`): most deals end before their last stage.
+    Only the stages the deal reaches are sampled: most deals end before their last stage.
     """
     t, stalls_at, done = opened, math.inf, []
     last = len(segment.stages) - 1
@@ -82,7 +107,8 @@ class AePool:
     def __init__(self, sales: Sales):
         self.open = [0] * sales.ae_count
         self.cap = sales.max_open_per_ae
-        self.waiting: deque[int] = deque()  # rows of the ledger's opportunities
+        # Rows of the ledger's opportunities, with their uniforms (a row of deal_counters').
+        self.waiting: deque[tuple[list, np.ndarray]] = deque()
 
     def assign(self) -> int | None:
         """The least-loaded AE with room, or None when every AE is at the cap."""

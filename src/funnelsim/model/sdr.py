@@ -100,6 +100,7 @@ class Task:
 
     The numbers are drawn for many spells at once (:func:`new_tasks`) and fixed by
     (lead, spell, attempt), so an attempt's outcome does not depend on the order of work.
+    The uniforms of the opportunity the spell may open are drawn with them.
     """
 
     lead: int
@@ -110,7 +111,8 @@ class Task:
     work: list[float]  # work time of each attempt, open time in days
     talk: float  # extra work when the buyer is reached
     qualify: float
-    spell: int = -1  # row in the ledger's spells
+    deal: np.ndarray  # the opportunity's uniforms (:func:`funnelsim.model.sales.deal_counters`)
+    spell: list | None = None  # its row of the ledger's spells, updated in place
     mql_open: float = 0.0  # the business clock at the MQL, for the response-time decay
     attempt: int = 0  # attempts made so far
     attempts: int = 0  # attempts owed, fixed at the first touch from the effort then
@@ -125,21 +127,42 @@ def new_tasks(
     spells: np.ndarray,
     at: np.ndarray,
     scores: np.ndarray,
-    prospect: bool,
+    prospect: np.ndarray,
+    deal_counters: np.ndarray,
 ) -> list[Task]:
-    """Tasks for many new spells at once, their draws fixed by (lead, spell number, attempt)."""
-    if len(keys) == 0:
-        return []
-    counter = spells[:, None] * SPELL_DRAWS + np.arange(sdr.attempts)[None, :]
-    lead = keys[:, None]  # a column: each lead's part of the hash is mixed once, not per attempt
-    reach = streams.lead_uniforms("sdr/reach", lead, counter).tolist()
-    work = sdr.work_time.ppf(streams.lead_uniforms("sdr/work", lead, counter)).tolist()
-    talk = sdr.talk_time.ppf(streams.lead_uniforms("sdr/talk", keys, spells)).tolist()
-    qualify = streams.lead_uniforms("sdr/qualify", keys, spells).tolist()
-    rows = zip(
-        leads.tolist(), at.tolist(), scores.tolist(), reach, work, talk, qualify, strict=True
+    """Tasks for many new spells at once, their draws fixed by (lead, spell number, attempt).
+
+    Each spell also draws its lead's next opportunity's uniforms, at ``deal_counters``.
+    """
+    per_attempt = spells[:, None] * SPELL_DRAWS + np.arange(sdr.attempts)
+    per_spell = spells[:, None]
+    u = streams.lead_uniforms_of_streams(
+        keys,
+        {
+            "sdr/reach": per_attempt,
+            "sdr/work": per_attempt,
+            "sdr/talk": per_spell,
+            "sdr/qualify": per_spell,
+            "opportunity": deal_counters,
+        },
     )
-    return [Task(ld, t, s, prospect, r, w, tk, q) for ld, t, s, r, w, tk, q in rows]
+    reach = u["sdr/reach"].tolist()
+    work = sdr.work_time.ppf(np.ascontiguousarray(u["sdr/work"])).tolist()
+    talk = sdr.talk_time.ppf(u["sdr/talk"].ravel()).tolist()
+    qualify = u["sdr/qualify"].ravel().tolist()
+    rows = zip(
+        leads.tolist(),
+        at.tolist(),
+        scores.tolist(),
+        prospect.tolist(),
+        reach,
+        work,
+        talk,
+        qualify,
+        u["opportunity"],
+        strict=True,
+    )
+    return list(itertools.starmap(Task, rows))
 
 
 def event_time(now: float, when: float) -> float:
