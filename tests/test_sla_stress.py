@@ -249,6 +249,17 @@ def test_a_stress_file_applies_on_top_of_each_policy_and_its_errors_name_the_fil
         mmc_study(mmc_proposal(GENEROUS[0]), stresses=["surf"])
 
 
+def test_a_window_without_a_whole_period_is_refused_before_anything_runs():
+    quarterly = parse_proposal({"scenario": "mmc", "period": "quarter"} | {"sales": {
+        "first_touch": {"within": "1h", "for_at_least": 0.5}}}, "<test>")  # fmt: skip
+    with pytest.raises(UsageError) as caught:
+        mmc_study(quarterly)  # 19 January to 8 June 2026: no whole quarter
+    assert str(caught.value) == (
+        "<proposal>: the measured window, 2026-01-19 to 2026-06-08, holds no whole calendar "
+        "quarter to judge; lengthen horizon.length (e.g. with set:) or judge by month"
+    )
+
+
 # -- runs and the command ------------------------------------------------------------------------
 def test_the_normal_condition_replays_as_a_plain_run():
     study = mmc_study(mmc_proposal(*GENEROUS), reps=2)

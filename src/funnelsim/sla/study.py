@@ -14,6 +14,7 @@ SQLs in time.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from typing import Any
 
 import pandas as pd
 
-from funnelsim.errors import Problem, ScenarioError
+from funnelsim.errors import Problem, ScenarioError, UsageError
 from funnelsim.experiments import Plan, Results, conduct, parse_experiment
 from funnelsim.experiments.design import _portable
 from funnelsim.experiments.spec import KEY_METRICS
@@ -131,6 +132,15 @@ def prepare_study(
         row = [_stressed(path, p, s, cond) for p, s in ((policy, common), (None, proposal_sets))]
         scenarios.append(tuple(data for data, _ in row))
         sets.append([overrides for _, overrides in row])
+    horizon = Scenario.model_validate(scenarios[0][0]).horizon
+    start = Scenario.model_validate(scenarios[0][0]).start_date
+    if len(period_edges(start, horizon.warmup, horizon.length, proposal.period)) < 2:
+        first, last = (start + dt.timedelta(days=d) for d in (horizon.warmup, horizon.length))
+        raise UsageError(
+            f"{source}: the measured window, {first} to {last}, holds no whole calendar "
+            f"{proposal.period} to judge; lengthen horizon.length (e.g. with set:) or judge "
+            "by month"
+        )
     replay = {
         "scenario": _portable(path),
         "policies": [_portable(policy) if policy else None, None],
