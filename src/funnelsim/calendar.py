@@ -29,7 +29,9 @@ class Calendar:
     first_weekday: int  # weekday of t = 0 (Monday = 0)
     # The open interval last looked up, as [start, end, business clock at start]: the desk
     # asks about the same working day many times in a row, and then needs no arithmetic.
-    _span: list[float] = field(
+    # Hot callers may test it themselves (see :meth:`business`, :meth:`add`): it is updated
+    # in place, so a reference to it stays current.
+    span: list[float] = field(
         default_factory=lambda: [math.inf, -math.inf, 0.0], compare=False, repr=False
     )
 
@@ -86,7 +88,7 @@ class Calendar:
 
     def business(self, t: float) -> float:
         """Open time elapsed between the start of the first week and ``t``."""
-        span = self._span
+        span = self.span
         if span[0] <= t <= span[1]:
             return span[2] + t - span[0]
         if self.is_always_open:
@@ -115,7 +117,7 @@ class Calendar:
 
     def add(self, t: float, work: float) -> float:
         """The calendar time at which ``work`` days of open time started at ``t`` are done."""
-        span = self._span
+        span = self.span
         if span[0] <= t and t + work <= span[1]:
             return t + work
         if self.is_always_open:
@@ -127,7 +129,7 @@ class Calendar:
 
     def next_open(self, t: float) -> float:
         """``t`` if the calendar is open then, else the next opening."""
-        if self._span[0] <= t < self._span[1] or self.is_always_open:
+        if self.span[0] <= t < self.span[1] or self.is_always_open:
             return t
         tau = (t + self.first_weekday) % 7.0
         for s, e in zip(self.starts, self.ends, strict=True):

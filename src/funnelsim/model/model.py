@@ -242,7 +242,11 @@ class Funnel:
         if task.prospect:
             chance = self.sdr.outbound_reach
         else:
-            waited = self.calendar.business(now) - task.mql_open
+            span = self.calendar.span  # calendar.business's own first check, inlined
+            if span[0] <= now <= span[1]:
+                waited = span[2] + now - span[0] - task.mql_open
+            else:
+                waited = self.calendar.business(now) - task.mql_open
             chance = self.reach(waited)
         if attempt == 0:
             task.spell[FIRST_TOUCH_AT] = now

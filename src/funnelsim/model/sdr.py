@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from funnelsim.calendar import Calendar
 from funnelsim.scenario.schema import Sdr, Trust
@@ -176,6 +177,23 @@ def event_time(now: float, when: float) -> float:
     return now + (when - now) if when > now else now
 
 
+class AttemptEnd:
+    """The end of an SDR's attempt in progress, as SimPy's loop sees an event.
+
+    The loop reads only ``callbacks`` and ``_ok`` of an event no process waits for, so the
+    desk books this rather than a :class:`simpy.Timeout`, straight into SimPy's queue as
+    ``env.timeout`` would (same time, priority and event number). An SDR makes one attempt
+    at a time: each has one of these, reused for each attempt.
+    """
+
+    __slots__ = ("at", "callbacks", "sdr", "task")
+    _ok = True
+
+    def __init__(self, sdr: int):
+        self.callbacks: list | None = None
+        self.sdr, self.task, self.at = sdr, None, 0.0
+
+
 class SdrDesk:
     """One queue and ``headcount`` SDRs who work it during business hours.
 
@@ -224,6 +242,9 @@ class SdrDesk:
         self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
         # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
         self.busy = array("d")
+        self._ends = [AttemptEnd(sdr) for sdr in range(spec.headcount)]
+        self._queue, self._eid = env._queue, env._eid  # SimPy's event heap and numbering
+        self._on_done = [self._done]  # every AttemptEnd's callbacks: SimPy only reads them
 
     # -- work arriving -------------------------------------------------------------------
     def arrive(
@@ -298,7 +319,7 @@ class SdrDesk:
 
     # -- SDRs ----------------------------------------------------------------------------
     def _wake(self, event: simpy.Event) -> None:
-        now = event.value
+        now = event._value
         self._catch_up(now)
         heapq.heappop(self._wakes)  # only now: an opening booked while catching up is this one
         opening = self._opening
@@ -313,9 +334,9 @@ class SdrDesk:
         if self.idle and self.arrivals:
             self._expect(now)
 
-    def _done(self, event: simpy.Event) -> None:
+    def _done(self, end: AttemptEnd) -> None:
         """An attempt ends: its outcome, then the SDR's next task, if any (the hot path)."""
-        task, sdr, now = event.value
+        task, sdr, now = end.task, end.sdr, end.at
         arrivals = self.arrivals
         if arrivals and arrivals[0][0] <= now:  # work arrived meanwhile
             self._catch_up(now)
@@ -335,7 +356,8 @@ class SdrDesk:
     def _dispatch(self, now: float) -> None:
         """Put idle SDRs to work while there is work and the desk is open."""
         calendar = self.calendar
-        if not self._always_open:
+        span = calendar.span  # inside the open interval last looked up: open, no call
+        if not span[0] <= now < span[1] and not self._always_open:
             opening = calendar.next_open(now)
             if opening > now:
                 if self._opening is None:
@@ -350,10 +372,16 @@ class SdrDesk:
                 self.aged(task)
                 continue
             sdr = idle.pop()
-            done = calendar.add(now, self.attempt(task, sdr, now))
+            work = self.attempt(task, sdr, now)
+            if span[0] <= now and now + work <= span[1]:  # calendar.add's own first check
+                done = now + work
+            else:
+                done = calendar.add(now, work)
             self.busy.extend((now, done))
             delay = done - now
-            self.env.timeout(delay, (task, sdr, now + delay)).callbacks.append(self._done)
+            end = self._ends[sdr]
+            end.callbacks, end.task, end.at = self._on_done, task, now + delay
+            heapq.heappush(self._queue, (self.env._now + delay, NORMAL, next(self._eid), end))
 
     # -- the end of the run --------------------------------------------------------------
     def too_old(self, task: Task, at: float) -> bool:
