@@ -122,7 +122,9 @@ class Calendar:
             return t + work
         if self.is_always_open:
             return t + work
-        weeks, rem = divmod(self.business(t) + work, self.open_per_week)
+        # Started inside the cached interval (and ending past it): business(t) is its first line.
+        at = span[2] + t - span[0] if span[0] <= t <= span[1] else self.business(t)
+        weeks, rem = divmod(at + work, self.open_per_week)
         k = max(bisect.bisect_left(self._before, rem) - 1, 0)
         # max: work of zero length started while closed ends when it starts, not at last close.
         return max(t, weeks * 7.0 + self.starts[k] + rem - self._before[k] - self.first_weekday)

@@ -177,13 +177,32 @@ def event_time(now: float, when: float) -> float:
     return now + (when - now) if when > now else now
 
 
-class AttemptEnd:
-    """The end of an SDR's attempt in progress, as SimPy's loop sees an event.
+class Alarm:
+    """A timer as SimPy's loop sees an event: its callbacks, and its value (the time due).
 
-    The loop reads only ``callbacks`` and ``_ok`` of an event no process waits for, so the
-    desk books this rather than a :class:`simpy.Timeout`, straight into SimPy's queue as
-    ``env.timeout`` would (same time, priority and event number). An SDR makes one attempt
-    at a time: each has one of these, reused for each attempt.
+    The loop reads only ``callbacks`` and ``_ok`` of an event no process waits for, so timers
+    nobody yields are booked as these rather than as :class:`simpy.Timeout`, straight into
+    SimPy's queue, with the time, priority and event number ``env.timeout`` would give them
+    (:func:`book`).
+    """
+
+    __slots__ = ("_value", "callbacks")
+    _ok = True
+
+    def __init__(self, value: float, callbacks: list):
+        self._value, self.callbacks = value, callbacks
+
+
+def book(env: simpy.Environment, delay: float, event) -> None:
+    """Schedule ``event`` (an :class:`Alarm` or :class:`AttemptEnd`) ``delay`` from now,
+    as ``env.timeout(delay)`` would schedule a Timeout."""
+    heapq.heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))
+
+
+class AttemptEnd:
+    """The end of an SDR's attempt in progress, booked like an :class:`Alarm`.
+
+    An SDR makes one attempt at a time: each has one of these, reused for each attempt.
     """
 
     __slots__ = ("at", "callbacks", "sdr", "task")
@@ -244,7 +263,8 @@ class SdrDesk:
         self.busy = array("d")
         self._ends = [AttemptEnd(sdr) for sdr in range(spec.headcount)]
         self._queue, self._eid = env._queue, env._eid  # SimPy's event heap and numbering
-        self._on_done = [self._done]  # every AttemptEnd's callbacks: SimPy only reads them
+        # The callbacks of every attempt end, and of every wake-up: SimPy only reads them.
+        self._on_done, self._on_wake = [self._done], [self._wake]
 
     # -- work arriving -------------------------------------------------------------------
     def arrive(
@@ -255,7 +275,7 @@ class SdrDesk:
         Arrivals due at the same time are applied in the order they were booked, the order
         SimPy gives events.
         """
-        due = event_time(now, when)
+        due = now + (when - now) if when > now else now  # event_time(now, when), inlined
         heapq.heappush(self.arrivals, (due, next(self._order), action, task))
         if self.idle and (not self._wakes or due < self._wakes[0]):
             self._book(now, self.calendar.next_open(due))
@@ -304,21 +324,21 @@ class SdrDesk:
         the opening if the desk is closed. Work due before ``now`` only ever finds the desk
         closed or every SDR busy, or a wake-up would have applied it.
         """
-        arrivals = self.arrivals
+        arrivals, idle, first, then = self.arrivals, self.idle, self._first, self._then
         while arrivals and arrivals[0][0] <= now:
             due, _, action, task = heapq.heappop(arrivals)
             action(due, task)
-            if self.idle and (self._first or self._then):
+            if idle and (first or then):
                 self._dispatch(due)
 
     def _book(self, now: float, at: float) -> None:
         """Booked at ``now``: wake the desk at ``at``, unless a wake-up comes no later."""
         if not self._wakes or at < self._wakes[0]:
             heapq.heappush(self._wakes, at)
-            self.env.timeout(at - now, at).callbacks.append(self._wake)
+            book(self.env, at - now, Alarm(at, self._on_wake))
 
     # -- SDRs ----------------------------------------------------------------------------
-    def _wake(self, event: simpy.Event) -> None:
+    def _wake(self, event: Alarm) -> None:
         now = event._value
         self._catch_up(now)
         heapq.heappop(self._wakes)  # only now: an opening booked while catching up is this one
@@ -381,6 +401,7 @@ class SdrDesk:
             delay = done - now
             end = self._ends[sdr]
             end.callbacks, end.task, end.at = self._on_done, task, now + delay
+            # book(self.env, delay, end), inlined: one event per attempt
             heapq.heappush(self._queue, (self.env._now + delay, NORMAL, next(self._eid), end))
 
     # -- the end of the run --------------------------------------------------------------
