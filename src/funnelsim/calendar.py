@@ -125,9 +125,13 @@ class Calendar:
         # Started inside the cached interval (and ending past it): business(t) is its first line.
         at = span[2] + t - span[0] if span[0] <= t <= span[1] else self.business(t)
         weeks, rem = divmod(at + work, self.open_per_week)
-        k = max(bisect.bisect_left(self._before, rem) - 1, 0)
-        # max: work of zero length started while closed ends when it starts, not at last close.
-        return max(t, weeks * 7.0 + self.starts[k] + rem - self._before[k] - self.first_weekday)
+        before = self._before
+        k = bisect.bisect_left(before, rem) - 1
+        if k < 0:
+            k = 0
+        done = weeks * 7.0 + self.starts[k] + rem - before[k] - self.first_weekday
+        # Work of zero length started while closed ends when it starts, not at last close.
+        return done if done > t else t
 
     def next_open(self, t: float) -> float:
         """``t`` if the calendar is open then, else the next opening."""

@@ -65,7 +65,7 @@ class NurtureEngine:
             gone.append((pool[unsub], at[unsub]))
             due[pool] = at + self.nurture.touch_every
             due[pool[mql | unsub]] = np.inf
-            pool = pool[due[pool] < until]  # only the leads just touched can be due again
+            pool = pool[due.take(pool) < until]  # only the leads just touched can be due again
         if not found:
             empty = np.empty(0, dtype=np.int64)
             return Outcomes(empty, np.empty(0), np.empty(0), empty, np.empty(0))
@@ -75,21 +75,27 @@ class NurtureEngine:
         return Outcomes(lead[order], at[order], score[order], out, out_at)
 
     def _touch(self, pool: np.ndarray, threshold: float) -> tuple[np.ndarray, ...]:
-        """Touch the leads of ``pool`` once; return the touch times, MQLs, scores, opt-outs."""
+        """Touch the leads of ``pool`` once; return the touch times, MQLs, scores, opt-outs.
+
+        Each lead's columns are gathered with ``take``: the same values as ``column[pool]``,
+        copied by a cheaper loop (a period touches every lead in nurture).
+        """
         leads, nurture = self.leads, self.nurture
-        now = self.next_touch[pool]
-        k = self.touches[pool]
-        interest = self.interest[pool] * np.exp(-self._decay * (now - self.updated_at[pool]))
+        now = self.next_touch.take(pool)
+        k = self.touches.take(pool)
+        interest = self.interest.take(pool) * np.exp(
+            -self._decay * (now - self.updated_at.take(pool))
+        )
         # The touch at capture only scores the lead: no email has been sent yet.
-        sent = now > leads.created[pool]
-        in_market = (leads.buy_start[pool] <= now) & (now < leads.buy_end[pool])
+        sent = now > leads.created.take(pool)
+        in_market = (leads.buy_start.take(pool) <= now) & (now < leads.buy_end.take(pool))
         p_engage = np.where(in_market, nurture.engage.in_market, nurture.engage.not_in_market)
         draw = self.streams.uniforms_of_mixed
-        engaged = sent & (draw(self._engage[pool], k) < p_engage)
+        engaged = sent & (draw(self._engage.take(pool), k) < p_engage)
         interest = interest + engaged * nurture.interest_gain * (1.0 - interest)
-        unsub = sent & (draw(self._unsubscribe[pool], k) < nurture.unsubscribe)
-        noise = self.noise if np.ndim(self.noise) == 0 else self.noise[pool]
-        score = noisy_score(self.scoring, leads.fit[pool], interest, noise)
+        unsub = sent & (draw(self._unsubscribe.take(pool), k) < nurture.unsubscribe)
+        noise = self.noise if np.ndim(self.noise) == 0 else self.noise.take(pool)
+        score = noisy_score(self.scoring, leads.fit.take(pool), interest, noise)
         self.interest[pool] = interest
         self.updated_at[pool] = now
         self.touches[pool] = k + 1

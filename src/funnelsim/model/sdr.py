@@ -47,7 +47,7 @@ class ReachCurve:
         ys = self.chances
         if len(ys) == 1:
             return ys[0]  # a flat curve: no decay to look up
-        x, xs = math.log(max(delay, 1e-9)), self.log_delays
+        x, xs = math.log(1e-9 if delay < 1e-9 else delay), self.log_delays  # max(delay, 1e-9)
         k = bisect.bisect_right(xs, x)
         if k == 0:
             return ys[0]
