@@ -331,7 +331,7 @@ class Funnel:
     # -- recycling -----------------------------------------------------------------------
     def _recycle(self, lead: int, outcome: str, stage: str, now: float) -> None:
         ledger = self.ledger
-        capped = bool(ledger.recycles[lead] >= self.scenario.recycle.max_recycles)
+        capped = ledger.recycles.item(lead) >= self.scenario.recycle.max_recycles  # a plain int
         decision = self._decisions[outcome, capped]
         if not decision.recycle:
             if decision.reason is not None:

@@ -63,9 +63,11 @@ class NurtureEngine:
             at, mql, score, unsub = self._touch(pool, threshold)
             found.append((pool[mql], at[mql], score[mql]))
             gone.append((pool[unsub], at[unsub]))
-            due[pool] = at + self.nurture.touch_every
-            due[pool[mql | unsub]] = np.inf
-            pool = pool[due.take(pool) < until]  # only the leads just touched can be due again
+            after, left = at + self.nurture.touch_every, mql | unsub
+            due[pool] = after
+            due[pool[left]] = np.inf
+            # Only the leads just touched can be due again: those that stay, due before until.
+            pool = pool[~left & (after < until)]
         if not found:
             empty = np.empty(0, dtype=np.int64)
             return Outcomes(empty, np.empty(0), np.empty(0), empty, np.empty(0))
