@@ -290,7 +290,9 @@ class SdrDesk:
         """
         arrivals, order = self.arrivals, self._order
         for task in tasks:
-            heapq.heappush(arrivals, (event_time(now, task.mql_at), next(order), action, task))
+            at = task.mql_at
+            due = now + (at - now) if at > now else now  # event_time(now, at), inlined
+            heapq.heappush(arrivals, (due, next(order), action, task))
         if tasks and self.idle:
             due = event_time(now, tasks[0].mql_at)
             if not self._wakes or due < self._wakes[0]:
@@ -365,7 +367,8 @@ class SdrDesk:
         if self._first or self._then:
             self._dispatch(now)
         if arrivals and self.idle and (not self._wakes or arrivals[0][0] < self._wakes[0]):
-            self._expect(now)  # an SDR idles and no wake-up is booked before the next arrival
+            # An SDR idles and no wake-up is booked before the next arrival: _expect's work.
+            self._book(now, self.calendar.next_open(arrivals[0][0]))
 
     def _expect(self, now: float) -> None:
         """SDRs are idle: wake the desk for the earliest arrival, unless a wake-up comes first."""
