@@ -181,9 +181,9 @@ class Alarm:
     """A timer as SimPy's loop sees an event: its callbacks, and its value (the time due).
 
     The loop reads only ``callbacks`` and ``_ok`` of an event no process waits for, so timers
-    nobody yields are booked as these rather than as :class:`simpy.Timeout`, straight into
-    SimPy's queue, with the time, priority and event number ``env.timeout`` would give them
-    (:func:`book`).
+    nobody yields are booked as these rather than as :class:`simpy.Timeout`, with
+    ``Environment.schedule``: the same time, priority and event number ``env.timeout`` would
+    give them (:func:`book`).
     """
 
     __slots__ = ("_value", "callbacks")
@@ -196,7 +196,7 @@ class Alarm:
 def book(env: simpy.Environment, delay: float, event) -> None:
     """Schedule ``event`` (an :class:`Alarm` or :class:`AttemptEnd`) ``delay`` from now,
     as ``env.timeout(delay)`` would schedule a Timeout."""
-    heapq.heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), event))
+    env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
 
 
 class AttemptEnd:
@@ -262,7 +262,6 @@ class SdrDesk:
         # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
         self.busy = array("d")
         self._ends = [AttemptEnd(sdr) for sdr in range(spec.headcount)]
-        self._queue, self._eid = env._queue, env._eid  # SimPy's event heap and numbering
         # The callbacks of every attempt end, and of every wake-up: SimPy only reads them.
         self._on_done, self._on_wake = [self._done], [self._wake]
 
@@ -405,7 +404,7 @@ class SdrDesk:
             end = self._ends[sdr]
             end.callbacks, end.task, end.at = self._on_done, task, now + delay
             # book(self.env, delay, end), inlined: one event per attempt
-            heapq.heappush(self._queue, (self.env._now + delay, NORMAL, next(self._eid), end))
+            self.env.schedule(end, NORMAL, delay)  # type: ignore[arg-type]
 
     # -- the end of the run --------------------------------------------------------------
     def too_old(self, task: Task, at: float) -> bool:
