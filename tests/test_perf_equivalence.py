@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import simpy
 
 import funnelsim
 from funnelsim.ledger import SPELL
 from funnelsim.model import recycle
 from funnelsim.model.sales import OPPORTUNITY_DRAWS, deal_counters, deal_uniforms
+from funnelsim.model.sdr import Alarm, book
 from funnelsim.streams import Streams
 from tests.helpers import small
 
@@ -54,3 +56,18 @@ def test_first_stamps_are_each_leads_first_visit():
     assert np.isnan(np.delete(ledger.mql_at, first_mql.index)).all()
     sql = spells[spells["outcome"] == SPELL["sql"]].groupby("lead")["outcome_at"].min()
     assert np.array_equal(ledger.sql_at[sql.index], sql.to_numpy())
+
+
+def test_a_booked_alarm_fires_when_and_in_the_order_a_timeout_would():
+    env, fired = simpy.Environment(), []
+    env.run(until=0.3)  # a clock that is not zero, so the delays are added to something
+    for k, delay in enumerate((0.1, 0.7, 0.1, 0.0)):
+        timeout = env.timeout(delay)
+        timeout.callbacks.append(lambda _, k=k: fired.append(("timeout", k, env.now)))
+        book(env, delay, Alarm(k, [lambda e: fired.append(("alarm", e._value, env.now))]))
+    env.run()
+    assert fired == [
+        (kind, k, 0.3 + delay)
+        for k, delay in sorted(enumerate((0.1, 0.7, 0.1, 0.0)), key=lambda kd: kd[1])
+        for kind in ("timeout", "alarm")
+    ]  # ties go in booking order: an alarm takes an event number as a timeout does

@@ -29,7 +29,9 @@ class Calendar:
     first_weekday: int  # weekday of t = 0 (Monday = 0)
     # The open interval last looked up, as [start, end, business clock at start]: the desk
     # asks about the same working day many times in a row, and then needs no arithmetic.
-    _span: list[float] = field(
+    # Hot callers may test it themselves (see :meth:`business`, :meth:`add`): it is updated
+    # in place, so a reference to it stays current.
+    span: list[float] = field(
         default_factory=lambda: [math.inf, -math.inf, 0.0], compare=False, repr=False
     )
 
@@ -86,7 +88,7 @@ class Calendar:
 
     def business(self, t: float) -> float:
         """Open time elapsed between the start of the first week and ``t``."""
-        span = self._span
+        span = self.span
         if span[0] <= t <= span[1]:
             return span[2] + t - span[0]
         if self.is_always_open:
@@ -115,19 +117,25 @@ class Calendar:
 
     def add(self, t: float, work: float) -> float:
         """The calendar time at which ``work`` days of open time started at ``t`` are done."""
-        span = self._span
+        span = self.span
         if span[0] <= t and t + work <= span[1]:
             return t + work
         if self.is_always_open:
             return t + work
-        weeks, rem = divmod(self.business(t) + work, self.open_per_week)
-        k = max(bisect.bisect_left(self._before, rem) - 1, 0)
-        # max: work of zero length started while closed ends when it starts, not at last close.
-        return max(t, weeks * 7.0 + self.starts[k] + rem - self._before[k] - self.first_weekday)
+        # Started inside the cached interval (and ending past it): business(t) is its first line.
+        at = span[2] + t - span[0] if span[0] <= t <= span[1] else self.business(t)
+        weeks, rem = divmod(at + work, self.open_per_week)
+        before = self._before
+        k = bisect.bisect_left(before, rem) - 1
+        if k < 0:
+            k = 0
+        done = weeks * 7.0 + self.starts[k] + rem - before[k] - self.first_weekday
+        # Work of zero length started while closed ends when it starts, not at last close.
+        return done if done > t else t
 
     def next_open(self, t: float) -> float:
         """``t`` if the calendar is open then, else the next opening."""
-        if self._span[0] <= t < self._span[1] or self.is_always_open:
+        if self.span[0] <= t < self.span[1] or self.is_always_open:
             return t
         tau = (t + self.first_weekday) % 7.0
         for s, e in zip(self.starts, self.ends, strict=True):

@@ -23,10 +23,12 @@ from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.sales import AePool, deal_counters, deal_uniforms, opportunity_path
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import (
+    Alarm,
     ReachCurve,
     SalesTrust,
     SdrDesk,
     Task,
+    book,
     event_time,
     new_tasks,
     owed_attempts,
@@ -59,6 +61,7 @@ class Agenda:
         self._actions: list[tuple[float, int, Callable, tuple]] = []
         self._order = itertools.count()  # actions due at the same time run in booking order
         self._timers: list[float] = []  # times of the timers booked and not yet fired
+        self._on_fire = [self._fire]  # every timer's callbacks: SimPy only reads them
 
     def at(self, now: float, when: float, action: Callable, *args) -> None:
         """Booked at ``now``: run ``action(at, *args)`` at ``when``.
@@ -74,10 +77,10 @@ class Agenda:
     def _book(self, now: float, at: float) -> None:
         if not self._timers or at < self._timers[0]:
             heapq.heappush(self._timers, at)
-            self.env.timeout(at - now, at).callbacks.append(self._fire)
+            book(self.env, at - now, Alarm(at, self._on_fire))
 
-    def _fire(self, event: simpy.Event) -> None:
-        now = event.value
+    def _fire(self, event: Alarm) -> None:
+        now = event._value
         heapq.heappop(self._timers)
         actions = self._actions
         while actions and actions[0][0] <= now:
@@ -228,7 +231,11 @@ class Funnel:
         ledger.move(lead, "sdr", now)
         if self.logging:
             ledger.log(now, lead, "prospected" if task.prospect else "MQL")
-        task.mql_open = self.calendar.business(now)
+        span = self.calendar.span  # calendar.business's own first check, inlined
+        if span[0] <= now <= span[1]:
+            task.mql_open = span[2] + now - span[0]
+        else:
+            task.mql_open = self.calendar.business(now)
         task.spell = ledger.spells.append(lead, now, NAN, 0, OPEN, NAN, task.prospect)
         delay = 0.0 if task.prospect else (1.0 - self.trust.effort) * self.max_delay
         if delay > 0:
@@ -242,7 +249,11 @@ class Funnel:
         if task.prospect:
             chance = self.sdr.outbound_reach
         else:
-            waited = self.calendar.business(now) - task.mql_open
+            span = self.calendar.span  # calendar.business's own first check, inlined
+            if span[0] <= now <= span[1]:
+                waited = span[2] + now - span[0] - task.mql_open
+            else:
+                waited = self.calendar.business(now) - task.mql_open
             chance = self.reach(waited)
         if attempt == 0:
             task.spell[FIRST_TOUCH_AT] = now
@@ -320,7 +331,7 @@ class Funnel:
     # -- recycling -----------------------------------------------------------------------
     def _recycle(self, lead: int, outcome: str, stage: str, now: float) -> None:
         ledger = self.ledger
-        capped = bool(ledger.recycles[lead] >= self.scenario.recycle.max_recycles)
+        capped = ledger.recycles.item(lead) >= self.scenario.recycle.max_recycles  # a plain int
         decision = self._decisions[outcome, capped]
         if not decision.recycle:
             if decision.reason is not None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
+from simpy.events import NORMAL
 
 from funnelsim.calendar import Calendar
 from funnelsim.scenario.schema import Sdr, Trust
@@ -46,7 +47,7 @@ class ReachCurve:
         ys = self.chances
         if len(ys) == 1:
             return ys[0]  # a flat curve: no decay to look up
-        x, xs = math.log(max(delay, 1e-9)), self.log_delays
+        x, xs = math.log(1e-9 if delay < 1e-9 else delay), self.log_delays  # max(delay, 1e-9)
         k = bisect.bisect_right(xs, x)
         if k == 0:
             return ys[0]
@@ -176,6 +177,42 @@ def event_time(now: float, when: float) -> float:
     return now + (when - now) if when > now else now
 
 
+class Alarm:
+    """A timer as SimPy's loop sees an event: its callbacks, and its value (the time due).
+
+    The loop reads only ``callbacks`` and ``_ok`` of an event no process waits for, so timers
+    nobody yields are booked as these rather than as :class:`simpy.Timeout`, with
+    ``Environment.schedule``: the same time, priority and event number ``env.timeout`` would
+    give them (:func:`book`).
+    """
+
+    __slots__ = ("_value", "callbacks")
+    _ok = True
+
+    def __init__(self, value: float, callbacks: list):
+        self._value, self.callbacks = value, callbacks
+
+
+def book(env: simpy.Environment, delay: float, event) -> None:
+    """Schedule ``event`` (an :class:`Alarm` or :class:`AttemptEnd`) ``delay`` from now,
+    as ``env.timeout(delay)`` would schedule a Timeout."""
+    env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+
+
+class AttemptEnd:
+    """The end of an SDR's attempt in progress, booked like an :class:`Alarm`.
+
+    An SDR makes one attempt at a time: each has one of these, reused for each attempt.
+    """
+
+    __slots__ = ("at", "callbacks", "sdr", "task")
+    _ok = True
+
+    def __init__(self, sdr: int):
+        self.callbacks: list | None = None
+        self.sdr, self.task, self.at = sdr, None, 0.0
+
+
 class SdrDesk:
     """One queue and ``headcount`` SDRs who work it during business hours.
 
@@ -224,6 +261,9 @@ class SdrDesk:
         self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
         # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
         self.busy = array("d")
+        self._ends = [AttemptEnd(sdr) for sdr in range(spec.headcount)]
+        # The callbacks of every attempt end, and of every wake-up: SimPy only reads them.
+        self._on_done, self._on_wake = [self._done], [self._wake]
 
     # -- work arriving -------------------------------------------------------------------
     def arrive(
@@ -234,7 +274,7 @@ class SdrDesk:
         Arrivals due at the same time are applied in the order they were booked, the order
         SimPy gives events.
         """
-        due = event_time(now, when)
+        due = now + (when - now) if when > now else now  # event_time(now, when), inlined
         heapq.heappush(self.arrivals, (due, next(self._order), action, task))
         if self.idle and (not self._wakes or due < self._wakes[0]):
             self._book(now, self.calendar.next_open(due))
@@ -249,7 +289,9 @@ class SdrDesk:
         """
         arrivals, order = self.arrivals, self._order
         for task in tasks:
-            heapq.heappush(arrivals, (event_time(now, task.mql_at), next(order), action, task))
+            at = task.mql_at
+            due = now + (at - now) if at > now else now  # event_time(now, at), inlined
+            heapq.heappush(arrivals, (due, next(order), action, task))
         if tasks and self.idle:
             due = event_time(now, tasks[0].mql_at)
             if not self._wakes or due < self._wakes[0]:
@@ -283,22 +325,22 @@ class SdrDesk:
         the opening if the desk is closed. Work due before ``now`` only ever finds the desk
         closed or every SDR busy, or a wake-up would have applied it.
         """
-        arrivals = self.arrivals
+        arrivals, idle, first, then = self.arrivals, self.idle, self._first, self._then
         while arrivals and arrivals[0][0] <= now:
             due, _, action, task = heapq.heappop(arrivals)
             action(due, task)
-            if self.idle and (self._first or self._then):
+            if idle and (first or then):
                 self._dispatch(due)
 
     def _book(self, now: float, at: float) -> None:
         """Booked at ``now``: wake the desk at ``at``, unless a wake-up comes no later."""
         if not self._wakes or at < self._wakes[0]:
             heapq.heappush(self._wakes, at)
-            self.env.timeout(at - now, at).callbacks.append(self._wake)
+            book(self.env, at - now, Alarm(at, self._on_wake))
 
     # -- SDRs ----------------------------------------------------------------------------
-    def _wake(self, event: simpy.Event) -> None:
-        now = event.value
+    def _wake(self, event: Alarm) -> None:
+        now = event._value
         self._catch_up(now)
         heapq.heappop(self._wakes)  # only now: an opening booked while catching up is this one
         opening = self._opening
@@ -313,9 +355,9 @@ class SdrDesk:
         if self.idle and self.arrivals:
             self._expect(now)
 
-    def _done(self, event: simpy.Event) -> None:
+    def _done(self, end: AttemptEnd) -> None:
         """An attempt ends: its outcome, then the SDR's next task, if any (the hot path)."""
-        task, sdr, now = event.value
+        task, sdr, now = end.task, end.sdr, end.at
         arrivals = self.arrivals
         if arrivals and arrivals[0][0] <= now:  # work arrived meanwhile
             self._catch_up(now)
@@ -324,7 +366,8 @@ class SdrDesk:
         if self._first or self._then:
             self._dispatch(now)
         if arrivals and self.idle and (not self._wakes or arrivals[0][0] < self._wakes[0]):
-            self._expect(now)  # an SDR idles and no wake-up is booked before the next arrival
+            # An SDR idles and no wake-up is booked before the next arrival: _expect's work.
+            self._book(now, self.calendar.next_open(arrivals[0][0]))
 
     def _expect(self, now: float) -> None:
         """SDRs are idle: wake the desk for the earliest arrival, unless a wake-up comes first."""
@@ -335,7 +378,8 @@ class SdrDesk:
     def _dispatch(self, now: float) -> None:
         """Put idle SDRs to work while there is work and the desk is open."""
         calendar = self.calendar
-        if not self._always_open:
+        span = calendar.span  # inside the open interval last looked up: open, no call
+        if not span[0] <= now < span[1] and not self._always_open:
             opening = calendar.next_open(now)
             if opening > now:
                 if self._opening is None:
@@ -350,10 +394,17 @@ class SdrDesk:
                 self.aged(task)
                 continue
             sdr = idle.pop()
-            done = calendar.add(now, self.attempt(task, sdr, now))
+            work = self.attempt(task, sdr, now)
+            if span[0] <= now and now + work <= span[1]:  # calendar.add's own first check
+                done = now + work
+            else:
+                done = calendar.add(now, work)
             self.busy.extend((now, done))
             delay = done - now
-            self.env.timeout(delay, (task, sdr, now + delay)).callbacks.append(self._done)
+            end = self._ends[sdr]
+            end.callbacks, end.task, end.at = self._on_done, task, now + delay
+            # book(self.env, delay, end), inlined: one event per attempt
+            self.env.schedule(end, NORMAL, delay)  # type: ignore[arg-type]
 
     # -- the end of the run --------------------------------------------------------------
     def too_old(self, task: Task, at: float) -> bool:
