@@ -10,6 +10,7 @@ from rich.text import Text
 
 from funnelsim.render_experiments import LABELS, value
 from funnelsim.sla.run import SlaResults
+from funnelsim.sla.stress import condition_title
 from funnelsim.sla.study import PROPOSAL
 
 IMPACT_LABELS = LABELS | {
@@ -40,7 +41,7 @@ def clause_table(sla: SlaResults) -> Table:
     )
     table.add_column("clause")
     for name in conditions:
-        table.add_column(name.replace("_", " "), justify="right")
+        table.add_column(condition_title(name), justify="right")
     cells = {(r["condition"], r["policy"], r["clause"]): r for r in doc["compliance"]}
     sides = [c["side"] for c in doc["clauses"]]
     for k, clause in enumerate(doc["clauses"]):
@@ -76,7 +77,7 @@ def breach_table(sla: SlaResults) -> Table:
         if row["policy"] != PROPOSAL:
             continue
         table.add_row(
-            row["condition"].replace("_", " "),
+            condition_title(row["condition"]),
             *(_pct(row[f"first_{w}"]) for w in ("marketing", "sales", "both", "neither")),
             f"{_pct(row['marketing_breach_share'])} / {_pct(row['sales_breach_share'])}",
         )
@@ -90,7 +91,7 @@ def impact_table(sla: SlaResults, currency: str) -> Table:
     table = Table(title=f"Proposal − {doc['baseline']}: mean paired difference (95% interval)")
     table.add_column("figure")
     for name in conditions:
-        table.add_column(name.replace("_", " "), justify="right")
+        table.add_column(condition_title(name), justify="right")
     rows = {(r["metric"], r["condition"]): r for r in doc["impact"]}
     for metric in dict.fromkeys(r["metric"] for r in doc["impact"]):
         cells = [IMPACT_LABELS.get(metric, metric)]

@@ -29,6 +29,7 @@ from funnelsim.render_experiments import LABELS, currency, replications, value
 from funnelsim.render_sla import IMPACT_LABELS
 from funnelsim.scenario import dotted
 from funnelsim.sla import SlaResults
+from funnelsim.sla.stress import condition_title
 from funnelsim.sla.study import PROPOSAL
 
 KEY_PARAMETERS = (
@@ -293,7 +294,7 @@ def sla_section(sla: SlaResults, money: str) -> dict[str, Any]:
         "period": doc["proposal"]["period"],
         "target": _target(doc["probability"]),
         "conditions": [
-            {"name": _condition(c["name"]), "description": c["description"]}
+            {"name": condition_title(c["name"]), "description": c["description"]}
             for c in doc["conditions"]
         ],
         "clauses": clause_rows(sla),
@@ -307,10 +308,6 @@ def sla_question(sla: SlaResults) -> str:
         "Does the proposal hold, in normal times and under stress, and what does it do "
         f"against {sla.document['baseline']}?"
     )
-
-
-def _condition(name: str) -> str:
-    return name.replace("_", " ")
 
 
 def _target(p: float) -> str:
@@ -409,7 +406,7 @@ def _holding(sla: SlaResults) -> list[str]:
     kept = [f"{label} ({_share(s[0])})" for label, s in shares.items() if s[0] >= target]
     short = [f"{label} ({_share(s[0])})" for label, s in shares.items() if s[0] < target]
     goal = f"with at least the target probability of {_target(target)}"
-    where = f"Under {_condition(normal)} conditions"
+    where = f"Under {condition_title(normal)} conditions"
     if not short:
         out = [f"{where} every clause holds in a {period} {goal}: {_join(kept)}."]
     elif not kept:
@@ -455,7 +452,7 @@ def _breaking(sla: SlaResults) -> str:
             if (key := (clause["name"], s, PROPOSAL)) in held and held[key][0] < target
         )
         if broken:
-            under = _join([f"{_condition(s)} ({_share(x)})" for x, s in broken])
+            under = _join([f"{condition_title(s)} ({_share(x)})" for x, s in broken])
             parts.append(f"{_quoted(clause['label'])} falls below {_target(target)} under {under}")
         else:
             parts.append(f"{_quoted(clause['label'])} holds under every stress")
@@ -486,11 +483,11 @@ def _first(sla: SlaResults) -> str:
         return f"{what} in {round(row[f'first_{who}'] * n)} of {n} runs"
 
     seen = [outcome(rows[normal], who) for who in WHO if rows[normal][f"first_{who}"] > 0]
-    text = f"Under {_condition(normal)} conditions {_join(seen)}"
+    text = f"Under {condition_title(normal)} conditions {_join(seen)}"
     by_outcome: dict[str, list[str]] = {}
     for name in stresses:
         who = max(WHO, key=lambda w: rows[name][f"first_{w}"])
-        by_outcome.setdefault(outcome(rows[name], who), []).append(_condition(name))
+        by_outcome.setdefault(outcome(rows[name], who), []).append(condition_title(name))
     for what, names in by_outcome.items():
         text += f"; under {_join(names)} {what}"
     return text + "."
@@ -538,7 +535,7 @@ def _revenue_impact(sla: SlaResults, money: str) -> str:
     if d is None or d["mean"] != d["mean"]:
         return ""
     low, high = (value("bookings", d[k], money, signed=True) for k in ("ci_low", "ci_high"))
-    where = f"Under {_condition(normal)} conditions"
+    where = f"Under {condition_title(normal)} conditions"
     if _tone("bookings", d):
         text = (
             f"{where} the proposal books {value('bookings', abs(d['mean']), money)} "
@@ -558,7 +555,7 @@ def _revenue_impact(sla: SlaResults, money: str) -> str:
     groups: dict[str, list[str]] = {}
     for s in stresses:
         if s in diffs and diffs[s]["mean"] == diffs[s]["mean"]:
-            groups.setdefault(_tone("bookings", diffs[s]), []).append(_condition(s))
+            groups.setdefault(_tone("bookings", diffs[s]), []).append(condition_title(s))
     parts = [phrase.format(_join(groups[k])) for k, phrase in phrases.items() if k in groups]
     if parts:
         text += f"; under stress it books {_join(parts)} (by the 95% intervals)"

@@ -22,6 +22,7 @@ from funnelsim.plots.formats import _percent, _replications
 from funnelsim.plots.style import _axes, _formatter, _offsets, _title, colours
 from funnelsim.sla import SlaResults, load_sla
 from funnelsim.sla.run import VERDICT
+from funnelsim.sla.stress import condition_title
 from funnelsim.sla.study import PROPOSAL
 
 ROW = 0.3
@@ -46,10 +47,6 @@ def on_sla(figure: Callable[..., Axes]) -> Callable[..., Axes]:
         return figure(sla, **options)
 
     return draw
-
-
-def _condition(name: str) -> str:
-    return name.replace("_", " ")
 
 
 def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
@@ -102,7 +99,7 @@ def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
         i * step: f"{clause['side'].capitalize()}: {clause['label']}"
         for i, clause in enumerate(doc["clauses"])
     }
-    ticks = dict(sorted((headings | {y: _condition(n) for (_, n), y in rows.items()}).items()))
+    ticks = dict(sorted((headings | {y: condition_title(n) for (_, n), y in rows.items()}).items()))
     ax.set_yticks(list(ticks), list(ticks.values()))
     for y, tick in zip(ticks, ax.get_yticklabels(), strict=True):
         tick.set_fontweight("bold" if y in headings else "normal")
@@ -121,7 +118,7 @@ def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
     _title(
         ax,
         f"Chance each clause holds in a {period}: {kept} of {len(clauses)} reach the "
-        f"{_percent(target)} target under {_condition(first)} conditions",
+        f"{_percent(target)} target under {condition_title(first)} conditions",
         f"Mean over {_replications(doc['replications'])} with 95% intervals; shaded: short of "
         "the target (dotted)",
     )

@@ -64,6 +64,11 @@ class Condition:
         return any(start < b and a < end for a, b in self.windows(scenario))
 
 
+def condition_title(name: str) -> str:
+    """A condition's name as tables, figures and the report write it (``lost sdrs``)."""
+    return name.replace("_", " ")
+
+
 def _marketing(scenario: Scenario) -> Iterator[tuple[str, Any]]:
     for name, source in scenario.sources.items():
         if not source.skips_nurture and source.rate_per_week > 0:

@@ -132,8 +132,8 @@ def prepare_study(
         row = [_stressed(path, p, s, cond) for p, s in ((policy, common), (None, proposal_sets))]
         scenarios.append(tuple(data for data, _ in row))
         sets.append([overrides for _, overrides in row])
-    horizon = Scenario.model_validate(scenarios[0][0]).horizon
-    start = Scenario.model_validate(scenarios[0][0]).start_date
+    first_scenario = Scenario.model_validate(scenarios[0][0])
+    horizon, start = first_scenario.horizon, first_scenario.start_date
     if len(period_edges(start, horizon.warmup, horizon.length, proposal.period)) < 2:
         first, last = (start + dt.timedelta(days=d) for d in (horizon.warmup, horizon.length))
         raise UsageError(
