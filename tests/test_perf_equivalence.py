@@ -64,7 +64,8 @@ def test_a_booked_alarm_fires_when_and_in_the_order_a_timeout_would():
     for k, delay in enumerate((0.1, 0.7, 0.1, 0.0)):
         timeout = env.timeout(delay)
         timeout.callbacks.append(lambda _, k=k: fired.append(("timeout", k, env.now)))
-        book(env, delay, Alarm(k, [lambda e: fired.append(("alarm", e._value, env.now))]))
+        at = env.now + delay
+        book(env, at, Alarm(k, [lambda e: fired.append(("alarm", e._value, env.now))]))
     env.run()
     assert fired == [
         (kind, k, 0.3 + delay)

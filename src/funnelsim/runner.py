@@ -15,7 +15,7 @@ import pandas as pd
 
 from funnelsim import metrics
 from funnelsim.ledger import Ledger, event_log
-from funnelsim.model.model import Funnel, scheduled_events
+from funnelsim.model.model import Funnel
 from funnelsim.scenario.schema import Scenario
 from funnelsim.streams import Streams
 
@@ -91,7 +91,7 @@ def simulate(
         funnel = Funnel(scenario, streams, record_events=events)
         ledger = funnel.run()
     ctx = context(scenario, funnel)
-    events_scheduled = scheduled_events(funnel.env)
+    events_scheduled = funnel.events_scheduled()
     figures = metrics.scalars(ledger, ctx) | metrics.utilisation(ledger, ctx)
     runtime = time.perf_counter() - started
     run_figures = (

@@ -72,12 +72,12 @@ class Agenda:
         """
         at = event_time(now, when)
         heapq.heappush(self._actions, (at, next(self._order), action, args))
-        self._book(now, at)
+        self._book(at)
 
-    def _book(self, now: float, at: float) -> None:
+    def _book(self, at: float) -> None:
         if not self._timers or at < self._timers[0]:
             heapq.heappush(self._timers, at)
-            book(self.env, at - now, Alarm(at, self._on_fire))
+            book(self.env, at, Alarm(at, self._on_fire))
 
     def _fire(self, event: Alarm) -> None:
         now = event._value
@@ -87,12 +87,7 @@ class Agenda:
             at, _, action, args = heapq.heappop(actions)
             action(at, *args)
         if actions:
-            self._book(now, actions[0][0])
-
-
-def scheduled_events(env: simpy.Environment) -> int:
-    """How many events ``env`` has scheduled: SimPy numbers each one as it is scheduled."""
-    return next(env._eid)
+            self._book(actions[0][0])
 
 
 class Funnel:
@@ -158,6 +153,11 @@ class Funnel:
         self.env.process(self._nurture_clock())
         if scenario.scoring.closed_loop.enabled:
             self.env.process(self._review())
+
+    def events_scheduled(self) -> int:
+        """Events booked in the run: SimPy's, which it numbers as it schedules them, and the
+        desk's own (attempt ends, openings)."""
+        return next(self.env._eid) + self.desk.events
 
     def run(self) -> Ledger:
         horizon = self.scenario.horizon.length

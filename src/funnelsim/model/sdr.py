@@ -170,9 +170,8 @@ def event_time(now: float, when: float) -> float:
     """The time of an event booked at ``now`` for ``when``, to the last bit, as SimPy sets it.
 
     SimPy adds the delay to its clock, and ``now + (when - now)`` can round one step away from
-    ``when``. Work the desk applies later than it is due, and the events it books, take their
-    time from here rather than from SimPy's clock, so results do not depend on when the desk
-    catches up.
+    ``when``. The desk's own events and the agenda's actions take their time from here, so
+    they fall where a SimPy timeout booked at ``now`` would.
     """
     return now + (when - now) if when > now else now
 
@@ -182,7 +181,7 @@ class Alarm:
 
     The loop reads only ``callbacks`` and ``_ok`` of an event no process waits for, so timers
     nobody yields are booked as these rather than as :class:`simpy.Timeout`, with
-    ``Environment.schedule``: the same time, priority and event number ``env.timeout`` would
+    ``Environment.schedule``: the same priority and event number ``env.timeout`` would
     give them (:func:`book`).
     """
 
@@ -193,24 +192,13 @@ class Alarm:
         self._value, self.callbacks = value, callbacks
 
 
-def book(env: simpy.Environment, delay: float, event) -> None:
-    """Schedule ``event`` (an :class:`Alarm` or :class:`AttemptEnd`) ``delay`` from now,
-    as ``env.timeout(delay)`` would schedule a Timeout."""
-    env.schedule(event, NORMAL, delay)  # type: ignore[arg-type]
+def book(env: simpy.Environment, at: float, event: Alarm) -> None:
+    """Schedule ``event`` at time ``at``, as ``env.timeout(at - env.now)`` would."""
+    env.schedule(event, NORMAL, at - env.now)  # type: ignore[arg-type]
 
 
-class AttemptEnd:
-    """The end of an SDR's attempt in progress, booked like an :class:`Alarm`.
-
-    An SDR makes one attempt at a time: each has one of these, reused for each attempt.
-    """
-
-    __slots__ = ("at", "callbacks", "sdr", "task")
-    _ok = True
-
-    def __init__(self, sdr: int):
-        self.callbacks: list | None = None
-        self.sdr, self.task, self.at = sdr, None, 0.0
+OPENING = math.inf
+"""The order of the desk's opening among its arrivals: after the work due at the same time."""
 
 
 class SdrDesk:
@@ -221,14 +209,13 @@ class SdrDesk:
     it ends. New MQLs that waited longer than ``max_queue_age`` go to ``aged(task)`` when
     reached in the queue, stamped at the moment they aged out: no event is spent watching them.
 
-    Work reaching the desk (an MQL handed over, a follow-up coming due, an MQL a trust delay
-    held back) is not an event either. It waits in a heap of arrivals and is applied, each at
-    its own due time, the next time the desk looks: when an SDR ends an attempt, or at a
-    wake-up. Nothing can tell the difference: only an SDR taking work reads the queue, and
-    sales trust, which sets a hand-off's delay, changes only when an attempt ends. A wake-up
-    is booked only while an SDR is idle, for the earliest arrival (or the desk's next opening
-    after it), so work that arrives while the desk is closed or every SDR is busy costs no
-    event. SDRs are callbacks rather than processes: an attempt costs one event (its end).
+    The desk keeps its own clock. Its events are of two kinds, each in a heap of its own:
+    work arriving (an MQL handed over, a follow-up coming due, an MQL a trust delay held back,
+    the desk opening with work waiting) and attempts ending. SimPy holds one timer for the
+    earliest; when it fires, the desk handles its events in time order up to the next event in
+    SimPy's queue (:meth:`_run`), so a busy desk costs SimPy nothing per attempt. Whatever the
+    rest of the model does at a time ``t`` therefore finds the desk exactly as it was just
+    before ``t``: it never runs ahead of anything that could reach it.
     """
 
     def __init__(
@@ -252,50 +239,50 @@ class SdrDesk:
             (self.followups, self.new) if spec.followups == "first" else (self.new, self.followups)
         )
         self._by_score = spec.queue == "score"
-        self._order = itertools.count()
-        # Work not applied yet, (due, order, action, task): action(due, task) at its turn.
-        self.arrivals: list[tuple[float, int, Callable[[float, Task], None], Task]] = []
-        self._wakes: list[float] = []  # times of the wake-ups booked and not yet fired
+        self._order = itertools.count()  # events due at the same time run in booking order
+        # Work arriving, (due, order, action, task): action(due, task) at its turn; an opening
+        # is (due, OPENING, None, None).
+        self.arrivals: list[tuple[float, float, Callable[[float, Task], None] | None, Task]] = []
+        self.ends: list[
+            tuple[float, int, int, Task]
+        ] = []  # attempts under way: (at, order, sdr, task)
+        self._timers: list[float] = []  # times of the SimPy timers booked and not yet fired
+        self._running = False  # inside _run: what is booked now is handled without a timer
         self._opening: float | None = None  # the opening booked for work waiting while closed
         self.idle = list(range(spec.headcount))[::-1]  # a stack: the lowest id works first
         self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
         # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
         self.busy = array("d")
-        self._ends = [AttemptEnd(sdr) for sdr in range(spec.headcount)]
-        # The callbacks of every attempt end, and of every wake-up: SimPy only reads them.
-        self._on_done, self._on_wake = [self._done], [self._wake]
+        self.events = 0  # the desk's own events booked: attempt ends and openings
+        self._on_timer = [self._run]  # every timer's callbacks: SimPy only reads them
 
     # -- work arriving -------------------------------------------------------------------
     def arrive(
         self, now: float, when: float, action: Callable[[float, Task], None], task: Task
     ) -> None:
-        """Booked at ``now``: run ``action(due, task)`` at ``when``, as far as anyone can tell.
+        """Booked at ``now``: run ``action(due, task)`` at ``when``, in the desk's time order.
 
-        Arrivals due at the same time are applied in the order they were booked, the order
-        SimPy gives events.
+        Arrivals due at the same time are applied in the order they were booked.
         """
         due = now + (when - now) if when > now else now  # event_time(now, when), inlined
         heapq.heappush(self.arrivals, (due, next(self._order), action, task))
-        if self.idle and (not self._wakes or due < self._wakes[0]):
-            self._book(now, self.calendar.next_open(due))
+        if not self._running:
+            self._expect(due)
 
     def hand_over(
         self, now: float, tasks: list[Task], action: Callable[[float, Task], None]
     ) -> None:
         """Booked at ``now``: new spells reach the desk at their MQL times, in time order.
 
-        :meth:`arrive` for each, with one wake-up check for the batch: in time order, only the
-        first could book one.
+        :meth:`arrive` for each, with one timer check for the batch: the first is the earliest.
         """
         arrivals, order = self.arrivals, self._order
         for task in tasks:
             at = task.mql_at
             due = now + (at - now) if at > now else now  # event_time(now, at), inlined
             heapq.heappush(arrivals, (due, next(order), action, task))
-        if tasks and self.idle:
-            due = event_time(now, tasks[0].mql_at)
-            if not self._wakes or due < self._wakes[0]:
-                self._book(now, self.calendar.next_open(due))
+        if tasks and not self._running:
+            self._expect(event_time(now, tasks[0].mql_at))
 
     def hold(self, task: Task, now: float, until: float) -> None:
         """Keep a new MQL out of the queue until ``until`` (a sales-trust delay)."""
@@ -318,75 +305,64 @@ class SdrDesk:
     def _due(self, now: float, task: Task) -> None:
         heapq.heappush(self.followups, (now, next(self._order), task))
 
-    def _catch_up(self, now: float) -> None:
-        """Apply the arrivals due by ``now``, each at its own due time.
+    # -- the desk's clock ----------------------------------------------------------------
+    def _expect(self, at: float) -> None:
+        """Have SimPy wake the desk at ``at``, unless a timer comes no later."""
+        if not self._timers or at < self._timers[0]:
+            heapq.heappush(self._timers, at)
+            book(self.env, at, Alarm(at, self._on_timer))
 
-        Each is followed by what its event would have done: put idle SDRs to work, or book
-        the opening if the desk is closed. Work due before ``now`` only ever finds the desk
-        closed or every SDR busy, or a wake-up would have applied it.
+    def _run(self, timer: Alarm) -> None:
+        """Handle the desk's events, in time order, up to the next event in SimPy's queue.
+
+        Work arriving at the same time as an attempt ends is applied first. Only an attempt's
+        outcome can book an event in SimPy's queue (an opportunity's resolution), so the limit
+        is read again after each.
         """
-        arrivals, idle, first, then = self.arrivals, self.idle, self._first, self._then
-        while arrivals and arrivals[0][0] <= now:
-            due, _, action, task = heapq.heappop(arrivals)
-            action(due, task)
+        heapq.heappop(self._timers)
+        arrivals, ends, idle = self.arrivals, self.ends, self.idle
+        first, then = self._first, self._then
+        limit = self.env.peek()
+        self._running = True
+        while True:
+            if arrivals and (not ends or arrivals[0][0] <= ends[0][0]):
+                if arrivals[0][0] >= limit:
+                    break
+                now, _, action, task = heapq.heappop(arrivals)
+                if action is None:  # the desk opens
+                    self._opening = None
+                else:
+                    action(now, task)
+            elif ends and ends[0][0] < limit:
+                now, _, sdr, task = heapq.heappop(ends)
+                self.finish(task, sdr, now)
+                idle.append(sdr)
+                limit = self.env.peek()
+            else:
+                break
             if idle and (first or then):
-                self._dispatch(due)
-
-    def _book(self, now: float, at: float) -> None:
-        """Booked at ``now``: wake the desk at ``at``, unless a wake-up comes no later."""
-        if not self._wakes or at < self._wakes[0]:
-            heapq.heappush(self._wakes, at)
-            book(self.env, at - now, Alarm(at, self._on_wake))
+                self._dispatch(now)
+        self._running = False
+        if arrivals or ends:
+            self._expect(
+                min(arrivals[0][0] if arrivals else math.inf, ends[0][0] if ends else math.inf)
+            )
 
     # -- SDRs ----------------------------------------------------------------------------
-    def _wake(self, event: Alarm) -> None:
-        now = event._value
-        self._catch_up(now)
-        heapq.heappop(self._wakes)  # only now: an opening booked while catching up is this one
-        opening = self._opening
-        if opening is not None:
-            if opening <= now:
-                self._opening = None
-                self._dispatch(opening)
-            else:  # booked by a wake-up a rounding step earlier: keep it booked
-                self._book(now, opening)
-        if self.idle and (self._first or self._then):
-            self._dispatch(now)
-        if self.idle and self.arrivals:
-            self._expect(now)
-
-    def _done(self, end: AttemptEnd) -> None:
-        """An attempt ends: its outcome, then the SDR's next task, if any (the hot path)."""
-        task, sdr, now = end.task, end.sdr, end.at
-        arrivals = self.arrivals
-        if arrivals and arrivals[0][0] <= now:  # work arrived meanwhile
-            self._catch_up(now)
-        self.finish(task, sdr, now)
-        self.idle.append(sdr)
-        if self._first or self._then:
-            self._dispatch(now)
-        if arrivals and self.idle and (not self._wakes or arrivals[0][0] < self._wakes[0]):
-            # An SDR idles and no wake-up is booked before the next arrival: _expect's work.
-            self._book(now, self.calendar.next_open(arrivals[0][0]))
-
-    def _expect(self, now: float) -> None:
-        """SDRs are idle: wake the desk for the earliest arrival, unless a wake-up comes first."""
-        due = self.arrivals[0][0]
-        if not self._wakes or due < self._wakes[0]:
-            self._book(now, self.calendar.next_open(due))
-
     def _dispatch(self, now: float) -> None:
         """Put idle SDRs to work while there is work and the desk is open."""
         calendar = self.calendar
         span = calendar.span  # inside the open interval last looked up: open, no call
         if not span[0] <= now < span[1] and not self._always_open:
+            if self._opening is not None and now < self._opening:
+                return  # closed until the opening already booked
             opening = calendar.next_open(now)
             if opening > now:
-                if self._opening is None:
-                    self._opening = event_time(now, opening)
-                    self._book(now, self._opening)
+                self._opening = event_time(now, opening)
+                heapq.heappush(self.arrivals, (self._opening, OPENING, None, None))
+                self.events += 1
                 return
-        first, then, idle = self._first, self._then, self.idle
+        first, then, idle, ends = self._first, self._then, self.idle, self.ends
         oldest = now - self.spec.max_queue_age  # too_old, inlined: one check per attempt
         while idle and (first or then):
             task = heapq.heappop(first or then)[2]
@@ -400,11 +376,8 @@ class SdrDesk:
             else:
                 done = calendar.add(now, work)
             self.busy.extend((now, done))
-            delay = done - now
-            end = self._ends[sdr]
-            end.callbacks, end.task, end.at = self._on_done, task, now + delay
-            # book(self.env, delay, end), inlined: one event per attempt
-            self.env.schedule(end, NORMAL, delay)  # type: ignore[arg-type]
+            heapq.heappush(ends, (now + (done - now), next(self._order), sdr, task))
+            self.events += 1
 
     # -- the end of the run --------------------------------------------------------------
     def too_old(self, task: Task, at: float) -> bool:
@@ -412,12 +385,11 @@ class SdrDesk:
         return task.attempt == 0 and at > task.mql_at + self.spec.max_queue_age
 
     def close(self, at: float) -> None:
-        """At the end of a run: apply the work due before ``at``, then age out the MQLs
-        still waiting, queued or held back."""
-        arrivals = self.arrivals
-        while arrivals and arrivals[0][0] < at:  # an event at ``at`` itself would not run
-            due, _, action, task = heapq.heappop(arrivals)
-            action(due, task)
+        """At the end of a run, age out the MQLs still waiting, queued or held back.
+
+        Every event of the desk before ``at`` has been handled: SimPy's last timer for it came
+        no later.
+        """
         for task in [*(task for _, _, task in self.new), *self.held]:  # follow-ups never age
             if self.too_old(task, at):
                 self.aged(task)
