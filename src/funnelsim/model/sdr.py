@@ -197,7 +197,8 @@ def book(env: simpy.Environment, at: float, event: Alarm) -> None:
     env.schedule(event, NORMAL, at - env.now)  # type: ignore[arg-type]
 
 
-OPENING = math.inf
+INF = math.inf
+OPENING = INF
 """The order of the desk's opening among its arrivals: after the work due at the same time."""
 
 
@@ -232,12 +233,11 @@ class SdrDesk:
         self.attempt, self.finish, self.aged = attempt, finish, aged
         # The queue: a heap of (key, order, task) for each kind of work, so a comparison is
         # one of floats. New spells are keyed by MQL time (fifo) or by score, highest first;
-        # follow-ups by when they came due. ``sdr.followups`` says which heap goes first.
+        # follow-ups by when they come due, and only those due by now can be taken.
+        # ``sdr.followups`` says which kind goes first.
         self.new: list[tuple[float, int, Task]] = []
         self.followups: list[tuple[float, int, Task]] = []
-        self._first, self._then = (
-            (self.followups, self.new) if spec.followups == "first" else (self.new, self.followups)
-        )
+        self._followups_first = spec.followups == "first"
         self._by_score = spec.queue == "score"
         self._order = itertools.count()  # events due at the same time run in booking order
         # Work arriving, (due, order, action, task): action(due, task) at its turn; an opening
@@ -246,6 +246,7 @@ class SdrDesk:
         self.ends: list[
             tuple[float, int, int, Task]
         ] = []  # attempts under way: (at, order, sdr, task)
+        self.clock = 0.0  # the time of the desk's last event
         self._timers: list[float] = []  # times of the SimPy timers booked and not yet fired
         self._running = False  # inside _run: what is booked now is handled without a timer
         self._opening: float | None = None  # the opening booked for work waiting while closed
@@ -290,8 +291,13 @@ class SdrDesk:
         self.arrive(now, until, self._released, task)
 
     def follow_up(self, task: Task, now: float, at: float) -> None:
-        """Queue the task's next attempt when it comes due, at ``at``."""
-        self.arrive(now, at, self._due, task)
+        """Queue the task's next attempt, due at ``at`` (booked at ``now``, as an attempt ends).
+
+        A follow-up waits in the queue from the start, and no SDR takes it before it is due.
+        Coming due is an event of the desk's only while an SDR is idle (:meth:`_next`).
+        """
+        due = now + (at - now) if at > now else now  # event_time(now, at), inlined
+        heapq.heappush(self.followups, (due, next(self._order), task))
 
     def push_new(self, task: Task) -> None:
         """Queue a new spell: by MQL time (``fifo``) or by score, highest first."""
@@ -301,9 +307,6 @@ class SdrDesk:
     def _released(self, now: float, task: Task) -> None:
         self.held.discard(task)
         self.push_new(task)
-
-    def _due(self, now: float, task: Task) -> None:
-        heapq.heappush(self.followups, (now, next(self._order), task))
 
     # -- the desk's clock ----------------------------------------------------------------
     def _expect(self, at: float) -> None:
@@ -315,42 +318,55 @@ class SdrDesk:
     def _run(self, timer: Alarm) -> None:
         """Handle the desk's events, in time order, up to the next event in SimPy's queue.
 
-        Work arriving at the same time as an attempt ends is applied first. Only an attempt's
-        outcome can book an event in SimPy's queue (an opportunity's resolution), so the limit
-        is read again after each.
+        At the same time, work arriving goes first, then a follow-up coming due, then an
+        attempt ending. Only an attempt's outcome can book an event in SimPy's queue (an
+        opportunity's resolution), so the limit is read again after each.
         """
         heapq.heappop(self._timers)
-        arrivals, ends, idle = self.arrivals, self.ends, self.idle
-        first, then = self._first, self._then
-        limit = self.env.peek()
+        arrivals, ends, new, followups, idle = (
+            self.arrivals,
+            self.ends,
+            self.new,
+            self.followups,
+            self.idle,
+        )
+        limit, now = self.env.peek(), self.clock
         self._running = True
         while True:
-            if arrivals and (not ends or arrivals[0][0] <= ends[0][0]):
-                if arrivals[0][0] >= limit:
+            a = arrivals[0][0] if arrivals else INF
+            # A follow-up coming due matters only to an idle SDR. One due by now and still
+            # queued waits for the desk to open or an SDR to finish: events of their own.
+            f = followups[0][0] if idle and followups and followups[0][0] > now else INF
+            e = ends[0][0] if ends else INF
+            if a <= f and a <= e:
+                if a >= limit:
                     break
                 now, _, action, task = heapq.heappop(arrivals)
                 if action is None:  # the desk opens
                     self._opening = None
                 else:
                     action(now, task)
-            elif ends and ends[0][0] < limit:
+            elif f <= e:
+                if f >= limit:
+                    break
+                now = f
+            else:
+                if e >= limit:
+                    break
                 now, _, sdr, task = heapq.heappop(ends)
                 self.finish(task, sdr, now)
                 idle.append(sdr)
                 limit = self.env.peek()
-            else:
-                break
-            if idle and (first or then):
+            if idle and (new or (followups and followups[0][0] <= now)):
                 self._dispatch(now)
-        self._running = False
-        if arrivals or ends:
-            self._expect(
-                min(arrivals[0][0] if arrivals else math.inf, ends[0][0] if ends else math.inf)
-            )
+        self.clock, self._running = now, False
+        soonest = min(a, f, e)
+        if soonest < INF:
+            self._expect(soonest)
 
     # -- SDRs ----------------------------------------------------------------------------
     def _dispatch(self, now: float) -> None:
-        """Put idle SDRs to work while there is work and the desk is open."""
+        """Put idle SDRs to work while there is work due and the desk is open."""
         calendar = self.calendar
         span = calendar.span  # inside the open interval last looked up: open, no call
         if not span[0] <= now < span[1] and not self._always_open:
@@ -362,13 +378,19 @@ class SdrDesk:
                 heapq.heappush(self.arrivals, (self._opening, OPENING, None, None))
                 self.events += 1
                 return
-        first, then, idle, ends = self._first, self._then, self.idle, self.ends
-        oldest = now - self.spec.max_queue_age  # too_old, inlined: one check per attempt
-        while idle and (first or then):
-            task = heapq.heappop(first or then)[2]
-            if task.attempt == 0 and task.mql_at < oldest:
-                self.aged(task)
-                continue
+        new, followups, idle, ends = self.new, self.followups, self.idle, self.ends
+        followups_first = self._followups_first
+        oldest = now - self.spec.max_queue_age  # too_old, inlined: one check per new spell
+        while idle:
+            if followups and followups[0][0] <= now and (followups_first or not new):
+                task = heapq.heappop(followups)[2]
+            elif new:
+                task = heapq.heappop(new)[2]
+                if task.mql_at < oldest:
+                    self.aged(task)
+                    continue
+            else:
+                break
             sdr = idle.pop()
             work = self.attempt(task, sdr, now)
             if span[0] <= now and now + work <= span[1]:  # calendar.add's own first check
