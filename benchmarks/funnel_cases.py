@@ -75,6 +75,11 @@ def reference_runs(policy: str | None, seeds: tuple[int, ...]) -> list[FunnelRun
     return [timed_run(scenario, seed)[0] for seed in seeds]
 
 
+def reference_run(seed: int) -> FunnelRun:
+    """One timed run of the bundled reference scenario as bundled."""
+    return timed_run(funnelsim.load_scenario(), seed)[0]
+
+
 def mmc_scenario(horizon: str) -> funnelsim.Scenario:
     return funnelsim.load_scenario(
         funnelsim.bundled_scenario("mmc"), overrides={"horizon.length": horizon}

@@ -112,12 +112,14 @@ class AePool:
 
     def assign(self) -> int | None:
         """The least-loaded AE with room, or None when every AE is at the cap."""
-        if not self.open:
+        load = self.open
+        if not load:
             return None
-        ae = min(range(len(self.open)), key=self.open.__getitem__)
-        if self.open[ae] >= self.cap:
+        fewest = min(load)
+        if fewest >= self.cap:
             return None
-        self.open[ae] += 1
+        ae = load.index(fewest)  # the first of the least loaded
+        load[ae] += 1
         return ae
 
     def release(self, ae: int) -> None:
