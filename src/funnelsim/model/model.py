@@ -155,8 +155,8 @@ class Funnel:
             self.env.process(self._review())
 
     def events_scheduled(self) -> int:
-        """Events booked in the run: SimPy's, which it numbers as it schedules them, and the
-        desk's own (attempt ends, openings)."""
+        """Events of the run: those SimPy scheduled (it numbers each one) and those the desk
+        handled on its own clock."""
         return next(self.env._eid) + self.desk.events
 
     def run(self) -> Ledger:

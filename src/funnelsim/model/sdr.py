@@ -254,7 +254,7 @@ class SdrDesk:
         self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
         # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
         self.busy = array("d")
-        self.events = 0  # the desk's own events booked: attempt ends and openings
+        self.events = 0  # the desk's own events handled: work arriving, attempts ending, ...
         self._on_timer = [self._run]  # every timer's callbacks: SimPy only reads them
 
     # -- work arriving -------------------------------------------------------------------
@@ -330,7 +330,7 @@ class SdrDesk:
             self.followups,
             self.idle,
         )
-        limit, now = self.env.peek(), self.clock
+        limit, now, handled = self.env.peek(), self.clock, 0
         self._running = True
         while True:
             a = arrivals[0][0] if arrivals else INF
@@ -357,9 +357,11 @@ class SdrDesk:
                 self.finish(task, sdr, now)
                 idle.append(sdr)
                 limit = self.env.peek()
+            handled += 1
             if idle and (new or (followups and followups[0][0] <= now)):
                 self._dispatch(now)
         self.clock, self._running = now, False
+        self.events += handled
         soonest = min(a, f, e)
         if soonest < INF:
             self._expect(soonest)
@@ -376,7 +378,6 @@ class SdrDesk:
             if opening > now:
                 self._opening = event_time(now, opening)
                 heapq.heappush(self.arrivals, (self._opening, OPENING, None, None))
-                self.events += 1
                 return
         new, followups, idle, ends = self.new, self.followups, self.idle, self.ends
         followups_first = self._followups_first
@@ -399,7 +400,6 @@ class SdrDesk:
                 done = calendar.add(now, work)
             self.busy.extend((now, done))
             heapq.heappush(ends, (now + (done - now), next(self._order), sdr, task))
-            self.events += 1
 
     # -- the end of the run --------------------------------------------------------------
     def too_old(self, task: Task, at: float) -> bool:
