@@ -197,7 +197,7 @@ def experiments_section(sizes: Sizes) -> list[Row]:
     rounds = [(ec.timed_sweep(spec, workers=1), ec.timed_sweep(spec, workers=WORKERS))]
     rounds.append((ec.timed_sweep(spec, workers=1), ec.timed_sweep(spec, workers=WORKERS)))
     one, two = min(r[0] for r in rounds), min(r[1] for r in rounds)
-    progress(f"overhead against direct simulate calls, {sizes.overhead_reps} replications")
+    progress(f"overhead beyond the simulate calls, {sizes.overhead_reps} replications")
     cost = ec.overhead(sizes.overhead_reps, rounds=2)
     progress(f"Dask LocalCluster and process pool, {sizes.tiny_items} tiny replications")
     dask = ec.dask_figures(WORKERS, sizes.tiny_items)
@@ -220,7 +220,7 @@ def experiments_section(sizes: Sizes) -> list[Row]:
             Target(">=", 1.8, ">= 1.8x"),
         ),
         Row(
-            f"Machinery overhead per replication over direct `simulate` ({cost.items} runs)",
+            f"Machinery overhead per replication over its `simulate` calls ({cost.items} runs)",
             cost.share,
             f"{cost.share:+.1%} ({(cost.machinery - cost.direct) / cost.items * 1e3:+.0f} ms)",
             Target("<", 0.05, "< 5%"),
@@ -285,10 +285,10 @@ def notes(sizes: Sizes, minutes: float) -> list[str]:
         f"Experiments: the bundled `aligned-vs-misaligned` comparison with "
         f"{sizes.comparison_reps} replications, timed whole (`funnelsim.sweep` into a fresh "
         "folder: pool start-up, chunks landed, final files) on 1 worker (in process) and on "
-        f"{WORKERS}, in two alternating rounds; the fastest of each is kept. Overhead: the "
-        "fastest of two alternating rounds of the same "
-        f"{sizes.overhead_reps} replications per policy, as an in-process sweep against a plain "
-        "loop of `simulate` calls with the same seeds. Per-item overheads: "
+        f"{WORKERS}, in two alternating rounds; the fastest of each is kept. Overhead: an "
+        f"in-process sweep of {sizes.overhead_reps} replications per policy, its wall time "
+        "against the time spent inside the `simulate` calls it made, both timed in the same "
+        "sweep; the better of two rounds. Per-item overheads: "
         f"{sizes.tiny_items} replications of the `mmc` desk over three days, the wall time "
         "beyond the in-process time split over the workers, per replication (Dask after its "
         "start-up). Parent memory: sweeps of those tiny replications in a child process that "
