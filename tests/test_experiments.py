@@ -380,8 +380,8 @@ def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path, 
     assert "Traceback" not in result.stderr and not out.exists()
 
 
-def _descendants(pid: int) -> list[int]:
-    """Every process below ``pid``, read from /proc: the fork server and the pool's workers."""
+def _pool_workers(pid: int) -> list[int]:
+    """The pool's workers below ``pid``, read from /proc: the fork server's children."""
     parents = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -389,12 +389,8 @@ def _descendants(pid: int) -> list[int]:
         except OSError:
             continue
         parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = [], [pid]
-    while frontier:
-        children = [p for p, parent in parents.items() if parent in frontier]
-        found += children
-        frontier = children
-    return found
+    children = {p for p, parent in parents.items() if parent == pid}  # fork server, tracker
+    return [p for p, parent in parents.items() if parent in children]
 
 
 @pytest.mark.skipif(not Path("/proc").exists(), reason="reads the process tree from /proc")
@@ -402,8 +398,9 @@ def test_a_lost_worker_stops_the_run_cleanly_and_resume_finishes_it(tmp_path):
     out = tmp_path / "out"
     command = [*_command(out)]
     command[command.index("--workers") + 1] = "2"
+    command[command.index("--reps") + 1] = "30"  # chunks still to run when the first lands
     process = _kill_after_first_chunk(command, out, signal.SIGCONT)  # wait, do not stop
-    for pid in _descendants(process.pid)[-2:]:  # the pool's workers, started last
+    for pid in _pool_workers(process.pid):
         os.kill(pid, signal.SIGKILL)
     _, stderr = process.communicate(timeout=60)
     if process.returncode == 0:
@@ -411,8 +408,8 @@ def test_a_lost_worker_stops_the_run_cleanly_and_resume_finishes_it(tmp_path):
     assert process.returncode == 3, stderr
     assert b"worker process stopped" in stderr and b"--resume" in stderr
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
-    subprocess.run(_command(out, "--resume"), check=True, capture_output=True)
-    assert load_results(out).manifest["done"]["replications"] == 10
+    subprocess.run([*command, "--resume"], check=True, capture_output=True)
+    assert load_results(out).manifest["done"]["replications"] == 30
 
 
 @pytest.mark.parametrize(
