@@ -49,6 +49,21 @@ def test_add_and_business_are_inverse(t, work):
     assert WEEKDAYS.business_array(np.array([done]))[0] == pytest.approx(WEEKDAYS.business(done))
 
 
+@given(times=st.lists(st.floats(0, 60), min_size=1, max_size=40))
+def test_a_warm_calendar_answers_as_a_cold_one(times):
+    """The cached open interval and closed stretch give what a fresh lookup gives."""
+    wednesday = dt.date(2026, 1, 7)  # weeks that do not begin on the calendar's Monday
+    warm = Calendar.weekly(["mon", "tue", "thu", "fri"], 9, 17, wednesday)
+    for t in times:
+        cold = Calendar.weekly(["mon", "tue", "thu", "fri"], 9, 17, wednesday)
+        assert warm.business(t) == pytest.approx(cold.business(t), rel=0, abs=1e-12)
+    # A closed stretch reads the clock at its last close throughout: here from Tuesday 17:00
+    # (day 6, as day 0 is a Wednesday) over a closed Wednesday to Thursday 9:00.
+    closed = [6 + 17 / 24 + h / 24 for h in (0.5, 10, 30, 39.9)]
+    assert [warm.business(t) for t in closed] == [warm.business(6 + 17 / 24)] * 4
+    assert warm.business(7 + 33 / 24) > warm.business(6 + 17 / 24)  # open again on Thursday
+
+
 def test_always_open_is_the_plain_clock():
     cal = Calendar.always_open()
     assert cal.add(3.3, 1.2) == pytest.approx(4.5)

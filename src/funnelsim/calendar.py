@@ -34,6 +34,11 @@ class Calendar:
     span: list[float] = field(
         default_factory=lambda: [math.inf, -math.inf, 0.0], compare=False, repr=False
     )
+    # The closed stretch last looked up, as [start, end, business clock throughout]: MQLs
+    # arriving overnight or at the weekend ask about the same one.
+    gap: list[float] = field(
+        default_factory=lambda: [math.inf, -math.inf, 0.0], compare=False, repr=False
+    )
 
     @classmethod
     def always_open(cls) -> Calendar:
@@ -91,17 +96,27 @@ class Calendar:
         span = self.span
         if span[0] <= t <= span[1]:
             return span[2] + t - span[0]
+        gap = self.gap
+        if gap[0] <= t < gap[1]:
+            return gap[2]
         if self.is_always_open:
             return t
         weeks, tau = divmod(t + self.first_weekday, 7.0)
         k = bisect.bisect_right(self.starts, tau) - 1
+        week = weeks * 7.0 - self.first_weekday  # when this week began
         if k < 0:
-            return weeks * self.open_per_week
+            at = weeks * self.open_per_week
+            gap[:] = (week, week + self.starts[0], at)
+            return at
         at_start = weeks * self.open_per_week + self._before[k]
         if tau < self.ends[k]:
             start = t - (tau - self.starts[k])
             span[:] = (start, start + self.ends[k] - self.starts[k], at_start)
-        return at_start + min(tau, self.ends[k]) - self.starts[k]
+            return at_start + tau - self.starts[k]
+        at = at_start + self.ends[k] - self.starts[k]
+        following = self.starts[k + 1] if k + 1 < len(self.starts) else 7.0
+        gap[:] = (week + self.ends[k], week + following, at)
+        return at
 
     def business_array(self, t: np.ndarray) -> np.ndarray:
         """Vectorised :meth:`business` for metrics over many timestamps."""
