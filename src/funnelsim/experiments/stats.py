@@ -9,7 +9,7 @@ of the mean paired difference is far narrower than the two intervals side by sid
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 import pandas as pd
@@ -79,11 +79,35 @@ def half_width(values: np.ndarray) -> float:
     return (high - low) / 2.0
 
 
-def _wide(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
-    """One row per (point, replication), one column per policy; failed runs are NaN."""
-    values = runs[metric].where(runs["status"] == "ok")
+def _wides(runs: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
+    """Per metric, one row per (point, replication), one column per policy; failed runs NaN.
+
+    All metrics are reshaped at once: one reshape per metric cost most of a sweep's statistics.
+    """
+    values = runs[list(metrics)].to_numpy(dtype=float, copy=True)
+    values[(runs["status"] != "ok").to_numpy()] = np.nan
     index = pd.MultiIndex.from_frame(runs[["point", "replication", "policy"]])
-    return pd.Series(values.to_numpy(dtype=float), index=index).unstack("policy").sort_index()
+    columns = pd.Index(list(metrics), name="metric")
+    wide = pd.DataFrame(values, index=index, columns=columns).unstack("policy").sort_index()
+    return {metric: wide[metric] for metric in metrics}
+
+
+def _wide(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
+    return _wides(runs, [metric])[metric]
+
+
+def _blocks(wide: pd.DataFrame) -> Iterator[tuple[int, np.ndarray]]:
+    """Each point of a wide table and its values, a row per replication, a column per policy."""
+    points = wide.index.get_level_values("point").to_numpy()
+    firsts = np.flatnonzero(np.r_[True, points[1:] != points[:-1]]).tolist()
+    values = wide.to_numpy()
+    for first, end in zip(firsts, [*firsts[1:], len(points)], strict=True):
+        yield int(points[first]), values[first:end]
+
+
+def _complete(values: np.ndarray) -> np.ndarray:
+    """The rows with a value in every column: replications no policy failed."""
+    return values[~np.isnan(values).any(axis=1)]
 
 
 def _sample(values: np.ndarray) -> dict[str, float]:
@@ -105,10 +129,16 @@ def summarise(
     """Per point, policy and metric: n, mean, std, 95% interval, percentiles, win share."""
     rows = []
     where = _factor_values(runs, factors)
+    wides = _wides(runs, metrics)
+    ok = runs[runs["status"] == "ok"]
+    groups = [  # each (point, policy) of the runs, with its ok rows: the same for every metric
+        (key, ok.loc[ok.index.isin(group.index)])
+        for key, group in runs.groupby(["point", "policy"], sort=True)
+    ]
     for metric in metrics:
-        wins = _win_shares(_wide(runs, metric), direction(metric))
-        for (point, policy), group in runs.groupby(["point", "policy"], sort=True):
-            values = group.loc[group["status"] == "ok", metric].to_numpy(dtype=float)
+        wins = _win_shares(wides[metric], direction(metric))
+        for (point, policy), group in groups:
+            values = group[metric].to_numpy(dtype=float)
             finite = values[np.isfinite(values)]
             pct = np.percentile(finite, PERCENTILES) if finite.size else [math.nan] * 5
             rows.append(
@@ -128,13 +158,13 @@ def summarise(
 def _win_shares(wide: pd.DataFrame, sign: int) -> dict[tuple[int, int], float]:
     """Share of complete replications in which each policy is strictly the best."""
     out = {}
-    for point, block in wide.groupby(level="point"):
-        values = block.dropna().to_numpy() * sign
+    for point, block in _blocks(wide):
+        values = _complete(block) * sign
         if values.shape[0] == 0 or values.shape[1] < 2:
             continue
         best = values.max(axis=1, keepdims=True)
         sole = (values == best) & ((values == best).sum(axis=1, keepdims=True) == 1)
-        for k, policy in enumerate(block.columns):
+        for k, policy in enumerate(wide.columns):
             out[(point, int(policy))] = float(sole[:, k].mean())
     return out
 
@@ -151,13 +181,14 @@ def differences(
     """Each policy minus the baseline (the first), paired by replication, per point."""
     rows = []
     where = _factor_values(runs, factors)
+    wides = _wides(runs, metrics)
     for metric in metrics:
-        sign = direction(metric)
-        for point, block in _wide(runs, metric).groupby(level="point"):
+        sign, columns = direction(metric), list(wides[metric].columns)
+        for point, block in _blocks(wides[metric]):
             for policy in range(1, len(labels)):
-                if policy not in block.columns or 0 not in block.columns:
+                if policy not in columns or 0 not in columns:
                     continue
-                pair = block[[0, policy]].dropna().to_numpy()
+                pair = _complete(block[:, [columns.index(0), columns.index(policy)]])
                 diff = pair[:, 1] - pair[:, 0]
                 better = sign * diff
                 shares = (
