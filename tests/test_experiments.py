@@ -27,7 +27,7 @@ from funnelsim.experiments import (
     sweep,
 )
 from funnelsim.experiments.design import Item, plan, sweep_points
-from funnelsim.experiments.stats import interval, replications_needed
+from funnelsim.experiments.stats import differences, interval, replications_needed, summarise
 
 SHORT = {"horizon.length": "12w", "horizon.warmup": "2w"}
 FILES = ("runs.parquet", "weekly.parquet", "groups.parquet", "summary.csv", "differences.csv")
@@ -427,3 +427,29 @@ def test_bad_compare_options_are_one_line_each_and_write_nothing(tmp_path, cli, 
     assert result.exit_code == 2
     assert message in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_statistics_read_rows_not_labels_and_take_an_empty_table():
+    """Per-point tables stacked without a fresh index still give each group its own rows."""
+    points = [
+        pd.DataFrame(
+            {
+                "point": point,
+                "replication": [0, 1, 0, 1],
+                "policy": [0, 0, 1, 1],
+                "status": "ok",
+                "bookings": values,
+            }
+        )
+        for point, values in ((0, [1.0, 3.0, 2.0, 6.0]), (1, [10.0, 30.0, 20.0, 4.0]))
+    ]
+    runs = pd.concat(points)  # row labels 0..3 twice
+    summary = summarise(runs, ["bookings"], ["A", "B"], [])
+    assert summary["mean"].tolist() == [2.0, 4.0, 20.0, 12.0]
+    assert summary["n"].tolist() == [2, 2, 2, 2]
+    diff = differences(runs, ["bookings"], ["A", "B"], [])
+    assert diff["mean"].tolist() == [2.0, -8.0]  # B minus A, paired by replication
+    assert diff["policy_better"].tolist() == [1.0, 0.5]
+    empty = runs.iloc[:0]
+    assert summarise(empty, ["bookings"], ["A", "B"], []).empty
+    assert differences(empty, ["bookings"], ["A", "B"], []).empty

@@ -89,6 +89,8 @@ def _wides(runs: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.DataFrame
     index = pd.MultiIndex.from_frame(runs[["point", "replication", "policy"]])
     columns = pd.Index(list(metrics), name="metric")
     wide = pd.DataFrame(values, index=index, columns=columns).unstack("policy").sort_index()
+    if wide.columns.empty:  # no runs
+        return {metric: pd.DataFrame(index=wide.index) for metric in metrics}
     return {metric: wide[metric] for metric in metrics}
 
 
@@ -99,6 +101,8 @@ def _wide(runs: pd.DataFrame, metric: str) -> pd.DataFrame:
 def _blocks(wide: pd.DataFrame) -> Iterator[tuple[int, np.ndarray]]:
     """Each point of a wide table and its values, a row per replication, a column per policy."""
     points = wide.index.get_level_values("point").to_numpy()
+    if not len(points):
+        return
     firsts = np.flatnonzero(np.r_[True, points[1:] != points[:-1]]).tolist()
     values = wide.to_numpy()
     for first, end in zip(firsts, [*firsts[1:], len(points)], strict=True):
@@ -130,9 +134,8 @@ def summarise(
     rows = []
     where = _factor_values(runs, factors)
     wides = _wides(runs, metrics)
-    ok = runs[runs["status"] == "ok"]
     groups = [  # each (point, policy) of the runs, with its ok rows: the same for every metric
-        (key, ok.loc[ok.index.isin(group.index)])
+        (key, group[group["status"] == "ok"])
         for key, group in runs.groupby(["point", "policy"], sort=True)
     ]
     for metric in metrics:

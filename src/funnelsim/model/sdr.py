@@ -193,8 +193,11 @@ class Alarm:
 
 
 def book(env: simpy.Environment, at: float, event: Alarm) -> None:
-    """Schedule ``event`` at time ``at``, as ``env.timeout(at - env.now)`` would."""
-    env.schedule(event, NORMAL, at - env.now)  # type: ignore[arg-type]
+    """Schedule ``event`` at time ``at``, as ``env.timeout(at - env.now)`` would.
+
+    A time a rounding step before SimPy's clock is booked now: SimPy's clock never steps back.
+    """
+    env.schedule(event, NORMAL, max(at - env.now, 0.0))  # type: ignore[arg-type]
 
 
 INF = math.inf
