@@ -1,10 +1,10 @@
 """The funnel, wired: sources and nurture feed the SDR desk, the desk feeds sales.
 
 This module only connects the stages; each decision lives in its stage's module as a pure
-function. SimPy events are spent where capacity or policy interacts: an SDR attempt ending,
-work reaching an idle SDR desk, an opportunity resolving, the nurture and review clocks.
-Everything else (arrivals, nurture touches, opportunity paths) is sampled, and work reaching a
-busy or closed desk waits in the desk's heap of arrivals without an event.
+function. Events are spent where capacity or policy interacts: the SDR desk's own (work
+arriving, attempts ending, openings; see :class:`SdrDesk`), an opportunity resolving, the
+nurture and review clocks. Everything else (arrivals, nurture touches, opportunity paths) is
+sampled.
 """
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ class Agenda:
     def at(self, now: float, when: float, action: Callable, *args) -> None:
         """Booked at ``now``: run ``action(at, *args)`` at ``when``.
 
-        ``at`` is the time SimPy would give an event booked now (:func:`event_time`). Actions
-        take their clock from it rather than from SimPy: code the desk runs late (its arrivals)
-        books from its own clock.
+        ``at`` is the time a timeout booked now would fire (:func:`event_time`). Actions take
+        their clock from it rather than from SimPy's, which lags behind while the desk, which
+        books them, runs ahead on its own clock.
         """
         at = event_time(now, when)
         heapq.heappush(self._actions, (at, next(self._order), action, args))

@@ -4,8 +4,8 @@ SDRs take the most urgent task from one queue: a first touch for a new MQL, or a
 follow-up attempt. Each attempt costs work time; the chance it reaches the buyer falls with
 the business time elapsed since the MQL (the lead-response decay). A reached buyer is accepted
 (SAL) unless the account is outside the ideal customer profile, and qualifies (SQL) likelier
-when in market. An attempt costs one SimPy event, its end; work reaching the desk (MQLs,
-follow-ups coming due) costs one only when it finds an SDR idle and the desk open.
+when in market. The desk keeps its own clock: an attempt's end and work reaching the desk are
+events of its own, handled between SimPy's events, and SimPy holds one timer for the earliest.
 """
 
 from __future__ import annotations
