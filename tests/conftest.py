@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 import funnelsim
-from funnelsim.cli import app
+from funnelsim.cli.app import app
 from tests.helpers import small
 
 

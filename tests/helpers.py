@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import math
 
+import pytest
+
 import funnelsim
+from funnelsim.errors import Problem
+
+SHORT = {"horizon.length": "12w", "horizon.warmup": "2w"}
+"""A horizon short enough for experiment tests: ten measured weeks."""
+SHORT_ARGS = [arg for key, value in SHORT.items() for arg in ("--set", f"{key}={value}")]
+"""The same horizon as the command line's ``--set`` options."""
 
 
 def small(policy: str | None = None, **overrides):
@@ -17,3 +25,11 @@ def erlang_c(c: int, offered: float) -> float:
     """Probability that an arrival waits in M/M/c with ``offered`` = lambda / mu (Erlangs)."""
     top = offered**c / math.factorial(c) * c / (c - offered)
     return top / (sum(offered**k / math.factorial(k) for k in range(c)) + top)
+
+
+def problems(path=None, **kwargs) -> list[Problem]:
+    """The problems :func:`funnelsim.load_scenario` reports (it must report some)."""
+    with pytest.raises(funnelsim.ScenarioError) as info:
+        funnelsim.load_scenario(path, **kwargs)
+    assert info.value.problems, "a ScenarioError without problems"
+    return info.value.problems

@@ -11,25 +11,29 @@ import funnelsim
 
 PACKAGE = Path(funnelsim.__file__).parent
 
-# Each module may import only from modules earlier in the flow of data: scenario -> model ->
-# ledger -> metrics -> runner -> experiments -> analysis and presentation -> command line.
-PRESENTATION = {"calibration", "render", "render_experiments", "plots", "report", "cli"}
-NEVER_IMPORTS = {
-    "funnelsim.yamldoc": {"scenario", "model", "ledger", "metrics", "runner", "experiments"}
-    | PRESENTATION,
-    "funnelsim.scenario": {"model", "ledger", "metrics", "runner", "experiments"} | PRESENTATION,
-    "funnelsim.model": {"metrics", "runner", "experiments"} | PRESENTATION,
-    "funnelsim.ledger": {"model", "metrics", "runner", "experiments"} | PRESENTATION,
-    "funnelsim.metrics": {"model", "runner", "experiments"} | PRESENTATION,
-    "funnelsim.runner": {"experiments"} | PRESENTATION,
-    "funnelsim.experiments": PRESENTATION | {"sla"},
-    "funnelsim.sla": {"model", "render_sla"} | PRESENTATION,
-    "funnelsim.calibration": PRESENTATION - {"calibration"},
-    "funnelsim.render": {"model", "cli"},
-    "funnelsim.render_experiments": {"model", "plots", "report", "cli"},
-    "funnelsim.plots": {"model", "runner", "render", "render_experiments", "report", "cli"},
-    "funnelsim.report": {"model", "runner", "cli"},
-}
+# The layers, in the order data flows through them: a module imports only from its own layer
+# and the layers before it. The ledger (record) is the type the model writes, so it comes
+# before the model; results are readers that need nothing but the foundations.
+LAYERS = (
+    "errors",
+    "base",
+    "scenario",
+    "record",
+    "model",
+    "runner",
+    "results",
+    "experiments",
+    "sla",
+    "analysis",
+    "views",
+    "cli",
+)
+ONLY = {"results": {"errors", "base", "results"}}
+"""Layers held to a narrower rule than their place in the order."""
+
+
+def layer_of(module: str) -> str:
+    return module.split(".")[1] if "." in module else ""
 
 
 def imports_of(path: Path) -> set[str]:
@@ -47,10 +51,25 @@ def imports_of(path: Path) -> set[str]:
 def test_modules_never_import_from_a_later_stage():
     for path in PACKAGE.rglob("*.py"):
         module = "funnelsim." + ".".join(path.relative_to(PACKAGE).with_suffix("").parts)
-        for prefix, forbidden in NEVER_IMPORTS.items():
-            if module == prefix or module.startswith(prefix + "."):
-                stages = {name.split(".")[1] for name in imports_of(path) if "." in name}
-                assert not stages & forbidden, (module, stages & forbidden)
+        layer = layer_of(module)
+        if layer not in LAYERS:  # the package's own __init__ and __main__: front ends
+            continue
+        allowed = ONLY.get(layer, set(LAYERS[: LAYERS.index(layer) + 1]))
+        used = {layer_of(name) for name in imports_of(path)} - {""}
+        assert used <= allowed, (module, used - allowed)
+
+
+def test_every_module_belongs_to_a_layer():
+    tops = {Path(p.relative_to(PACKAGE).parts[0]).stem for p in PACKAGE.rglob("*.py")}
+    assert tops - {"__init__", "__main__"} == set(LAYERS)
+
+
+def test_reading_results_loads_no_simulator():
+    code = "import sys, funnelsim.results; print(sorted(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(ast.literal_eval(out.stdout))
+    assert "simpy" not in loaded
+    assert not {m for m in loaded if m.startswith(("funnelsim.model", "funnelsim.runner"))}
 
 
 def test_all_is_curated_and_importable():

@@ -13,11 +13,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from funnelsim import metrics
-from funnelsim.ledger import Ledger, event_log
+from funnelsim.base.streams import Streams
 from funnelsim.model.model import Funnel
+from funnelsim.record import metrics
+from funnelsim.record.ledger import Ledger, event_log
 from funnelsim.scenario.schema import Scenario
-from funnelsim.streams import Streams
 
 try:
     __version__ = version("funnelsim")

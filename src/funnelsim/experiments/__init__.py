@@ -3,10 +3,8 @@
 from funnelsim.experiments.design import Plan, plan
 from funnelsim.experiments.orchestrate import (
     Precision,
-    Results,
     compare,
     conduct,
-    load_results,
     prepare,
     sweep,
 )
@@ -17,10 +15,8 @@ __all__ = [
     "Experiment",
     "Plan",
     "Precision",
-    "Results",
     "compare",
     "conduct",
-    "load_results",
     "parse_experiment",
     "plan",
     "prepare",

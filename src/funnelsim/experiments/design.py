@@ -21,13 +21,13 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from funnelsim.base.yamldoc import Key
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.execution import Periods
 from funnelsim.experiments.spec import Design, Experiment, Interval, Range, Scalar
 from funnelsim.runner import __version__
 from funnelsim.scenario import resolve
 from funnelsim.scenario.loading import scenario_file
-from funnelsim.yamldoc import Key
 
 SEED_BITS = 63
 """Item seeds are plain non-negative 63-bit integers: ``funnelsim run --seed`` replays them."""

@@ -22,7 +22,6 @@ import pandas as pd
 import pyarrow as pa
 
 from funnelsim.errors import FunnelsimError, UsageError
-from funnelsim.experiments import stats
 from funnelsim.experiments.design import Item, Plan, content_hash, plan
 from funnelsim.experiments.execution import (
     ID_COLUMNS,
@@ -43,10 +42,10 @@ from funnelsim.experiments.storage import (
     ResultsFolder,
     factor_type,
     now,
-    read_folder,
     runs_schema,
     to_table,
 )
+from funnelsim.results import Results, load_results, stats
 from funnelsim.runner import __version__, metric_names
 
 CHUNK_SECONDS = 2.0
@@ -83,56 +82,6 @@ class Precision:
                 f"expected at least --reps ({replications}) and 2, got {self.max_replications}"
             )
             raise UsageError(f"--max-reps: {message}")
-
-
-@dataclass
-class Results:
-    """An experiment's tables, as written to its folder (or kept in memory without one).
-
-    ``runs``, ``weekly`` and ``groups`` grow with the replications, so a folder's are read
-    from disk the first time they are asked for: the summary of a large sweep is at hand
-    without them.
-    """
-
-    summary: pd.DataFrame
-    differences: pd.DataFrame
-    manifest: dict[str, Any]
-    path: Path | None = None
-    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
-
-    @property
-    def runs(self) -> pd.DataFrame:
-        """One row per replication, policy and sweep point: identifiers, factors, metrics."""
-        return self._table("runs")
-
-    @property
-    def weekly(self) -> pd.DataFrame:
-        """Weekly series of every run, long format: one row per run and week."""
-        return self._table("weekly")
-
-    @property
-    def groups(self) -> pd.DataFrame:
-        """Every run's figures by source and by segment."""
-        return self._table("groups")
-
-    @property
-    def periods(self) -> pd.DataFrame:
-        """Every run's counts per month or quarter; empty unless the study counted them."""
-        return self._table("periods")
-
-    def _table(self, name: str) -> pd.DataFrame:
-        if name not in self.tables:
-            path = self.path / f"{name}.parquet"
-            self.tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
-        return self.tables[name]
-
-    @property
-    def failed(self) -> pd.DataFrame:
-        """Replications that raised, with their seeds and errors."""
-        if "runs" in self.tables or self.path is None:
-            return self.runs[self.runs["status"] == "failed"]
-        failed = [("status", "==", "failed")]
-        return pd.read_parquet(self.path / "runs.parquet", filters=failed)
 
 
 class Store(Protocol):
@@ -387,11 +336,6 @@ def _concat(tables: list[pa.Table], replications: int) -> pd.DataFrame:
     return frame.sort_values(["point", "replication", "policy"], kind="stable").reset_index(
         drop=True
     )
-
-
-def load_results(path: str | Path) -> Results:
-    """The tables and manifest of a finished results folder."""
-    return Results(**read_folder(path), path=Path(path))
 
 
 def compare(

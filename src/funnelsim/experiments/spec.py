@@ -18,10 +18,10 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from funnelsim.base.units import SECONDS_PER_UNIT
+from funnelsim.base.yamldoc import Document, problem_at, validated
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.runner import metric_names
-from funnelsim.units import SECONDS_PER_UNIT
-from funnelsim.yamldoc import Document, problem_at, validated
 
 Scalar = bool | int | float | str
 MAX_POINTS = 100_000

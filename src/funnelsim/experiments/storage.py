@@ -36,17 +36,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from funnelsim.errors import FunnelsimError, UsageError
+from funnelsim.base.files import atomic_write, write_json
+from funnelsim.errors import UsageError
 from funnelsim.experiments.execution import ID_COLUMNS, ChunkResult
+from funnelsim.results.experiment import FINAL_FILES, MANIFEST, TABLES
 from funnelsim.runner import metric_names
 
-TABLES = ("runs", "weekly", "groups", "periods")
-FINAL_FILES = (*(f"{t}.parquet" for t in TABLES), "summary.csv", "differences.csv")
-REQUIRED_FILES = tuple(name for name in FINAL_FILES if name != "periods.parquet")
-"""What a finished folder holds; folders written before studies counted periods lack those."""
 ROWS_PER_GROUP = 2_048
 """Rows per Parquet row group in the final files: the most the parent holds of a table."""
-MANIFEST = "manifest.json"
 LOCK = ".lock"
 
 
@@ -131,22 +128,6 @@ class _RowGroupWriter:
             pq.write_table((schema or pa.schema([])).empty_table(), self.path)
         else:
             self.writer.close()
-
-
-def atomic_write(path: Path, write) -> None:
-    """Call ``write(tmp_path)`` and move the result into place: all of it or nothing."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_json(path: Path, document: dict[str, Any]) -> None:
-    atomic_write(path, lambda p: p.write_text(json.dumps(document, indent=2, default=str) + "\n"))
 
 
 def now() -> str:
@@ -305,27 +286,4 @@ def _ranges(values: set[int]) -> list[list[int]]:
             out[-1][1] = v
         else:
             out.append([v, v])
-    return out
-
-
-def read_folder(path: str | Path) -> dict[str, Any]:
-    """The summary, differences and manifest of a finished results folder.
-
-    The runs, weekly and group tables grow with the replications; they are read when asked
-    for (:class:`~funnelsim.experiments.Results`).
-    """
-    folder = Path(path)
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
-        message = f"{folder}: not a results folder (no readable manifest.json)"
-        raise FunnelsimError(message) from None
-    missing = [n for n in REQUIRED_FILES if not (folder / n).exists()]
-    if missing or manifest.get("status") != "complete":
-        raise FunnelsimError(
-            f"{folder}: the experiment has not finished (status {manifest.get('status')}); "
-            "run its command again with --resume"
-        )
-    out: dict[str, Any] = {n: pd.read_csv(folder / f"{n}.csv") for n in ("summary", "differences")}
-    out["manifest"] = manifest
     return out

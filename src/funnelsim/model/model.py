@@ -16,8 +16,8 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from funnelsim.calendar import Calendar
-from funnelsim.ledger import OPP, OPP_AT, SPELL, SPELL_AT, Ledger
+from funnelsim.base.calendar import Calendar
+from funnelsim.base.streams import Streams
 from funnelsim.model import recycle
 from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.sales import AePool, deal_counters, deal_uniforms, opportunity_path
@@ -34,8 +34,8 @@ from funnelsim.model.sdr import (
     owed_attempts,
 )
 from funnelsim.model.sources import generate_leads
+from funnelsim.record.ledger import OPP, OPP_AT, SPELL, SPELL_AT, Ledger
 from funnelsim.scenario.schema import Scenario
-from funnelsim.streams import Streams
 
 NAN = float("nan")
 OPEN = SPELL["open"]

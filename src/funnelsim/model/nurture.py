@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from funnelsim.base.streams import Streams
 from funnelsim.model.scoring import noisy_score, score_noise
 from funnelsim.model.sources import Leads
 from funnelsim.scenario.schema import Nurture, Scoring
-from funnelsim.streams import Streams
 
 
 @dataclass

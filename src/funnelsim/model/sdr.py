@@ -23,9 +23,9 @@ import numpy as np
 import simpy
 from simpy.events import NORMAL
 
-from funnelsim.calendar import Calendar
+from funnelsim.base.calendar import Calendar
+from funnelsim.base.streams import Streams
 from funnelsim.scenario.schema import Sdr, Trust
-from funnelsim.streams import Streams
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from funnelsim.base.streams import Streams
 from funnelsim.scenario.schema import Scenario, Source
-from funnelsim.streams import Streams
 
 SOURCE_KEY_SHIFT = 32
 """Lead keys are ``crc32(source name) << 32 | rank``: stable when sources are added or moved."""

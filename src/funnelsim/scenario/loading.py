@@ -20,15 +20,15 @@ from typing import Any
 import pydantic
 import yaml
 
-from funnelsim.distributions import FAMILIES as DISTRIBUTION_FAMILIES
+from funnelsim.base.distributions import FAMILIES as DISTRIBUTION_FAMILIES
+from funnelsim.base.yamldoc import Document, Key, Loader, Origin, clean_loc, describe, read
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.scenario.schema import Scenario
-from funnelsim.yamldoc import Document, Key, Loader, Origin, clean_loc, describe, read
 
 
 def bundled_scenario(name: str = "reference") -> Path:
     """Path of a scenario shipped with funnelsim."""
-    path = Path(str(importlib.resources.files("funnelsim") / "scenarios" / f"{name}.yaml"))
+    path = Path(str(importlib.resources.files("funnelsim.scenario") / "bundled" / f"{name}.yaml"))
     if not path.exists():
         raise ScenarioError([Problem(str(path), "", "no such bundled scenario")])
     return path

@@ -1,7 +1,7 @@
 """The scenario: typed, frozen models of every section of a scenario file.
 
 Unknown keys are errors (``extra="forbid"``), so a typo never silently falls back to a
-default. Durations are strings with units (see :mod:`funnelsim.units`); durations on the
+default. Durations are strings with units (see :mod:`funnelsim.base.units`); durations on the
 business clock (SLA response times, attempt spacing) count open time only, where ``1d`` is
 one working day and ``1w`` one working week.
 """
@@ -22,8 +22,8 @@ from pydantic import (
     model_validator,
 )
 
-from funnelsim.distributions import Distribution, Frozen, Probability
-from funnelsim.units import format_duration, parse_duration
+from funnelsim.base.distributions import Distribution, Frozen, Probability
+from funnelsim.base.units import format_duration, parse_duration
 
 Duration = Annotated[
     float,

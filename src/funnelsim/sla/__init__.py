@@ -1,15 +1,13 @@
 """SLA proposals: the clauses leaders are asked to sign, stress-tested before they sign."""
 
 from funnelsim.sla.proposal import Clause, Proposal, parse_proposal, proposal_file, read_proposal
-from funnelsim.sla.run import SlaResults, load_sla, stress_test
+from funnelsim.sla.run import stress_test
 from funnelsim.sla.study import Study, prepare_study
 
 __all__ = [
     "Clause",
     "Proposal",
-    "SlaResults",
     "Study",
-    "load_sla",
     "parse_proposal",
     "prepare_study",
     "proposal_file",

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from funnelsim.calendar import Calendar
-from funnelsim.ledger import SPELL
+from funnelsim.base.calendar import Calendar
+from funnelsim.record.ledger import SPELL
 from funnelsim.runner import RunResult
 from funnelsim.sla.proposal import MONTHS, Clause, Period
 

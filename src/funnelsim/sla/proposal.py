@@ -62,13 +62,13 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from funnelsim.base.units import parse_duration
+from funnelsim.base.yamldoc import Document, Key, problem_at, validated
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.design import scenario_path
 from funnelsim.experiments.spec import bundled_experiment
 from funnelsim.scenario import resolve
 from funnelsim.scenario.schema import Scenario
-from funnelsim.units import parse_duration
-from funnelsim.yamldoc import Document, Key, problem_at, validated
 
 Period = Literal["month", "quarter"]
 MONTHS = {"month": 1, "quarter": 3}

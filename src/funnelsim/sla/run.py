@@ -14,60 +14,25 @@ Every part lands whole (atomic renames), so an interrupted stress test resumes w
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from funnelsim.errors import FunnelsimError
-from funnelsim.experiments import Results, load_results
-from funnelsim.experiments.storage import atomic_write, write_json
-from funnelsim.jsondoc import plain
+from funnelsim.base.files import atomic_write, write_json
+from funnelsim.base.jsondoc import plain
+from funnelsim.base.units import parse_duration
+from funnelsim.results import Results, SlaResults
+from funnelsim.results.sla import VERDICT
 from funnelsim.runner import __version__
 from funnelsim.sla import verdict
 from funnelsim.sla.capacity import Search
 from funnelsim.sla.judging import judge
 from funnelsim.sla.study import IMPACT, Study, probe_plan, run_plan
-from funnelsim.units import parse_duration
 
-VERDICT = "sla.json"
 AE_WAIT = "5d"
 """By default, AEs keep up when nine SQLs in ten (at the chosen probability) wait at most
 five days for an AE to open their opportunity."""
-
-
-@dataclass
-class SlaResults:
-    """A stress test's verdict (``document``, as in ``sla.json``) and its experiment."""
-
-    document: dict[str, Any]
-    results: Results
-    path: Path | None = None
-
-    def _frame(self, name: str) -> pd.DataFrame:
-        return pd.DataFrame(self.document[name])
-
-    @property
-    def compliance(self) -> pd.DataFrame:
-        """Per condition, policy and clause: the probability that the clause holds."""
-        return self._frame("compliance")
-
-    @property
-    def breaches(self) -> pd.DataFrame:
-        """Per condition and policy: who breaches first, and how often each side breaches."""
-        return self._frame("breaches")
-
-    @property
-    def impact(self) -> pd.DataFrame:
-        """Per condition: the proposal minus the baseline on revenue, pipeline, cycle, leakage."""
-        return self._frame("impact")
-
-    @property
-    def capacity(self) -> dict[str, Any] | None:
-        """SDRs and AEs the proposal needs, with every headcount probed (None if not sought)."""
-        return self.document["capacity"]
 
 
 def stress_test(
@@ -123,17 +88,6 @@ def stress_test(
         frame = pd.DataFrame(document["compliance"])
         atomic_write(folder / "compliance.csv", lambda p: frame.to_csv(p, index=False))
     return SlaResults(document, results, folder)
-
-
-def load_sla(path: str | Path, results: Results | None = None) -> SlaResults:
-    """A finished stress test's verdict and experiment, from its folder (``results``: the
-    experiment's tables, when they are already loaded)."""
-    folder = Path(path)
-    try:
-        document = json.loads((folder / VERDICT).read_text())
-    except (OSError, ValueError):
-        raise FunnelsimError(f"{folder}: not a finished SLA stress test (no {VERDICT})") from None
-    return SlaResults(document, results or load_results(folder), folder)
 
 
 def _clause(clause) -> dict[str, Any]:

@@ -30,11 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from funnelsim.base.yamldoc import Document, Key
 from funnelsim.errors import Problem, ScenarioError, UsageError
 from funnelsim.scenario import dotted
 from funnelsim.scenario.schema import Scenario
 from funnelsim.sla.judging import period_edges
-from funnelsim.yamldoc import Document, Key
 
 SURGE, PEAK, PEAK_MONTHS, MIX_SHIFT = 1.5, 1.4, (10, 11), 0.3
 

@@ -24,9 +24,10 @@ from typing import Any
 import pandas as pd
 
 from funnelsim.errors import Problem, ScenarioError, UsageError
-from funnelsim.experiments import Plan, Results, conduct, parse_experiment
+from funnelsim.experiments import Plan, conduct, parse_experiment
 from funnelsim.experiments.design import _portable
 from funnelsim.experiments.spec import KEY_METRICS
+from funnelsim.results import Results
 from funnelsim.scenario import dotted, resolve
 from funnelsim.scenario.schema import Scenario
 from funnelsim.sla.judging import counts_for, judge, period_edges

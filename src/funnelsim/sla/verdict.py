@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from funnelsim.experiments.stats import interval
+from funnelsim.results.stats import interval
 
 RUN = ["point", "replication", "policy"]
 FIRST = ("marketing", "sales", "both", "neither")

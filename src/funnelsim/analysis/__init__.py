@@ -1,0 +1,1 @@
+"""Uses of many runs beyond an experiment: calibration against published benchmarks."""

@@ -1,0 +1,1 @@
+"""Foundations: units, the business calendar, distributions, random streams, input files."""

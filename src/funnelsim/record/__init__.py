@@ -1,0 +1,1 @@
+"""What a run recorded: the ledger, its event log, and the figures computed from it."""

@@ -1,0 +1,1 @@
+"""What people read: number formats, terminal tables, figures and the HTML report."""

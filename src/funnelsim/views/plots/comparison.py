@@ -1,0 +1,288 @@
+"""The figures that set policies side by side at one sweep point: funnel, revenue, cycle, leakage.
+
+Each reads the finished runs of one point (``point=0`` unless given) and draws every policy
+in its colour; the stage and leakage columns they read are named here. Weekly fan charts
+are in :mod:`funnelsim.views.plots.series`, speed to lead in :mod:`funnelsim.views.plots.sla`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib as mpl
+import numpy as np
+import pandas as pd
+from matplotlib import ticker
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from funnelsim.results import Results
+from funnelsim.results.stats import interval
+from funnelsim.views.plots.data import _at, _errors, _labels, _mean_interval, _of, _ok, currency
+from funnelsim.views.plots.formats import (
+    _name,
+    _percent,
+    _phrase,
+    _pretty,
+    _replications,
+    _text,
+    _trim,
+    _where,
+)
+from funnelsim.views.plots.spread import _by_policy, _grouped, _spread
+from funnelsim.views.plots.style import (
+    PARTS,
+    _axes,
+    _categories,
+    _colour_ticks,
+    _legend,
+    _offsets,
+    _panels,
+    _title,
+    _value_axis,
+    colours,
+)
+
+STAGES = {
+    "leads": "Leads",
+    "mqls": "MQLs",
+    "sals": "SALs",
+    "sqls": "SQLs",
+    "opportunities": "Opportunities",
+    "wins": "Wins",
+}
+LEAK_STAGES = {
+    "leaked_in_nurture": "In nurture",
+    "leaked_in_sdr": "At the SDR desk",
+    "leaked_in_sales": "In sales",
+}
+LEAK_REASONS = {
+    "leaked_never_worked": "Never worked",
+    "leaked_cadence_exhausted": "Cadence exhausted",
+    "leaked_rejected_dropped": "Rejected, dropped",
+    "leaked_stalled_abandoned": "Stalled, abandoned",
+    "leaked_unsubscribed": "Unsubscribed",
+    "leaked_recycle_cap": "Recycle cap reached",
+}
+CYCLE = ("lead_to_close_days_p50", "opportunity_age_days_p50")
+
+
+def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Axes:
+    """Leads reaching each stage, policies side by side, with conversion between stages.
+
+    Bars are means over replications with 95% intervals; the y axis is logarithmic so that
+    the few wins stay visible next to thousands of leads, and equal steps mean equal rates.
+    """
+    ax = _axes(ax)
+    runs = _ok(results, point)
+    offsets, width = _offsets(len(_labels(results)))
+    x = np.arange(len(STAGES))
+    overall = {}
+    for k, (label, c) in enumerate(colours(results).items()):
+        rows = [_mean_interval(_of(runs, k, s)) for s in STAGES]
+        means = np.array([r[0] for r in rows])
+        ax.bar(
+            x + offsets[k],
+            means,
+            width,
+            color=c,
+            label=label,
+            yerr=_errors(rows),
+            error_kw={"ecolor": "0.3", "elinewidth": 1, "capsize": 2},
+        )
+        for j in range(1, len(STAGES)):
+            top = max(rows[j][0], rows[j][2])
+            rate = means[j] / means[j - 1] if means[j - 1] else np.nan
+            ax.annotate(
+                f"{100 * rate:.0f}%" if rate == rate else "–",
+                (x[j] + offsets[k], top),
+                xytext=(0, 2),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=7,
+                color="0.2",
+            )
+        overall[label] = f"{100 * means[-1] / means[0]:.2f}%" if means[0] else "–"
+    ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _trim(v)))
+    ax.set_ylabel("Leads reaching the stage (count, log scale)")
+    _categories(ax, list(STAGES.values()))
+    _legend(ax, results, loc="upper right")
+    _title(
+        ax,
+        f"Funnel by stage{_where(results, point)}: leads won, {_phrase(overall)}",
+        f"Mean of {_replications(runs)} with 95% intervals; "
+        "above each bar, the conversion from the stage before",
+    )
+    return ax
+
+
+def revenue(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
+    """Revenue and pipeline created per replication, and the paired differences.
+
+    Returns the axes row by row: revenue, then pipeline created; with two or more policies
+    each row has a second panel, each policy minus the baseline replication by replication.
+    """
+    runs = _ok(results, point)
+    cols = 2 if len(_labels(results)) > 1 else 1
+    axes = _panels(fig, 2, cols, (5.0 * cols + 1, 7.5))
+    code = currency(results)
+    for row, metric in enumerate(("bookings", "pipeline_created_value")):
+        ax = axes[row * cols]
+        _by_policy(ax, results, runs, metric)
+        _value_axis(ax, metric, code)
+        ax.set_title(f"{_name(metric)} per replication (bar: mean)", fontsize=9)
+        if cols == 2:
+            _differences(axes[row * cols + 1], results, runs, metric)
+    verdict = _verdict(runs, results, "bookings", "books more than", "books less than")
+    _title(
+        axes[0].figure,
+        f"Revenue per replication{_where(results, point)}: {verdict}",
+        f"{_replications(runs)}; policies meet the same leads in each "
+        "(common random numbers), so differences are paired",
+    )
+    return axes
+
+
+def _paired(runs: pd.DataFrame, metric: str, policy: int) -> np.ndarray:
+    """A policy's metric minus the baseline's, replication by replication."""
+    wide = runs.pivot(index="replication", columns="policy", values=metric)
+    return (wide[policy] - wide[0]).dropna().to_numpy(dtype=float)
+
+
+def _differences(ax: Axes, results: Results, runs: pd.DataFrame, metric: str) -> None:
+    """The paired differences from the baseline: every replication, the mean and its interval."""
+    labels, code = _labels(results), currency(results)
+    for k, c in enumerate(list(colours(results).values())[1:], start=1):
+        diff = _paired(runs, metric, k)
+        _spread(ax, k - 1, diff, c)
+        row = _mean_interval(diff)
+        ax.errorbar(k - 1 + 0.4, row[0], yerr=_errors([row]), fmt="o", color="black")
+    ax.axhline(0, color="0.3", linewidth=1)
+    _categories(ax, [f"{label}\nminus {labels[0]}" for label in labels[1:]])
+    _value_axis(ax, metric, code, f"{_name(metric)} difference")
+    ax.set_xlim(-0.6, len(labels) - 1.0)
+    ax.set_title("Paired difference from the baseline (black: mean, 95% interval)", fontsize=9)
+
+
+def _verdict(runs: pd.DataFrame, results: Results, metric: str, more: str, less: str) -> str:
+    """'aligned books more than misaligned' when the 95% interval of the paired difference
+    excludes zero, 'no clear difference' when it does not (or when it cannot be known)."""
+    labels, parts = _labels(results), []
+    for k in range(1, len(labels)):
+        _, _, low, high = interval(_paired(runs, metric, k))
+        if low > 0:
+            parts.append(f"{labels[k]} {more} {labels[0]}")
+        elif high < 0:
+            parts.append(f"{labels[k]} {less} {labels[0]}")
+        else:
+            parts.append(f"no clear difference between {labels[k]} and {labels[0]}")
+    return "; ".join(parts) or labels[0]
+
+
+def cycle(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
+    """Cycle length per replication: lead to close and opportunity age (medians per run),
+    overall and per segment, policies side by side. Returns the two panels."""
+    runs = _ok(results, point)
+    groups = _at(results.groups, point)
+    segments = groups[groups["group"] == "segment"]
+    names = list(dict.fromkeys(segments["name"]))
+    frames = [runs, *(segments[segments["name"] == n] for n in names)]
+    categories = ["All", *map(_pretty, names)]
+    axes = _panels(fig, 1, 2, (12.0, 4.8))
+    code = currency(results)
+    for ax, metric in zip(axes, CYCLE, strict=True):
+        _grouped(
+            ax,
+            results,
+            categories,
+            lambda i, k, m=metric: _of(frames[i], k, m),
+        )
+        _value_axis(ax, metric, code)
+        ax.set_title(f"{_name(metric)}, per replication", fontsize=9)
+    means = {
+        label: _text(CYCLE[0], _mean_interval(_of(runs, k, CYCLE[0]))[0], code)
+        for k, label in enumerate(_labels(results))
+    }
+    _title(
+        axes[0].figure,
+        f"Lead to close{_where(results, point)}: {_phrase(means)} (mean of medians)",
+        f"Each dot is one replication ({_replications(runs)}); bar: mean; "
+        "violin: the spread when there are enough replications",
+    )
+    return axes
+
+
+def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
+    """Leakage as a share of leads, stacked by stage (left) and by reason (right), per policy.
+
+    Stacks are mean shares over replications, so each total is the mean leakage rate.
+    """
+    runs = _ok(results, point)
+    axes = _panels(fig, 1, 2, (12.0, 4.8))
+    for ax, (title, parts) in zip(
+        axes, (("Where leads leaked", LEAK_STAGES), ("Why leads leaked", LEAK_REASONS)), strict=True
+    ):
+        totals = _stacked(ax, results, runs, parts)
+        ax.set_title(title, fontsize=9)
+    rates = {label: _percent(t, 3) for label, t in zip(_labels(results), totals, strict=True)}
+    _title(
+        axes[0].figure,
+        f"Leakage{_where(results, point)}: {_phrase(rates)} of leads leaked",
+        f"Mean share of leads over {_replications(runs)}",
+    )
+    return axes
+
+
+def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str, str]):
+    """Mean share of leads per part, stacked per policy: parts big enough carry their share,
+    the total is written on top. Returns the totals, one per policy."""
+    policies = range(len(_labels(results)))
+    share = runs[list(parts)].div(runs["leads"], axis=0).groupby(runs["policy"]).mean()
+    shares = share.reindex(policies).to_numpy(dtype=float)
+    shades = mpl.colormaps[PARTS](np.linspace(0.0, 1.0, len(parts)))
+    bottom = np.zeros(len(policies))
+    for j, name in enumerate(parts.values()):
+        bars = ax.bar(
+            policies,
+            shares[:, j],
+            0.6,
+            bottom=bottom,
+            color=shades[j],
+            label=name,
+            edgecolor="white",
+            linewidth=0.8,
+        )
+        big = np.nan_to_num(shares[:, j]) >= 0.06 * np.nanmax(shares.sum(axis=1))
+        ax.bar_label(
+            bars,
+            [_percent(v, 2) if b else "" for v, b in zip(shares[:, j], big, strict=True)],
+            label_type="center",
+            fontsize=7,
+            color="white" if j < len(parts) / 2 else "black",
+        )
+        bottom += np.nan_to_num(shares[:, j])
+    for p, total in enumerate(bottom):
+        ax.annotate(
+            _percent(total, 3),
+            (p, total),
+            xytext=(0, 2),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    _colour_ticks(ax, results)
+    handles, names = ax.get_legend_handles_labels()
+    ax.legend(
+        handles[::-1],
+        names[::-1],
+        frameon=False,
+        fontsize=8,
+        loc="upper left",
+        bbox_to_anchor=(1.0, 1.0),
+    )
+    ax.margins(y=0.1)
+    _value_axis(ax, "leakage_rate", "", "Leads leaked")
+    return bottom

@@ -1,0 +1,250 @@
+"""The sweep figures: a metric against one factor, and a heat map over two.
+
+Unlike the comparison figures they show every point of a sweep, so they need the mean per
+point and where a factor's values sit on an axis (:class:`_Levels`: numbers at their value,
+many durations at their length, anything else as categories in the experiment's order).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from funnelsim.base.units import SECONDS_PER_UNIT, parse_duration
+from funnelsim.results import Results
+from funnelsim.results.stats import direction
+from funnelsim.views.plots.data import _factors, _labels, _mean_interval, currency
+from funnelsim.views.plots.formats import _name, _replications, _text, _unit
+from funnelsim.views.plots.style import (
+    PARTS,
+    _axes,
+    _categories,
+    _formatter,
+    _legend,
+    _style_legend,
+    _title,
+    _value_axis,
+    colours,
+)
+
+LINE_STYLES = (
+    {"linestyle": "-", "marker": "o"},
+    {"linestyle": "--", "marker": "s"},
+    {"linestyle": ":", "marker": "^"},
+    {"linestyle": "-.", "marker": "D"},
+    {"linestyle": (0, (5, 1, 1, 1, 1, 1)), "marker": "v"},
+    {"linestyle": (0, (1, 3)), "marker": "P"},
+)
+"""Line styles for what colour cannot show (the second factor, percentiles): tell lines of
+one policy apart without another colour."""
+MAX_LINES = len(LINE_STYLES)
+MAX_TICKS = 12
+"""A whole-numbered factor (a headcount) with at most this many values gets a tick at each."""
+
+
+def factor_effect(
+    results: Results,
+    metric: str = "bookings",
+    factor: str | None = None,
+    *,
+    ax: Axes | None = None,
+) -> Axes:
+    """A metric against one factor of a sweep: means with 95% interval bands, one colour per
+    policy. In a two-factor sweep each value of the other factor gets its own line style
+    (when there are few enough values; otherwise its values are not told apart)."""
+    factors = _sweep_factors(results, 1, 2)
+    factor = factor or factors[0]
+    if factor not in factors:
+        raise ValueError(f"unknown factor {factor!r}; expected one of {factors}")
+    ax = _axes(ax, grid="both")
+    levels = _Levels.of(results, factor)
+    other = next((f for f in factors if f != factor), None)
+    others = _Levels.of(results, other).values if other else (None,)
+    if len(others) > MAX_LINES:
+        others = (None,)
+    table = _means(results, metric)
+    for k, c in enumerate(colours(results).values()):
+        for value, style in zip(others, LINE_STYLES, strict=False):
+            rows = table[table["policy"] == k]
+            rows = rows if value is None else rows[rows[other] == value]
+            x = np.array([levels.position(v) for v in rows[factor]])
+            order = np.argsort(x, kind="stable")
+            rows, x = rows.iloc[order], x[order]
+            ax.plot(x, rows["mean"], color=c, linewidth=1.8, markersize=5, **style)
+            ax.fill_between(x, rows["ci_low"], rows["ci_high"], color=c, alpha=0.15, lw=0)
+    levels.apply(ax)
+    _value_axis(ax, metric, currency(results))
+    if others != (None,):
+        _style_legend(
+            ax,
+            {f"{other}={v}": s for v, s in zip(others, LINE_STYLES, strict=False)},
+            loc="lower right",
+            fontsize=8,
+        )
+    _legend(ax, results, loc="best")
+    _title(
+        ax,
+        f"{_name(metric)} against {factor}",
+        f"Mean and 95% interval of {_replications(_fewest(table))} per point"
+        + (f"; one line style per {other}" if others != (None,) else ""),
+    )
+    return ax
+
+
+def heatmap(
+    results: Results,
+    metric: str = "bookings",
+    x: str | None = None,
+    y: str | None = None,
+    *,
+    policy: str | None = None,
+    ax: Axes | None = None,
+) -> Axes:
+    """A metric's mean over two factors of a grid sweep, as colour with values written in.
+
+    Shows one policy (the first, unless ``policy`` names another): a cell is the mean over
+    that point's replications, the same number as the summary's mean.
+    """
+    factors = _sweep_factors(results, 2, 2)
+    x = x or next(f for f in factors if f != y)
+    y = y or next(f for f in factors if f != x)
+    if {x, y} != set(factors):
+        raise ValueError(f"expected x and y to be the two factors {factors}, got {x!r}, {y!r}")
+    label = policy or _labels(results)[0]
+    if label not in _labels(results):
+        raise ValueError(f"unknown policy {label!r}; expected one of {_labels(results)}")
+    ax = _axes(ax, (7.5, 5.5), grid=None)
+    columns, rows = _Levels.of(results, x), _Levels.of(results, y)
+    table = _means(results, metric)
+    table = table[table["policy"] == _labels(results).index(label)]
+    grid = np.full((len(rows.values), len(columns.values)), np.nan)
+    for _, row in table.iterrows():
+        grid[rows.values.index(row[y]), columns.values.index(row[x])] = row["mean"]
+    image = ax.imshow(grid, cmap=PARTS, aspect="auto", origin="lower")
+    code = currency(results)
+    norm = image.norm
+    for (i, j), v in np.ndenumerate(grid):
+        shade = "black" if v == v and norm(v) > 0.55 else "white"
+        ax.text(j, i, _text(metric, v, code), ha="center", va="center", fontsize=8, color=shade)
+    for levels, axis in ((columns, "x"), (rows, "y")):
+        getattr(ax, f"set_{axis}label")(levels.factor)
+        _categories(ax, [str(v) for v in levels.values], axis)
+    bar = ax.figure.colorbar(image, ax=ax, format=_formatter(metric, code))
+    bar.set_label(f"{_name(metric)} ({_unit(metric, code)})")
+    bar.outline.set_visible(False)
+    ax.spines[:].set_visible(False)
+    _title(
+        ax,
+        f"{_name(metric)} by {x} and {y} ({label})",
+        f"Mean of {_replications(_fewest(table))} per cell; "
+        f"best: {_best(table, metric, x, y, code)}",
+    )
+    return ax
+
+
+def _best(table: pd.DataFrame, metric: str, x: str, y: str, code: str) -> str:
+    """The best cell, e.g. 'USD 1.2M at sdr.headcount=5, sla.response_time=1h'."""
+    ranked = table.dropna(subset=["mean"])
+    if ranked.empty:
+        return "–"
+    row = ranked.loc[(ranked["mean"] * direction(metric)).idxmax()]
+    return f"{_text(metric, row['mean'], code)} at {x}={row[x]}, {y}={row[y]}"
+
+
+@dataclass(frozen=True)
+class _Levels:
+    """A factor's values in display order and where each sits on its axis.
+
+    Numbers sit at their value. Text (durations such as 1h, 4h; booleans; names) are
+    categories in the order the experiment lists them, except durations too many to list
+    (a Latin hypercube), which sit at their length in their common unit.
+    """
+
+    factor: str
+    values: tuple[Any, ...]
+    numeric: bool
+    unit: str = ""
+
+    @classmethod
+    def of(cls, results: Results, factor: str) -> _Levels:
+        values = tuple(dict.fromkeys(p[factor] for p in results.manifest["points"]))
+        if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            return cls(factor, tuple(sorted(values)), True)
+        unit = _common_unit(values)
+        if unit and len(values) > MAX_LINES:
+            return cls(factor, tuple(sorted(values, key=parse_duration)), True, unit)
+        return cls(factor, values, False)
+
+    def position(self, value: Any) -> float:
+        if not self.numeric:
+            return float(self.values.index(value))
+        if self.unit:
+            return parse_duration(value) * SECONDS_PER_UNIT["d"] / SECONDS_PER_UNIT[self.unit]
+        return float(value)
+
+    def label(self) -> str:
+        return f"{self.factor} ({self.unit})" if self.unit else self.factor
+
+    def apply(self, ax: Axes, axis: str = "x") -> None:
+        """Name the axis; categories get one tick each."""
+        getattr(ax, f"set_{axis}label")(self.label())
+        if not self.numeric:
+            _categories(ax, [str(v) for v in self.values], axis)
+        elif (
+            not self.unit
+            and len(self.values) <= MAX_TICKS
+            and all(float(v).is_integer() for v in self.values)
+        ):
+            getattr(ax, f"set_{axis}ticks")([self.position(v) for v in self.values])
+
+
+def _common_unit(values: Sequence[Any]) -> str:
+    """The unit letter all values share if every one is a duration, else ''."""
+    try:
+        for v in values:
+            parse_duration(v)
+    except ValueError:
+        return ""
+    units = {v.strip()[-1] for v in values}
+    return units.pop() if len(units) == 1 else ""
+
+
+def _sweep_factors(results: Results, least: int, most: int) -> list[str]:
+    factors = _factors(results)
+    if not least <= len(factors) <= most:
+        wanted = f"{least}" if least == most else f"{least} or {most}"
+        raise ValueError(f"expected a sweep of {wanted} factors, got {len(factors)}")
+    return factors
+
+
+def _means(results: Results, metric: str) -> pd.DataFrame:
+    """Per policy and point: the metric's mean and 95% interval, and the point's factors."""
+    runs = results.runs[results.runs["status"] == "ok"]
+    if metric not in runs:
+        raise ValueError(f"unknown metric {metric!r}; expected a column of results.runs")
+    points = results.manifest["points"]
+    rows = []
+    for (policy, point), group in runs.groupby(["policy", "point"], sort=True):
+        mean, low, high = _mean_interval(group[metric])
+        rows.append(
+            {
+                "policy": policy,
+                "point": point,
+                **points[point],
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "n": len(group),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _fewest(table: pd.DataFrame) -> int:
+    """The fewest replications behind any mean of a :func:`_means` table."""
+    return int(table["n"].min()) if len(table) else 0

@@ -1,0 +1,1 @@
+"""Terminal tables of a run, an experiment and an SLA stress test."""

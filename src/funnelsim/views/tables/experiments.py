@@ -1,0 +1,226 @@
+"""Terminal tables for experiments: the comparison a strategist reads, the sweep, the failures."""
+
+from __future__ import annotations
+
+import contextlib
+import shlex
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import yaml
+from rich.console import Console, Group
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from funnelsim.record.metrics import kind
+from funnelsim.results import Results
+from funnelsim.views.tables.run import compact_money
+
+LABELS = {
+    "bookings": "Revenue",
+    "pipeline_created_value": "Pipeline created",
+    "win_rate": "Win rate",
+    "lead_to_close_days_p50": "Cycle (median)",
+    "leakage_rate": "Leakage",
+    "speed_to_lead_hours_p50": "Speed to lead",
+    "sla_compliance": "SLA compliance",
+    "cost_per_won_deal": "Cost per won deal",
+}
+
+
+def value(metric: str, x: float, currency: str, signed: bool = False) -> str:
+    """A metric's value in its unit: money, a share, days, hours or a plain count.
+
+    ``signed`` writes differences: an explicit sign, and shares in percentage points.
+    """
+    if x != x:
+        return "–"
+    sign = "-" if x < 0 else "+" if signed and x > 0 else ""
+    x = abs(x)
+    measured = kind(metric)
+    if measured == "money":
+        return sign + compact_money(x, currency).strip()
+    if measured == "share":
+        return f"{sign}{100 * x:.1f} pts" if signed else f"{sign}{100 * x:.1f}%"
+    if measured in ("days", "hours"):
+        return f"{sign}{x:,.1f} {measured[0]}"
+    return f"{sign}{x:,.0f}" if x >= 100 else f"{sign}{x:.3g}"
+
+
+def _with_interval(metric: str, row: pd.Series, currency: str, signed: bool = False) -> str:
+    """The mean, and below it, dimmed, its 95% interval (without the currency, for width)."""
+    mean = value(metric, row["mean"], currency, signed)
+    if row["ci_low"] != row["ci_low"]:
+        return mean
+    low, high = (value(metric, row[k], "", signed) for k in ("ci_low", "ci_high"))
+    for unit in (" pts", "%", " d", " h"):
+        if low.endswith(unit) and high.endswith(unit):
+            low = low.removesuffix(unit)
+    return f"{mean}\n[dim]{low} to {high}[/]"
+
+
+def currency(results: Results) -> str:
+    scenario = next(iter(results.manifest["scenario"].values()))
+    return scenario["resolved"].get("currency", "")
+
+
+def replications(results: Results) -> str:
+    """How many replications were kept, and whether a precision target was met."""
+    reps = results.manifest["replications"]
+    text = f"{reps['used']} replications"
+    target = reps.get("precision")
+    if target is not None:
+        met = "met" if reps.get("precision_reached") else "not met by the limit"
+        of = "difference" if len(results.manifest["policies"]) > 1 else "mean"
+        goal = f"95% interval of the {target['metric']} {of} within ±{target['target']:.0%}"
+        text += f" ({goal}: {met})"
+    return text
+
+
+def comparison(results: Results, point: int = 0) -> Table:
+    """Per metric: each policy's mean and interval, paired differences, and who wins how often."""
+    policies = results.manifest["policies"]
+    money = currency(results)
+    summary = results.summary[results.summary["point"] == point]
+    diffs = results.differences[results.differences["point"] == point]
+    table = Table(title=f"{' vs '.join(policies)}: mean and 95% interval, {replications(results)}")
+    table.add_column("metric")
+    for label in policies:
+        table.add_column(label, justify="right")
+    for label in policies[1:]:
+        table.add_column(f"{label} − {policies[0]}", justify="right")
+    table.add_column("wins " + " / ".join(policies), justify="right")
+    for metric in summary["metric"].drop_duplicates():
+        rows = summary[summary["metric"] == metric].set_index("policy")
+        cells = [LABELS.get(metric, metric)]
+        cells += [_with_interval(metric, rows.loc[p], money) for p in policies]
+        for label in policies[1:]:
+            d = diffs[(diffs["metric"] == metric) & (diffs["policy"] == label)]
+            cells.append(_with_interval(metric, d.iloc[0], money, signed=True) if len(d) else "–")
+        shares = [rows.loc[p, "win_share"] for p in policies]
+        cells.append(" / ".join("–" if s != s else f"{100 * s:.0f}%" for s in shares))
+        table.add_row(*cells)
+    return table
+
+
+def sweep_table(results: Results) -> Table:
+    """One row per point (and policy): the factor values, then each metric's mean ± half-width.
+
+    Money is shown without its currency, which the title names, to keep the columns narrow.
+    """
+    factors = results.manifest["factors"]
+    policies = results.manifest["policies"]
+    summary = results.summary
+    metrics = list(summary["metric"].drop_duplicates())
+    title = f"Mean ± 95% half-width over {replications(results)} per point"
+    table = Table(title=f"{title}; money in {currency(results)}")
+    for name in factors:
+        table.add_column(name)
+    if len(policies) > 1:
+        table.add_column("policy")
+    for metric in metrics:
+        table.add_column(LABELS.get(metric, metric), justify="right")
+    keyed = summary.set_index(["point", "policy", "metric"])
+    for (point, policy), _ in summary.groupby(["point", "policy"], sort=False):
+        values = results.manifest["points"][point]
+        cells = [str(values[f]) for f in factors] + ([policy] if len(policies) > 1 else [])
+        for metric in metrics:
+            row = keyed.loc[(point, policy, metric)]
+            half = (row["ci_high"] - row["ci_low"]) / 2
+            spread = "" if half != half else f" ± {value(metric, half, '')}"
+            cells.append(value(metric, row["mean"], "") + spread)
+        table.add_row(*cells)
+    return table
+
+
+def failures(results: Results) -> Table | None:
+    """Replications that raised, each with the command that replays it."""
+    failed = results.failed
+    if failed.empty:
+        return None
+    table = Table(title=f"{len(failed)} replication(s) failed; replay one with its command")
+    for col in ("point", "replication", "policy", "error", "replay"):
+        table.add_column(col)
+    for _, row in failed.iterrows():
+        table.add_row(
+            str(row["point"]),
+            str(row["replication"]),
+            row["label"],
+            str(row["error"]),
+            replay_command(results, row),
+        )
+    return table
+
+
+def replay_command(results: Results, row: pd.Series) -> str:
+    """``funnelsim run`` with the scenario, policy, overrides and seed of one replication."""
+    manifest = results.manifest
+    replay = manifest["replay"]
+    point, policy = int(row["point"]), int(row["policy"])
+    policies = replay["policies"]
+    words = ["funnelsim", "run", replay["scenario"]]
+    if policies and policies[policy] is not None:
+        words += ["--policy", policies[policy]]
+    if "sets" in replay:  # a study that built its scenarios: the overrides of each
+        overrides = replay["sets"][point][policy]
+    else:
+        overrides = {**manifest["experiment"]["set"], **manifest["points"][point]}
+    for key, setting in overrides.items():
+        text = yaml.safe_dump(setting, default_flow_style=True, width=10**6).strip()
+        words += ["--set", f"{key}={text.removesuffix('...').strip()}"]
+    words += ["--seed", str(int(row["seed"]))]
+    return shlex.join(words)
+
+
+def experiment_report(results: Results) -> Group:
+    """Everything the terminal shows at the end of a compare or a sweep."""
+    parts: list[Any] = []
+    if len(results.manifest["points"]) == 1 and len(results.manifest["policies"]) > 1:
+        parts.append(comparison(results))
+    else:
+        parts.append(sweep_table(results))
+    broken = failures(results)
+    if broken is not None:
+        parts.append(broken)
+    if results.path is not None:
+        parts.append(Text(f"results: {results.path}", style="bold"))
+    return Group(*parts)
+
+
+class _Rate(ProgressColumn):
+    """Replications finished per second, once there is a rate to show."""
+
+    def render(self, task) -> Text:
+        speed = task.finished_speed or task.speed
+        return Text("" if speed is None else f"{speed:.1f} runs/s", style="progress.data.speed")
+
+
+@contextlib.contextmanager
+def progress_bar(console: Console, enabled: bool = True) -> Iterator[Any]:
+    """A progress callback ``(done, total)`` drawing a bar on ``console`` (stderr)."""
+    if not enabled:
+        yield None
+        return
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _Rate(),
+        TimeRemainingColumn(elapsed_when_finished=True),
+    )
+    with Progress(*columns, console=console, transient=False) as bar:
+        task = bar.add_task("replications", total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

@@ -1,0 +1,127 @@
+"""The command line, through typer's CliRunner: each documented command and its errors."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import funnelsim
+from funnelsim.cli.app import app
+from tests.helpers import SHORT_ARGS
+
+
+@pytest.fixture(scope="module")
+def runner():
+    return CliRunner()
+
+
+def test_run_prints_the_summary_tables(runner):
+    result = runner.invoke(app, ["run", "--policy", "aligned", "--seed", "3", *SHORT_ARGS])
+    assert result.exit_code == 0, result.output
+    for heading in ("Waterfall", "Pipeline, revenue and cost", "Leakage", "By source",
+                    "By segment", "Speed to lead", "SLA compliance"):  # fmt: skip
+        assert heading in result.output
+
+
+def test_run_json_is_one_stable_document(runner):
+    result = runner.invoke(app, ["run", "--json", "--seed", "3", *SHORT_ARGS])
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["seed"] == 3 and doc["currency"] == "USD"
+    assert {"metrics", "by_source", "by_segment", "weekly", "window"} <= doc.keys()
+    m = doc["metrics"]
+    assert m["leads"] == sum(row["leads"] for row in doc["by_source"])
+    assert m["leads"] == sum(row["leads"] for row in doc["by_segment"])
+    again = json.loads(runner.invoke(app, ["run", "--json", "--seed", "3", *SHORT_ARGS]).stdout)
+    assert {k: v for k, v in again.items() if k != "runtime_seconds"} == {
+        k: v for k, v in doc.items() if k != "runtime_seconds"
+    }
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_run_writes_the_event_log(runner, tmp_path, suffix):
+    out = tmp_path / f"events{suffix}"
+    result = runner.invoke(app, ["run", "--seed", "1", "--events", str(out), "--json", *SHORT_ARGS])
+    assert result.exit_code == 0, result.output
+    log = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out)
+    for column in ("case:concept:name", "concept:name", "time:timestamp", "org:resource",
+                   "source", "segment", "sequence"):  # fmt: skip
+        assert column in log.columns
+    assert log["sequence"].is_unique
+    if suffix == ".parquet":
+        assert str(log["time:timestamp"].dt.tz) == "America/New_York"
+    leads = json.loads(result.stdout)["metrics"]["leads_simulated"]
+    assert log["case:concept:name"].nunique() == leads
+    assert list(tmp_path.iterdir()) == [out]  # no temporary file left behind
+
+
+def test_set_and_policy_files_reach_the_model(runner, tmp_path):
+    proposal = tmp_path / "proposal.yaml"
+    proposal.write_text("sdr:\n  headcount: 0\n")
+    result = runner.invoke(app, ["run", "--json", "--policy", str(proposal), *SHORT_ARGS])
+    doc = json.loads(result.stdout)
+    assert doc["policy"] == "proposal"
+    assert doc["metrics"]["sals"] == 0  # nobody works the desk
+    result = runner.invoke(app, ["run", "--json", "--set", "sources.inbound.rate_per_week=0",
+                                 "--set", "sources.paid.rate_per_week=0", *SHORT_ARGS])  # fmt: skip
+    by_source = {row["source"]: row["leads"] for row in json.loads(result.stdout)["by_source"]}
+    assert by_source["inbound"] == 0 and by_source["paid"] == 0 and by_source["events"] > 0
+
+
+def test_validate_prints_a_resolved_scenario_that_loads_again(runner, tmp_path):
+    reference = str(funnelsim.bundled_scenario())
+    result = runner.invoke(app, ["validate", reference, "--policy", "aligned"])
+    assert result.exit_code == 0
+    resolved = tmp_path / "resolved.yaml"
+    resolved.write_text(result.stdout)
+    again = runner.invoke(app, ["validate", str(resolved)])
+    assert again.exit_code == 0, again.output
+    original = funnelsim.load_scenario(policy="aligned").model_dump(exclude={"policy", "policies"})
+    reloaded = funnelsim.load_scenario(resolved).model_dump(exclude={"policy", "policies"})
+    assert reloaded == original
+
+
+def test_bad_input_exits_2_with_every_problem_and_no_traceback(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    text = funnelsim.bundled_scenario().read_text()
+    bad.write_text(
+        text.replace("headcount: 4", "headcont: 4").replace("currency: USD", "currency: usd")
+    )
+    events = tmp_path / "events.parquet"
+    for args in (["validate", str(bad)], ["run", str(bad), "--events", str(events)]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2
+        assert "Traceback" not in result.output
+        assert f"{bad}:" in result.output and "sdr.headcont" in result.output
+        assert "did you mean 'headcount'" in result.output and "currency" in result.output
+    assert not events.exists()
+    result = runner.invoke(app, ["run", "--set", "sdr.headcount=-3", "--json"])
+    assert result.exit_code == 2 and "--set sdr.headcount" in result.output
+    assert result.stdout == ""
+
+
+def test_calibrate_prints_published_next_to_simulated(runner):
+    result = runner.invoke(app, ["calibrate", "--seeds", "1", "--json", *SHORT_ARGS])
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert {"anchor", "published", "simulated", "source"} <= rows[0].keys()
+    assert any(row["anchor"] == "response_decay" for row in rows)
+
+
+@pytest.mark.parametrize(
+    ("args", "needs"),
+    [
+        (["run", "--seed", "-1"], "--seed"),
+        (["calibrate", "--seeds", "0"], "--seeds"),
+        (["run", "--events", "/proc/no/such/dir/events.csv"], "--events"),
+        (["run", "--events", "events.txt"], ".parquet or .csv"),
+    ],
+)
+def test_bad_options_exit_2_before_any_run(runner, args, needs):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert needs in " ".join(result.output.split())  # the message may wrap in a box
+    assert "Traceback" not in result.output
