@@ -24,8 +24,8 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import shutil
-import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -36,12 +36,23 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from funnelsim.base.files import atomic_write, write_json
+from funnelsim.base.files import (
+    atomic_write,
+    damage,
+    remove_stale,
+    sync_file,
+    sync_folder,
+    temporary_name,
+    write_json,
+)
 from funnelsim.errors import UsageError
 from funnelsim.experiments.execution import ID_COLUMNS, ChunkResult
 from funnelsim.results.experiment import FINAL_FILES, MANIFEST, TABLES
 from funnelsim.runner import metric_names
 
+FORMAT = "funnelsim results folder 1"
+"""The manifest's ``format``: how funnelsim knows a folder it may overwrite is its own."""
+_CHUNK = re.compile(r"^(p\d{6}-r\d{7}-\d{7}|\..+\.partial)$")
 ROWS_PER_GROUP = 2_048
 """Rows per Parquet row group in the final files: the most the parent holds of a table."""
 LOCK = ".lock"
@@ -142,8 +153,14 @@ class ResultsFolder:
         self._lock = lock or _lock(path)
         self.parts = path / "parts"
         self.done: dict[int, set[int]] = {}  # point -> replications finished
+        self.damaged: list[Path] = []  # parts that could not be read: removed, to run again
         for part in self._part_dirs():
-            frame = pd.read_parquet(part / "runs.parquet", columns=["point", "replication"])
+            try:
+                frame = _landed(part)
+            except DamagedPart:
+                shutil.rmtree(part)
+                self.damaged.append(part)
+                continue
             for point, replication in frame.drop_duplicates().itertuples(index=False):
                 self.done.setdefault(int(point), set()).add(int(replication))
 
@@ -153,9 +170,12 @@ class ResultsFolder:
         for folder in (path, *path.absolute().parents):
             if folder.exists() and not folder.is_dir():
                 raise ResultsFolderError(path, f"{folder} is a file; choose another --out")
-        if path.exists() and any(path.iterdir()):
+        if path.exists() and any(p.name != LOCK for p in path.iterdir()):
             if not (path / MANIFEST).exists():
                 raise ResultsFolderError(path, "exists and is not a results folder; choose --out")
+            if not ours(path):
+                message = "holds a manifest.json that funnelsim did not write; choose another --out"
+                raise ResultsFolderError(path, message)
             if not overwrite:
                 raise ResultsFolderError(
                     path, "already holds results; add --resume to finish them or --overwrite"
@@ -163,34 +183,44 @@ class ResultsFolder:
 
     @classmethod
     def create(cls, path: Path, manifest: dict[str, Any]) -> ResultsFolder:
-        """A new folder, replacing a results folder already there (see :meth:`check_new`)."""
+        """A new folder, replacing the results funnelsim wrote there (see :meth:`check_new`).
+
+        Only funnelsim's own files go (see :func:`ours`); anything else in the folder stays.
+        What was removed is listed in the manifest under ``removed``.
+        """
         try:
             path.mkdir(parents=True, exist_ok=True)
-            lock = _lock(path)  # before anything is removed: the folder may be in use
-            for child in path.iterdir():
-                if child.name != LOCK:
-                    shutil.rmtree(child) if child.is_dir() else child.unlink()
-            (path / "parts").mkdir()
         except OSError as exc:
             raise ResultsFolderError(path, f"cannot be written: {exc.strerror}") from None
-        folder = cls(path, manifest, lock)
+        lock = _lock(path)  # before anything is removed: the folder may be in use
+        try:
+            ResultsFolder.check_new(path, overwrite=True)  # again, now that the folder is held
+            removed = [str(p.relative_to(path)) for p in _remove_results(path)]
+            (path / "parts").mkdir(exist_ok=True)
+        except (OSError, ResultsFolderError) as exc:
+            lock.close()
+            if isinstance(exc, ResultsFolderError):
+                raise
+            raise ResultsFolderError(path, f"cannot be written: {exc.strerror}") from None
+        folder = cls(path, manifest | ({"removed": removed} if removed else {}), lock)
         folder.save()
         return folder
 
     @classmethod
     def reopen(cls, path: Path, fingerprint: str) -> ResultsFolder:
-        """The folder of an interrupted run of the same experiment, to finish it."""
-        try:
-            manifest = json.loads((path / MANIFEST).read_text())
-        except (OSError, ValueError):
+        """The folder of an interrupted run of the same experiment, to finish it.
+
+        Nothing in the folder changes until it is held: a refused resume leaves it as it was.
+        """
+        if not (path / MANIFEST).is_file():
             message = "no experiment to resume here (no manifest.json)"
-            raise ResultsFolderError(path, message) from None
-        if manifest.get("fingerprint") != fingerprint:
-            raise ResultsFolderError(
-                path,
-                "holds a different experiment (scenario, policies, factors, seed or metrics "
-                "differ); resume with the command that started it",
-            )
+            raise ResultsFolderError(path, message)
+        lock = _lock(path)
+        try:
+            manifest = _resumable(path, fingerprint)
+        except ResultsFolderError:
+            lock.close()  # refused: let go of the folder, changed in nothing
+            raise
         if manifest.get("status") == "complete":
             # Finished tables would go stale while more replications are added: the parts are
             # the record, and the tables are written again from them at the end.
@@ -200,7 +230,8 @@ class ResultsFolder:
         parts.mkdir(exist_ok=True)
         for staging in parts.glob(".*"):  # chunks a killed run was still writing
             shutil.rmtree(staging, ignore_errors=True)
-        return cls(path, manifest)
+        remove_stale(path)
+        return cls(path, manifest, lock)
 
     def _part_dirs(self) -> list[Path]:
         if not self.parts.exists():
@@ -208,13 +239,17 @@ class ResultsFolder:
         return sorted(p for p in self.parts.iterdir() if p.is_dir() and not p.name.startswith("."))
 
     def add(self, result: ChunkResult, schema: pa.Schema) -> None:
-        """Land a finished chunk: its tables appear together or not at all."""
-        staging = Path(tempfile.mkdtemp(prefix=f".{result.chunk}.", dir=self.parts))
+        """Land a finished chunk, flushed to the disk: its tables appear together or not at all."""
+        staging = self.parts / temporary_name(result.chunk)
+        staging.mkdir()
         try:
             for name, frame in result.tables().items():
                 table = to_table(frame, schema if name == "runs" else None)
                 pq.write_table(table, staging / f"{name}.parquet")
+                sync_file(staging / f"{name}.parquet")
+            sync_folder(staging)
             os.rename(staging, self.parts / result.chunk)
+            sync_folder(self.parts)
         finally:
             if staging.exists():
                 shutil.rmtree(staging)
@@ -261,7 +296,77 @@ class ResultsFolder:
             "replications": sum(len(r) for r in self.done.values()),
             "by_point": {str(k): _ranges(v) for k, v in sorted(self.done.items())},
         }
+        self.manifest["format"] = FORMAT
         write_json(self.path / MANIFEST, self.manifest)
+
+
+class DamagedPart(Exception):
+    """A landed chunk whose tables cannot be read (cut short by a crash or a full disk)."""
+
+
+def _landed(part: Path) -> pd.DataFrame:
+    """The (point, replication) pairs of a landed chunk, once every table of it reads."""
+    for name in ("runs", "weekly", "groups"):
+        if damage(part / f"{name}.parquet") is not None:
+            raise DamagedPart(part)
+    try:
+        return pd.read_parquet(part / "runs.parquet", columns=["point", "replication"])
+    except (OSError, ValueError, KeyError):
+        raise DamagedPart(part) from None
+
+
+def _resumable(path: Path, fingerprint: str) -> dict[str, Any]:
+    """The manifest of the folder, if it is of the experiment with this fingerprint."""
+    manifest = _manifest_of(path)
+    if manifest is None:
+        message = "manifest.json is damaged or not funnelsim's; start again with --overwrite"
+        raise ResultsFolderError(path, message)
+    if manifest.get("fingerprint") != fingerprint:
+        raise ResultsFolderError(
+            path,
+            "holds a different experiment (scenario, policies, factors, seed or metrics "
+            "differ); resume with the command that started it",
+        )
+    return manifest
+
+
+def _manifest_of(path: Path) -> dict[str, Any] | None:
+    """The manifest of a folder funnelsim wrote, or None (unreadable, or someone else's)."""
+    try:
+        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict):
+        return None
+    if manifest.get("format") == FORMAT or {"funnelsim_version", "fingerprint"} <= set(manifest):
+        return manifest  # earlier folders carry no format, but always these two keys
+    return None
+
+
+def ours(path: Path) -> bool:
+    """Whether ``path`` is a results folder funnelsim wrote: its manifest says so."""
+    return _manifest_of(path) is not None
+
+
+def _remove_results(path: Path) -> list[Path]:
+    """Remove what funnelsim writes in a results folder, and nothing else; return it.
+
+    The final files, the manifest, the landed and staged chunks under ``parts/`` (``parts``
+    itself too once empty), and temporaries left by killed runs.
+    """
+    removed = [p for p in (path / n for n in (*FINAL_FILES, MANIFEST)) if p.is_file()]
+    parts = path / "parts"
+    if parts.is_dir():
+        chunks = [p for p in parts.iterdir() if p.is_dir() and _CHUNK.match(p.name)]
+        for chunk in chunks:
+            shutil.rmtree(chunk)
+        removed += chunks
+    for file in removed:
+        if file.is_file():
+            file.unlink()
+    if parts.is_dir() and not any(parts.iterdir()):
+        parts.rmdir()
+    return removed + remove_stale(path)
 
 
 def _lock(path: Path) -> Any:
@@ -269,7 +374,10 @@ def _lock(path: Path) -> Any:
 
     The lock is released when the process ends, however it ends.
     """
-    handle = (path / LOCK).open("a")
+    try:
+        handle = (path / LOCK).open("a")
+    except OSError as exc:
+        raise ResultsFolderError(path, f"cannot be written: {exc.strerror}") from None
     try:
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
