@@ -125,3 +125,19 @@ def test_bad_options_exit_2_before_any_run(runner, args, needs):
     assert result.exit_code == 2
     assert needs in " ".join(result.output.split())  # the message may wrap in a box
     assert "Traceback" not in result.output
+
+
+def test_calibrate_prints_the_table_of_its_json_rows(runner):
+    args = ["calibrate", "--seeds", "1", *SHORT_ARGS]
+    rows = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    result = runner.invoke(app, args, env={"COLUMNS": "1000"})  # one line per row
+    assert result.exit_code == 0, result.output
+    assert "Calibration: published figures versus this scenario" in result.stdout
+    lines = {line.split("│")[1].strip(): line for line in result.stdout.splitlines()[4:-1]}
+    assert list(lines) == [row["anchor"].replace("_", " ") for row in rows]
+    for row in rows:
+        line = lines[row["anchor"].replace("_", " ")]
+        simulated = row["simulated"]
+        inside = simulated is not None and row["low"] <= simulated <= row["high"]
+        assert line.split("│")[5].strip() == ("yes" if inside else "no")
+        assert row["published"] in line and row["source"] in line

@@ -12,24 +12,20 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import BrokenExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pandas as pd
 import pyarrow as pa
 
 from funnelsim.errors import FunnelsimError, UsageError
-from funnelsim.experiments.design import Item, Plan, content_hash, plan
-from funnelsim.experiments.execution import (
-    ID_COLUMNS,
-    Chunk,
-    ChunkResult,
-    executor_for,
-    run_chunks,
-)
+from funnelsim.experiments.design import Plan, content_hash, plan
+from funnelsim.experiments.execution import ID_COLUMNS
+from funnelsim.experiments.filling import Filling, Progress, run_replications
+from funnelsim.experiments.memory import MemoryStore, Store
 from funnelsim.experiments.spec import (
     KEY_METRICS,
     Experiment,
@@ -37,23 +33,9 @@ from funnelsim.experiments.spec import (
     parse_experiment,
     read_experiment,
 )
-from funnelsim.experiments.storage import (
-    TABLES,
-    ResultsFolder,
-    factor_type,
-    now,
-    runs_schema,
-    to_table,
-)
+from funnelsim.experiments.storage import ResultsFolder, factor_type, now, runs_schema
 from funnelsim.results import Results, load_results, stats
 from funnelsim.runner import __version__, metric_names
-
-CHUNK_SECONDS = 2.0
-"""Work per chunk once its cost is known: short enough that an interrupt or the last chunk
-wastes little, long enough that landing a chunk costs next to nothing."""
-
-Progress = Callable[[int, int], None]
-"""Called with (items done, items planned) as work lands."""
 
 
 class WorkerLost(FunnelsimError):
@@ -84,76 +66,6 @@ class Precision:
             raise UsageError(f"--max-reps: {message}")
 
 
-class Store(Protocol):
-    """Where finished chunks land: a results folder, or memory when there is none."""
-
-    manifest: dict[str, Any]
-    done: dict[int, set[int]]  # point -> replications landed
-
-    def add(self, result: ChunkResult, schema: pa.Schema) -> None: ...
-
-    def runs(self, columns: list[str] | None = None) -> pd.DataFrame: ...
-
-    def save(self) -> None: ...
-
-
-@dataclass
-class _MemoryStore:
-    """The store of an experiment run without a folder: everything stays in memory."""
-
-    manifest: dict[str, Any]
-    done: dict[int, set[int]] = field(default_factory=dict)
-    parts: dict[str, list[pa.Table]] = field(default_factory=lambda: {n: [] for n in TABLES})
-
-    def add(self, result: ChunkResult, schema: pa.Schema) -> None:
-        for name, frame in result.tables().items():
-            self.parts[name].append(to_table(frame, schema if name == "runs" else None))
-        for point, replication in result.runs[["point", "replication"]].drop_duplicates().values:
-            self.done.setdefault(int(point), set()).add(int(replication))
-
-    def runs(self, columns: list[str] | None = None) -> pd.DataFrame:
-        frames = [t.select(columns or t.column_names).to_pandas() for t in self.parts["runs"]]
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return frame.sort_values(["point", "replication", "policy"], kind="stable")
-
-    def save(self) -> None:
-        pass
-
-
-class _Sizer:
-    """Replications per chunk: one until a chunk's cost is known, then about CHUNK_SECONDS."""
-
-    def __init__(self, policies: int):
-        self.policies, self.per_item = policies, None
-
-    def learn(self, result: ChunkResult, items: int) -> None:
-        if items:
-            seconds = result.seconds / items
-            self.per_item = seconds if self.per_item is None else min(self.per_item, seconds)
-
-    def replications(self) -> int:
-        if not self.per_item:
-            return 1
-        return max(1, min(64, int(CHUNK_SECONDS / (self.per_item * self.policies))))
-
-
-def _chunks(p: Plan, missing: dict[int, list[int]], sizer: _Sizer) -> Iterator[Chunk]:
-    """Chunks of consecutive missing replications, point by point, sized as they are made."""
-    for point, replications in missing.items():
-        scenarios = tuple((content_hash(d), d) for d in p.scenarios[point])
-        factors = tuple(p.points[point].items())
-        run: list[int] = []
-        for r in [*replications, None]:
-            if run and (r is None or r != run[-1] + 1 or len(run) >= sizer.replications()):
-                seeds = tuple(
-                    tuple(p.seed(Item(point, rep, k)) for k in range(len(p.labels))) for rep in run
-                )
-                yield Chunk(point, tuple(run), p.labels, scenarios, seeds, factors, p.periods)
-                run = []
-            if r is not None:
-                run.append(r)
-
-
 def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, Any]:
     first = {label: p.scenarios[0][k] for k, label in enumerate(p.labels)}
     return {
@@ -181,71 +93,6 @@ def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, A
     }
 
 
-class _Execution:
-    """Runs the missing items of a plan into a store: the executor, chunk sizes, progress."""
-
-    def __init__(self, p: Plan, workers: int | None, scheduler: str | None, on_progress):
-        self.p, self.workers, self.scheduler, self.on_progress = p, workers, scheduler, on_progress
-        self.sizer, self.executor = _Sizer(len(p.labels)), None
-
-    def start(self) -> None:
-        if self.executor is None:
-            self.executor = executor_for(self.workers, self.scheduler)
-
-    def close(self) -> None:
-        if self.executor is not None:
-            self.executor.close()
-
-    def fill(self, store: Store, schema: pa.Schema, replications: int) -> None:
-        """Run every item of the first ``replications`` that the store does not hold yet."""
-        p, policies = self.p, len(self.p.labels)
-        missing = {
-            point: [r for r in range(replications) if r not in store.done.get(point, set())]
-            for point in range(len(p.points))
-        }
-        missing = {k: v for k, v in missing.items() if v}
-        total = replications * len(p.points) * policies
-        done = total - sum(map(len, missing.values())) * policies
-        self._report(done, total)
-        if not missing:
-            return
-        self.start()
-        for result in run_chunks(_chunks(p, missing, self.sizer), self.executor):
-            store.add(result, schema)
-            self.sizer.learn(result, len(result.runs))
-            done += len(result.runs)
-            self._report(done, total)
-
-    def _report(self, done: int, total: int) -> None:
-        if self.on_progress is not None:
-            self.on_progress(done, total)
-
-
-def _replications(
-    execution: _Execution, store: Store, schema: pa.Schema, precision: Precision | None
-) -> tuple[int, int | None]:
-    """Run until done: the replications asked for, or until the precision target is met.
-
-    Returns the replications kept, and for a precision target the count that met it (None if
-    the limit came first).
-    """
-    wanted = execution.p.experiment.replications
-    if precision is None:
-        execution.fill(store, schema, wanted)
-        return wanted, None
-    wanted = min(wanted, precision.max_replications)
-    args = (precision.metric, precision.target, len(execution.p.labels))
-    while True:
-        execution.fill(store, schema, wanted)
-        runs = store.runs()
-        start, stop = execution.p.experiment.replications, precision.max_replications
-        reached = stats.replications_needed(runs, *args, start=start, stop=stop)
-        if reached is not None or wanted >= precision.max_replications:
-            return reached or wanted, reached
-        more = stats.next_batch(runs[runs["replication"] < wanted], *args, have=wanted)
-        wanted = min(wanted + more, precision.max_replications)
-
-
 def conduct(
     p: Plan,
     *,
@@ -267,23 +114,46 @@ def conduct(
         precision.check(p.experiment.replications)
     command = command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
     manifest = _manifest(p, command, precision)
-    folder = None if out is None else Path(out)
-    execution = _Execution(p, workers, scheduler, on_progress)
+    filling = Filling(p, workers, scheduler, on_progress)
     schema = runs_schema({f: factor_type(pt[f] for pt in p.points) for f in p.factors})
+    folder = None if out is None else Path(out)
+    store, replications, reached = _fill(
+        filling, _opener(folder, manifest, p.fingerprint, resume, overwrite), schema, precision
+    )
+    return _finish(p, store, schema, replications, reached, precision)
+
+
+def _opener(
+    folder: Path | None, manifest: dict[str, Any], fingerprint: str, resume: bool, overwrite: bool
+) -> Callable[[Filling], Store]:
+    """How the store is opened: a folder resumed, a new folder, or memory."""
+
+    def reopen(filling: Filling) -> Store:
+        store = ResultsFolder.reopen(folder, fingerprint)
+        store.manifest |= {k: manifest[k] for k in ("command", "replications", "status")}
+        store.save()
+        return store
+
+    def create(filling: Filling) -> Store:
+        if folder is not None:
+            ResultsFolder.check_new(folder, overwrite)
+        filling.start()  # the executor up before a new folder is made
+        return MemoryStore(manifest) if folder is None else ResultsFolder.create(folder, manifest)
+
+    return reopen if folder is not None and resume else create
+
+
+def _fill(
+    filling: Filling,
+    opener: Callable[[Filling], Store],
+    schema: pa.Schema,
+    precision: Precision | None,
+) -> tuple[Store, int, int | None]:
+    """Open the store and fill it; an interrupt or a lost worker marks it interrupted."""
     store: Store | None = None
     try:
-        if folder is not None and resume:
-            store = ResultsFolder.reopen(folder, p.fingerprint)
-            store.manifest |= {k: manifest[k] for k in ("command", "replications", "status")}
-            store.save()
-        else:
-            if folder is not None:
-                ResultsFolder.check_new(folder, overwrite)
-            execution.start()
-            store = (
-                _MemoryStore(manifest) if folder is None else ResultsFolder.create(folder, manifest)
-            )
-        replications, reached = _replications(execution, store, schema, precision)
+        store = opener(filling)
+        return store, *run_replications(filling, store, schema, precision)
     except (KeyboardInterrupt, BrokenExecutor) as exc:
         if store is not None:
             store.manifest["status"] = "interrupted"
@@ -292,8 +162,7 @@ def conduct(
             raise WorkerLost(f"a worker process stopped unexpectedly ({exc})") from None
         raise
     finally:
-        execution.close()
-    return _finish(p, store, schema, replications, reached, precision)
+        filling.close()
 
 
 def _finish(
@@ -304,6 +173,27 @@ def _finish(
     reached: int | None,
     precision: Precision | None,
 ) -> Results:
+    """The tables from what landed; the manifest completed; a folder's files written."""
+    summary, differences, failed = _statistics(p, store, replications, precision)
+    store.manifest["replications"] |= {
+        "used": replications,
+        "precision_reached": None if precision is None else reached is not None,
+    }
+    store.manifest |= {"status": "complete", "finished": now(), "failed": failed}
+    if not isinstance(store, ResultsFolder):
+        tables = store.tables(replications)
+        return Results(summary, differences, store.manifest, tables=tables)
+    store.finish(replications, schema)
+    store.write_csv("summary.csv", summary)
+    store.write_csv("differences.csv", differences)
+    store.save()
+    return load_results(store.path)
+
+
+def _statistics(
+    p: Plan, store: Store, replications: int, precision: Precision | None
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """The summary, the paired differences and the count of failed runs."""
     metrics = list(p.experiment.metrics)
     if precision is not None and precision.metric not in metrics:
         metrics.append(precision.metric)
@@ -311,31 +201,7 @@ def _finish(
     runs = runs[runs["replication"] < replications].reset_index(drop=True)
     summary = stats.summarise(runs, metrics, p.labels, p.factors)
     differences = stats.differences(runs, metrics, p.labels, p.factors)
-    failed = int((runs["status"] == "failed").sum())
-    store.manifest["replications"] |= {
-        "used": replications,
-        "precision_reached": None if precision is None else reached is not None,
-    }
-    store.manifest |= {"status": "complete", "finished": now(), "failed": failed}
-    if isinstance(store, ResultsFolder):
-        store.finish(replications, schema)
-        store.write_csv("summary.csv", summary)
-        store.write_csv("differences.csv", differences)
-        store.save()
-        return load_results(store.path)
-    frames = {name: _concat(store.parts[name], replications) for name in TABLES}
-    return Results(summary, differences, store.manifest, tables=frames)
-
-
-def _concat(tables: list[pa.Table], replications: int) -> pd.DataFrame:
-    tables = [t for t in tables if t.num_rows]
-    if not tables:
-        return pd.DataFrame()
-    frame = pa.concat_tables(tables).to_pandas()
-    frame = frame[frame["replication"] < replications]
-    return frame.sort_values(["point", "replication", "policy"], kind="stable").reset_index(
-        drop=True
-    )
+    return summary, differences, int((runs["status"] == "failed").sum())
 
 
 def compare(

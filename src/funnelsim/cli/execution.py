@@ -1,0 +1,132 @@
+"""How a command of many replications runs: workers, results folder, progress, interrupts.
+
+``compare``, ``sweep`` and ``sla`` take the same options for this; :func:`execution_options`
+gives a command all of them at once, gathered in one :class:`Execution`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import shlex
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, fields
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from funnelsim.cli.console import err, fail
+from funnelsim.cli.options import (
+    JsonOpt,
+    OutOpt,
+    OverwriteOpt,
+    QuietOpt,
+    ResumeOpt,
+    SchedulerOpt,
+    WorkersOpt,
+)
+from funnelsim.errors import FunnelsimError
+
+
+@dataclass(frozen=True)
+class Execution:
+    """Where and how the replications run, and how the command reports them."""
+
+    workers: int | None = None
+    scheduler: str | None = None
+    out: Path | None = None
+    resume: bool = False
+    overwrite: bool = False
+    quiet: bool = False
+    as_json: bool = False
+
+    def options(self) -> dict[str, Any]:
+        """The keywords the library's runs take from these options."""
+        return {
+            name: getattr(self, name) for name in ("workers", "scheduler", "resume", "overwrite")
+        }
+
+    def folder(self, name: str) -> Path:
+        """The results folder: ``--out``, or a new one named after the command and the time."""
+        return self.out or Path("results") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+
+    @contextlib.contextmanager
+    def progress(self, out: Path) -> Iterator[Callable[[int, int], None] | None]:
+        """A progress bar unless quiet or JSON, inside :func:`kept_on_stop` for ``out``."""
+        from funnelsim.views.tables.experiments import progress_bar
+
+        enabled = not (self.quiet or self.as_json)
+        with kept_on_stop(out), progress_bar(err, enabled=enabled) as on_progress:
+            yield on_progress
+
+
+_ANNOTATIONS = {
+    "workers": WorkersOpt,
+    "scheduler": SchedulerOpt,
+    "out": OutOpt,
+    "resume": ResumeOpt,
+    "overwrite": OverwriteOpt,
+    "quiet": QuietOpt,
+    "as_json": JsonOpt,
+}
+_SHARED = [
+    inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=a)
+    for f in fields(Execution)
+    for a in [_ANNOTATIONS[f.name]]
+]
+
+
+def execution_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``command`` with the options of :class:`Execution` in place of its ``execution``.
+
+    They follow the command's own options, as in every command's help; a ``set_`` option
+    stands after ``--out``.
+    """
+    own = inspect.signature(command, eval_str=True).parameters
+    first = [p for name, p in own.items() if name not in ("execution", "set_")]
+    shared = [*_SHARED[:3], *([own["set_"]] if "set_" in own else []), *_SHARED[3:]]
+
+    @functools.wraps(command)
+    def with_execution(**kwargs: Any) -> None:
+        gathered = {f.name: kwargs.pop(f.name) for f in fields(Execution)}
+        command(**kwargs, execution=Execution(**gathered))
+
+    with_execution.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in [*first, *shared]]
+    )
+    return with_execution
+
+
+def resume_command(out: Path) -> str:
+    """This command again, with the folder named and --resume added."""
+    words = sys.argv[1:]
+    if "--out" not in words and "-o" not in words:
+        words += ["--out", str(out)]
+    if "--resume" not in words:
+        words.append("--resume")
+    return shlex.join(["funnelsim", *words])
+
+
+@contextlib.contextmanager
+def kept_on_stop(out: Path) -> Iterator[None]:
+    """An interrupt or a lost worker exits 130 or 3 with the command that resumes the work
+    kept in ``out``; a folder or a cluster that cannot be used exits 2."""
+    from funnelsim.experiments.orchestrate import WorkerLost
+
+    try:
+        yield
+    except (KeyboardInterrupt, WorkerLost) as exc:
+        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
+        err.print(
+            f"[bold yellow]{what}[/]: finished replications are kept in {out}; "
+            f"to finish them, run: {resume_command(out)}",
+            soft_wrap=True,
+            highlight=False,
+        )
+        raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else 3) from None
+    except FunnelsimError as exc:
+        fail(exc)

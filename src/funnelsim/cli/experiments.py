@@ -1,0 +1,110 @@
+"""The commands of many replications: ``compare`` (policies) and ``sweep`` (experiment files)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+
+from funnelsim.cli.console import print_json, reported
+from funnelsim.cli.execution import Execution, execution_options
+from funnelsim.cli.options import ScenarioArg, SetOpt
+from funnelsim.errors import ScenarioError
+
+if TYPE_CHECKING:
+    from funnelsim.experiments import Plan, Precision
+    from funnelsim.results import Results
+
+PoliciesOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--policy",
+        "-p",
+        help="A policy to compare (repeat; the first is the baseline). "
+        "Default: misaligned, aligned.",
+    ),
+]
+RepsOpt = Annotated[int, typer.Option(min=1, help="Replications per policy.")]
+ExperimentSeedOpt = Annotated[int, typer.Option(min=0, help="Root seed of the experiment.")]
+PrecisionOpt = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0001,
+        help="Add replications until the 95%% interval of the difference is within this "
+        "share of its mean (e.g. 0.05).",
+    ),
+]
+MetricOpt = Annotated[str, typer.Option(help="The metric --precision watches.")]
+MaxRepsOpt = Annotated[int, typer.Option(min=2, help="Most replications --precision adds up to.")]
+ExperimentArg = Annotated[Path, typer.Argument(help="Experiment YAML file.")]
+
+
+@execution_options
+def compare(
+    scenario: ScenarioArg = None,
+    policy: PoliciesOpt = None,
+    reps: RepsOpt = 10,
+    seed: ExperimentSeedOpt = 0,
+    precision: PrecisionOpt = None,
+    metric: MetricOpt = "bookings",
+    max_reps: MaxRepsOpt = 200,
+    set_: SetOpt = None,
+    *,
+    execution: Execution,
+) -> None:
+    """Compare policies under common random numbers: means, paired differences, who wins."""
+    from funnelsim.experiments import Precision
+    from funnelsim.experiments.orchestrate import comparison
+    from funnelsim.scenario import parse_overrides
+
+    with reported():
+        target = None if precision is None else Precision(precision, metric, max_reps)
+        if target is not None:
+            target.check(reps)
+        overrides = parse_overrides(set_ or [])
+        policies = policy or ["misaligned", "aligned"]
+        prepared = comparison(scenario, policies, reps, seed, overrides=overrides)
+    name = "compare-" + "-".join(prepared.labels)
+    conduct_plan(prepared, execution.folder(name), execution, precision=target)
+
+
+@execution_options
+def sweep(experiment: ExperimentArg, *, execution: Execution) -> None:
+    """Run an experiment file: policies x factor points x replications."""
+    from funnelsim.experiments import prepare
+
+    with reported(ScenarioError):
+        prepared = prepare(experiment)
+    conduct_plan(prepared, execution.folder(experiment.stem), execution)
+
+
+def conduct_plan(
+    prepared: Plan, out: Path, execution: Execution, precision: Precision | None = None
+) -> None:
+    """Run a checked plan with a progress bar, print the tables, exit with what happened."""
+    from funnelsim.experiments import conduct
+    from funnelsim.views.tables.experiments import experiment_report
+
+    with execution.progress(out) as on_progress:
+        options = execution.options() | {"precision": precision, "on_progress": on_progress}
+        results = conduct(prepared, out=out, **options)
+    if execution.as_json:
+        print_json(experiment_document(results))
+    else:
+        Console().print(experiment_report(results))
+    if not results.failed.empty:
+        raise typer.Exit(1)
+
+
+def experiment_document(results: Results) -> dict[str, Any]:
+    """What ``compare --json`` and ``sweep --json`` print."""
+    failed = results.failed[["point", "replication", "label", "seed", "error"]]
+    return {
+        "results": str(results.path),
+        "replications": results.manifest["replications"],
+        "failed": failed.to_dict(orient="records"),
+        "summary": results.summary.to_dict(orient="records"),
+        "differences": results.differences.to_dict(orient="records"),
+    }

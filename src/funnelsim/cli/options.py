@@ -1,0 +1,38 @@
+"""The options several commands share, each defined once with its help text."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+ScenarioArg = Annotated[
+    Path | None,
+    typer.Argument(help="Scenario YAML file; the bundled reference scenario when omitted."),
+]
+PolicyOpt = Annotated[
+    str | None,
+    typer.Option("--policy", "-p", help="A policy named in the scenario, or a policy file."),
+]
+SetOpt = Annotated[
+    list[str] | None,
+    typer.Option("--set", "-s", help="Override a key: dotted.path=value (repeatable)."),
+]
+
+WorkersOpt = Annotated[
+    int | None,
+    typer.Option(min=1, help="Local worker processes (default: all cores); 1 runs in process."),
+]
+SchedulerOpt = Annotated[
+    str | None,
+    typer.Option(help="Dask scheduler: tcp://host:port, or 'local' for a LocalCluster here."),
+]
+OutOpt = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Results folder (default: results/<name>-<time>)."),
+]
+ResumeOpt = Annotated[
+    bool, typer.Option(help="Finish an interrupted experiment in --out, keeping finished work.")
+]
+OverwriteOpt = Annotated[bool, typer.Option(help="Replace the results already in --out.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the tables as one JSON document.")]

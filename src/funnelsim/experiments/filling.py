@@ -1,0 +1,132 @@
+"""Running a plan's missing items into a store: chunks sized as they go, progress, precision.
+
+The chunks are consecutive replications of one point, one replication each until a chunk's
+cost is known, then about :data:`CHUNK_SECONDS` of work. With a precision target,
+replications are added in batches until the intervals are narrow enough.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from funnelsim.experiments.design import Item, Plan, content_hash
+from funnelsim.experiments.execution import Chunk, ChunkResult, executor_for, run_chunks
+from funnelsim.experiments.memory import Store
+from funnelsim.results import stats
+
+if TYPE_CHECKING:
+    from funnelsim.experiments.orchestrate import Precision
+
+CHUNK_SECONDS = 2.0
+"""Work per chunk once its cost is known: short enough that an interrupt or the last chunk
+wastes little, long enough that landing a chunk costs next to nothing."""
+
+Progress = Callable[[int, int], None]
+"""Called with (items done, items planned) as work lands."""
+
+
+class Sizer:
+    """Replications per chunk: one until a chunk's cost is known, then about CHUNK_SECONDS."""
+
+    def __init__(self, policies: int):
+        self.policies, self.per_item = policies, None
+
+    def learn(self, result: ChunkResult, items: int) -> None:
+        if items:
+            seconds = result.seconds / items
+            self.per_item = seconds if self.per_item is None else min(self.per_item, seconds)
+
+    def replications(self) -> int:
+        if not self.per_item:
+            return 1
+        return max(1, min(64, int(CHUNK_SECONDS / (self.per_item * self.policies))))
+
+
+def chunks(p: Plan, missing: dict[int, list[int]], sizer: Sizer) -> Iterator[Chunk]:
+    """Chunks of consecutive missing replications, point by point, sized as they are made."""
+    for point, replications in missing.items():
+        scenarios = tuple((content_hash(d), d) for d in p.scenarios[point])
+        factors = tuple(p.points[point].items())
+        run: list[int] = []
+        for r in [*replications, None]:
+            if run and (r is None or r != run[-1] + 1 or len(run) >= sizer.replications()):
+                seeds = tuple(
+                    tuple(p.seed(Item(point, rep, k)) for k in range(len(p.labels))) for rep in run
+                )
+                yield Chunk(point, tuple(run), p.labels, scenarios, seeds, factors, p.periods)
+                run = []
+            if r is not None:
+                run.append(r)
+
+
+class Filling:
+    """Runs the missing items of a plan into a store: the executor, chunk sizes, progress."""
+
+    def __init__(
+        self, p: Plan, workers: int | None, scheduler: str | None, on_progress: Progress | None
+    ):
+        self.p, self.workers, self.scheduler, self.on_progress = p, workers, scheduler, on_progress
+        self.sizer, self.executor = Sizer(len(p.labels)), None
+
+    def start(self) -> None:
+        if self.executor is None:
+            self.executor = executor_for(self.workers, self.scheduler)
+
+    def close(self) -> None:
+        if self.executor is not None:
+            self.executor.close()
+
+    def fill(self, store: Store, schema: pa.Schema, replications: int) -> None:
+        """Run every item of the first ``replications`` that the store does not hold yet."""
+        missing = self._missing(store, replications)
+        total = replications * len(self.p.points) * len(self.p.labels)
+        done = total - sum(map(len, missing.values())) * len(self.p.labels)
+        self._report(done, total)
+        if not missing:
+            return
+        self.start()
+        for result in run_chunks(chunks(self.p, missing, self.sizer), self.executor):
+            store.add(result, schema)
+            self.sizer.learn(result, len(result.runs))
+            done += len(result.runs)
+            self._report(done, total)
+
+    def _missing(self, store: Store, replications: int) -> dict[int, list[int]]:
+        """Per point, the replications below ``replications`` the store does not hold."""
+        missing = {
+            point: [r for r in range(replications) if r not in store.done.get(point, set())]
+            for point in range(len(self.p.points))
+        }
+        return {k: v for k, v in missing.items() if v}
+
+    def _report(self, done: int, total: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(done, total)
+
+
+def run_replications(
+    filling: Filling, store: Store, schema: pa.Schema, precision: Precision | None
+) -> tuple[int, int | None]:
+    """Run until done: the replications asked for, or until the precision target is met.
+
+    Returns the replications kept, and for a precision target the count that met it (None if
+    the limit came first).
+    """
+    wanted = filling.p.experiment.replications
+    if precision is None:
+        filling.fill(store, schema, wanted)
+        return wanted, None
+    wanted = min(wanted, precision.max_replications)
+    args = (precision.metric, precision.target, len(filling.p.labels))
+    while True:
+        filling.fill(store, schema, wanted)
+        runs = store.runs()
+        start, stop = filling.p.experiment.replications, precision.max_replications
+        reached = stats.replications_needed(runs, *args, start=start, stop=stop)
+        if reached is not None or wanted >= precision.max_replications:
+            return reached or wanted, reached
+        more = stats.next_batch(runs[runs["replication"] < wanted], *args, have=wanted)
+        wanted = min(wanted + more, precision.max_replications)
