@@ -1,0 +1,100 @@
+"""An experiment's results: its tables and manifest, in memory or read from its folder.
+
+Readers only: they need pandas and pyarrow, never the model or the machinery that ran it, so
+views, notebooks and the report can load a folder without importing a simulator.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from funnelsim.errors import FunnelsimError
+
+TABLES = ("runs", "weekly", "groups", "periods")
+"""The tables that grow with the replications, one Parquet file each."""
+FINAL_FILES = (*(f"{t}.parquet" for t in TABLES), "summary.csv", "differences.csv")
+REQUIRED_FILES = tuple(name for name in FINAL_FILES if name != "periods.parquet")
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Results:
+    """An experiment's tables, as written to its folder (or kept in memory without one).
+
+    ``runs``, ``weekly`` and ``groups`` grow with the replications, so a folder's are read
+    from disk the first time they are asked for: the summary of a large sweep is at hand
+    without them.
+    """
+
+    summary: pd.DataFrame
+    differences: pd.DataFrame
+    manifest: dict[str, Any]
+    path: Path | None = None
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """One row per replication, policy and sweep point: identifiers, factors, metrics."""
+        return self._table("runs")
+
+    @property
+    def weekly(self) -> pd.DataFrame:
+        """Weekly series of every run, long format: one row per run and week."""
+        return self._table("weekly")
+
+    @property
+    def groups(self) -> pd.DataFrame:
+        """Every run's figures by source and by segment."""
+        return self._table("groups")
+
+    @property
+    def periods(self) -> pd.DataFrame:
+        """Every run's counts per month or quarter; empty unless the study counted them."""
+        return self._table("periods")
+
+    def _table(self, name: str) -> pd.DataFrame:
+        if name not in self.tables:
+            path = self.path / f"{name}.parquet"
+            self.tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
+        return self.tables[name]
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """Replications that raised, with their seeds and errors."""
+        if "runs" in self.tables or self.path is None:
+            return self.runs[self.runs["status"] == "failed"]
+        failed = [("status", "==", "failed")]
+        return pd.read_parquet(self.path / "runs.parquet", filters=failed)
+
+
+def read_folder(path: str | Path) -> dict[str, Any]:
+    """The summary, differences and manifest of a finished results folder.
+
+    The runs, weekly and group tables grow with the replications; they are read when asked
+    for (:class:`Results`).
+    """
+    folder = Path(path)
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        message = f"{folder}: not a results folder (no readable manifest.json)"
+        raise FunnelsimError(message) from None
+    missing = [n for n in REQUIRED_FILES if not (folder / n).exists()]
+    if missing or manifest.get("status") != "complete":
+        raise FunnelsimError(
+            f"{folder}: the experiment has not finished (status {manifest.get('status')}); "
+            "run its command again with --resume"
+        )
+    out: dict[str, Any] = {n: pd.read_csv(folder / f"{n}.csv") for n in ("summary", "differences")}
+    out["manifest"] = manifest
+    return out
+
+
+def load_results(path: str | Path) -> Results:
+    """The tables and manifest of a finished results folder."""
+    return Results(**read_folder(path), path=Path(path))
