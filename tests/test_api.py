@@ -28,8 +28,13 @@ LAYERS = (
     "views",
     "cli",
 )
-ONLY = {"results": {"errors", "base", "results"}}
-"""Layers held to a narrower rule than their place in the order."""
+ONLY = {
+    "results": {"errors", "base", "record", "results"},
+    "views": {"errors", "base", "record", "results", "views"},
+}
+"""Layers held to a narrower rule than their place in the order: results are readers that need
+the foundations and the metric registry; views read results, never the model, the scenario's
+resolution, experiments or the SLA study."""
 
 
 def layer_of(module: str) -> str:

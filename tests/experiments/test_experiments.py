@@ -334,7 +334,7 @@ def test_compare_prints_the_table_and_json(tmp_path, cli):
     args += ("--set", "horizon.warmup=2w", "--out", str(tmp_path / "o"))
     shown = cli(*args)
     assert shown.exit_code == 0
-    for text in ("misaligned vs aligned", "Revenue", "Speed to lead", "wins"):
+    for text in ("misaligned vs aligned", "Revenue", "Speed to", "lead, median", "wins"):
         assert text in shown.stdout
     document = json.loads(cli(*args, "--overwrite", "--json").stdout)
     assert document["replications"]["used"] == 2

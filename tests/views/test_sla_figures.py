@@ -18,7 +18,7 @@ from funnelsim.base.files import write_json
 from funnelsim.results import load_sla
 from funnelsim.sla import parse_proposal, prepare_study, stress_test
 from funnelsim.views import plots
-from funnelsim.views.plots.formats import _percent
+from funnelsim.views.formats import percent
 from funnelsim.views.report.html import sla_verdict, write_report
 from tests.views.test_report import _Structure
 
@@ -87,7 +87,7 @@ def test_clause_compliance_draws_each_chance_with_the_target_line(sla):
         assert f"{clause['side'].capitalize()}: {clause['label']}" in labels
     assert labels.count("lost sdrs") == len(doc["clauses"])
     written = [t.get_text() for t in ax.texts]
-    assert written == [_percent(s, 2) for s in _held(sla, "proposal")]
+    assert written == [percent(s, 2) for s in _held(sla, "proposal")]
 
 
 def test_compliance_by_headcount_marks_the_probes_target_and_headcounts(sla):

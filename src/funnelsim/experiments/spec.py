@@ -21,24 +21,13 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from funnelsim.base.units import SECONDS_PER_UNIT
 from funnelsim.base.yamldoc import Document, problem_at, validated
 from funnelsim.errors import Problem, ScenarioError
+from funnelsim.record.registry import KEY_METRICS
 from funnelsim.runner import metric_names
 
 Scalar = bool | int | float | str
 MAX_POINTS = 100_000
 """The most sweep points an experiment may have: more is a typo, not a plan."""
 CRN = Literal["across_policies", "across_points", "off"]
-KEY_METRICS = (
-    "bookings",
-    "pipeline_created_value",
-    "win_rate",
-    "lead_to_close_days_p50",
-    "leakage_rate",
-    "speed_to_lead_hours_p50",
-    "sla_compliance",
-    "cost_per_won_deal",
-)
-"""The figures a comparison shows by default: revenue, pipeline, win rate, cycle, leakage,
-speed to lead, SLA compliance and cost per won deal."""
 
 
 class _Strict(pydantic.BaseModel):

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.base.calendar import Calendar
+from funnelsim.record import registry
 from funnelsim.record.ledger import LEAK_REASONS, OPP, SPELL, STAGE_OF_LEAK, STATE, STATES, Ledger
 
 FUNNEL = (
@@ -30,25 +31,11 @@ FUNNEL = (
 """The waterfall's stages and the name of their counts."""
 
 PERCENTILES = (10, 50, 90)
-_MONEY = ("bookings", "pipeline_created_value", "open_pipeline_value", "lead_spend", "cost_")
-_MONEY += ("average_deal",)
-_SHARES = ("rate", "share", "compliance", "conversion", "utilisation")
 
 
 def kind(metric: str) -> str:
-    """What a figure measures: money, share, days, hours, score or count.
-
-    Tables, figures and the report write each kind in its own unit, so they ask here.
-    """
-    if metric.startswith(_MONEY):
-        return "money"
-    if any(word in metric for word in _SHARES):
-        return "share"
-    if "_days" in metric:
-        return "days"
-    if "_hours" in metric:
-        return "hours"
-    return "score" if "threshold" in metric else "count"
+    """What a figure measures: money, share, days, hours, score or count (from the registry)."""
+    return registry.metric(metric).kind
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ views, notebooks and the report can load a folder without importing a simulator.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from funnelsim.base.calendar import Calendar
 from funnelsim.errors import FunnelsimError
 
 TABLES = ("runs", "weekly", "groups", "periods")
@@ -56,6 +58,29 @@ class Results:
     def periods(self) -> pd.DataFrame:
         """Every run's counts per month or quarter; empty unless the study counted them."""
         return self._table("periods")
+
+    def sla_limit(self, policy: str, point: int = 0) -> tuple[str, float]:
+        """A policy's SLA response time at a sweep point, as written and in business hours.
+
+        Speed to lead is measured on the business clock, so a ``1h`` SLA is one open hour and a
+        ``1d`` SLA is one working day (8 hours with the default calendar), not 24.
+        """
+        resolved = self.manifest["scenario"][policy]["resolved"]
+        values = self.manifest["points"][point]
+        text = str(values.get("sla.response_time", resolved["sla"]["response_time"]))
+        spec = dict(resolved["calendar"])
+        spec |= {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("calendar.")}
+        calendar = (
+            Calendar.always_open()
+            if spec["always_open"]
+            else Calendar.weekly(
+                spec["workdays"],
+                spec["open_hour"],
+                spec["close_hour"],
+                dt.date.fromisoformat(str(resolved["start_date"])),
+            )
+        )
+        return text, calendar.open_time(text) * 24.0
 
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self.tables:

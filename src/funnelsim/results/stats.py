@@ -15,29 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from funnelsim.record.registry import metric as metric_entry
+
 CONFIDENCE = 0.95
 PERCENTILES = (5, 25, 50, 75, 95)
-LOWER_IS_BETTER = (
-    "leak",
-    "final_leaked",
-    "final_lost",
-    "final_no_decision",
-    "final_disqualified",
-    "cost_",
-    "lead_spend",
-    "lead_to_close",
-    "mql_to_close",
-    "opportunity_age",
-    "ae_wait",
-    "ae_queue",
-    "speed_to_lead",
-    "never_worked",
-    "deals_lost",
-    "deals_no_decision",
-    "deals_stalled",
-    "deals_abandoned",
-)
-"""Metric name prefixes where less is better: leakage, costs, durations, losses, queues."""
 
 
 DIFFERENCE_COLUMNS = (
@@ -56,8 +37,8 @@ DIFFERENCE_COLUMNS = (
 
 
 def direction(metric: str) -> int:
-    """+1 when more of ``metric`` is better, -1 when less is."""
-    return -1 if metric.startswith(LOWER_IS_BETTER) else 1
+    """+1 when more of ``metric`` is better, -1 when less is, 0 when neither (the registry's)."""
+    return metric_entry(metric).better
 
 
 def interval(values: np.ndarray) -> tuple[float, float, float, float]:

@@ -1,8 +1,8 @@
 """Scenario files: the schema and the loader."""
 
+from funnelsim.base.mapping import dotted
 from funnelsim.scenario.loading import (
     bundled_scenario,
-    dotted,
     load_scenario,
     parse_overrides,
     resolve,

@@ -20,7 +20,7 @@ from typing import Any
 import pydantic
 import yaml
 
-from funnelsim.base.distributions import FAMILIES as DISTRIBUTION_FAMILIES
+from funnelsim.base.mapping import deep_merge
 from funnelsim.base.yamldoc import Document, Key, Loader, Origin, clean_loc, describe, read
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.scenario.schema import Scenario
@@ -67,7 +67,7 @@ class _Layers:
             for key, origin in self.origins.items()
             if not any(len(key) > len(r) and key[: len(r)] == r for r in replaced)
         }
-        _deep_merge(self.data, patch)
+        deep_merge(self.data, patch)
         self.origins.update(origins)
 
     def where(self, key: Key) -> Origin:
@@ -84,39 +84,6 @@ def _get(data: Any, key: Key) -> Any:
         except (KeyError, IndexError, TypeError):
             return None
     return data
-
-
-def _deep_merge(base: dict, patch: Mapping) -> None:
-    """Merge mappings key by key; replace anything else, and a distribution of another family."""
-    for key, value in patch.items():
-        current = base.get(key)
-        if isinstance(value, Mapping) and isinstance(current, dict):
-            if _families(value) and _families(current) and _families(value) != _families(current):
-                base[key] = copy.deepcopy(dict(value))
-            else:
-                _deep_merge(current, value)
-        else:
-            base[key] = copy.deepcopy(value)
-
-
-def _families(mapping: Mapping) -> frozenset:
-    """The distribution families a mapping names, if it is a distribution spec at all."""
-    keys = frozenset(mapping)
-    return keys if keys and keys <= DISTRIBUTION_FAMILIES else frozenset()
-
-
-def dotted(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested scenario data as ``--set`` keys: ``{"sdr": {"headcount": 4}}`` is
-    ``{"sdr.headcount": 4}``. Lists, empty mappings and distributions stay whole: setting
-    one leaf of a distribution would keep its old family beside the new one."""
-    out: dict[str, Any] = {}
-    for key, item in data.items():
-        name = f"{prefix}{key}"
-        if isinstance(item, Mapping) and item and not _families(item):
-            out |= dotted(item, name + ".")
-        else:
-            out[name] = item
-    return out
 
 
 def _parse_override(text: str) -> tuple[Key, Any]:
@@ -164,7 +131,7 @@ def _override(data: dict, key: Key, value: Any, label: str) -> tuple[dict, Key]:
             items = copy.deepcopy(node)
             built = build(node[part], depth + 1)
             if isinstance(items[part], dict) and isinstance(built, dict):
-                _deep_merge(items[part], built)  # stages.0.advance edits the stage, keeps the rest
+                deep_merge(items[part], built)  # stages.0.advance edits the stage, keeps the rest
             else:
                 items[part] = built
             return items
@@ -182,7 +149,7 @@ def _override(data: dict, key: Key, value: Any, label: str) -> tuple[dict, Key]:
 
 def _merged(base: dict, patch: Mapping) -> dict:
     out = copy.deepcopy(base)
-    _deep_merge(out, patch)
+    deep_merge(out, patch)
     return out
 
 

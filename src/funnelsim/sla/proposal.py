@@ -51,7 +51,6 @@ it causes are moved back to the proposal key that set the value.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import difflib
 from collections.abc import Iterator, Mapping
@@ -62,6 +61,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
+from funnelsim.base.mapping import deep_merge
 from funnelsim.base.units import parse_duration
 from funnelsim.base.yamldoc import Document, Key, problem_at, validated
 from funnelsim.errors import Problem, ScenarioError
@@ -250,7 +250,7 @@ class Proposal(_Strict):
             for part in key[:-1]:
                 node = node.setdefault(part, {})
             node[key[-1]] = value
-        _merge(out, self.levers)
+        deep_merge(out, self.levers)
         return out
 
     # -- the promises -----------------------------------------------------------------------
@@ -334,14 +334,6 @@ def _number(value: float) -> str:
 
 def _pct(share: float) -> str:
     return f"{share * 100:.4g}%"
-
-
-def _merge(base: dict, patch: Mapping) -> None:
-    for key, value in patch.items():
-        if isinstance(value, Mapping) and isinstance(base.get(key), dict):
-            _merge(base[key], value)
-        else:
-            base[key] = copy.deepcopy(value)
 
 
 def _leaves(data: Any, key: Key = ()) -> Iterator[tuple[Key, Any]]:

@@ -30,9 +30,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from funnelsim.base.mapping import dotted
 from funnelsim.base.yamldoc import Document, Key
 from funnelsim.errors import Problem, ScenarioError, UsageError
-from funnelsim.scenario import dotted
 from funnelsim.scenario.schema import Scenario
 from funnelsim.sla.judging import period_edges
 
@@ -62,11 +62,6 @@ class Condition:
         if self.windows is None:
             return True
         return any(start < b and a < end for a, b in self.windows(scenario))
-
-
-def condition_title(name: str) -> str:
-    """A condition's name as tables, figures and the report write it (``lost sdrs``)."""
-    return name.replace("_", " ")
 
 
 def _marketing(scenario: Scenario) -> Iterator[tuple[str, Any]]:

@@ -23,19 +23,18 @@ from typing import Any
 
 import pandas as pd
 
+from funnelsim.base.mapping import dotted
 from funnelsim.errors import Problem, ScenarioError, UsageError
 from funnelsim.experiments import Plan, conduct, parse_experiment
 from funnelsim.experiments.design import _portable
 from funnelsim.experiments.spec import KEY_METRICS
 from funnelsim.results import Results
-from funnelsim.scenario import dotted, resolve
+from funnelsim.results.sla import PROPOSAL
+from funnelsim.scenario import resolve
 from funnelsim.scenario.schema import Scenario
 from funnelsim.sla.judging import counts_for, judge, period_edges
 from funnelsim.sla.proposal import Clause, Proposal
 from funnelsim.sla.stress import BUILT_IN, NORMAL, Condition, condition
-
-PROPOSAL = "proposal"
-"""The proposal's label beside its baseline's."""
 
 IMPACT = (
     "bookings",

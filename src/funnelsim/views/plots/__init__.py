@@ -21,7 +21,7 @@ This module is the registry: every figure by name (:data:`FIGURES`), how to read
 utilisation), :mod:`~funnelsim.views.plots.sla` (speed to lead), :mod:`~funnelsim.views.plots.sweep`
 (factor effect, heat map) and :mod:`~funnelsim.views.plots.stress` (an SLA stress test); what
 they share is in :mod:`~funnelsim.views.plots.style` (colours, axes, titles),
-:mod:`~funnelsim.views.plots.formats` (names, units, the words of titles),
+:mod:`~funnelsim.views.plots.words` (names, units, the words of titles),
 :mod:`~funnelsim.views.plots.data` (reading the results) and :mod:`~funnelsim.views.plots.spread`
 (a sample of replications).
 """
@@ -36,6 +36,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from funnelsim.results import Results
+from funnelsim.views.formats import currency, money
 
 # ``NAME as NAME``: importable from here as before the split, though outside ``__all__``.
 from funnelsim.views.plots.comparison import CYCLE as CYCLE
@@ -43,10 +44,7 @@ from funnelsim.views.plots.comparison import LEAK_REASONS as LEAK_REASONS
 from funnelsim.views.plots.comparison import LEAK_STAGES as LEAK_STAGES
 from funnelsim.views.plots.comparison import STAGES as STAGES
 from funnelsim.views.plots.comparison import cycle, leakage, revenue, waterfall
-from funnelsim.views.plots.data import _factors, currency
-from funnelsim.views.plots.formats import NAMES as NAMES
-from funnelsim.views.plots.formats import UNITS as UNITS
-from funnelsim.views.plots.formats import money
+from funnelsim.views.plots.data import factor_names
 from funnelsim.views.plots.series import BANDS as BANDS
 from funnelsim.views.plots.series import bookings_fan, pipeline_fan, utilisation
 from funnelsim.views.plots.sla import sla_hours, speed_to_lead
@@ -159,7 +157,7 @@ def available(results: Results) -> list[str]:
     (the headcount figure if capacity was sought for SDRs), the comparison figures always
     (at point 0 of a sweep), the factor plot for sweeps of one or two factors, the heat map
     for a grid of two."""
-    factors = _factors(results)
+    factors = factor_names(results)
     names = []
     sla = sla_results(results)
     if sla is not None:

@@ -18,30 +18,29 @@ from matplotlib.figure import Figure
 
 from funnelsim.results import Results
 from funnelsim.results.stats import interval
-from funnelsim.views.plots.data import _at, _errors, _labels, _mean_interval, _of, _ok, currency
-from funnelsim.views.plots.formats import (
-    _name,
-    _percent,
-    _phrase,
-    _pretty,
-    _replications,
-    _text,
-    _trim,
-    _where,
+from funnelsim.views.formats import currency, metric_label, on_figure, percent, trim
+from funnelsim.views.plots.data import (
+    at_point,
+    error_bars,
+    finished_runs,
+    mean_interval,
+    policy_labels,
+    values_of,
 )
-from funnelsim.views.plots.spread import _by_policy, _grouped, _spread
+from funnelsim.views.plots.spread import by_policy, grouped, sample_spread
 from funnelsim.views.plots.style import (
     PARTS,
-    _axes,
-    _categories,
-    _colour_ticks,
-    _legend,
-    _offsets,
-    _panels,
-    _title,
-    _value_axis,
+    axes_or_new,
+    category_ticks,
+    colour_ticks,
     colours,
+    panels,
+    policy_legend,
+    set_titles,
+    side_by_side,
+    value_axis,
 )
+from funnelsim.views.plots.words import phrase, point_text, pretty, replication_count
 
 STAGES = {
     "leads": "Leads",
@@ -73,13 +72,13 @@ def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Ax
     Bars are means over replications with 95% intervals; the y axis is logarithmic so that
     the few wins stay visible next to thousands of leads, and equal steps mean equal rates.
     """
-    ax = _axes(ax)
-    runs = _ok(results, point)
-    offsets, width = _offsets(len(_labels(results)))
+    ax = axes_or_new(ax)
+    runs = finished_runs(results, point)
+    offsets, width = side_by_side(len(policy_labels(results)))
     x = np.arange(len(STAGES))
     overall = {}
     for k, (label, c) in enumerate(colours(results).items()):
-        rows = [_mean_interval(_of(runs, k, s)) for s in STAGES]
+        rows = [mean_interval(values_of(runs, k, s)) for s in STAGES]
         means = np.array([r[0] for r in rows])
         ax.bar(
             x + offsets[k],
@@ -87,7 +86,7 @@ def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Ax
             width,
             color=c,
             label=label,
-            yerr=_errors(rows),
+            yerr=error_bars(rows),
             error_kw={"ecolor": "0.3", "elinewidth": 1, "capsize": 2},
         )
         for j in range(1, len(STAGES)):
@@ -105,14 +104,14 @@ def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Ax
             )
         overall[label] = f"{100 * means[-1] / means[0]:.2f}%" if means[0] else "–"
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _trim(v)))
+    ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: trim(v)))
     ax.set_ylabel("Leads reaching the stage (count, log scale)")
-    _categories(ax, list(STAGES.values()))
-    _legend(ax, results, loc="upper right")
-    _title(
+    category_ticks(ax, list(STAGES.values()))
+    policy_legend(ax, results, loc="upper right")
+    set_titles(
         ax,
-        f"Funnel by stage{_where(results, point)}: leads won, {_phrase(overall)}",
-        f"Mean of {_replications(runs)} with 95% intervals; "
+        f"Funnel by stage{point_text(results, point)}: leads won, {phrase(overall)}",
+        f"Mean of {replication_count(runs)} with 95% intervals; "
         "above each bar, the conversion from the stage before",
     )
     return ax
@@ -124,22 +123,22 @@ def revenue(results: Results, fig: Figure | None = None, *, point: int = 0) -> l
     Returns the axes row by row: revenue, then pipeline created; with two or more policies
     each row has a second panel, each policy minus the baseline replication by replication.
     """
-    runs = _ok(results, point)
-    cols = 2 if len(_labels(results)) > 1 else 1
-    axes = _panels(fig, 2, cols, (5.0 * cols + 1, 7.5))
+    runs = finished_runs(results, point)
+    cols = 2 if len(policy_labels(results)) > 1 else 1
+    axes = panels(fig, 2, cols, (5.0 * cols + 1, 7.5))
     code = currency(results)
     for row, metric in enumerate(("bookings", "pipeline_created_value")):
         ax = axes[row * cols]
-        _by_policy(ax, results, runs, metric)
-        _value_axis(ax, metric, code)
-        ax.set_title(f"{_name(metric)} per replication (bar: mean)", fontsize=9)
+        by_policy(ax, results, runs, metric)
+        value_axis(ax, metric, code)
+        ax.set_title(f"{metric_label(metric)} per replication (bar: mean)", fontsize=9)
         if cols == 2:
             _differences(axes[row * cols + 1], results, runs, metric)
     verdict = _verdict(runs, results, "bookings", "books more than", "books less than")
-    _title(
+    set_titles(
         axes[0].figure,
-        f"Revenue per replication{_where(results, point)}: {verdict}",
-        f"{_replications(runs)}; policies meet the same leads in each "
+        f"Revenue per replication{point_text(results, point)}: {verdict}",
+        f"{replication_count(runs)}; policies meet the same leads in each "
         "(common random numbers), so differences are paired",
     )
     return axes
@@ -153,15 +152,15 @@ def _paired(runs: pd.DataFrame, metric: str, policy: int) -> np.ndarray:
 
 def _differences(ax: Axes, results: Results, runs: pd.DataFrame, metric: str) -> None:
     """The paired differences from the baseline: every replication, the mean and its interval."""
-    labels, code = _labels(results), currency(results)
+    labels, code = policy_labels(results), currency(results)
     for k, c in enumerate(list(colours(results).values())[1:], start=1):
         diff = _paired(runs, metric, k)
-        _spread(ax, k - 1, diff, c)
-        row = _mean_interval(diff)
-        ax.errorbar(k - 1 + 0.4, row[0], yerr=_errors([row]), fmt="o", color="black")
+        sample_spread(ax, k - 1, diff, c)
+        row = mean_interval(diff)
+        ax.errorbar(k - 1 + 0.4, row[0], yerr=error_bars([row]), fmt="o", color="black")
     ax.axhline(0, color="0.3", linewidth=1)
-    _categories(ax, [f"{label}\nminus {labels[0]}" for label in labels[1:]])
-    _value_axis(ax, metric, code, f"{_name(metric)} difference")
+    category_ticks(ax, [f"{label}\nminus {labels[0]}" for label in labels[1:]])
+    value_axis(ax, metric, code, f"{metric_label(metric)} difference")
     ax.set_xlim(-0.6, len(labels) - 1.0)
     ax.set_title("Paired difference from the baseline (black: mean, 95% interval)", fontsize=9)
 
@@ -169,7 +168,7 @@ def _differences(ax: Axes, results: Results, runs: pd.DataFrame, metric: str) ->
 def _verdict(runs: pd.DataFrame, results: Results, metric: str, more: str, less: str) -> str:
     """'aligned books more than misaligned' when the 95% interval of the paired difference
     excludes zero, 'no clear difference' when it does not (or when it cannot be known)."""
-    labels, parts = _labels(results), []
+    labels, parts = policy_labels(results), []
     for k in range(1, len(labels)):
         _, _, low, high = interval(_paired(runs, metric, k))
         if low > 0:
@@ -184,31 +183,31 @@ def _verdict(runs: pd.DataFrame, results: Results, metric: str, more: str, less:
 def cycle(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
     """Cycle length per replication: lead to close and opportunity age (medians per run),
     overall and per segment, policies side by side. Returns the two panels."""
-    runs = _ok(results, point)
-    groups = _at(results.groups, point)
+    runs = finished_runs(results, point)
+    groups = at_point(results.groups, point)
     segments = groups[groups["group"] == "segment"]
     names = list(dict.fromkeys(segments["name"]))
     frames = [runs, *(segments[segments["name"] == n] for n in names)]
-    categories = ["All", *map(_pretty, names)]
-    axes = _panels(fig, 1, 2, (12.0, 4.8))
+    categories = ["All", *map(pretty, names)]
+    axes = panels(fig, 1, 2, (12.0, 4.8))
     code = currency(results)
     for ax, metric in zip(axes, CYCLE, strict=True):
-        _grouped(
+        grouped(
             ax,
             results,
             categories,
-            lambda i, k, m=metric: _of(frames[i], k, m),
+            lambda i, k, m=metric: values_of(frames[i], k, m),
         )
-        _value_axis(ax, metric, code)
-        ax.set_title(f"{_name(metric)}, per replication", fontsize=9)
+        value_axis(ax, metric, code)
+        ax.set_title(f"{metric_label(metric)}, per replication", fontsize=9)
     means = {
-        label: _text(CYCLE[0], _mean_interval(_of(runs, k, CYCLE[0]))[0], code)
-        for k, label in enumerate(_labels(results))
+        label: on_figure(CYCLE[0], mean_interval(values_of(runs, k, CYCLE[0]))[0], code)
+        for k, label in enumerate(policy_labels(results))
     }
-    _title(
+    set_titles(
         axes[0].figure,
-        f"Lead to close{_where(results, point)}: {_phrase(means)} (mean of medians)",
-        f"Each dot is one replication ({_replications(runs)}); bar: mean; "
+        f"Lead to close{point_text(results, point)}: {phrase(means)} (mean of medians)",
+        f"Each dot is one replication ({replication_count(runs)}); bar: mean; "
         "violin: the spread when there are enough replications",
     )
     return axes
@@ -219,18 +218,18 @@ def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> l
 
     Stacks are mean shares over replications, so each total is the mean leakage rate.
     """
-    runs = _ok(results, point)
-    axes = _panels(fig, 1, 2, (12.0, 4.8))
+    runs = finished_runs(results, point)
+    axes = panels(fig, 1, 2, (12.0, 4.8))
     for ax, (title, parts) in zip(
         axes, (("Where leads leaked", LEAK_STAGES), ("Why leads leaked", LEAK_REASONS)), strict=True
     ):
         totals = _stacked(ax, results, runs, parts)
         ax.set_title(title, fontsize=9)
-    rates = {label: _percent(t, 3) for label, t in zip(_labels(results), totals, strict=True)}
-    _title(
+    rates = {label: percent(t, 3) for label, t in zip(policy_labels(results), totals, strict=True)}
+    set_titles(
         axes[0].figure,
-        f"Leakage{_where(results, point)}: {_phrase(rates)} of leads leaked",
-        f"Mean share of leads over {_replications(runs)}",
+        f"Leakage{point_text(results, point)}: {phrase(rates)} of leads leaked",
+        f"Mean share of leads over {replication_count(runs)}",
     )
     return axes
 
@@ -238,7 +237,7 @@ def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> l
 def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str, str]):
     """Mean share of leads per part, stacked per policy: parts big enough carry their share,
     the total is written on top. Returns the totals, one per policy."""
-    policies = range(len(_labels(results)))
+    policies = range(len(policy_labels(results)))
     share = runs[list(parts)].div(runs["leads"], axis=0).groupby(runs["policy"]).mean()
     shares = share.reindex(policies).to_numpy(dtype=float)
     shades = mpl.colormaps[PARTS](np.linspace(0.0, 1.0, len(parts)))
@@ -257,7 +256,7 @@ def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str,
         big = np.nan_to_num(shares[:, j]) >= 0.06 * np.nanmax(shares.sum(axis=1))
         ax.bar_label(
             bars,
-            [_percent(v, 2) if b else "" for v, b in zip(shares[:, j], big, strict=True)],
+            [percent(v, 2) if b else "" for v, b in zip(shares[:, j], big, strict=True)],
             label_type="center",
             fontsize=7,
             color="white" if j < len(parts) / 2 else "black",
@@ -265,7 +264,7 @@ def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str,
         bottom += np.nan_to_num(shares[:, j])
     for p, total in enumerate(bottom):
         ax.annotate(
-            _percent(total, 3),
+            percent(total, 3),
             (p, total),
             xytext=(0, 2),
             textcoords="offset points",
@@ -273,7 +272,7 @@ def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str,
             va="bottom",
             fontsize=8,
         )
-    _colour_ticks(ax, results)
+    colour_ticks(ax, results)
     handles, names = ax.get_legend_handles_labels()
     ax.legend(
         handles[::-1],
@@ -284,5 +283,5 @@ def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str,
         bbox_to_anchor=(1.0, 1.0),
     )
     ax.margins(y=0.1)
-    _value_axis(ax, "leakage_rate", "", "Leads leaked")
+    value_axis(ax, "leakage_rate", "", "Leads leaked")
     return bottom

@@ -16,22 +16,16 @@ from funnelsim.results import Results
 from funnelsim.results.stats import interval
 
 
-def _labels(results: Results) -> list[str]:
+def policy_labels(results: Results) -> list[str]:
     """Policy labels in order; the first is the baseline."""
     return list(results.manifest["policies"])
 
 
-def currency(results: Results) -> str:
-    """The scenario's currency code, e.g. ``USD``."""
-    scenario = next(iter(results.manifest["scenario"].values()))
-    return scenario["resolved"].get("currency", "")
-
-
-def _factors(results: Results) -> list[str]:
+def factor_names(results: Results) -> list[str]:
     return list(results.manifest.get("factors") or [])
 
 
-def _ok(results: Results, point: int) -> pd.DataFrame:
+def finished_runs(results: Results, point: int) -> pd.DataFrame:
     """The runs of one sweep point that finished; failed ones have no figures to show."""
     points = results.manifest["points"]
     if not 0 <= point < len(points):
@@ -40,28 +34,28 @@ def _ok(results: Results, point: int) -> pd.DataFrame:
     return runs[(runs["point"] == point) & (runs["status"] == "ok")]
 
 
-def _at(frame: pd.DataFrame, point: int) -> pd.DataFrame:
+def at_point(frame: pd.DataFrame, point: int) -> pd.DataFrame:
     return frame[frame["point"] == point]
 
 
-def _of(frame: pd.DataFrame, policy: int, column: str) -> np.ndarray:
+def values_of(frame: pd.DataFrame, policy: int, column: str) -> np.ndarray:
     """One policy's values of a column, as floats."""
     return frame.loc[frame["policy"] == policy, column].to_numpy(dtype=float)
 
 
-def _mean_interval(values: Iterable[float]) -> tuple[float, float, float]:
+def mean_interval(values: Iterable[float]) -> tuple[float, float, float]:
     """Mean and 95% interval; a sample too small for an interval gets a zero-width one."""
     mean, _, low, high = interval(np.asarray(values, dtype=float))
     return mean, low if low == low else mean, high if high == high else mean
 
 
-def _median(values: np.ndarray) -> float:
+def finite_median(values: np.ndarray) -> float:
     """The median of the finite values; NaN, quietly, when there are none."""
     values = values[np.isfinite(values)]
     return float(np.median(values)) if values.size else np.nan
 
 
-def _errors(rows: Sequence[tuple[float, float, float]]) -> np.ndarray:
+def error_bars(rows: Sequence[tuple[float, float, float]]) -> np.ndarray:
     """Matplotlib's (below, above) error lengths from (mean, low, high) rows."""
     mean, low, high = np.asarray(rows, dtype=float).T
     return np.nan_to_num(np.vstack([mean - low, high - mean]))

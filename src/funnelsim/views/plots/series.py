@@ -13,19 +13,27 @@ from matplotlib import dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from funnelsim.record.registry import metric as metric_entry
 from funnelsim.results import Results
-from funnelsim.views.plots.data import _at, _labels, _mean_interval, _of, _ok, currency
-from funnelsim.views.plots.formats import _name, _percent, _phrase, _replications, _text, _where
-from funnelsim.views.plots.spread import _grouped
-from funnelsim.views.plots.style import (
-    _axes,
-    _formatter,
-    _legend,
-    _panels,
-    _title,
-    _value_axis,
-    colours,
+from funnelsim.views.formats import currency, metric_label, on_figure, percent
+from funnelsim.views.plots.data import (
+    at_point,
+    finished_runs,
+    mean_interval,
+    policy_labels,
+    values_of,
 )
+from funnelsim.views.plots.spread import grouped
+from funnelsim.views.plots.style import (
+    axes_or_new,
+    colours,
+    panels,
+    policy_legend,
+    set_titles,
+    tick_formatter,
+    value_axis,
+)
+from funnelsim.views.plots.words import phrase, point_text, replication_count
 
 BANDS = ((5, 95, 0.15), (25, 75, 0.3))
 """Fan chart bands: (low percentile, high percentile, opacity): the 90% and the 50% band."""
@@ -37,7 +45,7 @@ def _fan(ax: Axes, results: Results, column: str, point: int, cumulative: bool =
 
     Levels are taken at each week's end, so the x axis is the date each week ends.
     """
-    weekly = _at(results.weekly, point)
+    weekly = at_point(results.weekly, point)
     weekly = weekly[~weekly["warmup"].astype(bool)]
     ends = {}
     for k, c in enumerate(colours(results).values()):
@@ -47,9 +55,9 @@ def _fan(ax: Axes, results: Results, column: str, point: int, cumulative: bool =
         wide = wide.sort_index().cumsum() if cumulative else wide.sort_index()
         x = pd.to_datetime(wide.index) + pd.Timedelta(days=7)
         median = bands(ax, x, wide.to_numpy(dtype=float), c)
-        ends[_labels(results)[k]] = median[-1] if median.size else np.nan
-    _date_axis(ax, "Week ending")
-    _legend(ax, results, loc="upper left")
+        ends[policy_labels(results)[k]] = median[-1] if median.size else np.nan
+    date_axis(ax, "Week ending")
+    policy_legend(ax, results, loc="upper left")
     return ends
 
 
@@ -63,7 +71,7 @@ def bands(ax: Axes, x, values: np.ndarray, colour) -> np.ndarray:
     return median
 
 
-def _date_axis(ax: Axes, label: str) -> None:
+def date_axis(ax: Axes, label: str) -> None:
     locator = mdates.AutoDateLocator()
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
@@ -72,16 +80,16 @@ def _date_axis(ax: Axes, label: str) -> None:
 
 def _fan_figure(results: Results, ax: Axes | None, point: int, column: str, cumulative: bool):
     """A one-panel fan chart with a title that reads off each policy's last median."""
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     code = currency(results)
     ends = _fan(ax, results, column, point, cumulative)
-    name = "Revenue booked since warm-up" if cumulative else _name(column)
-    _value_axis(ax, column, code, name)
-    last = {label: _text(column, v, code) for label, v in ends.items()}
-    _title(
+    name = "Revenue booked since warm-up" if cumulative else metric_label(column)
+    value_axis(ax, column, code, name)
+    last = {label: on_figure(column, v, code) for label, v in ends.items()}
+    set_titles(
         ax,
-        f"{name}{_where(results, point)}: {_phrase(last)} at the end (medians)",
-        _FAN_DETAIL.format(n=_replications(_ok(results, point))),
+        f"{name}{point_text(results, point)}: {phrase(last)} at the end (medians)",
+        _FAN_DETAIL.format(n=replication_count(finished_runs(results, point))),
     )
     return ax
 
@@ -105,28 +113,28 @@ def utilisation(results: Results, fig: Figure | None = None, *, point: int = 0) 
 
     Returns the two panels. A desk near 100% busy with a growing queue is the bottleneck.
     """
-    runs = _ok(results, point)
-    left, right = _panels(fig, 1, 2, (12.0, 4.8))
+    runs = finished_runs(results, point)
+    left, right = panels(fig, 1, 2, (12.0, 4.8))
     columns = ("sdr_utilisation", "ae_utilisation")
-    _grouped(
+    grouped(
         left,
         results,
         ["SDRs", "AEs"],
-        lambda i, k: _of(runs, k, columns[i]),
+        lambda i, k: values_of(runs, k, columns[i]),
     )
-    _value_axis(left, "sdr_utilisation", "", "Utilisation")
+    value_axis(left, "sdr_utilisation", "", "Utilisation")
     left.set_title("Utilisation per replication (bar: mean)", fontsize=9)
     _fan(right, results, "sdr_queue", point)
     right.set_ylabel("MQLs waiting for a first touch (count)")
-    right.yaxis.set_major_formatter(_formatter("sdr_queue", ""))
-    right.set_title(_FAN_DETAIL.format(n=_replications(runs)), fontsize=9)
+    right.yaxis.set_major_formatter(tick_formatter(metric_entry("sdr_queue").kind, ""))
+    right.set_title(_FAN_DETAIL.format(n=replication_count(runs)), fontsize=9)
     busy = {
-        label: _percent(_mean_interval(_of(runs, k, columns[0]))[0], 2)
-        for k, label in enumerate(_labels(results))
+        label: percent(mean_interval(values_of(runs, k, columns[0]))[0], 2)
+        for k, label in enumerate(policy_labels(results))
     }
-    _title(
+    set_titles(
         left.figure,
-        f"Utilisation and queue{_where(results, point)}: SDRs busy {_phrase(busy)} (means)",
+        f"Utilisation and queue{point_text(results, point)}: SDRs busy {phrase(busy)} (means)",
         "SDR utilisation: share of open time spent on attempts; AE utilisation: share of "
         "opportunity slots in use",
     )

@@ -13,11 +13,17 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from funnelsim.results import Results
-from funnelsim.views.plots.data import _labels, _of
-from funnelsim.views.plots.style import _categories, _colour_ticks, _legend, _offsets, colours
+from funnelsim.views.plots.data import policy_labels, values_of
+from funnelsim.views.plots.style import (
+    category_ticks,
+    colour_ticks,
+    colours,
+    policy_legend,
+    side_by_side,
+)
 
 
-def _spread(ax: Axes, x: float, values: np.ndarray, colour: str, width: float = 0.7) -> None:
+def sample_spread(ax: Axes, x: float, values: np.ndarray, colour: str, width: float = 0.7) -> None:
     """One sample at ``x``: its shape as a violin (given enough distinct values), every value
     as a dot, and the mean as a bar; with a few replications the dots say more than a box."""
     values = np.asarray(values, dtype=float)
@@ -32,23 +38,23 @@ def _spread(ax: Axes, x: float, values: np.ndarray, colour: str, width: float = 
     ax.hlines(values.mean(), x - width / 3, x + width / 3, color=colour, linewidth=2, zorder=4)
 
 
-def _by_policy(ax: Axes, results: Results, runs: pd.DataFrame, metric: str) -> None:
+def by_policy(ax: Axes, results: Results, runs: pd.DataFrame, metric: str) -> None:
     """A metric's distribution over replications, one column per policy."""
     for k, c in enumerate(colours(results).values()):
-        _spread(ax, k, _of(runs, k, metric), c)
-    _colour_ticks(ax, results)
+        sample_spread(ax, k, values_of(runs, k, metric), c)
+    colour_ticks(ax, results)
 
 
-def _grouped(
+def grouped(
     ax: Axes,
     results: Results,
     categories: Sequence[str],
     sample: Callable[[int, int], np.ndarray],
 ) -> None:
     """Distributions per category (x) and policy (side by side): ``sample(category, policy)``."""
-    offsets, width = _offsets(len(_labels(results)))
+    offsets, width = side_by_side(len(policy_labels(results)))
     for i in range(len(categories)):
         for k, c in enumerate(colours(results).values()):
-            _spread(ax, i + offsets[k], sample(i, k), c, width=width * 0.9)
-    _categories(ax, categories)
-    _legend(ax, results)
+            sample_spread(ax, i + offsets[k], sample(i, k), c, width=width * 0.9)
+    category_ticks(ax, categories)
+    policy_legend(ax, results)

@@ -17,12 +17,17 @@ from matplotlib.axes import Axes
 from matplotlib.transforms import blended_transform_factory
 
 from funnelsim.results import Results, SlaResults, load_sla
-from funnelsim.results.sla import VERDICT
-from funnelsim.sla.stress import condition_title
-from funnelsim.sla.study import PROPOSAL
-from funnelsim.views.plots.data import _errors
-from funnelsim.views.plots.formats import _percent, _replications
-from funnelsim.views.plots.style import _axes, _formatter, _offsets, _title, colours
+from funnelsim.results.sla import PROPOSAL, VERDICT, condition_title
+from funnelsim.views.formats import percent
+from funnelsim.views.plots.data import error_bars
+from funnelsim.views.plots.style import (
+    axes_or_new,
+    colours,
+    set_titles,
+    side_by_side,
+    tick_formatter,
+)
+from funnelsim.views.plots.words import replication_count
 
 ROW = 0.3
 """Inches per row of :func:`clause_compliance`, so that 25 rows stay legible."""
@@ -62,11 +67,11 @@ def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
         for i, clause in enumerate(clauses)
         for j, name in enumerate(conditions)
     }
-    ax = _axes(ax, (9.0, 1.6 + ROW * step * len(clauses)), grid="x")
+    ax = axes_or_new(ax, (9.0, 1.6 + ROW * step * len(clauses)), grid="x")
     ax.axvspan(-0.02, target, color="0.95", linewidth=0, zorder=0)
     ax.axvline(target, color="0.2", linestyle=":", linewidth=1.5, zorder=1)
     cells = {(r["clause"], r["condition"], r["policy"]): r for r in doc["compliance"]}
-    offsets, _ = _offsets(len(doc["policies"]), span=0.5)
+    offsets, _ = side_by_side(len(doc["policies"]), span=0.5)
     margin = blended_transform_factory(ax.transAxes, ax.transData)
     for k, (label, c) in enumerate(colours(sla.results).items()):
         found = [
@@ -80,7 +85,7 @@ def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
         ax.errorbar(
             [share for _, (share, _, _) in found],
             [y for y, _ in found],
-            xerr=_errors([shares for _, shares in found]),
+            xerr=error_bars([shares for _, shares in found]),
             fmt="o" if mine else "D",
             markersize=6 if mine else 4,
             color=c,
@@ -92,7 +97,7 @@ def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
         if mine:  # the proposal's chances at the right, to be read off without the grid
             for y, (share, _, _) in found:
                 ax.text(
-                    1.03, y, _percent(share, 2), transform=margin, va="center", fontsize=8, color=c
+                    1.03, y, percent(share, 2), transform=margin, va="center", fontsize=8, color=c
                 )
     headings = {
         i * step: f"{clause['side'].capitalize()}: {clause['label']}"
@@ -105,7 +110,7 @@ def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
     ax.tick_params(axis="y", length=0)
     ax.set_ylim(step * len(clauses) - 0.5, -0.7)
     ax.set_xlim(-0.02, 1.02)
-    ax.xaxis.set_major_formatter(_formatter("share", ""))
+    ax.xaxis.set_major_formatter(tick_formatter("share", ""))
     ax.set_xlabel(f"Chance the clause holds in a {period} (%)")
     ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), frameon=False, fontsize=8)
     first = conditions[0]
@@ -114,11 +119,11 @@ def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
         for clause in clauses
         if (clause, first, PROPOSAL) in cells
     )
-    _title(
+    set_titles(
         ax,
         f"Chance each clause holds in a {period}: {kept} of {len(clauses)} reach the "
-        f"{_percent(target)} target under {condition_title(first)} conditions",
-        f"Mean over {_replications(doc['replications'])} with 95% intervals; shaded: short of "
+        f"{percent(target)} target under {condition_title(first)} conditions",
+        f"Mean over {replication_count(doc['replications'])} with 95% intervals; shaded: short of "
         "the target (dotted)",
     )
     return ax
@@ -148,11 +153,18 @@ def compliance_by_headcount(sla: SlaResults, ax: Axes | None = None) -> Axes:
     values = [_shares(p) for p in probes]
     shares = np.array([v[0] for v in values])
     c = colours(sla.results)[PROPOSAL]
-    ax = _axes(ax)
+    ax = axes_or_new(ax)
     ax.axhline(target, color="0.2", linestyle=":", linewidth=1.5, zorder=1)
     ax.plot(x, shares, color=c, linewidth=1, alpha=0.5, zorder=2)
     ax.errorbar(
-        x, shares, yerr=_errors(values), fmt="none", ecolor=c, elinewidth=1.2, capsize=3, zorder=3
+        x,
+        shares,
+        yerr=error_bars(values),
+        fmt="none",
+        ecolor=c,
+        elinewidth=1.2,
+        capsize=3,
+        zorder=3,
     )
     holds = np.array([bool(p["holds"]) for p in probes])
     ax.scatter(x[holds], shares[holds], s=40, color=c, zorder=4, label="reaches the target")
@@ -168,7 +180,7 @@ def compliance_by_headcount(sla: SlaResults, ax: Axes | None = None) -> Axes:
     )
     for xi, share in zip(x, shares, strict=True):
         ax.annotate(
-            _percent(share, 2),
+            percent(share, 2),
             (xi, share),
             xytext=(6, -3),
             textcoords="offset points",
@@ -190,17 +202,17 @@ def compliance_by_headcount(sla: SlaResults, ax: Axes | None = None) -> Axes:
     ax.set_xlim(x.min() - 0.8, x.max() + 0.8)
     ax.set_ylim(-0.04, 1.06)
     ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-    ax.yaxis.set_major_formatter(_formatter("share", ""))
+    ax.yaxis.set_major_formatter(tick_formatter("share", ""))
     ax.set_xlabel("SDR headcount")
     ax.set_ylabel(f"Chance first touch holds in a {period} (%)")
     ax.legend(frameon=False, loc="best", fontsize=8)
     label = next(c["label"] for c in sla.document["clauses"] if c["name"] == "first_touch")
     verdict = f"{needed}" if needed is not None else f"more than {int(x.max())}"
-    _title(
+    set_titles(
         ax,
-        f"SDRs needed for first touch to hold with {_percent(target)} probability: {verdict} "
+        f"SDRs needed for first touch to hold with {percent(target)} probability: {verdict} "
         f"(the proposal has {current})",
-        f"{label}; mean over {_replications(sla.document['replications'])} with 95% "
+        f"{label}; mean over {replication_count(sla.document['replications'])} with 95% "
         "intervals; dotted: the target",
     )
     return ax

@@ -17,10 +17,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from funnelsim.record.metrics import kind
+from funnelsim.record.registry import metric as metric_entry
 from funnelsim.results import Results
-from funnelsim.views.plots.data import _labels
-from funnelsim.views.plots.formats import _name, _percent, _trim, _unit, money
+from funnelsim.views.formats import metric_label, metric_unit, money, percent, trim
+from funnelsim.views.plots.data import policy_labels
 
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442")
 """Okabe-Ito, ordered so that the first few policies stay far apart; yellow, hard to see on
@@ -34,7 +34,7 @@ and distinct from the policy colours, which stay reserved for policies."""
 
 def colours(results: Results) -> dict[str, str]:
     """Each policy's colour, the same in every figure: the baseline takes the first."""
-    return {label: PALETTE[k % len(PALETTE)] for k, label in enumerate(_labels(results))}
+    return {label: PALETTE[k % len(PALETTE)] for k, label in enumerate(policy_labels(results))}
 
 
 def _tidy(ax: Axes, grid: str | None = "y") -> Axes:
@@ -46,20 +46,20 @@ def _tidy(ax: Axes, grid: str | None = "y") -> Axes:
     return ax
 
 
-def _axes(ax: Axes | None, size: tuple[float, float] = (8.0, 4.8), grid: str | None = "y"):
+def axes_or_new(ax: Axes | None, size: tuple[float, float] = (8.0, 4.8), grid: str | None = "y"):
     """The caller's axes, or the only axes of a new headless figure."""
     if ax is None:
         ax = Figure(figsize=size, layout="constrained").add_subplot()
     return _tidy(ax, grid)
 
 
-def _panels(fig: Figure | None, rows: int, cols: int, size: tuple[float, float]) -> list[Axes]:
+def panels(fig: Figure | None, rows: int, cols: int, size: tuple[float, float]) -> list[Axes]:
     """A grid of panels on the caller's figure or a new headless one, row by row."""
     fig = fig if fig is not None else Figure(figsize=size, layout="constrained")
     return [_tidy(ax) for ax in fig.subplots(rows, cols, squeeze=False).ravel()]
 
 
-def _title(target: Axes | Figure, headline: str, detail: str) -> None:
+def set_titles(target: Axes | Figure, headline: str, detail: str) -> None:
     """What the figure shows, then how it is drawn, in smaller print."""
     text = f"{headline}\n{detail}"
     if isinstance(target, Figure):
@@ -68,52 +68,52 @@ def _title(target: Axes | Figure, headline: str, detail: str) -> None:
         target.set_title(text, fontsize=10)
 
 
-def _legend(ax: Axes, results: Results, **options: Any) -> Any:
+def policy_legend(ax: Axes, results: Results, **options: Any) -> Any:
     """The policies' colours, in policy order."""
     handles = [Patch(color=c, label=label) for label, c in colours(results).items()]
     return ax.legend(handles=handles, frameon=False, **options)
 
 
-def _style_legend(ax: Axes, styles: Mapping[str, Mapping[str, Any]], **options: Any) -> None:
+def style_legend(ax: Axes, styles: Mapping[str, Mapping[str, Any]], **options: Any) -> None:
     """A second legend, in grey, for line styles; the policy legend stays ``ax.get_legend()``."""
     handles = [Line2D([], [], color="0.35", label=k, **style) for k, style in styles.items()]
     ax.add_artist(ax.legend(handles=handles, frameon=False, **options))
 
 
-def _offsets(n: int, span: float = 0.8) -> tuple[np.ndarray, float]:
+def side_by_side(n: int, span: float = 0.8) -> tuple[np.ndarray, float]:
     """Offsets and width of ``n`` items side by side within one category."""
     width = span / n
     return (np.arange(n) - (n - 1) / 2) * width, width
 
 
-def _categories(ax: Axes, names: Sequence[str], axis: str = "x") -> None:
+def category_ticks(ax: Axes, names: Sequence[str], axis: str = "x") -> None:
     getattr(ax, f"set_{axis}ticks")(range(len(names)), list(names))
 
 
-def _colour_ticks(ax: Axes, results: Results) -> None:
+def colour_ticks(ax: Axes, results: Results) -> None:
     """Policy names on the x axis, each in its policy's colour."""
-    _categories(ax, _labels(results))
+    category_ticks(ax, policy_labels(results))
     for tick, c in zip(ax.get_xticklabels(), colours(results).values(), strict=True):
         tick.set_color(c)
 
 
-def _formatter(metric: str, code: str) -> ticker.Formatter:
-    measured = kind(metric)
-    if measured == "money":
+def tick_formatter(kind: str, code: str) -> ticker.Formatter:
+    """Ticks written in a kind of unit (:data:`funnelsim.record.registry.KINDS`)."""
+    if kind == "money":
         return ticker.FuncFormatter(lambda x, _: money(x, code))
-    if measured == "share":
-        return ticker.FuncFormatter(lambda x, _: _percent(x))
-    return ticker.FuncFormatter(lambda x, _: _trim(x))
+    if kind == "share":
+        return ticker.FuncFormatter(lambda x, _: percent(x))
+    return ticker.FuncFormatter(lambda x, _: trim(x))
 
 
-def _value_axis(ax: Axes, metric: str, code: str, name: str | None = None, axis: str = "y"):
+def value_axis(ax: Axes, metric: str, code: str, name: str | None = None, axis: str = "y"):
     """Label an axis with the metric's name and unit, and write its ticks in that unit."""
-    label = f"{name or _name(metric)} ({_unit(metric, code)})"
+    label = f"{name or metric_label(metric)} ({metric_unit(metric, code)})"
     getattr(ax, f"set_{axis}label")(label)
-    getattr(ax, f"{axis}axis").set_major_formatter(_formatter(metric, code))
+    getattr(ax, f"{axis}axis").set_major_formatter(tick_formatter(metric_entry(metric).kind, code))
 
 
-def _log_axis(ax: Axes, values: np.ndarray, axis: str = "x") -> bool:
+def log_axis(ax: Axes, values: np.ndarray, axis: str = "x") -> bool:
     """A log scale when every value is positive and they span more than a factor of ten."""
     values = values[np.isfinite(values)]
     if not values.size or values.min() <= 0 or values.max() / values.min() <= 10:
@@ -121,6 +121,6 @@ def _log_axis(ax: Axes, values: np.ndarray, axis: str = "x") -> bool:
     getattr(ax, f"set_{axis}scale")("log")
     target = getattr(ax, f"{axis}axis")
     target.set_major_locator(ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
-    target.set_major_formatter(ticker.FuncFormatter(lambda x, _: _trim(x)))
+    target.set_major_formatter(ticker.FuncFormatter(lambda x, _: trim(x)))
     target.set_minor_formatter(ticker.NullFormatter())
     return True

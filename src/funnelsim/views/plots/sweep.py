@@ -16,21 +16,23 @@ import pandas as pd
 from matplotlib.axes import Axes
 
 from funnelsim.base.units import SECONDS_PER_UNIT, parse_duration
+from funnelsim.record.registry import metric as metric_entry
 from funnelsim.results import Results
 from funnelsim.results.stats import direction
-from funnelsim.views.plots.data import _factors, _labels, _mean_interval, currency
-from funnelsim.views.plots.formats import _name, _replications, _text, _unit
+from funnelsim.views.formats import currency, metric_label, metric_unit, on_figure
+from funnelsim.views.plots.data import factor_names, mean_interval, policy_labels
 from funnelsim.views.plots.style import (
     PARTS,
-    _axes,
-    _categories,
-    _formatter,
-    _legend,
-    _style_legend,
-    _title,
-    _value_axis,
+    axes_or_new,
+    category_ticks,
     colours,
+    policy_legend,
+    set_titles,
+    style_legend,
+    tick_formatter,
+    value_axis,
 )
+from funnelsim.views.plots.words import replication_count
 
 LINE_STYLES = (
     {"linestyle": "-", "marker": "o"},
@@ -61,7 +63,7 @@ def factor_effect(
     factor = factor or factors[0]
     if factor not in factors:
         raise ValueError(f"unknown factor {factor!r}; expected one of {factors}")
-    ax = _axes(ax, grid="both")
+    ax = axes_or_new(ax, grid="both")
     levels = _Levels.of(results, factor)
     other = next((f for f in factors if f != factor), None)
     others = _Levels.of(results, other).values if other else (None,)
@@ -78,19 +80,19 @@ def factor_effect(
             ax.plot(x, rows["mean"], color=c, linewidth=1.8, markersize=5, **style)
             ax.fill_between(x, rows["ci_low"], rows["ci_high"], color=c, alpha=0.15, lw=0)
     levels.apply(ax)
-    _value_axis(ax, metric, currency(results))
+    value_axis(ax, metric, currency(results))
     if others != (None,):
-        _style_legend(
+        style_legend(
             ax,
             {f"{other}={v}": s for v, s in zip(others, LINE_STYLES, strict=False)},
             loc="lower right",
             fontsize=8,
         )
-    _legend(ax, results, loc="best")
-    _title(
+    policy_legend(ax, results, loc="best")
+    set_titles(
         ax,
-        f"{_name(metric)} against {factor}",
-        f"Mean and 95% interval of {_replications(_fewest(table))} per point"
+        f"{metric_label(metric)} against {factor}",
+        f"Mean and 95% interval of {replication_count(_fewest(table))} per point"
         + (f"; one line style per {other}" if others != (None,) else ""),
     )
     return ax
@@ -115,13 +117,13 @@ def heatmap(
     y = y or next(f for f in factors if f != x)
     if {x, y} != set(factors):
         raise ValueError(f"expected x and y to be the two factors {factors}, got {x!r}, {y!r}")
-    label = policy or _labels(results)[0]
-    if label not in _labels(results):
-        raise ValueError(f"unknown policy {label!r}; expected one of {_labels(results)}")
-    ax = _axes(ax, (7.5, 5.5), grid=None)
+    label = policy or policy_labels(results)[0]
+    if label not in policy_labels(results):
+        raise ValueError(f"unknown policy {label!r}; expected one of {policy_labels(results)}")
+    ax = axes_or_new(ax, (7.5, 5.5), grid=None)
     columns, rows = _Levels.of(results, x), _Levels.of(results, y)
     table = _means(results, metric)
-    table = table[table["policy"] == _labels(results).index(label)]
+    table = table[table["policy"] == policy_labels(results).index(label)]
     grid = np.full((len(rows.values), len(columns.values)), np.nan)
     for _, row in table.iterrows():
         grid[rows.values.index(row[y]), columns.values.index(row[x])] = row["mean"]
@@ -130,18 +132,18 @@ def heatmap(
     norm = image.norm
     for (i, j), v in np.ndenumerate(grid):
         shade = "black" if v == v and norm(v) > 0.55 else "white"
-        ax.text(j, i, _text(metric, v, code), ha="center", va="center", fontsize=8, color=shade)
+        ax.text(j, i, on_figure(metric, v, code), ha="center", va="center", fontsize=8, color=shade)
     for levels, axis in ((columns, "x"), (rows, "y")):
         getattr(ax, f"set_{axis}label")(levels.factor)
-        _categories(ax, [str(v) for v in levels.values], axis)
-    bar = ax.figure.colorbar(image, ax=ax, format=_formatter(metric, code))
-    bar.set_label(f"{_name(metric)} ({_unit(metric, code)})")
+        category_ticks(ax, [str(v) for v in levels.values], axis)
+    bar = ax.figure.colorbar(image, ax=ax, format=tick_formatter(metric_entry(metric).kind, code))
+    bar.set_label(f"{metric_label(metric)} ({metric_unit(metric, code)})")
     bar.outline.set_visible(False)
     ax.spines[:].set_visible(False)
-    _title(
+    set_titles(
         ax,
-        f"{_name(metric)} by {x} and {y} ({label})",
-        f"Mean of {_replications(_fewest(table))} per cell; "
+        f"{metric_label(metric)} by {x} and {y} ({label})",
+        f"Mean of {replication_count(_fewest(table))} per cell; "
         f"best: {_best(table, metric, x, y, code)}",
     )
     return ax
@@ -153,7 +155,7 @@ def _best(table: pd.DataFrame, metric: str, x: str, y: str, code: str) -> str:
     if ranked.empty:
         return "–"
     row = ranked.loc[(ranked["mean"] * direction(metric)).idxmax()]
-    return f"{_text(metric, row['mean'], code)} at {x}={row[x]}, {y}={row[y]}"
+    return f"{on_figure(metric, row['mean'], code)} at {x}={row[x]}, {y}={row[y]}"
 
 
 @dataclass(frozen=True)
@@ -194,7 +196,7 @@ class _Levels:
         """Name the axis; categories get one tick each."""
         getattr(ax, f"set_{axis}label")(self.label())
         if not self.numeric:
-            _categories(ax, [str(v) for v in self.values], axis)
+            category_ticks(ax, [str(v) for v in self.values], axis)
         elif (
             not self.unit
             and len(self.values) <= MAX_TICKS
@@ -215,7 +217,7 @@ def _common_unit(values: Sequence[Any]) -> str:
 
 
 def _sweep_factors(results: Results, least: int, most: int) -> list[str]:
-    factors = _factors(results)
+    factors = factor_names(results)
     if not least <= len(factors) <= most:
         wanted = f"{least}" if least == most else f"{least} or {most}"
         raise ValueError(f"expected a sweep of {wanted} factors, got {len(factors)}")
@@ -230,7 +232,7 @@ def _means(results: Results, metric: str) -> pd.DataFrame:
     points = results.manifest["points"]
     rows = []
     for (policy, point), group in runs.groupby(["policy", "point"], sort=True):
-        mean, low, high = _mean_interval(group[metric])
+        mean, low, high = mean_interval(group[metric])
         rows.append(
             {
                 "policy": policy,

@@ -23,14 +23,14 @@ import jinja2
 import pandas as pd
 
 from funnelsim.base.files import atomic_write
-from funnelsim.experiments import KEY_METRICS
+from funnelsim.base.mapping import dotted
+from funnelsim.record.registry import KEY_METRICS
+from funnelsim.record.registry import metric as metric_entry
 from funnelsim.results import Results, SlaResults
+from funnelsim.results.sla import PROPOSAL, condition_title
 from funnelsim.results.stats import direction
-from funnelsim.scenario import dotted
-from funnelsim.sla.stress import condition_title
-from funnelsim.sla.study import PROPOSAL
-from funnelsim.views.tables.experiments import LABELS, currency, replications, value
-from funnelsim.views.tables.sla import IMPACT_LABELS
+from funnelsim.views.formats import currency, metric_label, value, whole_percent
+from funnelsim.views.tables.experiments import replications
 
 KEY_PARAMETERS = (
     "horizon.length",
@@ -101,9 +101,9 @@ def headline(results: Results, point: int = 0) -> list[dict[str, Any]]:
     for metric in [m for m in KEY_METRICS if m in set(summary["metric"])]:
         by_policy = summary[summary["metric"] == metric].set_index("policy")
         row: dict[str, Any] = {
-            "metric": LABELS.get(metric, metric),
+            "metric": metric_label(metric),
             "means": [_cell(metric, by_policy.loc[p], money) for p in policies],
-            "wins": [_share(by_policy.loc[p, "win_share"]) for p in policies],
+            "wins": [whole_percent(by_policy.loc[p, "win_share"]) for p in policies],
             "differences": [],
         }
         for label in policies[1:]:
@@ -113,10 +113,6 @@ def headline(results: Results, point: int = 0) -> list[dict[str, Any]]:
             row["differences"].append(cell)
         rows.append(row)
     return rows
-
-
-def _share(x: float) -> str:
-    return "–" if x != x else f"{100 * x:.0f}%"
 
 
 def _tone(metric: str, diff: pd.Series) -> str:
@@ -187,21 +183,9 @@ def _tradeoffs(diffs: pd.DataFrame, other: str, base: str) -> list[str]:
     return out
 
 
-PHRASES = {
-    "pipeline_created_value": ("more pipeline created", "less pipeline created"),
-    "win_rate": ("a higher win rate", "a lower win rate"),
-    "lead_to_close_days_p50": ("a longer median cycle", "a shorter median cycle"),
-    "leakage_rate": ("more leakage", "less leakage"),
-    "speed_to_lead_hours_p50": ("slower first touches", "faster first touches"),
-    "sla_compliance": ("higher SLA compliance", "lower SLA compliance"),
-    "cost_per_won_deal": ("a higher cost per won deal", "a lower cost per won deal"),
-}
-"""How a rise and a fall of each key metric reads in a sentence."""
-
-
 def _change(metric: str, mean: float) -> str:
-    rise, fall = PHRASES.get(metric, (f"more {metric}", f"less {metric}"))
-    return f"{rise if mean > 0 else fall} ({value(metric, mean, '', True)})"
+    entry = metric_entry(metric)
+    return f"{entry.rise if mean > 0 else entry.fall} ({value(metric, mean, '', True)})"
 
 
 def _join(parts: Sequence[str]) -> str:
@@ -349,10 +333,13 @@ def clause_rows(sla: SlaResults) -> list[dict[str, Any]]:
             cell = {"value": "–", "interval": "", "tone": "", "baseline": "–"}
             if mine is not None:
                 share, low, high = mine
-                cell |= {"value": _share(share), "tone": "better" if share >= target else "worse"}
-                cell["interval"] = f"{100 * low:.0f}–{_share(high)}" if low == low else ""
+                cell |= {
+                    "value": whole_percent(share),
+                    "tone": "better" if share >= target else "worse",
+                }
+                cell["interval"] = f"{100 * low:.0f}–{whole_percent(high)}" if low == low else ""
             if base is not None:
-                cell["baseline"] = _share(base[0])
+                cell["baseline"] = whole_percent(base[0])
             cells.append(cell)
         rows.append({"side": clause["side"], "label": clause["label"], "cells": cells})
     return rows
@@ -374,7 +361,7 @@ def impact_rows(sla: SlaResults, money: str) -> list[dict[str, Any]]:
             diff = _difference(record)
             cell = _cell(metric, diff, money, signed=True, narrow=True)
             cells.append(cell | {"tone": _tone(metric, diff)})
-        rows.append({"metric": IMPACT_LABELS.get(metric, metric), "cells": cells})
+        rows.append({"metric": metric_label(metric), "cells": cells})
     return rows
 
 
@@ -403,8 +390,8 @@ def _holding(sla: SlaResults) -> list[str]:
     }
     if not shares:
         return []
-    kept = [f"{label} ({_share(s[0])})" for label, s in shares.items() if s[0] >= target]
-    short = [f"{label} ({_share(s[0])})" for label, s in shares.items() if s[0] < target]
+    kept = [f"{label} ({whole_percent(s[0])})" for label, s in shares.items() if s[0] >= target]
+    short = [f"{label} ({whole_percent(s[0])})" for label, s in shares.items() if s[0] < target]
     goal = f"with at least the target probability of {_target(target)}"
     where = f"Under {condition_title(normal)} conditions"
     if not short:
@@ -452,7 +439,7 @@ def _breaking(sla: SlaResults) -> str:
             if (key := (clause["name"], s, PROPOSAL)) in held and held[key][0] < target
         )
         if broken:
-            under = _join([f"{condition_title(s)} ({_share(x)})" for x, s in broken])
+            under = _join([f"{condition_title(s)} ({whole_percent(x)})" for x, s in broken])
             parts.append(f"{_quoted(clause['label'])} falls below {_target(target)} under {under}")
         else:
             parts.append(f"{_quoted(clause['label'])} holds under every stress")

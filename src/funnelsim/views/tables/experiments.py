@@ -21,39 +21,8 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from funnelsim.record.metrics import kind
 from funnelsim.results import Results
-from funnelsim.views.tables.run import compact_money
-
-LABELS = {
-    "bookings": "Revenue",
-    "pipeline_created_value": "Pipeline created",
-    "win_rate": "Win rate",
-    "lead_to_close_days_p50": "Cycle (median)",
-    "leakage_rate": "Leakage",
-    "speed_to_lead_hours_p50": "Speed to lead",
-    "sla_compliance": "SLA compliance",
-    "cost_per_won_deal": "Cost per won deal",
-}
-
-
-def value(metric: str, x: float, currency: str, signed: bool = False) -> str:
-    """A metric's value in its unit: money, a share, days, hours or a plain count.
-
-    ``signed`` writes differences: an explicit sign, and shares in percentage points.
-    """
-    if x != x:
-        return "–"
-    sign = "-" if x < 0 else "+" if signed and x > 0 else ""
-    x = abs(x)
-    measured = kind(metric)
-    if measured == "money":
-        return sign + compact_money(x, currency).strip()
-    if measured == "share":
-        return f"{sign}{100 * x:.1f} pts" if signed else f"{sign}{100 * x:.1f}%"
-    if measured in ("days", "hours"):
-        return f"{sign}{x:,.1f} {measured[0]}"
-    return f"{sign}{x:,.0f}" if x >= 100 else f"{sign}{x:.3g}"
+from funnelsim.views.formats import currency, interval, metric_label, value, whole_percent
 
 
 def _with_interval(metric: str, row: pd.Series, currency: str, signed: bool = False) -> str:
@@ -61,16 +30,7 @@ def _with_interval(metric: str, row: pd.Series, currency: str, signed: bool = Fa
     mean = value(metric, row["mean"], currency, signed)
     if row["ci_low"] != row["ci_low"]:
         return mean
-    low, high = (value(metric, row[k], "", signed) for k in ("ci_low", "ci_high"))
-    for unit in (" pts", "%", " d", " h"):
-        if low.endswith(unit) and high.endswith(unit):
-            low = low.removesuffix(unit)
-    return f"{mean}\n[dim]{low} to {high}[/]"
-
-
-def currency(results: Results) -> str:
-    scenario = next(iter(results.manifest["scenario"].values()))
-    return scenario["resolved"].get("currency", "")
+    return f"{mean}\n[dim]{interval(metric, row['ci_low'], row['ci_high'], '', signed)}[/]"
 
 
 def replications(results: Results) -> str:
@@ -101,13 +61,13 @@ def comparison(results: Results, point: int = 0) -> Table:
     table.add_column("wins " + " / ".join(policies), justify="right")
     for metric in summary["metric"].drop_duplicates():
         rows = summary[summary["metric"] == metric].set_index("policy")
-        cells = [LABELS.get(metric, metric)]
+        cells = [metric_label(metric)]
         cells += [_with_interval(metric, rows.loc[p], money) for p in policies]
         for label in policies[1:]:
             d = diffs[(diffs["metric"] == metric) & (diffs["policy"] == label)]
             cells.append(_with_interval(metric, d.iloc[0], money, signed=True) if len(d) else "–")
         shares = [rows.loc[p, "win_share"] for p in policies]
-        cells.append(" / ".join("–" if s != s else f"{100 * s:.0f}%" for s in shares))
+        cells.append(" / ".join(whole_percent(s) for s in shares))
         table.add_row(*cells)
     return table
 
@@ -128,7 +88,7 @@ def sweep_table(results: Results) -> Table:
     if len(policies) > 1:
         table.add_column("policy")
     for metric in metrics:
-        table.add_column(LABELS.get(metric, metric), justify="right")
+        table.add_column(metric_label(metric), justify="right")
     keyed = summary.set_index(["point", "policy", "metric"])
     for (point, policy), _ in summary.groupby(["point", "policy"], sort=False):
         values = results.manifest["points"][point]

@@ -10,36 +10,7 @@ from rich.table import Table
 
 from funnelsim.record.ledger import LEAK_REASONS, STAGE_OF_LEAK
 from funnelsim.record.metrics import FUNNEL
-
-
-def _money(value: float, currency: str) -> str:
-    return "–" if value != value else f"{currency} {value:,.0f}"
-
-
-def compact_money(value: float, currency: str) -> str:
-    """Money short enough for a narrow column: USD 8.35M, USD 612k."""
-    if value != value:
-        return "–"
-    if abs(value) >= 1e6:
-        return f"{currency} {value / 1e6:,.2f}M"
-    if abs(value) >= 1e3:
-        return f"{currency} {value / 1e3:,.0f}k"
-    return f"{currency} {value:,.0f}"
-
-
-def _share(value: float) -> str:
-    return "–" if value != value else f"{100 * value:.1f}%"
-
-
-def _figure(value: float) -> str:
-    """Three significant digits, thousands separated: 0.463, 4.0, 29,634."""
-    if value != value:
-        return "–"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.3g}"
-
-
-def _num(value: float, digits: int = 1) -> str:
-    return "–" if value != value else f"{value:,.{digits}f}"
+from funnelsim.views.formats import compact_money, number, share, significant, whole_money
 
 
 def waterfall(m: dict[str, float]) -> Table:
@@ -52,8 +23,8 @@ def waterfall(m: dict[str, float]) -> Table:
         table.add_row(
             stage,
             f"{n:,}",
-            "" if prev is None else _share(n / prev if prev else float("nan")),
-            _share(n / m["leads"] if m["leads"] else float("nan")),
+            "" if prev is None else share(n / prev if prev else float("nan")),
+            share(n / m["leads"] if m["leads"] else float("nan")),
         )
         prev = n
     return table
@@ -66,15 +37,15 @@ def headline(summary: dict[str, Any]) -> Table:
     table.add_column("value", justify="right")
     rows = [
         ("Pipeline created", f"{m['pipeline_created_count']:,} opps, "
-         f"{_money(m['pipeline_created_value'], cur)}"),
+         f"{whole_money(m['pipeline_created_value'], cur)}"),
         ("Open pipeline at end", f"{m['open_pipeline_count']:,} opps, "
-         f"{_money(m['open_pipeline_value'], cur)}"),
-        ("Bookings", f"{_money(m['bookings'], cur)} from {m['deals_won']:,} deals"),
-        ("Win rate (opportunities closed)", _share(m["win_rate"])),
-        ("Average deal", _money(m["average_deal"], cur)),
-        ("Lead spend", _money(m["lead_spend"], cur)),
+         f"{whole_money(m['open_pipeline_value'], cur)}"),
+        ("Bookings", f"{whole_money(m['bookings'], cur)} from {m['deals_won']:,} deals"),
+        ("Win rate (opportunities closed)", share(m["win_rate"])),
+        ("Average deal", whole_money(m["average_deal"], cur)),
+        ("Lead spend", whole_money(m["lead_spend"], cur)),
         ("Cost per lead / opportunity / won deal",
-         " / ".join(_money(m[k], cur) for k in
+         " / ".join(whole_money(m[k], cur) for k in
                     ("cost_per_lead", "cost_per_opportunity", "cost_per_won_deal"))),
     ]  # fmt: skip
     for row in rows:
@@ -91,17 +62,17 @@ def timing(m: dict[str, float]) -> Table:
                        ("Opportunity age at close (days)", "opportunity_age_days"),
                        ("Speed to lead (business hours)", "speed_to_lead_hours"),
                        ("SQL wait for an AE (days)", "ae_wait_days")):  # fmt: skip
-        table.add_row(label, *(_num(m[f"{key}_p{p}"]) for p in (10, 50, 90)))
+        table.add_row(label, *(number(m[f"{key}_p{p}"]) for p in (10, 50, 90)))
     table.caption = (
-        f"SLA compliance {_share(m['sla_compliance'])} of {m['mqls_judged_for_sla']:,} MQLs; "
-        f"SDR utilisation {_share(m['sdr_utilisation'])}; "
-        f"AE utilisation {_share(m['ae_utilisation'])}"
+        f"SLA compliance {share(m['sla_compliance'])} of {m['mqls_judged_for_sla']:,} MQLs; "
+        f"SDR utilisation {share(m['sdr_utilisation'])}; "
+        f"AE utilisation {share(m['ae_utilisation'])}"
     )
     return table
 
 
 def leakage(m: dict[str, float]) -> Table:
-    table = Table(title=f"Leakage: {m['leaked']:,} leads ({_share(m['leakage_rate'])} of leads)")
+    table = Table(title=f"Leakage: {m['leaked']:,} leads ({share(m['leakage_rate'])} of leads)")
     table.add_column("reason")
     table.add_column("leads", justify="right")
     for reason in LEAK_REASONS:
@@ -119,7 +90,7 @@ def groups(frame: pd.DataFrame, title: str, currency: str) -> Table:
         table.add_row(
             str(name), f"{row['leads']:,.0f}", f"{row['mqls']:,.0f}", f"{row['sqls']:,.0f}",
             f"{row['opportunities']:,.0f}", f"{row['deals_won']:,.0f}",
-            compact_money(row["bookings"], currency), _share(row["win_rate"]),
+            compact_money(row["bookings"], currency), share(row["win_rate"]),
             compact_money(row["cost_per_won_deal"], currency),
         )  # fmt: skip
     table.caption = (
@@ -164,8 +135,8 @@ def calibration(frame: pd.DataFrame) -> Table:
         table.add_row(
             row.anchor.replace("_", " "),
             row.published,
-            f"{_figure(row.low)} – {_figure(row.high)}",
-            _figure(row.simulated),
+            f"{significant(row.low)} – {significant(row.high)}",
+            significant(row.simulated),
             "[green]yes[/]" if inside else "[red]no[/]",
             row.source,
         )

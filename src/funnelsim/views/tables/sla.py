@@ -9,17 +9,8 @@ from rich.table import Table
 from rich.text import Text
 
 from funnelsim.results import SlaResults
-from funnelsim.sla.stress import condition_title
-from funnelsim.sla.study import PROPOSAL
-from funnelsim.views.tables.experiments import LABELS, value
-
-IMPACT_LABELS = LABELS | {
-    "opportunity_age_days_p50": "Opportunity age (median)",
-}
-
-
-def _pct(x: float | None) -> str:
-    return "–" if x is None else f"{100 * x:.0f}%"
+from funnelsim.results.sla import PROPOSAL, condition_title
+from funnelsim.views.formats import metric_label, value, whole_percent
 
 
 def _style(share: float | None, target: float) -> str:
@@ -53,11 +44,13 @@ def clause_table(sla: SlaResults) -> Table:
                 row.append("–")
                 continue
             share = mine["held_share"]
-            text = f"[{_style(share, target)}]{_pct(share)}[/]"
+            text = f"[{_style(share, target)}]{whole_percent(share)}[/]"
             if mine["ci_low"] is not None and mine["ci_high"] is not None:
-                text += f"\n[dim]{_pct(mine['ci_low'])}–{_pct(mine['ci_high'])}[/]"
+                text += (
+                    f"\n[dim]{whole_percent(mine['ci_low'])}–{whole_percent(mine['ci_high'])}[/]"
+                )
             if base is not None:
-                text += f"\n[dim]vs {_pct(base['held_share'])}[/]"
+                text += f"\n[dim]vs {whole_percent(base['held_share'])}[/]"
             row.append(text)
         last_of_side = k + 1 < len(sides) and sides[k + 1] != clause["side"]
         table.add_row(*row, end_section=last_of_side)
@@ -78,8 +71,8 @@ def breach_table(sla: SlaResults) -> Table:
             continue
         table.add_row(
             condition_title(row["condition"]),
-            *(_pct(row[f"first_{w}"]) for w in ("marketing", "sales", "both", "neither")),
-            f"{_pct(row['marketing_breach_share'])} / {_pct(row['sales_breach_share'])}",
+            *(whole_percent(row[f"first_{w}"]) for w in ("marketing", "sales", "both", "neither")),
+            " / ".join(whole_percent(row[f"{s}_breach_share"]) for s in ("marketing", "sales")),
         )
     return table
 
@@ -94,7 +87,7 @@ def impact_table(sla: SlaResults, currency: str) -> Table:
         table.add_column(condition_title(name), justify="right")
     rows = {(r["metric"], r["condition"]): r for r in doc["impact"]}
     for metric in dict.fromkeys(r["metric"] for r in doc["impact"]):
-        cells = [IMPACT_LABELS.get(metric, metric)]
+        cells = [metric_label(metric)]
         for name in conditions:
             r = rows.get((metric, name))
             if r is None:
@@ -118,7 +111,7 @@ def _search(found: dict[str, Any], role: str, count: str, share: str) -> tuple[s
     """A headcount search in words: what it found, and the share at every count probed."""
     needed = found["needed"]
     verdict = f"{needed} {role} needed" if needed is not None else "none up to the limit"
-    return verdict, ", ".join(f"{p[count]}: {_pct(p[share])}" for p in found["probes"])
+    return verdict, ", ".join(f"{p[count]}: {whole_percent(p[share])}" for p in found["probes"])
 
 
 def capacity_text(sla: SlaResults) -> Text:

@@ -1,0 +1,229 @@
+"""Every figure's vocabulary, once: its kind, which way is better, its label, unit and sentence.
+
+Tables, figures, the report and the statistics all ask here, so a figure is called and
+written the same everywhere; a name that is not here is an error, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from funnelsim.errors import FunnelsimError
+
+KINDS = {
+    "money": ("", ""),
+    "share": ("%", "%"),
+    "days": ("days", " d"),
+    "hours": ("business hours", " h"),
+    "score": ("score points", ""),
+    "count": ("count", ""),
+}
+"""Per kind of figure: the unit on an axis, and the suffix after a written value.
+
+Money has neither: the scenario's currency stands before its amounts."""
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure: what it measures and how the views name and write it.
+
+    ``better`` is +1 when more is better, -1 when less is, 0 when neither; ``rise`` and
+    ``fall`` are how a sentence says it went up or down.
+    """
+
+    name: str
+    kind: str
+    better: int
+    label: str
+    rise: str
+    fall: str
+
+    @property
+    def unit(self) -> str:
+        """The unit on an axis (money's is the currency, which the results name)."""
+        return KINDS[self.kind][0]
+
+    @property
+    def suffix(self) -> str:
+        """What follows a written value: ``%``, `` d``, `` h`` or nothing."""
+        return KINDS[self.kind][1]
+
+
+def _entry(name: str, kind: str, better: int, label: str, rise: str = "", fall: str = "") -> Metric:
+    if kind not in KINDS:
+        raise ValueError(f"{name}: unknown kind {kind!r}; expected one of {list(KINDS)}")
+    words = label.lower() if label[:3] != label[:3].upper() else label
+    return Metric(name, kind, better, label, rise or f"higher {words}", fall or f"lower {words}")
+
+
+def _percentiles(name: str, kind: str, label: str, rise: str, fall: str) -> list[Metric]:
+    """A duration's 10th, 50th and 90th percentiles (shorter is better); ``rise`` and ``fall``
+    name the percentile where they say ``{}``."""
+    words = {10: "10th percentile", 50: "median", 90: "90th percentile"}
+    return [
+        _entry(f"{name}_p{p}", kind, -1, f"{label}, {w}", rise.format(w), fall.format(w))
+        for p, w in words.items()
+    ]
+
+
+_ROWS = [
+    # The waterfall: leads of the window's cohort that ever reached each stage.
+    _entry("leads", "count", +1, "Leads"),
+    _entry("mqls", "count", +1, "MQLs"),
+    _entry("sals", "count", +1, "SALs"),
+    _entry("sqls", "count", +1, "SQLs"),
+    _entry("opportunities", "count", +1, "Opportunities"),
+    _entry("wins", "count", +1, "Wins"),
+    _entry("conversion_lead_to_mql", "share", +1, "Lead to MQL"),
+    _entry("conversion_mql_to_sal", "share", +1, "MQL to SAL"),
+    _entry("conversion_sal_to_sql", "share", +1, "SAL to SQL"),
+    _entry("conversion_sql_to_opportunity", "share", +1, "SQL to opportunity"),
+    _entry("conversion_opportunity_to_won", "share", +1, "Opportunity to won"),
+    _entry("conversion_lead_to_won", "share", +1, "Lead to won"),
+    # Where the cohort ended.
+    _entry("final_nurture", "count", +1, "In nurture at the end"),
+    _entry("final_sdr", "count", +1, "At the SDR desk at the end"),
+    _entry("final_ae_queue", "count", +1, "Waiting for an AE at the end"),
+    _entry("final_opportunity", "count", +1, "Open opportunity at the end"),
+    _entry("final_won", "count", +1, "Won by the end"),
+    _entry("final_lost", "count", -1, "Lost by the end"),
+    _entry("final_no_decision", "count", -1, "No decision by the end"),
+    _entry("final_disqualified", "count", -1, "Disqualified by the end"),
+    _entry("final_leaked", "count", -1, "Leaked by the end"),
+    # Leakage, by reason and by stage.
+    _entry("leaked", "count", -1, "Leads leaked"),
+    _entry("leakage_rate", "share", -1, "Leakage", "more leakage", "less leakage"),
+    _entry("leaked_never_worked", "count", -1, "Never worked"),
+    _entry("leaked_cadence_exhausted", "count", -1, "Cadence exhausted"),
+    _entry("leaked_rejected_dropped", "count", -1, "Rejected, dropped"),
+    _entry("leaked_stalled_abandoned", "count", -1, "Stalled, abandoned"),
+    _entry("leaked_unsubscribed", "count", -1, "Unsubscribed"),
+    _entry("leaked_recycle_cap", "count", -1, "Recycle cap reached"),
+    _entry("leaked_in_nurture", "count", -1, "In nurture"),
+    _entry("leaked_in_sdr", "count", -1, "At the SDR desk"),
+    _entry("leaked_in_sales", "count", -1, "In sales"),
+    # Pipeline and revenue over the window.
+    _entry("pipeline_created_count", "count", +1, "Pipeline created, count"),
+    _entry(
+        "pipeline_created_value",
+        "money",
+        +1,
+        "Pipeline created",
+        "more pipeline created",
+        "less pipeline created",
+    ),
+    _entry("open_pipeline_count", "count", +1, "Open opportunities"),
+    _entry("open_pipeline_value", "money", +1, "Open pipeline"),
+    _entry("bookings", "money", +1, "Revenue", "more revenue", "less revenue"),
+    _entry("deals_won", "count", +1, "Deals won"),
+    _entry("average_deal", "money", +1, "Average deal"),
+    _entry("ae_queue_at_end", "count", -1, "SQLs waiting for an AE at the end"),
+    _entry("deals_lost", "count", -1, "Deals lost"),
+    _entry("deals_no_decision", "count", -1, "Deals without a decision"),
+    _entry("deals_stalled", "count", -1, "Deals stalled"),
+    _entry("deals_abandoned", "count", -1, "Deals abandoned"),
+    _entry("win_rate", "share", +1, "Win rate", "a higher win rate", "a lower win rate"),
+    # How long things take, and how fast the desk responds.
+    *_percentiles(
+        "lead_to_close_days",
+        "days",
+        "Lead to close",
+        "a longer {} lead to close",
+        "a shorter {} lead to close",
+    ),
+    *_percentiles(
+        "mql_to_close_days",
+        "days",
+        "MQL to close",
+        "a longer {} MQL to close",
+        "a shorter {} MQL to close",
+    ),
+    *_percentiles(
+        "opportunity_age_days",
+        "days",
+        "Opportunity age",
+        "an older {} opportunity",
+        "a younger {} opportunity",
+    ),
+    *_percentiles(
+        "ae_wait_days",
+        "days",
+        "SQL wait for an AE",
+        "a longer {} wait for an AE",
+        "a shorter {} wait for an AE",
+    ),
+    *_percentiles(
+        "speed_to_lead_hours",
+        "hours",
+        "Speed to lead",
+        "slower first touches ({})",
+        "faster first touches ({})",
+    ),
+    _entry(
+        "sla_compliance",
+        "share",
+        +1,
+        "SLA compliance",
+        "higher SLA compliance",
+        "lower SLA compliance",
+    ),
+    _entry("mqls_judged_for_sla", "count", +1, "MQLs judged for the SLA"),
+    _entry("never_worked_share", "share", -1, "Never worked, share of MQLs"),
+    # What the leads cost.
+    _entry("lead_spend", "money", -1, "Lead spend"),
+    _entry("cost_per_lead", "money", -1, "Cost per lead"),
+    _entry("cost_per_opportunity", "money", -1, "Cost per opportunity"),
+    _entry(
+        "cost_per_won_deal",
+        "money",
+        -1,
+        "Cost per won deal",
+        "a higher cost per won deal",
+        "a lower cost per won deal",
+    ),
+    _entry("sdr_utilisation", "share", +1, "SDR utilisation"),
+    _entry("ae_utilisation", "share", +1, "AE utilisation"),
+    # The run itself.
+    _entry("leads_simulated", "count", +1, "Leads simulated"),
+    _entry("events_scheduled", "count", +1, "Events scheduled"),
+    _entry("events_per_lead", "count", +1, "Events per lead"),
+    _entry("final_mql_threshold", "score", +1, "MQL threshold at the end"),
+    # Weekly series only (the others share their name with a figure above).
+    _entry("new_leads", "count", 0, "New leads"),
+    _entry("prospected", "count", 0, "Prospected by SDRs"),
+    _entry("opportunities_created", "count", 0, "Opportunities created"),
+    _entry("sdr_queue", "count", -1, "SDR queue"),
+    _entry("sla_judged", "count", 0, "MQLs due for a first touch"),
+    _entry("sla_on_time", "count", +1, "MQLs touched in time"),
+    _entry("mql_threshold", "score", 0, "MQL threshold"),
+]
+
+METRICS: dict[str, Metric] = {m.name: m for m in _ROWS}
+"""Every figure by name: the runner's, and the weekly series' own."""
+
+KEY_METRICS = (
+    "bookings",
+    "pipeline_created_value",
+    "win_rate",
+    "lead_to_close_days_p50",
+    "leakage_rate",
+    "speed_to_lead_hours_p50",
+    "sla_compliance",
+    "cost_per_won_deal",
+)
+"""The figures a comparison shows by default: revenue, pipeline, win rate, lead to close,
+leakage, speed to lead, SLA compliance and cost per won deal."""
+
+
+def metric(name: str) -> Metric:
+    """The entry of ``name``; an unknown name is an error, so a new figure must be added here."""
+    try:
+        return METRICS[name]
+    except KeyError:
+        raise FunnelsimError(
+            f"unknown metric {name!r}: add it to funnelsim.record.registry"
+        ) from None
+
+
+def label(name: str) -> str:
+    return metric(name).label

@@ -1,0 +1,156 @@
+"""How every view writes a number: money, shares, days, hours, counts and intervals.
+
+Two registers, both here so they cannot drift apart: terminal tables and the report write a
+figure's value with :func:`value` (``USD 8.35M``, ``12.5%``, ``4.0 h``, and differences in
+percentage points), and figures write axis ticks and labels on bars with :func:`money`,
+:func:`percent`, :func:`trim` and :func:`on_figure` (``USD 12.5M``, fewer digits). What a
+figure is called and its unit come from :mod:`funnelsim.record.registry`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from funnelsim.record.registry import metric
+from funnelsim.results import Results
+
+DASH = "–"
+"""What a table or a figure shows for a number it does not have."""
+
+
+def currency(results: Results) -> str:
+    """The scenario's currency code, e.g. ``USD``."""
+    scenario = next(iter(results.manifest["scenario"].values()))
+    return scenario["resolved"].get("currency", "")
+
+
+def metric_label(name: str) -> str:
+    """What a figure is called on an axis, in a table and in the report."""
+    return metric(name).label
+
+
+def metric_unit(name: str, code: str) -> str:
+    """A figure's unit on an axis; money's is the currency ``code``."""
+    entry = metric(name)
+    return code if entry.kind == "money" else entry.unit
+
+
+def _missing(x: float | None) -> bool:
+    return x is None or x != x
+
+
+# -- the figures' register ----------------------------------------------------------------------
+def trim(x: float, significant: int | None = None) -> str:
+    """Thousands separated, no trailing zeros: 12.5, 1,250, 0.25; at most two decimals, or
+    ``significant`` digits (for values written on bars and cells, where 473.27 is noise)."""
+    decimals = 2
+    if significant is not None and x:
+        decimals = max(0, significant - 1 - int(np.floor(np.log10(abs(x)))))
+    if round(x, decimals) == 0:
+        return "0"
+    text = f"{x:,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def short(x: float, significant: int | None = None) -> str:
+    """12.5M, 250k, 950: large numbers in thousands, millions or billions."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            return trim(x / size, significant) + suffix
+    return trim(x, significant)
+
+
+def money(x: float, code: str, significant: int | None = None) -> str:
+    """An amount with its currency, thousands separated: ``USD 12.5M``, ``-USD 250k``."""
+    if x != x:
+        return DASH
+    return f"{'-' if x < 0 else ''}{code} {short(abs(x), significant)}".strip()
+
+
+def percent(x: float, significant: int | None = None) -> str:
+    """A share as a percentage: 0.125 is 12.5%."""
+    return f"{trim(100 * x, significant)}%"
+
+
+def on_figure(name: str, x: float, code: str) -> str:
+    """A figure's value in its unit, for labels on bars and cells."""
+    entry = metric(name)
+    if x != x:
+        return DASH
+    if entry.kind == "money":
+        return money(x, code, 3)
+    if entry.kind == "share":
+        return f"{100 * x:.1f}%"
+    if entry.kind in ("days", "hours"):
+        return f"{x:,.1f}{entry.suffix}"
+    return short(x, 3)
+
+
+# -- the tables' and the report's register --------------------------------------------------------
+def whole_money(x: float, code: str) -> str:
+    """An amount to the unit: ``USD 1,250,000``."""
+    return DASH if x != x else f"{code} {x:,.0f}"
+
+
+def compact_money(x: float, code: str) -> str:
+    """Money short enough for a narrow column: USD 8.35M, USD 612k."""
+    if x != x:
+        return DASH
+    if abs(x) >= 1e6:
+        return f"{code} {x / 1e6:,.2f}M"
+    if abs(x) >= 1e3:
+        return f"{code} {x / 1e3:,.0f}k"
+    return f"{code} {x:,.0f}"
+
+
+def share(x: float | None) -> str:
+    """A share to a tenth of a percent: ``12.5%``."""
+    return DASH if _missing(x) else f"{100 * x:.1f}%"
+
+
+def whole_percent(x: float | None) -> str:
+    """A chance to the percent: ``87%``."""
+    return DASH if _missing(x) else f"{100 * x:.0f}%"
+
+
+def number(x: float, digits: int = 1) -> str:
+    """A plain number, thousands separated: ``1,234.5``."""
+    return DASH if x != x else f"{x:,.{digits}f}"
+
+
+def significant(x: float) -> str:
+    """Three significant digits, thousands separated: 0.463, 4.0, 29,634."""
+    if x != x:
+        return DASH
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def value(name: str, x: float, code: str, signed: bool = False) -> str:
+    """A figure's value in its unit: money, a share, days, hours or a plain count.
+
+    ``signed`` writes differences: an explicit sign, and shares in percentage points.
+    """
+    if x != x:
+        return DASH
+    sign = "-" if x < 0 else "+" if signed and x > 0 else ""
+    x = abs(x)
+    entry = metric(name)
+    if entry.kind == "money":
+        return sign + compact_money(x, code).strip()
+    if entry.kind == "share":
+        return f"{sign}{100 * x:.1f} pts" if signed else f"{sign}{100 * x:.1f}%"
+    if entry.kind in ("days", "hours"):
+        return f"{sign}{x:,.1f}{entry.suffix}"
+    return f"{sign}{x:,.0f}" if x >= 100 else f"{sign}{x:.3g}"
+
+
+def interval(
+    name: str, low: float, high: float, code: str, signed: bool = False, once: bool = True
+) -> str:
+    """A 95% interval, ``low to high``; ``once`` writes a unit the two ends share only at the
+    end, for narrow columns."""
+    low_text, high_text = (value(name, x, code, signed) for x in (low, high))
+    for suffix in (" pts", "%", " d", " h") if once else ():
+        if low_text.endswith(suffix) and high_text.endswith(suffix):
+            low_text = low_text.removesuffix(suffix)
+    return f"{low_text} to {high_text}"
