@@ -17,10 +17,8 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.base.calendar import Calendar
-from funnelsim.base.streams import Streams
-from funnelsim.model.sources import generate_leads
 from funnelsim.record.ledger import OPP, SPELL
-from funnelsim.runner import RunResult, replay_seed, simulate
+from funnelsim.runner import RunResult, simulate
 from funnelsim.scenario.schema import Scenario
 
 __all__ = [
@@ -347,16 +345,17 @@ def measure(result: RunResult, probe: RunResult | None = None) -> dict[str, floa
             probe.ledger.spell_frame(), cal, cal.open_time("1h"), cal.open_time("1d")
         )
     nurtured = [name for name, s in scenario.sources.items() if not s.skips_nurture]
-    leads = generate_leads(scenario, Streams(replay_seed(result.summary["seed"])))
-    frame = pd.DataFrame({"fit": leads.fit, "created": leads.created, "buy_start": leads.buy_start})
+    ledger = result.ledger
+    frame = pd.DataFrame(
+        {"fit": ledger.fit, "created": ledger.created, "buy_start": ledger.buy_start}
+    )
     codes = [list(scenario.sources).index(name) for name in nurtured]
-    shares = readiness_shares(frame[np.isin(leads.source, codes)], scenario.sdr.min_fit)
+    shares = readiness_shares(frame[np.isin(ledger.source, codes)], scenario.sdr.min_fit)
     out["ready_at_capture"] = shares["ready"]
     out["not_yet_ready_at_capture"] = shares["not_yet"]
     out["unqualified_at_capture"] = shares["unqualified"]
     out["not_yet_in_market_within_11_months"] = shares["in_market_within"]
 
-    ledger = result.ledger
     opps = ledger.opp_frame()
     closed = opps[_in_window(result, opps["resolved_at"])]
     segment = ledger.segment[closed["lead"].to_numpy()]

@@ -35,6 +35,7 @@ from funnelsim.model.sdr import (
 )
 from funnelsim.model.sources import generate_leads
 from funnelsim.record.ledger import OPP, OPP_AT, SPELL, SPELL_AT, Ledger
+from funnelsim.record.response import within_response
 from funnelsim.scenario.schema import Scenario
 
 NAN = float("nan")
@@ -104,6 +105,8 @@ class Funnel:
             leads.segment,
             leads.fit,
             leads.cost,
+            leads.buy_start,
+            leads.buy_end,
             events=[] if record_events else None,
         )
         # The event log is off unless asked for: then the hot paths skip its calls entirely.
@@ -119,7 +122,7 @@ class Funnel:
         points = sorted((self.calendar.open_time(k), v) for k, v in sdr.reach.items())
         self.reach = ReachCurve.from_points([d for d, _ in points], [v for _, v in points])
         self.spacing = self.calendar.open_time(sdr.attempt_spacing)
-        self.sla_response = self.calendar.open_time(scenario.sla.response_time) + 1e-12
+        self.sla_response = self.calendar.open_time(scenario.sla.response_time)
         self.max_delay = self.calendar.open_time(sdr.trust.max_delay)
         self.desk = SdrDesk(
             self.env, sdr, self.calendar, self._attempt, self._attempted, self._aged
@@ -262,7 +265,7 @@ class Funnel:
             else:
                 task.attempts = owed_attempts(self.sdr.attempts, self.trust.effort)
                 self.period.touched += 1
-                self.period.on_time += waited <= self.sla_response
+                self.period.on_time += within_response(waited, self.sla_response)
         reached = task.reached = task.reach[attempt] < chance
         if self.logging:
             self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])

@@ -83,6 +83,8 @@ class Ledger:
     segment: np.ndarray
     fit: np.ndarray
     cost: np.ndarray
+    buy_start: np.ndarray  # the lead's latent buying window, kept for calibration's readiness
+    buy_end: np.ndarray
     state: np.ndarray = field(init=False)
     reason: np.ndarray = field(init=False)
     leak_stage: np.ndarray = field(init=False)

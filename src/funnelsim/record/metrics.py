@@ -19,6 +19,7 @@ import pandas as pd
 from funnelsim.base.calendar import Calendar
 from funnelsim.record import registry
 from funnelsim.record.ledger import LEAK_REASONS, OPP, SPELL, STAGE_OF_LEAK, STATE, STATES, Ledger
+from funnelsim.record.response import within_response
 
 FUNNEL = (
     ("lead", "leads"),
@@ -202,7 +203,7 @@ def _pipeline(
 
 def _on_time(touch: np.ndarray, waited: np.ndarray, ctx: Context) -> np.ndarray:
     """First touched within the SLA's response time, on the business clock."""
-    return np.isfinite(touch) & (waited <= ctx.sla_response + 1e-12)
+    return np.isfinite(touch) & within_response(waited, ctx.sla_response)
 
 
 def _speed(ctx: Context, cols: _Columns, mask: np.ndarray) -> dict[str, float]:
@@ -241,7 +242,7 @@ def utilisation(ledger: Ledger, ctx: Context) -> dict[str, float]:
 
 def names() -> tuple[str, ...]:
     """The names :func:`scalars` and :func:`utilisation` return, read off an empty ledger."""
-    empty = Ledger(*[np.empty(0)] * 5)
+    empty = Ledger(*[np.empty(0)] * 7)
     empty.sdr_busy = []
     empty.close()
     ctx = Context(0.0, 1.0, dt.date(2000, 1, 3), Calendar.always_open(), 0.0, 1, 1, (), ())

@@ -36,6 +36,7 @@ import pandas as pd
 
 from funnelsim.base.calendar import Calendar
 from funnelsim.record.ledger import SPELL
+from funnelsim.record.response import within_response
 from funnelsim.runner import RunResult
 from funnelsim.sla.proposal import MONTHS, Clause, Period
 
@@ -109,7 +110,7 @@ class PeriodCounts:
         if self.within is not None:
             response = calendar.open_time(self.within)
             judged = b_end - b_mql >= response
-            on_time = judged & np.isfinite(touch) & (b_touch - b_mql <= response + 1e-12)
+            on_time = judged & np.isfinite(touch) & within_response(b_touch - b_mql, response)
         cadence = 0.0  # how long after its first touch an MQL's attempts may run
         if self.attempts is not None:
             unreached = np.isin(outcome, [SPELL["unreachable"], SPELL["never_worked"]])
