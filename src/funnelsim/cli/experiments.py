@@ -55,19 +55,27 @@ def compare(
     execution: Execution,
 ) -> None:
     """Compare policies under common random numbers: means, paired differences, who wins."""
-    from funnelsim.experiments import Precision
     from funnelsim.experiments.orchestrate import comparison
     from funnelsim.scenario import parse_overrides
 
     with reported():
-        target = None if precision is None else Precision(precision, metric, max_reps)
-        if target is not None:
-            target.check(reps)
+        target = _target(precision, metric, max_reps, reps)
         overrides = parse_overrides(set_ or [])
         policies = policy or ["misaligned", "aligned"]
         prepared = comparison(scenario, policies, reps, seed, overrides=overrides)
     name = "compare-" + "-".join(prepared.labels)
     conduct_plan(prepared, execution.folder(name), execution, precision=target)
+
+
+def _target(precision: float | None, metric: str, max_reps: int, reps: int) -> Precision | None:
+    """The target of ``--precision``, checked against ``--reps``; None without one."""
+    from funnelsim.experiments import Precision
+
+    if precision is None:
+        return None
+    target = Precision(precision, metric, max_reps)
+    target.check(reps)
+    return target
 
 
 @execution_options

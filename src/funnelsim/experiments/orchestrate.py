@@ -112,21 +112,23 @@ def conduct(
     """
     if precision is not None:
         precision.check(p.experiment.replications)
-    command = command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]])
-    manifest = _manifest(p, command, precision)
+    manifest = _manifest(p, command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), precision)
     filling = Filling(p, workers, scheduler, on_progress)
     schema = runs_schema({f: factor_type(pt[f] for pt in p.points) for f in p.factors})
-    folder = None if out is None else Path(out)
-    store, replications, reached = _fill(
-        filling, _opener(folder, manifest, p.fingerprint, resume, overwrite), schema, precision
-    )
+    opener = _opener(out, manifest, p.fingerprint, resume, overwrite)
+    store, replications, reached = _fill(filling, opener, schema, precision)
     return _finish(p, store, schema, replications, reached, precision)
 
 
 def _opener(
-    folder: Path | None, manifest: dict[str, Any], fingerprint: str, resume: bool, overwrite: bool
+    out: str | Path | None,
+    manifest: dict[str, Any],
+    fingerprint: str,
+    resume: bool,
+    overwrite: bool,
 ) -> Callable[[Filling], Store]:
     """How the store is opened: a folder resumed, a new folder, or memory."""
+    folder = None if out is None else Path(out)
 
     def reopen(filling: Filling) -> Store:
         store = ResultsFolder.reopen(folder, fingerprint)

@@ -38,6 +38,7 @@ from funnelsim.base.calendar import Calendar
 from funnelsim.record.ledger import SPELL
 from funnelsim.record.response import within_response
 from funnelsim.runner import RunResult
+from funnelsim.scenario.schema import Horizon, Scenario
 from funnelsim.sla.proposal import MONTHS, Clause, Period
 
 COUNTS = ("mqls", "sqls", "accepted", "judged", "on_time", "unreached", "kept")
@@ -98,6 +99,14 @@ class PeriodCounts:
         calendar = Calendar.from_spec(scenario.calendar, scenario.start_date)
         spells = result.ledger.spell_frame()
         spells = spells[~spells["prospect"].to_numpy()]
+        counted, undecided, cadence = self._marks(spells, calendar, horizon)
+        return _per_period(scenario, calendar, edges, counted, undecided, cadence)
+
+    def _marks(
+        self, spells: pd.DataFrame, calendar: Calendar, horizon: Horizon
+    ) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
+        """The time each count counts a marketing MQL at (by MQL time, or when it qualified),
+        the MQL times of those undecided, and how long a cadence may run after a first touch."""
         mql = spells["mql_at"].to_numpy()
         touch = spells["first_touch_at"].to_numpy()
         outcome = spells["outcome"].to_numpy()
@@ -121,25 +130,44 @@ class PeriodCounts:
                 overdue = ~decided & np.isfinite(touch) & (b_end - b_touch >= cadence)
                 unreached = unreached | overdue
                 kept &= calendar.business_array(ended) - b_touch < cadence
-        sql_at = np.where(outcome == SPELL["sql"], ended, np.nan)
-        accepted = np.isin(outcome, [SPELL["sql"], SPELL["rejected"]])
-        counted = {"mqls": mql, "sqls": sql_at}  # by when they happened; the rest by MQL time
-        for name, mask in zip(
-            COUNTS[2:], (accepted, judged, on_time, unreached, kept), strict=True
-        ):
-            counted[name] = mql[mask]
-        frame = pd.DataFrame({"period": np.arange(len(edges) - 1)})
-        frame["period_start"] = pd.Timestamp(scenario.start_date) + pd.to_timedelta(
-            edges[:-1], unit="D"
-        )
-        waited = [calendar.add(e + scenario.sdr.max_queue_age, cadence) for e in edges[1:]]
-        frame["settled"] = (np.asarray(waited) <= horizon.length) | (
-            np.histogram(mql[~decided], edges)[0] == 0
-        )
-        for name in COUNTS:
-            times = counted[name]
-            frame[name] = np.histogram(times[np.isfinite(times)], edges)[0]
-        return frame
+        marks = (judged, on_time, unreached, kept)
+        return _counted(mql, outcome, ended, marks), mql[~decided], cadence
+
+
+def _counted(
+    mql: np.ndarray, outcome: np.ndarray, ended: np.ndarray, marks: tuple[np.ndarray, ...]
+) -> dict[str, np.ndarray]:
+    """The times each of :data:`COUNTS` counts its MQLs at: MQLs and SQLs by when they
+    happened, the rest (accepted, then ``marks``) by MQL time."""
+    sql_at = np.where(outcome == SPELL["sql"], ended, np.nan)
+    accepted = np.isin(outcome, [SPELL["sql"], SPELL["rejected"]])
+    counted = {"mqls": mql, "sqls": sql_at}
+    for name, mask in zip(COUNTS[2:], (accepted, *marks), strict=True):
+        counted[name] = mql[mask]
+    return counted
+
+
+def _per_period(
+    scenario: Scenario,
+    calendar: Calendar,
+    edges: np.ndarray,
+    counted: dict[str, np.ndarray],
+    undecided: np.ndarray,
+    cadence: float,
+) -> pd.DataFrame:
+    """The counts per period, and whether each period is settled."""
+    frame = pd.DataFrame({"period": np.arange(len(edges) - 1)})
+    frame["period_start"] = pd.Timestamp(scenario.start_date) + pd.to_timedelta(
+        edges[:-1], unit="D"
+    )
+    waited = [calendar.add(e + scenario.sdr.max_queue_age, cadence) for e in edges[1:]]
+    frame["settled"] = (np.asarray(waited) <= scenario.horizon.length) | (
+        np.histogram(undecided, edges)[0] == 0
+    )
+    for name in COUNTS:
+        times = counted[name]
+        frame[name] = np.histogram(times[np.isfinite(times)], edges)[0]
+    return frame
 
 
 def counts_for(clauses: list[Clause], period: Period) -> PeriodCounts:

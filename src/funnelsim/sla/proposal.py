@@ -52,8 +52,7 @@ it causes are moved back to the proposal key that set the value.
 from __future__ import annotations
 
 import dataclasses
-import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -63,10 +62,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from funnelsim.base.mapping import deep_merge
 from funnelsim.base.units import parse_duration
-from funnelsim.base.yamldoc import Document, Key, problem_at, validated
-from funnelsim.errors import Problem, ScenarioError
+from funnelsim.base.yamldoc import Key
 from funnelsim.experiments.design import scenario_path
-from funnelsim.experiments.spec import bundled_experiment
 from funnelsim.scenario import resolve
 from funnelsim.scenario.schema import Scenario
 
@@ -256,8 +253,11 @@ class Proposal(_Strict):
     # -- the promises -----------------------------------------------------------------------
     def clauses(self) -> list[Clause]:
         """The promises the file states, marketing's first; hand-back rules are policy only."""
-        out: list[Clause] = []
-        period, m, s = self.period, self.marketing, self.sales
+        return [*self._volumes(), *self._acceptance(), *self._first_touch(), *self._attempts()]
+
+    def _volumes(self) -> Iterator[Clause]:
+        """MQLs and SQLs a period, converted to the proposal's period."""
+        period, m = self.period, self.marketing
         for name, label, volume in (("mql_volume", "MQLs", m.mqls), ("sql_volume", "SQLs", m.sqls)):
             if volume is None:
                 continue
@@ -267,30 +267,32 @@ class Proposal(_Strict):
             if per != period:
                 text += f" (at least {_number(threshold)} a {period})"
             key = f"marketing.{label.lower()}.at_least"
-            out.append(Clause("marketing", name, period, threshold, text, key))
-        if m.accepted is not None:
-            share = m.accepted.at_least
+            yield Clause("marketing", name, period, threshold, text, key)
+
+    def _acceptance(self) -> Iterator[Clause]:
+        if (accepted := self.marketing.accepted) is not None:
+            share, period = accepted.at_least, self.period
             text = f"SDRs accept at least {_pct(share)} of marketing's MQLs each {period}"
-            clause = Clause("marketing", "acceptance", period, share, text, "marketing.accepted")
-            out.append(clause)
-        if s.first_touch is not None:
-            share, within = s.first_touch.for_at_least, s.first_touch.within
+            yield Clause("marketing", "acceptance", period, share, text, "marketing.accepted")
+
+    def _first_touch(self) -> Iterator[Clause]:
+        if (touch := self.sales.first_touch) is not None:
+            share, within, period = touch.for_at_least, touch.within, self.period
             text = (
                 f"Sales makes first touch within {business_words(within)} for at least "
                 f"{_pct(share)} of MQLs each {period}"
             )
-            out.append(
-                Clause("sales", "first_touch", period, share, text, "sales.first_touch", within)
-            )
-        if s.attempts is not None:
-            k, over, share = s.attempts.at_least, s.attempts.over, s.attempts.for_at_least
+            yield Clause("sales", "first_touch", period, share, text, "sales.first_touch", within)
+
+    def _attempts(self) -> Iterator[Clause]:
+        if (attempts := self.sales.attempts) is not None:
+            k, over, share = attempts.at_least, attempts.over, attempts.for_at_least
             text = f"Sales makes at least {k} attempt{'s' if k > 1 else ''}"
             text += f" over {business_words(over)}" if over else ""
             text += " on " + ("every MQL" if share == 1 else f"{_pct(share)} of the MQLs")
-            text += f" it has not reached each {period}"
-            clause = Clause("sales", "attempts", period, share, text, "sales.attempts")
-            out.append(dataclasses.replace(clause, attempts=k, over=over))
-        return out
+            text += f" it has not reached each {self.period}"
+            clause = Clause("sales", "attempts", self.period, share, text, "sales.attempts")
+            yield dataclasses.replace(clause, attempts=k, over=over)
 
     # -- where things are -------------------------------------------------------------------
     def scenario_file(self) -> Path:
@@ -334,175 +336,3 @@ def _number(value: float) -> str:
 
 def _pct(share: float) -> str:
     return f"{share * 100:.4g}%"
-
-
-def _leaves(data: Any, key: Key = ()) -> Iterator[tuple[Key, Any]]:
-    """Every (key, value) below ``data`` that is not itself a non-empty mapping."""
-    if isinstance(data, Mapping) and data:
-        for k, v in data.items():
-            yield from _leaves(v, (*key, k))
-    else:
-        yield key, data
-
-
-def _lookup(data: Any, key: Key) -> tuple[bool, Any]:
-    for part in key:
-        if not isinstance(data, Mapping) or part not in data:
-            return False, None
-        data = data[part]
-    return True, data
-
-
-# -- reading and checking -------------------------------------------------------------------------
-def parse_proposal(
-    data: Mapping[str, Any],
-    source: str,
-    lines: Mapping[Key, int] | None = None,
-    base: Path | None = None,
-) -> Proposal:
-    """Validate proposal data; raise :class:`ScenarioError` listing every problem.
-
-    ``base`` is the folder relative scenario and baseline files are found in.
-    """
-    lines = lines or {}
-
-    def problem(loc: Key, message: str) -> Problem:
-        return problem_at(source, lines, loc, message)
-
-    proposal = validated(Proposal, data, source, lines)
-    proposal._base = base
-    problems = [problem(loc, message) for loc, message in _cross_checks(proposal)]
-    problems += _resolution_problems(proposal, problem)  # levers win the merge: it resolves
-    if problems:
-        unique = dict.fromkeys(problems)
-        raise ScenarioError(sorted(unique, key=lambda p: (p.source != source, p.line or 0)))
-    return proposal
-
-
-def proposal_file(name: str | Path) -> Path:
-    """A proposal file, or one bundled with funnelsim by name (``sla-proposal``)."""
-    path = Path(name)
-    if path.exists() or path.suffix:
-        return path  # a missing file is reported when it is read
-    return bundled_experiment(str(name))
-
-
-def read_proposal(path: str | Path) -> Proposal:
-    """Load and validate a proposal file; relative scenario and baseline files sit beside it."""
-    doc = Document(Path(path))
-    return parse_proposal(doc.data, doc.source, doc.lines, Path(path).parent)
-
-
-def _cross_checks(proposal: Proposal) -> list[tuple[Key, str]]:
-    """No clause at all; levers that contradict a clause."""
-    out: list[tuple[Key, str]] = []
-    if not proposal.clauses() and not proposal.implied():
-        out.append(((), "expected at least one clause under 'marketing' or 'sales'"))
-    for key, (value, where) in proposal.implied().items():
-        for n in range(1, len(key) + 1):
-            found, lever = _lookup(proposal.levers, key[:n])
-            if not found:
-                break
-            if n < len(key) and isinstance(lever, Mapping):
-                continue
-            if n == len(key) and (lever == value or _tighter(key, lever, value)):
-                break
-            clause = ".".join(where)
-            scenario_key = ".".join(key)
-            message = (
-                f"conflicts with {clause}, which sets {scenario_key} to {value!r}; "
-                "remove the lever or change the clause"
-            )
-            out.append((("levers", *key[:n]), message))
-            break
-    return out
-
-
-def _tighter(key: Key, lever: Any, implied: Any) -> bool:
-    """A cadence planned tighter than the clause's window implies, in the same unit: it keeps
-    the promise and leaves follow-ups room to wait."""
-    if key != ("sdr", "attempt_spacing") or not isinstance(lever, str):
-        return False
-    try:
-        parse_duration(lever)
-    except ValueError:
-        return False  # the scenario check reports it
-    same_unit = lever.strip()[-1] == implied[-1]
-    return same_unit and float(lever.strip()[:-1]) <= float(implied[:-1])
-
-
-def _resolution_problems(proposal: Proposal, problem) -> list[Problem]:
-    """Resolve the scenario, the baseline and the overlay; move their problems to our keys."""
-    try:
-        path = proposal.scenario_file()
-    except ScenarioError:
-        name = proposal.scenario
-        message = f"no scenario file {name!r} and no bundled scenario of that name"
-        return [problem(("scenario",), message)]
-    out: list[Problem] = []
-    try:
-        _, base = resolve(path)
-    except ScenarioError as exc:
-        return list(exc.problems)  # the scenario itself is broken: its own file and lines
-
-    def at_set(p: Problem) -> Problem | None:
-        """A problem a ``set`` key caused, at that key's line; None for any other."""
-        key = p.source.removeprefix("--set ")
-        if not p.source.startswith("--set ") or key not in proposal.set:
-            return None
-        return problem(("set", key), p.message if p.path == key else f"{p.path}: {p.message}")
-
-    if proposal.baseline is not None or proposal.set:
-        try:
-            resolve(path, proposal.baseline_policy(), proposal.set)
-        except ScenarioError as exc:
-            for p in exc.problems:
-                if (moved := at_set(p)) is not None:
-                    out.append(moved)
-                elif p.path == "policies" and p.source == str(path):
-                    known = sorted(base.policies)
-                    close = difflib.get_close_matches(proposal.baseline, known, n=1)
-                    hint = f"did you mean '{close[0]}'? " if close else ""
-                    listed = ", ".join(known) or "none defined"
-                    message = (
-                        f"unknown policy {proposal.baseline!r}; {hint}expected a policy file "
-                        f"or one of the scenario's policies: {listed}"
-                    )
-                    out.append(problem(("baseline",), message))
-                else:
-                    out.append(p)  # a broken baseline file speaks for itself
-    try:
-        proposal.resolve()
-    except ScenarioError as exc:
-        owners = _owners(proposal)
-        for p in exc.problems:
-            if (moved := at_set(p)) is not None:
-                out.append(moved)
-                continue
-            loc = tuple(int(x) if x.isdigit() else x for x in p.path.split(".")) if p.path else ()
-            owner = _owner(owners, loc) if loc else None
-            if owner is None:
-                out.append(p)  # not the overlay's doing: the scenario file's own problem
-                continue
-            key, where, is_lever = owner
-            if is_lever:  # at the lever's own key, or the deeper key at fault inside it
-                where = ("levers", *(loc if loc[: len(key)] == key else key))
-                out.append(problem(where, p.message))
-            else:
-                out.append(problem(where, f"{p.message} (sets {p.path})"))
-    return list(dict.fromkeys(out))
-
-
-def _owners(proposal: Proposal) -> list[tuple[Key, Key, bool]]:
-    """(scenario key, proposal key, is a lever) for every leaf the overlay writes."""
-    out = [(key, ("levers", *key), True) for key, _ in _leaves(proposal.levers)]
-    out += [(key, where, False) for key, (_, where) in proposal.implied().items()]
-    return out
-
-
-def _owner(owners: list[tuple[Key, Key, bool]], loc: Key) -> tuple[Key, Key, bool] | None:
-    """The overlay leaf behind a problem at scenario key ``loc`` (at, above or below it)."""
-    for key, where, is_lever in owners:
-        if key[: len(loc)] == loc or loc[: len(key)] == key:
-            return key, where, is_lever
-    return None

@@ -14,6 +14,7 @@ Every part lands whole (atomic renames), so an interrupted stress test resumes w
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -53,41 +54,54 @@ def stress_test(
     """
     folder = None if out is None else Path(out)
     results = run_plan(study.plan, folder, resume, overwrite=overwrite, **options)
-    judged = study.judged(results.periods)
-    labels = study.labels
-    conditions = [c.name for c in study.conditions]
-    compliance = verdict.compliance(judged)
-    breaches = verdict.breaches(judged)
+    judged = _judged(study, results)  # before the capacity search: it runs more experiments
     needs = _capacity(study, folder, ae_wait, options) if capacity else None
-    document = {
+    where = None if results.path is None else str(results.path)
+    document = plain({**_header(study, results), **judged, "capacity": needs, "results": where})
+    if folder is not None:
+        _keep(folder, document)
+    return SlaResults(document, results, folder)
+
+
+def _header(study: Study, results: Results) -> dict[str, Any]:
+    """What was tested: the proposal, the scenario, the policies, seeds, clauses, conditions."""
+    proposal = study.proposal
+    return {
         "funnelsim_version": __version__,
         "proposal": {
-            "name": study.proposal.name,
-            "description": study.proposal.description,
+            "name": proposal.name,
+            "description": proposal.description,
             "file": study.source,
-            "period": study.proposal.period,
-            "overlay": study.proposal.overlay(),
+            "period": proposal.period,
+            "overlay": proposal.overlay(),
         },
         "scenario": study.plan.replay["scenario"],
-        "baseline": labels[0],
-        "policies": list(labels),
+        "baseline": study.labels[0],
+        "policies": list(study.labels),
         "replications": results.manifest["replications"]["used"],
         "seed": study.plan.experiment.seed,
         "probability": study.probability,
         "clauses": [_clause(c) for c in study.clauses],
         "conditions": [{"name": c.name, "description": c.description} for c in study.conditions],
-        "compliance": _named(compliance, conditions, labels, study),
-        "breaches": _named(breaches, conditions, labels),
-        "impact": _impact(results, conditions),
-        "capacity": needs,
-        "results": None if results.path is None else str(results.path),
     }
-    document = plain(document)
-    if folder is not None:
-        write_json(folder / VERDICT, document)
-        frame = pd.DataFrame(document["compliance"])
-        atomic_write(folder / "compliance.csv", lambda p: frame.to_csv(p, index=False))
-    return SlaResults(document, results, folder)
+
+
+def _judged(study: Study, results: Results) -> dict[str, Any]:
+    """The verdict: each clause's chance to hold, who breaches first, the impact."""
+    judged = study.judged(results.periods)
+    labels, conditions = study.labels, [c.name for c in study.conditions]
+    return {
+        "compliance": _named(verdict.compliance(judged), conditions, labels, study),
+        "breaches": _named(verdict.breaches(judged), conditions, labels),
+        "impact": _impact(results, conditions),
+    }
+
+
+def _keep(folder: Path, document: dict[str, Any]) -> None:
+    """``sla.json`` and ``compliance.csv`` in the stress test's folder."""
+    write_json(folder / VERDICT, document)
+    frame = pd.DataFrame(document["compliance"])
+    atomic_write(folder / "compliance.csv", lambda p: frame.to_csv(p, index=False))
 
 
 def _clause(clause) -> dict[str, Any]:
@@ -178,8 +192,7 @@ def sdr_needed(study: Study, folder: Path | None = None, **options: Any) -> dict
         return shares[h][0] >= study.probability
 
     current = study.scenario(0, 1).sdr.headcount
-    search = Search(holds, ceiling=max(10 * current, current + 20))
-    needed = search.smallest(current)
+    search, needed = _searched(holds, current)
     probes = [
         {"headcount": h, "held_share": s[0], "ci_low": s[1], "ci_high": s[2], "holds": ok}
         for h, ok in sorted(search.probes.items())
@@ -197,15 +210,12 @@ def ae_needed(
     within: dict[int, float] = {}
 
     def holds(a: int) -> bool:
-        sets = {"sdr.headcount": sdrs, "sales.ae_count": a}
-        runs = _probe(study, sets, folder, **options).runs
-        p90 = runs.loc[runs["status"] == "ok", "ae_wait_days_p90"].fillna(0.0)  # no SQL waited
-        within[a] = float((p90 <= limit + 1e-9).mean()) if len(p90) else 0.0
+        runs = _probe(study, {"sdr.headcount": sdrs, "sales.ae_count": a}, folder, **options).runs
+        within[a] = _share_within(runs, limit)
         return within[a] >= study.probability
 
     current = study.scenario(0, 1).sales.ae_count
-    search = Search(holds, ceiling=max(10 * current, current + 20))
-    needed = search.smallest(current)
+    search, needed = _searched(holds, current)
     return {
         "criterion": f"SQLs wait at most {ae_wait} for an AE (90th percentile of a run)",
         "sdr_headcount": sdrs,
@@ -216,3 +226,15 @@ def ae_needed(
             for a, ok in sorted(search.probes.items())
         ],
     }
+
+
+def _searched(holds: Callable[[int], bool], current: int) -> tuple[Search, int | None]:
+    """The search over headcount from ``current``, up to ten times it (at least 20 more)."""
+    search = Search(holds, ceiling=max(10 * current, current + 20))
+    return search, search.smallest(current)
+
+
+def _share_within(runs: pd.DataFrame, limit: float) -> float:
+    """The share of runs whose SQLs' 90th-percentile wait for an AE is within ``limit`` days."""
+    p90 = runs.loc[runs["status"] == "ok", "ae_wait_days_p90"].fillna(0.0)  # no SQL waited
+    return float((p90 <= limit + 1e-9).mean()) if len(p90) else 0.0

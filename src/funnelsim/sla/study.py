@@ -25,7 +25,7 @@ import pandas as pd
 
 from funnelsim.base.mapping import dotted
 from funnelsim.errors import Problem, ScenarioError, UsageError
-from funnelsim.experiments import Plan, conduct, parse_experiment
+from funnelsim.experiments import Experiment, Plan, conduct, parse_experiment
 from funnelsim.experiments.design import _portable
 from funnelsim.experiments.spec import KEY_METRICS
 from funnelsim.results import Results
@@ -33,7 +33,7 @@ from funnelsim.results.sla import PROPOSAL
 from funnelsim.scenario import resolve
 from funnelsim.scenario.schema import Scenario
 from funnelsim.sla.judging import counts_for, judge, period_edges
-from funnelsim.sla.proposal import Clause, Proposal
+from funnelsim.sla.proposal import Clause, Period, Proposal
 from funnelsim.sla.stress import BUILT_IN, NORMAL, Condition, condition
 
 IMPACT = (
@@ -97,75 +97,97 @@ def prepare_study(
     """Check everything and build the plan; raise every problem before anything runs.
 
     ``scenario`` and ``baseline`` replace the proposal's; ``stresses`` are built-in names or
-    stress files (default: every built-in stress; ``["normal"]`` for none); ``overrides``
-    (dotted keys, as ``--set``) apply to the baseline and the proposal alike, after the
-    proposal's own keys and ``set``.
+    stress files (default: all built-in ones; ``["normal"]`` for none); ``overrides`` (dotted
+    keys, as ``--set``) apply to both sides, after the proposal's own keys and ``set``.
     """
+    proposal = _chosen(proposal, scenario, baseline)
+    conditions = _conditions(stresses)
+    path, policy, sides = _sides(proposal, overrides)
+    experiment = _experiment(proposal, reps, seed, source)
+    plan = _plan(proposal, experiment, conditions, path, sides, source)
+    clauses, sets = tuple(proposal.clauses()), sides[1][1]
+    return Study(proposal, clauses, conditions, plan, path, policy, sets, probability, source)
+
+
+def _chosen(proposal: Proposal, scenario: str | None, baseline: str | None) -> Proposal:
+    """The proposal with the scenario and baseline chosen on the command line, if any."""
     updates = {k: v for k, v in (("scenario", scenario), ("baseline", baseline)) if v}
-    if updates:
-        base = proposal._base
-        proposal = proposal.model_copy(update=updates)
-        proposal._base = base
+    if not updates:
+        return proposal
+    chosen = proposal.model_copy(update=updates)
+    chosen._base = proposal._base  # relative files are still found beside the proposal file
+    return chosen
+
+
+def _conditions(stresses: Sequence[str] | None) -> tuple[Condition, ...]:
+    """Normal conditions, then each stress named once (every built-in one by default)."""
     names = list(BUILT_IN) if stresses is None else list(stresses)
     stressed = [name for name in dict.fromkeys(names) if name != NORMAL.name]
-    conditions = (NORMAL, *(condition(name) for name in stressed))
-    path = proposal.scenario_file()
-    policy = proposal.baseline_policy()
+    return (NORMAL, *(condition(name) for name in stressed))
+
+
+Side = tuple[str | None, dict[str, Any]]
+"""A policy of the study (None: the proposal's overlay on the base) and its overrides."""
+
+
+def _sides(
+    proposal: Proposal, overrides: Mapping[str, Any] | None
+) -> tuple[Path, str | None, tuple[Side, Side]]:
+    """The scenario file, the baseline policy, and both sides: the baseline and the proposal
+    take ``set`` and the overrides alike, the proposal's after its overlay."""
+    path, policy = proposal.scenario_file(), proposal.baseline_policy()
     common = {**proposal.set, **(overrides or {})}
-    proposal_sets = {**dotted(proposal.overlay()), **common}
-    baseline_label = "base" if proposal.baseline is None else proposal.baseline
-    experiment = parse_experiment(
-        {
-            "name": proposal.name,
-            "description": proposal.description,
-            "scenario": proposal.scenario,
-            "policies": [baseline_label, PROPOSAL],
-            "replications": reps,
-            "seed": seed,
-            "metrics": list(dict.fromkeys([*IMPACT, *KEY_METRICS])),
-            "common_random_numbers": "across_points",
-        },
-        source,
-    )
-    scenarios, sets = [], []
-    for cond in conditions:
-        row = [_stressed(path, p, s, cond) for p, s in ((policy, common), (None, proposal_sets))]
-        scenarios.append(tuple(data for data, _ in row))
-        sets.append([overrides for _, overrides in row])
-    first_scenario = Scenario.model_validate(scenarios[0][0])
-    horizon, start = first_scenario.horizon, first_scenario.start_date
-    if len(period_edges(start, horizon.warmup, horizon.length, proposal.period)) < 2:
+    return path, policy, ((policy, common), (None, {**dotted(proposal.overlay()), **common}))
+
+
+def _experiment(proposal: Proposal, reps: int, seed: int, source: str) -> Experiment:
+    """The experiment behind the study: baseline and proposal, common random numbers."""
+    data = {
+        "name": proposal.name,
+        "description": proposal.description,
+        "scenario": proposal.scenario,
+        "policies": ["base" if proposal.baseline is None else proposal.baseline, PROPOSAL],
+        "replications": reps,
+        "seed": seed,
+        "metrics": list(dict.fromkeys([*IMPACT, *KEY_METRICS])),
+        "common_random_numbers": "across_points",
+    }
+    return parse_experiment(data, source)
+
+
+def _plan(
+    proposal: Proposal,
+    experiment: Experiment,
+    conditions: tuple[Condition, ...],
+    path: Path,
+    sides: tuple[Side, Side],
+    source: str,
+) -> Plan:
+    """Both sides under every condition, with the overrides that replay each run."""
+    rows = [[_stressed(path, policy, sets, cond) for policy, sets in sides] for cond in conditions]
+    _check_window(Scenario.model_validate(rows[0][0][0]), proposal.period, source)
+    baseline = sides[0][0]
+    replay = {
+        "scenario": _portable(path),
+        "policies": [_portable(baseline) if baseline else None, None],
+        "sets": [[overrides for _, overrides in row] for row in rows],
+    }
+    points = tuple({"condition": c.name} for c in conditions)
+    scenarios = tuple(tuple(data for data, _ in row) for row in rows)
+    periods = counts_for(proposal.clauses(), proposal.period)
+    labels = tuple(experiment.labels)
+    return Plan(experiment, labels, ("condition",), points, scenarios, replay, periods=periods)
+
+
+def _check_window(scenario: Scenario, period: Period, source: str) -> None:
+    """The measured window must hold a whole calendar period to judge."""
+    horizon, start = scenario.horizon, scenario.start_date
+    if len(period_edges(start, horizon.warmup, horizon.length, period)) < 2:
         first, last = (start + dt.timedelta(days=d) for d in (horizon.warmup, horizon.length))
         raise UsageError(
             f"{source}: the measured window, {first} to {last}, holds no whole calendar "
-            f"{proposal.period} to judge; lengthen horizon.length (e.g. with set:) or judge "
-            "by month"
+            f"{period} to judge; lengthen horizon.length (e.g. with set:) or judge by month"
         )
-    replay = {
-        "scenario": _portable(path),
-        "policies": [_portable(policy) if policy else None, None],
-        "sets": sets,
-    }
-    plan = Plan(
-        experiment,
-        tuple(experiment.labels),
-        ("condition",),
-        tuple({"condition": c.name} for c in conditions),
-        tuple(scenarios),
-        replay,
-        periods=counts_for(proposal.clauses(), proposal.period),
-    )
-    return Study(
-        proposal,
-        tuple(proposal.clauses()),
-        conditions,
-        plan,
-        path,
-        policy,
-        proposal_sets,
-        probability,
-        source,
-    )
 
 
 def _stressed(

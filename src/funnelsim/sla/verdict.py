@@ -30,26 +30,27 @@ def compliance(judged: pd.DataFrame) -> pd.DataFrame:
         .reset_index()
     )
     values = judged.groupby(["point", "policy", "clause"])["value"].mean()  # NaN skipped
-    rows = []
-    for (point, policy, clause, side), group in per_run.groupby(
-        ["point", "policy", "clause", "side"], sort=False
-    ):
-        mean, low, high = _share_interval(group["held"].to_numpy(dtype=float))
-        rows.append(
-            {
-                "point": point,
-                "policy": policy,
-                "clause": clause,
-                "side": side,
-                "replications": len(group),
-                "periods": float(group["periods"].mean()),
-                "held_share": mean,
-                "ci_low": low,
-                "ci_high": high,
-                "value_mean": float(values[(point, policy, clause)]),
-            }
-        )
-    return pd.DataFrame(rows)
+    groups = per_run.groupby(["point", "policy", "clause", "side"], sort=False)
+    return pd.DataFrame([_held(*key, group, values) for key, group in groups])
+
+
+def _held(
+    point: int, policy: int, clause: str, side: str, group: pd.DataFrame, values: pd.Series
+) -> dict[str, object]:
+    """One row of :func:`compliance`: a clause's chance to hold, from its runs' shares."""
+    mean, low, high = _share_interval(group["held"].to_numpy(dtype=float))
+    return {
+        "point": point,
+        "policy": policy,
+        "clause": clause,
+        "side": side,
+        "replications": len(group),
+        "periods": float(group["periods"].mean()),
+        "held_share": mean,
+        "ci_low": low,
+        "ci_high": high,
+        "value_mean": float(values[(point, policy, clause)]),
+    }
 
 
 def first_breach(judged: pd.DataFrame) -> pd.DataFrame:
