@@ -17,7 +17,8 @@ from matplotlib import image
 
 import funnelsim
 from funnelsim.views import plots
-from funnelsim.views.report.html import verdict, write_report
+from funnelsim.views.report.html import write_report
+from funnelsim.views.report.sentences import verdict
 from tests.helpers import SHORT
 
 VOID = {"meta", "link", "br", "hr", "img", "input", "col", "area", "base", "wbr", "source"}

@@ -19,7 +19,8 @@ from funnelsim.results import load_sla
 from funnelsim.sla import parse_proposal, prepare_study, stress_test
 from funnelsim.views import plots
 from funnelsim.views.formats import percent
-from funnelsim.views.report.html import sla_verdict, write_report
+from funnelsim.views.report.html import write_report
+from funnelsim.views.report.sla import sla_verdict
 from tests.views.test_report import _Structure
 
 PROPOSAL = {

@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.base.calendar import Calendar
-from funnelsim.record import registry
 from funnelsim.record.ledger import LEAK_REASONS, OPP, SPELL, STAGE_OF_LEAK, STATE, STATES, Ledger
 from funnelsim.record.response import within_response
 
@@ -32,11 +31,6 @@ FUNNEL = (
 """The waterfall's stages and the name of their counts."""
 
 PERCENTILES = (10, 50, 90)
-
-
-def kind(metric: str) -> str:
-    """What a figure measures: money, share, days, hours, score or count (from the registry)."""
-    return registry.metric(metric).kind
 
 
 @dataclass(frozen=True)
