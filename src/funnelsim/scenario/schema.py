@@ -9,8 +9,10 @@ one working day and ``1w`` one working week.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 import zoneinfo
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -41,7 +43,19 @@ def _check_business_duration(text: str) -> str:
 BusinessDuration = Annotated[str, BeforeValidator(_check_business_duration)]
 """A duration on the business clock, kept as written until a calendar gives it a length."""
 
-Count = Annotated[int, Field(ge=0, strict=True)]
+MAX_STAFF = 1_000
+"""The most SDRs, or AEs, a scenario may staff: beyond it a run exhausts memory, not insight."""
+MAX_OPEN_PER_AE = 1_000
+MAX_RECYCLES = 100
+MAX_TRUST_WINDOW = 100_000
+MAX_RATE_PER_WEEK = 100_000.0
+"""The most leads a source may send per week (before seasonality and bursts)."""
+MAX_MULTIPLIER = 1_000.0
+"""The largest seasonality or burst multiplier of a source's rate."""
+MAX_HORIZON_DAYS = 20 * 52 * 7.0
+"""The longest horizon: twenty years (1040w)."""
+
+Staff = Annotated[int, Field(ge=0, le=MAX_STAFF, strict=True)]
 Money = Annotated[float, Field(ge=0)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DemandType = Literal["marketing", "outbound", "tele", "channel"]
@@ -80,6 +94,14 @@ class Horizon(Frozen):
 
     length: Duration = Field(gt=0)
     warmup: Duration = 0.0
+
+    @field_validator("length")
+    @classmethod
+    def _bounded(cls, days: float) -> float:
+        if days > MAX_HORIZON_DAYS:
+            longest = format_duration(MAX_HORIZON_DAYS)
+            raise ValueError(f"expected at most {longest}, got {format_duration(days)}")
+        return days
 
     @model_validator(mode="after")
     def _warmup_inside(self):
@@ -159,15 +181,15 @@ class Burst(Frozen):
 
     start: Duration
     length: Duration = Field(gt=0)
-    factor: float = Field(gt=0)
+    factor: float = Field(gt=0, le=MAX_MULTIPLIER)
 
 
 class Source(Frozen):
     """Where leads come from, how many, what they are like and what they cost."""
 
     demand_type: DemandType
-    rate_per_week: float = Field(ge=0)
-    seasonality: list[Annotated[float, Field(ge=0)]] | None = Field(
+    rate_per_week: float = Field(ge=0, le=MAX_RATE_PER_WEEK)
+    seasonality: list[Annotated[float, Field(ge=0, le=MAX_MULTIPLIER)]] | None = Field(
         default=None, min_length=12, max_length=12
     )
     bursts: list[Burst] = []
@@ -295,7 +317,7 @@ class Trust(Frozen):
     full. An enforced SLA holds effort at full.
     """
 
-    window: int = Field(default=50, ge=1, strict=True)
+    window: int = Field(default=50, ge=1, le=MAX_TRUST_WINDOW, strict=True)
     full_at: Probability = 0.35
     zero_at: Probability = 0.15
     min_effort: Probability = 0.3
@@ -311,7 +333,7 @@ class Trust(Frozen):
 class Sdr(Frozen):
     """The SDR desk: who works MQLs, in what order, how hard, and how reaching buyers decays."""
 
-    headcount: Count
+    headcount: Staff
     queue: Literal["fifo", "score"] = "fifo"
     followups: Literal["first", "last"] = "first"
     work_time: DurationDist
@@ -329,8 +351,8 @@ class Sdr(Frozen):
 class Sales(Frozen):
     """Account executives: a cap on open opportunities each; stall and abandonment clocks."""
 
-    ae_count: Count
-    max_open_per_ae: int = Field(ge=1, strict=True)
+    ae_count: Staff
+    max_open_per_ae: int = Field(ge=1, le=MAX_OPEN_PER_AE, strict=True)
     stall_after: Duration = Field(gt=0)
     abandon_after: Duration = Field(gt=0)
 
@@ -347,7 +369,7 @@ class Recycle(Frozen):
     unreachable: RecycleRule = RecycleRule()
     stalled: RecycleRule = RecycleRule()
     lost: RecycleRule = RecycleRule()
-    max_recycles: Count = 3
+    max_recycles: int = Field(default=3, ge=0, le=MAX_RECYCLES, strict=True)
 
 
 class Sla(Frozen):
@@ -355,6 +377,18 @@ class Sla(Frozen):
 
     response_time: BusinessDuration = "1h"
     enforced: bool = False
+
+
+def _leaves(data: Any, key: tuple = ()) -> Iterator[tuple[tuple, Any]]:
+    """Every value under ``data`` that is not a mapping or a list, with its key path."""
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _leaves(v, (*key, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _leaves(v, (*key, i))
+    else:
+        yield key, data
 
 
 class Scenario(Frozen):
@@ -376,6 +410,17 @@ class Scenario(Frozen):
     sla: Sla = Sla()
     policies: dict[str, dict[str, Any]] = {}
     policy: str | None = Field(default=None, description="the policy applied, set by the loader")
+
+    @field_validator("policies")
+    @classmethod
+    def _finite_overlays(cls, policies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Policies are checked in full when applied; their numbers must be finite already."""
+        for name, overlay in policies.items():
+            for key, value in _leaves(overlay):
+                if isinstance(value, float) and not math.isfinite(value):
+                    where = ".".join(map(str, (name, *key)))
+                    raise ValueError(f"expected a finite number at {where}, got {value}")
+        return policies
 
     @field_validator("currency")
     @classmethod
