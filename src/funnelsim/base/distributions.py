@@ -275,3 +275,26 @@ class Distribution(Frozen, Generic[V]):
 
 
 Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+def non_negative(dist: Distribution) -> Distribution:
+    """``dist``, if it can only draw values >= 0 (durations, money)."""
+    family = dist.family
+    low = getattr(family, "min", getattr(family, "value", None))
+    if low is not None and low < 0:
+        raise ValueError("expected a distribution of non-negative values")
+    if getattr(family, "values", None) is not None and min(family.values) < 0:
+        raise ValueError("expected a distribution of non-negative values")
+    return dist
+
+
+def on_unit_interval(dist: Distribution) -> Distribution:
+    """``dist``, if it can only draw values in [0, 1] (fit, interest)."""
+    family = dist.family
+    bounds = [getattr(family, k, None) for k in ("min", "max", "value")]
+    bounds += list(getattr(family, "values", None) or [])
+    if any(b is not None and not 0 <= b <= 1 for b in bounds) or dist.exponential or dist.gamma:
+        raise ValueError("expected a distribution on [0, 1] (beta, uniform, triangular, ...)")
+    if dist.lognormal is not None:
+        raise ValueError("expected a distribution on [0, 1]; lognormal is unbounded")
+    return dist

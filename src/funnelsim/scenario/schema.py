@@ -9,10 +9,9 @@ one working day and ``1w`` one working week.
 from __future__ import annotations
 
 import datetime as dt
-import math
+import json
 import re
 import zoneinfo
-from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -24,7 +23,13 @@ from pydantic import (
     model_validator,
 )
 
-from funnelsim.base.distributions import Distribution, Frozen, Probability
+from funnelsim.base.distributions import (
+    Distribution,
+    Frozen,
+    Probability,
+    non_negative,
+    on_unit_interval,
+)
 from funnelsim.base.units import format_duration, parse_duration
 
 Duration = Annotated[
@@ -43,17 +48,14 @@ def _check_business_duration(text: str) -> str:
 BusinessDuration = Annotated[str, BeforeValidator(_check_business_duration)]
 """A duration on the business clock, kept as written until a calendar gives it a length."""
 
-MAX_STAFF = 1_000
-"""The most SDRs, or AEs, a scenario may staff: beyond it a run exhausts memory, not insight."""
+# Upper bounds: past them a run exhausts memory or time after validating, and gives no insight.
+MAX_STAFF = 1_000  # SDRs, or AEs
 MAX_OPEN_PER_AE = 1_000
 MAX_RECYCLES = 100
 MAX_TRUST_WINDOW = 100_000
-MAX_RATE_PER_WEEK = 100_000.0
-"""The most leads a source may send per week (before seasonality and bursts)."""
-MAX_MULTIPLIER = 1_000.0
-"""The largest seasonality or burst multiplier of a source's rate."""
-MAX_HORIZON_DAYS = 20 * 52 * 7.0
-"""The longest horizon: twenty years (1040w)."""
+MAX_RATE_PER_WEEK = 100_000.0  # leads per source, before seasonality and bursts
+MAX_MULTIPLIER = 1_000.0  # a seasonality or burst multiplier of a source's rate
+MAX_HORIZON_DAYS = 20 * 52 * 7.0  # twenty years (1040w)
 
 Staff = Annotated[int, Field(ge=0, le=MAX_STAFF, strict=True)]
 Money = Annotated[float, Field(ge=0)]
@@ -61,32 +63,11 @@ Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DemandType = Literal["marketing", "outbound", "tele", "channel"]
 
 
-def _positive_distribution(dist: Distribution) -> Distribution:
-    family = dist.family
-    low = getattr(family, "min", getattr(family, "value", None))
-    if low is not None and low < 0:
-        raise ValueError("expected a distribution of non-negative values")
-    if getattr(family, "values", None) is not None and min(family.values) < 0:
-        raise ValueError("expected a distribution of non-negative values")
-    return dist
+DurationDist = Annotated[Distribution[Duration], AfterValidator(non_negative)]
+MoneyDist = Annotated[Distribution[float], AfterValidator(non_negative)]
 
 
-DurationDist = Annotated[Distribution[Duration], AfterValidator(_positive_distribution)]
-MoneyDist = Annotated[Distribution[float], AfterValidator(_positive_distribution)]
-
-
-def _unit_interval(dist: Distribution) -> Distribution:
-    family = dist.family
-    bounds = [getattr(family, k, None) for k in ("min", "max", "value")]
-    bounds += list(getattr(family, "values", None) or [])
-    if any(b is not None and not 0 <= b <= 1 for b in bounds) or dist.exponential or dist.gamma:
-        raise ValueError("expected a distribution on [0, 1] (beta, uniform, triangular, ...)")
-    if dist.lognormal is not None:
-        raise ValueError("expected a distribution on [0, 1]; lognormal is unbounded")
-    return dist
-
-
-UnitDist = Annotated[Distribution[float], AfterValidator(_unit_interval)]
+UnitDist = Annotated[Distribution[float], AfterValidator(on_unit_interval)]
 
 
 class Horizon(Frozen):
@@ -379,18 +360,6 @@ class Sla(Frozen):
     enforced: bool = False
 
 
-def _leaves(data: Any, key: tuple = ()) -> Iterator[tuple[tuple, Any]]:
-    """Every value under ``data`` that is not a mapping or a list, with its key path."""
-    if isinstance(data, dict):
-        for k, v in data.items():
-            yield from _leaves(v, (*key, k))
-    elif isinstance(data, list):
-        for i, v in enumerate(data):
-            yield from _leaves(v, (*key, i))
-    else:
-        yield key, data
-
-
 class Scenario(Frozen):
     """A whole scenario, after policy overlays and overrides have been applied."""
 
@@ -415,11 +384,10 @@ class Scenario(Frozen):
     @classmethod
     def _finite_overlays(cls, policies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         """Policies are checked in full when applied; their numbers must be finite already."""
-        for name, overlay in policies.items():
-            for key, value in _leaves(overlay):
-                if isinstance(value, float) and not math.isfinite(value):
-                    where = ".".join(map(str, (name, *key)))
-                    raise ValueError(f"expected a finite number at {where}, got {value}")
+        try:
+            json.dumps(policies, allow_nan=False, default=str)
+        except ValueError:
+            raise ValueError("expected finite numbers in every policy, not .nan or .inf") from None
         return policies
 
     @field_validator("currency")
