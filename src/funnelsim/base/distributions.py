@@ -8,6 +8,7 @@ policies, and costs one NumPy/SciPy ufunc call per batch.
 
 from __future__ import annotations
 
+import math
 from functools import cached_property
 from typing import Annotated, Generic, TypeVar
 
@@ -19,10 +20,20 @@ V = TypeVar("V")
 _Z90 = float(special.ndtri(0.9))
 
 
-class Frozen(BaseModel):
-    """Base of every scenario model: typed, immutable, and strict about unknown keys."""
+def _finite(name: str, value: float, squared: bool = False) -> None:
+    """Refuse parameters whose derived figure (a range, a ratio) overflows to infinity."""
+    if not math.isfinite(value * value if squared else value):
+        raise ValueError(f"expected parameters whose {name} is a finite number, got {value}")
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+class Frozen(BaseModel):
+    """Base of every scenario model: typed, immutable, strict about unknown keys, and finite.
+
+    No number may be NaN or infinite, however it is written (``.nan``, ``"inf"``, ``1e999``):
+    the model would otherwise simulate it, or fail deep inside NumPy.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Constant(Frozen, Generic[V]):
@@ -43,6 +54,7 @@ class Uniform(Frozen, Generic[V]):
     def _ordered(self):
         if not self.min <= self.max:
             raise ValueError(f"expected min <= max, got min={self.min}, max={self.max}")
+        _finite("max - min", self.max - self.min)
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -64,6 +76,7 @@ class Triangular(Frozen, Generic[V]):
                 f"expected min <= mode <= max with min < max, "
                 f"got {self.min}, {self.mode}, {self.max}"
             )
+        _finite("max - min", self.max - self.min)
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -102,6 +115,7 @@ class Lognormal(Frozen, Generic[V]):
     def _ordered(self):
         if not 0 < self.median < self.p90:
             raise ValueError(f"expected 0 < median < p90, got median={self.median}, p90={self.p90}")
+        _finite("p90 / median", self.p90 / self.median)
         return self
 
     @cached_property
@@ -124,6 +138,8 @@ class Gamma(Frozen, Generic[V]):
     def _positive(self):
         if not (self.mean_ > 0 and self.sd > 0):
             raise ValueError(f"expected mean > 0 and sd > 0, got mean={self.mean_}, sd={self.sd}")
+        _finite("mean / sd", self.mean_ / self.sd, squared=True)
+        _finite("sd", self.sd, squared=True)  # the scale is sd**2 / mean
         return self
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
@@ -259,3 +275,26 @@ class Distribution(Frozen, Generic[V]):
 
 
 Probability = Annotated[float, Field(ge=0, le=1)]
+
+
+def non_negative(dist: Distribution) -> Distribution:
+    """``dist``, if it can only draw values >= 0 (durations, money)."""
+    family = dist.family
+    low = getattr(family, "min", getattr(family, "value", None))
+    if low is not None and low < 0:
+        raise ValueError("expected a distribution of non-negative values")
+    if getattr(family, "values", None) is not None and min(family.values) < 0:
+        raise ValueError("expected a distribution of non-negative values")
+    return dist
+
+
+def on_unit_interval(dist: Distribution) -> Distribution:
+    """``dist``, if it can only draw values in [0, 1] (fit, interest)."""
+    family = dist.family
+    bounds = [getattr(family, k, None) for k in ("min", "max", "value")]
+    bounds += list(getattr(family, "values", None) or [])
+    if any(b is not None and not 0 <= b <= 1 for b in bounds) or dist.exponential or dist.gamma:
+        raise ValueError("expected a distribution on [0, 1] (beta, uniform, triangular, ...)")
+    if dist.lognormal is not None:
+        raise ValueError("expected a distribution on [0, 1]; lognormal is unbounded")
+    return dist

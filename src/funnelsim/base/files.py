@@ -32,7 +32,8 @@ def temporary_name(name: str) -> str:
     return f".{name}.{_HOST}-{os.getpid()}.{secrets.token_hex(4)}{SUFFIX}"
 
 
-def _alive(pid: int) -> bool:
+def running(pid: int) -> bool:
+    """Whether process ``pid`` exists on this host."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -48,7 +49,7 @@ def is_stale(name: str) -> bool:
     if match is None or match["host"] != _HOST:
         return False
     pid = int(match["pid"])
-    return pid != os.getpid() and not _alive(pid)
+    return pid != os.getpid() and not running(pid)
 
 
 def remove_stale(folder: Path) -> list[Path]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import math
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -23,13 +24,77 @@ Key = tuple[str | int, ...]
 Origin = tuple[str, int | None]
 
 
+MAX_DEPTH = 40
+"""The deepest nesting an input may have, aliases followed: scenarios need fewer than ten."""
+MAX_VALUES = 100_000
+"""The most values an input may hold, aliases expanded: a scenario holds about a thousand."""
+
+
+class TooLarge(yaml.MarkedYAMLError):
+    """An input refused for its size (nesting, or aliases that multiply it), not its syntax."""
+
+
 class Loader(yaml.SafeLoader):
     """Safe YAML that keeps mapping keys as written and leaves dates to the schema.
 
     Keys stay text (``60:`` is the key "60", ``yes:`` is "yes"), so the line index and the
     data agree on every key; a date stays a string until the schema parses it, so a date that
     does not exist is reported at its key instead of crashing the parser.
+
+    Each node's size and depth, aliases expanded, are counted as it is composed, from its
+    children's: an input nested past :data:`MAX_DEPTH` or expanding past :data:`MAX_VALUES`
+    (an alias bomb) is refused at once, before anything walks it.
     """
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.depth = 0
+        self.extent: dict[int, tuple[int, int]] = {}  # id(node) -> (values, depth) expanded
+
+    def fetch_flow_collection_start(self, token_class: type) -> None:
+        """Refuse deep ``[[[...`` as it is scanned: the scanner's lookahead grows with it."""
+        if self.flow_level >= MAX_DEPTH:
+            self._refuse(f"nested deeper than {MAX_DEPTH} levels", self.get_mark())
+        super().fetch_flow_collection_start(token_class)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            node = self.anchors.get(event.anchor)
+            if node is not None and id(node) not in self.extent:
+                raise TooLarge(
+                    None, None, "an alias refers to a value that holds it", event.start_mark
+                )
+            return super().compose_node(parent, index)
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                self._refuse(f"nested deeper than {MAX_DEPTH} levels", self.peek_event().start_mark)
+            node = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+        self._measure(node)
+        return node
+
+    def _measure(self, node: yaml.Node) -> None:
+        if isinstance(node, yaml.MappingNode):
+            children = [child for pair in node.value for child in pair]
+        else:
+            children = node.value if isinstance(node, yaml.SequenceNode) else []
+        extents = [self.extent[id(child)] for child in children]
+        values = 1 + sum(v for v, _ in extents)
+        depth = 1 + max((d for _, d in extents), default=0)
+        if depth > MAX_DEPTH:
+            self._refuse(
+                f"nested deeper than {MAX_DEPTH} levels (aliases followed)", node.start_mark
+            )
+        if values > MAX_VALUES:
+            self._refuse(f"aliases expand it past {MAX_VALUES:,} values", node.start_mark)
+        self.extent[id(node)] = (values, depth)
+
+    @staticmethod
+    def _refuse(problem: str, mark: Any) -> None:
+        raise TooLarge(None, None, problem, mark)
 
 
 Loader.yaml_implicit_resolvers = {
@@ -51,10 +116,26 @@ def _mapping(loader: Loader, node: yaml.MappingNode) -> dict:
 Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
 
 
+def finite(node: yaml.Node) -> bool:
+    """Whether a scalar is anything but a YAML float that is not a number or is infinite
+    (``.nan``, ``.inf``, ``-.Inf``, ``1.0e+999``): no input may hold one."""
+    if node.tag != "tag:yaml.org,2002:float":
+        return True
+    text = node.value.replace("_", "").lower().lstrip("+-")
+    if text in (".nan", ".inf"):
+        return False
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return True  # base 60 (1:30.5): a finite number YAML 1.1 allows
+
+
 def _yaml_error(source: str, exc: yaml.YAMLError) -> ScenarioError:
     mark = getattr(exc, "problem_mark", None)
     line = mark.line + 1 if mark is not None else None
     reason = getattr(exc, "problem", None) or str(exc)
+    if isinstance(exc, TooLarge):
+        return ScenarioError([Problem(source, "", f"refused: {reason}", line)])
     context, context_mark = getattr(exc, "context", None), getattr(exc, "context_mark", None)
     if context and context_mark is not None:
         reason += f" ({context} on line {context_mark.line + 1})"
@@ -119,6 +200,10 @@ class Document:
             for i, v in enumerate(node.value):
                 self.lines[(*key, i)] = v.start_mark.line + 1
                 self._index(v, (*key, i))
+        elif not finite(node):
+            path = ".".join(map(str, key)) or "<top level>"
+            message = f"expected a finite number, got {node.value}"
+            self.problems.append(Problem(self.source, path, message, node.start_mark.line + 1))
 
 
 def _unwrap(annotation: Any) -> list[Any]:

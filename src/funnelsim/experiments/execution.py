@@ -14,7 +14,9 @@ import concurrent.futures as cf
 import logging
 import multiprocessing
 import os
+import select
 import signal
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -23,6 +25,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from funnelsim.base.files import running
 from funnelsim.errors import UsageError
 from funnelsim.runner import RunResult, metric_names, simulate
 from funnelsim.scenario.schema import Scenario
@@ -184,9 +187,49 @@ class InProcess:
         pass
 
 
-def _ignore_interrupts() -> None:
-    """Workers leave Ctrl-C to the parent, which stops the pool and keeps what is finished."""
+WATCH_SECONDS = 1.0
+"""How often a worker looks whether its run is still there, where it cannot wait for it."""
+
+
+def _start_worker(run: int) -> None:
+    """Workers leave Ctrl-C to the parent, which stops the pool and keeps what is finished,
+    and end with the run (process ``run``): a killed run leaves no worker behind."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    end_with(run)
+
+
+def end_with(run: int) -> None:
+    """End this process when process ``run`` ends, however it ends (even ``kill -9``).
+
+    A worker's parent is the fork server, not the run, so the run is watched by its id: on
+    Linux through a pidfd, which names that very process (an id can be reused), elsewhere by
+    looking every :data:`WATCH_SECONDS`.
+    """
+    threading.Thread(target=_watch, args=(run,), daemon=True, name="run-watch").start()
+
+
+def _watch(run: int) -> None:
+    try:
+        handle = os.pidfd_open(run)
+    except (AttributeError, OSError):  # not Linux, or the run has already gone
+        while running(run):
+            time.sleep(WATCH_SECONDS)
+    else:
+        select.select([handle], [], [])  # readable once the run has ended
+    os._exit(1)
+
+
+def interrupt_on_terminate() -> None:
+    """Make SIGTERM (``kill``, a scheduler's stop) end a run as Ctrl-C does.
+
+    The run then stops its workers, marks its folder interrupted and keeps every finished
+    chunk for ``--resume``, instead of dying mid-write.
+    """
+    signal.signal(signal.SIGTERM, _raise_interrupt)
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
 
 
 @dataclass
@@ -204,7 +247,7 @@ class ProcessPool:
         if method == "forkserver":
             context.set_forkserver_preload(["funnelsim.experiments.execution"])
         self.pool = cf.ProcessPoolExecutor(
-            self.workers, mp_context=context, initializer=_ignore_interrupts
+            self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
         )
 
     def submit(self, chunk: Chunk) -> cf.Future:

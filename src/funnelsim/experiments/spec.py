@@ -25,13 +25,20 @@ from funnelsim.record.registry import KEY_METRICS
 from funnelsim.runner import metric_names
 
 Scalar = bool | int | float | str
-MAX_POINTS = 100_000
-"""The most sweep points an experiment may have: more is a typo, not a plan."""
+MAX_VALUES = 100_000
+"""The most values one range may spell out: more is a typo, not a plan."""
+MAX_POINTS = 10_000
+"""The most scenarios an experiment may resolve (sweep points x policies): each is resolved
+and checked before anything runs, about a minute for the most."""
+MAX_ITEMS = 10_000_000
+"""The most runs an experiment may plan (points x policies x replications)."""
 CRN = Literal["across_policies", "across_points", "off"]
 
 
 class _Strict(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = pydantic.ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
 
 
 class Range(_Strict):
@@ -45,8 +52,10 @@ class Range(_Strict):
     def _ordered(self) -> Range:
         if self.stop < self.start:
             raise ValueError(f"expected 'to' ({self.stop:g}) at or above 'from' ({self.start:g})")
-        if self.count > MAX_POINTS:
-            raise ValueError(f"expected at most {MAX_POINTS:,} values, got {self.count:,}")
+        steps = (self.stop - self.start) / self.step
+        if not steps < MAX_VALUES:  # also an infinite or NaN count, from a tiny step
+            got = f", got {math.floor(steps + 1e-9) + 1:,}" if math.isfinite(steps) else ""
+            raise ValueError(f"expected at most {MAX_VALUES:,} values{got}")
         return self
 
     @property
@@ -74,6 +83,8 @@ class Interval(_Strict):
             raise ValueError("expected 'min' and 'max' in the same unit")
         if high < low:
             raise ValueError(f"expected 'max' ({self.max}) at or above 'min' ({self.min})")
+        if not math.isfinite(high - low):
+            raise ValueError("expected 'max' - 'min' to be a finite number")
         if self.integer and unit:
             raise ValueError("'integer' applies to numbers, not durations")
         if self.integer and math.ceil(low) > math.floor(high):
@@ -96,10 +107,12 @@ def _number(value: float | str) -> tuple[float, str]:
         text = value.strip()
         if text[-1:] in SECONDS_PER_UNIT:
             try:
-                return float(text[:-1]), text[-1]
+                number = float(text[:-1])
             except ValueError:
-                pass
-        raise ValueError(f"expected a number or a duration such as '4h', got {value!r}")
+                number = math.nan
+            if math.isfinite(number):
+                return number, text[-1]
+        raise ValueError(f"expected a finite number or a duration such as '4h', got {value!r}")
     return float(value), ""
 
 
@@ -201,12 +214,7 @@ def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
             hint = f"did you mean '{close[0]}'? " if close else ""
             out.append((("metrics", k), f"unknown metric {name!r}; {hint}expected a run metric"))
     sampled = isinstance(experiment.design, Design)
-    if not sampled:
-        sizes = [f.count if isinstance(f, Range) else len(f) for f in experiment.factors.values()
-                 if not isinstance(f, Interval)]  # fmt: skip
-        if math.prod(sizes) > MAX_POINTS:
-            message = f"the grid has {math.prod(sizes):,} points; expected at most {MAX_POINTS:,}"
-            out.append((("factors",), message))
+    out += _size_checks(experiment)
     for key, factor in experiment.factors.items():
         if sampled and not isinstance(factor, Interval):
             out.append((("factors", key), "a Latin hypercube samples intervals {min, max}"))
@@ -216,6 +224,37 @@ def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
     if sampled and not experiment.factors:
         out.append((("design",), "a Latin hypercube needs at least one factor"))
     return out
+
+
+def _points(experiment: Experiment) -> int:
+    """How many sweep points the design makes (intervals in a grid count as one)."""
+    if isinstance(experiment.design, Design):
+        return experiment.design.latin_hypercube.points
+    factors = experiment.factors.values()
+    return math.prod(f.count if isinstance(f, Range) else len(f) for f in factors
+                     if not isinstance(f, Interval))  # fmt: skip
+
+
+def _size_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
+    """Designs too large to resolve, or to run, refused before any resolving starts."""
+    points = _points(experiment)
+    if points > MAX_POINTS:  # a sample's points are bounded by the schema
+        return [(("factors",), f"the grid has {points:,} points; expected at most {MAX_POINTS:,}")]
+    resolved = points * len(experiment.labels)
+    if resolved > MAX_POINTS:
+        message = (
+            f"{points:,} points x {len(experiment.labels)} policies are {resolved:,} scenarios "
+            f"to resolve; expected at most {MAX_POINTS:,}"
+        )
+        return [(("factors",), message)]
+    items = resolved * experiment.replications
+    if items > MAX_ITEMS:
+        message = (
+            f"{resolved:,} scenarios x {experiment.replications:,} replications are "
+            f"{items:,} runs; expected at most {MAX_ITEMS:,}"
+        )
+        return [(("replications",), message)]
+    return []
 
 
 def bundled_experiment(name: str) -> Path:

@@ -9,6 +9,7 @@ one working day and ``1w`` one working week.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import zoneinfo
 from typing import Annotated, Any, Literal
@@ -22,7 +23,13 @@ from pydantic import (
     model_validator,
 )
 
-from funnelsim.base.distributions import Distribution, Frozen, Probability
+from funnelsim.base.distributions import (
+    Distribution,
+    Frozen,
+    Probability,
+    non_negative,
+    on_unit_interval,
+)
 from funnelsim.base.units import format_duration, parse_duration
 
 Duration = Annotated[
@@ -41,38 +48,26 @@ def _check_business_duration(text: str) -> str:
 BusinessDuration = Annotated[str, BeforeValidator(_check_business_duration)]
 """A duration on the business clock, kept as written until a calendar gives it a length."""
 
-Count = Annotated[int, Field(ge=0, strict=True)]
+# Upper bounds: past them a run exhausts memory or time after validating, and gives no insight.
+MAX_STAFF = 1_000  # SDRs, or AEs
+MAX_OPEN_PER_AE = 1_000
+MAX_RECYCLES = 100
+MAX_TRUST_WINDOW = 100_000
+MAX_RATE_PER_WEEK = 100_000.0  # leads per source, before seasonality and bursts
+MAX_MULTIPLIER = 1_000.0  # a seasonality or burst multiplier of a source's rate
+MAX_HORIZON_DAYS = 20 * 52 * 7.0  # twenty years (1040w)
+
+Staff = Annotated[int, Field(ge=0, le=MAX_STAFF, strict=True)]
 Money = Annotated[float, Field(ge=0)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DemandType = Literal["marketing", "outbound", "tele", "channel"]
 
 
-def _positive_distribution(dist: Distribution) -> Distribution:
-    family = dist.family
-    low = getattr(family, "min", getattr(family, "value", None))
-    if low is not None and low < 0:
-        raise ValueError("expected a distribution of non-negative values")
-    if getattr(family, "values", None) is not None and min(family.values) < 0:
-        raise ValueError("expected a distribution of non-negative values")
-    return dist
+DurationDist = Annotated[Distribution[Duration], AfterValidator(non_negative)]
+MoneyDist = Annotated[Distribution[float], AfterValidator(non_negative)]
 
 
-DurationDist = Annotated[Distribution[Duration], AfterValidator(_positive_distribution)]
-MoneyDist = Annotated[Distribution[float], AfterValidator(_positive_distribution)]
-
-
-def _unit_interval(dist: Distribution) -> Distribution:
-    family = dist.family
-    bounds = [getattr(family, k, None) for k in ("min", "max", "value")]
-    bounds += list(getattr(family, "values", None) or [])
-    if any(b is not None and not 0 <= b <= 1 for b in bounds) or dist.exponential or dist.gamma:
-        raise ValueError("expected a distribution on [0, 1] (beta, uniform, triangular, ...)")
-    if dist.lognormal is not None:
-        raise ValueError("expected a distribution on [0, 1]; lognormal is unbounded")
-    return dist
-
-
-UnitDist = Annotated[Distribution[float], AfterValidator(_unit_interval)]
+UnitDist = Annotated[Distribution[float], AfterValidator(on_unit_interval)]
 
 
 class Horizon(Frozen):
@@ -80,6 +75,14 @@ class Horizon(Frozen):
 
     length: Duration = Field(gt=0)
     warmup: Duration = 0.0
+
+    @field_validator("length")
+    @classmethod
+    def _bounded(cls, days: float) -> float:
+        if days > MAX_HORIZON_DAYS:
+            longest = format_duration(MAX_HORIZON_DAYS)
+            raise ValueError(f"expected at most {longest}, got {format_duration(days)}")
+        return days
 
     @model_validator(mode="after")
     def _warmup_inside(self):
@@ -159,15 +162,15 @@ class Burst(Frozen):
 
     start: Duration
     length: Duration = Field(gt=0)
-    factor: float = Field(gt=0)
+    factor: float = Field(gt=0, le=MAX_MULTIPLIER)
 
 
 class Source(Frozen):
     """Where leads come from, how many, what they are like and what they cost."""
 
     demand_type: DemandType
-    rate_per_week: float = Field(ge=0)
-    seasonality: list[Annotated[float, Field(ge=0)]] | None = Field(
+    rate_per_week: float = Field(ge=0, le=MAX_RATE_PER_WEEK)
+    seasonality: list[Annotated[float, Field(ge=0, le=MAX_MULTIPLIER)]] | None = Field(
         default=None, min_length=12, max_length=12
     )
     bursts: list[Burst] = []
@@ -295,7 +298,7 @@ class Trust(Frozen):
     full. An enforced SLA holds effort at full.
     """
 
-    window: int = Field(default=50, ge=1, strict=True)
+    window: int = Field(default=50, ge=1, le=MAX_TRUST_WINDOW, strict=True)
     full_at: Probability = 0.35
     zero_at: Probability = 0.15
     min_effort: Probability = 0.3
@@ -311,7 +314,7 @@ class Trust(Frozen):
 class Sdr(Frozen):
     """The SDR desk: who works MQLs, in what order, how hard, and how reaching buyers decays."""
 
-    headcount: Count
+    headcount: Staff
     queue: Literal["fifo", "score"] = "fifo"
     followups: Literal["first", "last"] = "first"
     work_time: DurationDist
@@ -329,8 +332,8 @@ class Sdr(Frozen):
 class Sales(Frozen):
     """Account executives: a cap on open opportunities each; stall and abandonment clocks."""
 
-    ae_count: Count
-    max_open_per_ae: int = Field(ge=1, strict=True)
+    ae_count: Staff
+    max_open_per_ae: int = Field(ge=1, le=MAX_OPEN_PER_AE, strict=True)
     stall_after: Duration = Field(gt=0)
     abandon_after: Duration = Field(gt=0)
 
@@ -347,7 +350,7 @@ class Recycle(Frozen):
     unreachable: RecycleRule = RecycleRule()
     stalled: RecycleRule = RecycleRule()
     lost: RecycleRule = RecycleRule()
-    max_recycles: Count = 3
+    max_recycles: int = Field(default=3, ge=0, le=MAX_RECYCLES, strict=True)
 
 
 class Sla(Frozen):
@@ -376,6 +379,16 @@ class Scenario(Frozen):
     sla: Sla = Sla()
     policies: dict[str, dict[str, Any]] = {}
     policy: str | None = Field(default=None, description="the policy applied, set by the loader")
+
+    @field_validator("policies")
+    @classmethod
+    def _finite_overlays(cls, policies: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Policies are checked in full when applied; their numbers must be finite already."""
+        try:
+            json.dumps(policies, allow_nan=False, default=str)
+        except ValueError:
+            raise ValueError("expected finite numbers in every policy, not .nan or .inf") from None
+        return policies
 
     @field_validator("currency")
     @classmethod

@@ -1,0 +1,104 @@
+"""Workers end with the run that started them; SIGTERM stops a run as Ctrl-C does."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from funnelsim.experiments.execution import interrupt_on_terminate
+
+POOL = textwrap.dedent(
+    """
+    import time
+    from funnelsim.experiments.execution import ProcessPool
+
+    pool = ProcessPool({workers})
+    futures = [pool.pool.submit(time.sleep, 120) for _ in range({workers})]
+    time.sleep(1.5)  # the workers are up and busy
+    print("ready", flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def _descendants(pid: int) -> set[int]:
+    """Every process below ``pid``, from the parent ids in /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            children.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = set(), [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.add(child)
+            todo.append(child)
+    return found
+
+
+def _alive(pids: set[int]) -> set[int]:
+    out = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            out.add(pid)
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("workers", [1, 2])
+def test_pool_workers_end_when_the_run_is_killed(workers):
+    run = subprocess.Popen(
+        [sys.executable, "-c", POOL.format(workers=workers)], stdout=subprocess.PIPE
+    )
+    try:
+        assert run.stdout.readline().strip() == b"ready"
+        below = _descendants(run.pid)
+        assert len(below) >= workers  # the workers (and the fork server that started them)
+    finally:
+        run.kill()  # as a kill -9 or an out-of-memory killer would: no clean-up runs
+        run.wait()
+    deadline = time.monotonic() + 10
+    while _alive(below) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(below)
+
+
+def test_sigterm_raises_keyboard_interrupt_once_installed():
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        interrupt_on_terminate()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs at the next bytecode; never reached
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polling"])
+def test_a_process_watching_a_run_ends_when_the_run_ends(pidfd):
+    run = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    forget = "" if pidfd else "del os.pidfd_open\n"
+    watcher = subprocess.Popen(
+        [sys.executable, "-c", f"import os, time\n{forget}"
+         "from funnelsim.experiments.execution import end_with\n"
+         f"end_with({run.pid})\ntime.sleep(60)\n"]
+    )  # fmt: skip
+    time.sleep(1.0)
+    assert watcher.poll() is None  # the run is alive: the watcher waits
+    run.kill()
+    run.wait()
+    assert watcher.wait(timeout=10) == 1
