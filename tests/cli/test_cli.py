@@ -141,3 +141,17 @@ def test_calibrate_prints_the_table_of_its_json_rows(runner):
         inside = simulated is not None and row["low"] <= simulated <= row["high"]
         assert line.split("│")[5].strip() == ("yes" if inside else "no")
         assert row["published"] in line and row["source"] in line
+
+
+def test_overwrite_says_what_it_removes_and_keeps_the_users_own_files(runner, tmp_path):
+    out = tmp_path / "out"
+    args = ["compare", "--reps", "2", "--workers", "1", "--quiet", "--out", str(out), *SHORT_ARGS]
+    assert runner.invoke(app, args).exit_code == 0
+    (out / "notes.txt").write_text("mine")
+    result = runner.invoke(app, [*args, "--overwrite"])
+    assert result.exit_code == 0, result.output
+    removed = {
+        line.split()[-1] for line in result.output.splitlines() if line.startswith("removed")
+    }
+    assert str(out / "runs.parquet") in removed and str(out / "manifest.json") in removed
+    assert str(out / "notes.txt") not in removed and (out / "notes.txt").read_text() == "mine"

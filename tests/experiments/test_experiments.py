@@ -219,9 +219,10 @@ def test_a_killed_experiment_resumes_to_the_files_of_an_uninterrupted_run(tmp_pa
     assert file_bytes(broken) == file_bytes(whole)
 
 
-def test_ctrl_c_keeps_finished_work_and_says_how_to_resume(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_or_a_kill_keeps_finished_work_and_says_how_to_resume(tmp_path, sig):
     out = tmp_path / "out"
-    process = _kill_after_first_chunk(_command(out), out, signal.SIGINT)
+    process = _kill_after_first_chunk(_command(out), out, sig)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130
     assert b"--resume" in stderr and b"Traceback" not in stderr

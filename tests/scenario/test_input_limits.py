@@ -17,7 +17,7 @@ from funnelsim.errors import ScenarioError
 from funnelsim.experiments.spec import read_experiment
 from funnelsim.scenario import schema
 from funnelsim.scenario.loading import parse_overrides
-from funnelsim.sla.proposal import read_proposal
+from funnelsim.sla import read_proposal
 from funnelsim.sla.stress import stress_file
 
 REFERENCE = yaml.safe_load(funnelsim.bundled_scenario().read_text())

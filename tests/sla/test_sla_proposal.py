@@ -309,3 +309,10 @@ def test_a_lever_may_plan_the_cadence_tighter_than_the_window_but_not_looser(tmp
             read_proposal(path)
         (problem,) = caught.value.problems
         assert problem.path == "levers.sdr.attempt_spacing" and "conflicts with" in problem.message
+
+
+@pytest.mark.parametrize("word", ["nan", "inf", "-inf", "NaN", "Infinity"])
+def test_a_share_written_as_a_word_for_no_number_is_refused(tmp_path, word):
+    path = write(tmp_path, f'marketing:\n  accepted: {{at_least: "{word}"}}\n')
+    (found,) = problems(path)
+    assert "marketing.accepted.at_least" in found and "finite" in found

@@ -13,8 +13,10 @@ from functools import cached_property
 from typing import Annotated, Generic, TypeVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_serializer, model_validator
+from pydantic import Field, model_serializer, model_validator
 from scipy import special
+
+from funnelsim.base.strict import Frozen
 
 V = TypeVar("V")
 _Z90 = float(special.ndtri(0.9))
@@ -24,16 +26,6 @@ def _finite(name: str, value: float, squared: bool = False) -> None:
     """Refuse parameters whose derived figure (a range, a ratio) overflows to infinity."""
     if not math.isfinite(value * value if squared else value):
         raise ValueError(f"expected parameters whose {name} is a finite number, got {value}")
-
-
-class Frozen(BaseModel):
-    """Base of every scenario model: typed, immutable, strict about unknown keys, and finite.
-
-    No number may be NaN or infinite, however it is written (``.nan``, ``"inf"``, ``1e999``):
-    the model would otherwise simulate it, or fail deep inside NumPy.
-    """
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Constant(Frozen, Generic[V]):

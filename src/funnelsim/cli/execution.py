@@ -115,8 +115,10 @@ def resume_command(out: Path) -> str:
 def kept_on_stop(out: Path) -> Iterator[None]:
     """An interrupt or a lost worker exits 130 or 3 with the command that resumes the work
     kept in ``out``; a folder or a cluster that cannot be used exits 2."""
+    from funnelsim.experiments.execution import interrupt_on_terminate
     from funnelsim.experiments.orchestrate import WorkerLost
 
+    interrupt_on_terminate()  # a kill ends the run as Ctrl-C does: finished work is kept
     try:
         yield
     except (KeyboardInterrupt, WorkerLost) as exc:

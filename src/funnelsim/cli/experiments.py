@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 
-from funnelsim.cli.console import print_json, reported
+from funnelsim.cli.console import err, print_json, reported
 from funnelsim.cli.execution import Execution, execution_options
 from funnelsim.cli.options import ScenarioArg, SetOpt
 from funnelsim.errors import ScenarioError
@@ -98,6 +98,9 @@ def conduct_plan(
     with execution.progress(out) as on_progress:
         options = execution.options() | {"precision": precision, "on_progress": on_progress}
         results = conduct(prepared, out=out, **options)
+    if execution.overwrite:
+        for name in results.manifest.get("removed", []):
+            err.print(f"removed {out / name}", soft_wrap=True, highlight=False)
     if execution.as_json:
         print_json(experiment_document(results))
     else:

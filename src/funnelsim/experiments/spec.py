@@ -18,6 +18,7 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from funnelsim.base.strict import Frozen
 from funnelsim.base.units import SECONDS_PER_UNIT
 from funnelsim.base.yamldoc import Document, problem_at, validated
 from funnelsim.errors import Problem, ScenarioError
@@ -35,14 +36,10 @@ MAX_ITEMS = 10_000_000
 CRN = Literal["across_policies", "across_points", "off"]
 
 
-class _Strict(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(
-        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
-    )
-
-
-class Range(_Strict):
+class Range(Frozen):
     """Evenly spaced values from ``from`` to ``to`` inclusive, ``step`` apart."""
+
+    model_config = pydantic.ConfigDict(populate_by_name=True)  # ``start`` or ``from``
 
     start: float = Field(alias="from")
     stop: float = Field(alias="to")
@@ -69,7 +66,7 @@ class Range(_Strict):
         return [round(v) for v in out] if whole else [round(v, 12) for v in out]
 
 
-class Interval(_Strict):
+class Interval(Frozen):
     """An interval a Latin hypercube samples: numbers, or durations in one unit (``1h``..``8h``)."""
 
     min: float | str
@@ -116,14 +113,14 @@ def _number(value: float | str) -> tuple[float, str]:
     return float(value), ""
 
 
-class LatinHypercube(_Strict):
+class LatinHypercube(Frozen):
     """``points`` samples over the factors' intervals (scipy.stats.qmc), seeded for repeats."""
 
     points: int = Field(ge=1, le=MAX_POINTS)
     seed: int | None = Field(default=None, ge=0)
 
 
-class Design(_Strict):
+class Design(Frozen):
     latin_hypercube: LatinHypercube
 
 
@@ -164,7 +161,7 @@ DesignSpec = Annotated[
 ]
 
 
-class Experiment(_Strict):
+class Experiment(Frozen):
     """One experiment: policies x points x replications of one scenario."""
 
     name: str | None = None

@@ -25,11 +25,11 @@ from pydantic import (
 
 from funnelsim.base.distributions import (
     Distribution,
-    Frozen,
     Probability,
     non_negative,
     on_unit_interval,
 )
+from funnelsim.base.strict import Frozen
 from funnelsim.base.units import format_duration, parse_duration
 
 Duration = Annotated[

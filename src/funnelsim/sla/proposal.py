@@ -61,6 +61,7 @@ import pydantic
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from funnelsim.base.mapping import deep_merge
+from funnelsim.base.strict import Frozen
 from funnelsim.base.units import parse_duration
 from funnelsim.base.yamldoc import Key
 from funnelsim.experiments.design import scenario_path
@@ -107,24 +108,20 @@ Delay = Annotated[str, BeforeValidator(_duration)]
 """A duration of zero or more, kept as written."""
 
 
-class _Strict(pydantic.BaseModel):
-    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
-
-
-class Volume(_Strict):
+class Volume(Frozen):
     """At least so many leads a period; ``per`` defaults to the proposal's period."""
 
     at_least: int = Field(ge=1)
     per: Period | None = None
 
 
-class Acceptance(_Strict):
+class Acceptance(Frozen):
     """At least this share of marketing's MQLs accepted by SDRs (SAL / MQL)."""
 
     at_least: Share
 
 
-class Marketing(_Strict):
+class Marketing(Frozen):
     """What marketing promises: volume (MQLs or SQLs, or both) and quality (acceptance)."""
 
     mqls: Volume | None = None
@@ -132,14 +129,14 @@ class Marketing(_Strict):
     accepted: Acceptance | None = None
 
 
-class FirstTouch(_Strict):
+class FirstTouch(Frozen):
     """First touch within ``within`` business time for at least ``for_at_least`` of MQLs."""
 
     within: PositiveDuration
     for_at_least: Share
 
 
-class Attempts(_Strict):
+class Attempts(Frozen):
     """At least ``at_least`` attempts, spread over ``over``, on ``for_at_least`` of the MQLs
     the desk gives up on without reaching the buyer (all of them unless said otherwise)."""
 
@@ -157,7 +154,7 @@ class Attempts(_Strict):
         return self
 
 
-class SalesSide(_Strict):
+class SalesSide(Frozen):
     """What sales promises: response, cadence, and leads and deals handed back."""
 
     first_touch: FirstTouch | None = None
@@ -201,7 +198,7 @@ class Clause:
         return f"{self.attempts} attempts{over} for {share} of unreached"
 
 
-class Proposal(_Strict):
+class Proposal(Frozen):
     """An SLA proposal: its scenario, the baseline to beat, the clauses and extra levers."""
 
     name: str | None = None
