@@ -42,7 +42,10 @@ class ReferenceFunnel(Stages):
         )
         self.aes = AePool(scenario.sales)  # which AE, of those with room, opens the deal
         self.spacing = self.calendar.open_time(sdr.attempt_spacing)
-        self.queued = itertools.count()  # ties in priority go to whoever asked first
+        # Which goes first, new MQLs (by arrival or score) or follow-ups (by when they fell due);
+        # ties in priority go to whoever asked first.
+        self.new, self.follow_up = (1, 0) if sdr.followups == "first" else (0, 1)
+        self.queued = itertools.count()
         self.busy: list[tuple[float, float]] = []
         if not self.calendar.is_always_open:
             env.process(self._business_hours())
@@ -67,9 +70,8 @@ class ReferenceFunnel(Stages):
         hold = self.arrive(env.now, task)
         if hold > 0:  # sales trust holds a disappointing source's MQL back a while
             yield env.timeout(self.calendar.add(env.now, hold) - env.now)
-        new_first = not self.sdr.followups == "first"
         key = -task.score if self.sdr.queue == "score" else task.mql_at
-        with self.sdrs.request(priority=(int(not new_first), key, next(self.queued))) as sdr:
+        with self.sdrs.request(priority=(self.new, key, next(self.queued))) as sdr:
             deadline = task.mql_at + self.sdr.max_queue_age
             got = yield sdr | env.timeout(max(deadline - env.now, 0.0))  # reneging
             if sdr not in got:
@@ -79,7 +81,7 @@ class ReferenceFunnel(Stages):
         while follow_up:
             due = self.calendar.add(env.now, self.spacing)
             yield env.timeout(due - env.now)  # follow-ups are queued only once they are due
-            with self.sdrs.request(priority=(int(new_first), due, next(self.queued))) as sdr:
+            with self.sdrs.request(priority=(self.follow_up, due, next(self.queued))) as sdr:
                 yield sdr
                 follow_up = yield from self._attempt(task)
 
