@@ -24,7 +24,7 @@ from funnelsim.model.rules.opportunity import (
     resolution,
 )
 from funnelsim.model.rules.qualify import qualification
-from funnelsim.model.rules.reach import ReachCurve, reaches
+from funnelsim.model.rules.reach import ReachCurve
 from funnelsim.model.rules.trust import SalesTrust, judged_by_sales, owed_attempts, trust_delay
 from funnelsim.model.sales import deal_counters, deal_uniforms
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
@@ -197,31 +197,33 @@ class Stages:
         return trust_delay(self.trust.effort, self.max_delay, task.prospect)
 
     def attempt(self, task: Task, sdr: int, now: float) -> float:
-        """An SDR starts an attempt: decide whether it reaches the buyer; return its work."""
-        attempt, waited = task.attempt, None
-        if not task.prospect:
+        """An SDR starts an attempt: decide whether it reaches the buyer; return its work.
+
+        The chance falls with the business time since the MQL (:class:`ReachCurve`); a
+        prospect, with no MQL, has the flat ``outbound_reach``. The first touch also fixes the
+        attempts owed, at today's effort, and closes the MQL's response clock.
+        """
+        attempt, sdr_spec = task.attempt, self.sdr
+        if task.prospect:
+            chance = sdr_spec.outbound_reach
+            if attempt == 0:
+                task.spell[FIRST_TOUCH_AT], task.attempts = now, sdr_spec.attempts
+        else:
             span = self.calendar.span  # the business clock's first check, inlined
             if span[0] <= now <= span[1]:
                 waited = span[2] + now - span[0] - task.mql_open
             else:
                 waited = self.calendar.business(now) - task.mql_open
-        if attempt == 0:
-            self._first_touch(task, now, waited)
-        u = task.reach[attempt]
-        reached = task.reached = reaches(self.reach, self.sdr.outbound_reach, waited, u)
+            chance = self.reach(waited)
+            if attempt == 0:
+                task.spell[FIRST_TOUCH_AT] = now
+                task.attempts = owed_attempts(sdr_spec.attempts, self.trust.effort)
+                self.period.touched += 1
+                self.period.on_time += within_response(waited, self.sla_response)
+        reached = task.reached = task.reach[attempt] < chance  # its pre-drawn uniform
         if self.logging:
             self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])
         return task.work[attempt] + (task.talk if reached else 0.0)
-
-    def _first_touch(self, task: Task, now: float, waited: float | None) -> None:
-        """Stamp the spell's first touch and fix the attempts owed at today's effort."""
-        task.spell[FIRST_TOUCH_AT] = now
-        if waited is None:  # a prospect: the SDRs' own work, owed the full cadence
-            task.attempts = self.sdr.attempts
-            return
-        task.attempts = owed_attempts(self.sdr.attempts, self.trust.effort)
-        self.period.touched += 1
-        self.period.on_time += within_response(waited, self.sla_response)
 
     def attempt_ended(self, task: Task, sdr: int, now: float) -> bool:
         """An attempt ends: close the spell with its outcome, or say a follow-up is owed."""
@@ -286,8 +288,13 @@ class Stages:
         """Return the lead to nurture, or end its journey, as the recycle rules decide."""
         capped = self.ledger.recycles.item(lead) >= self.scenario.recycle.max_recycles
         decision = self.decisions[outcome, capped]
-        if not decision.recycle:
-            self._journey_ends(lead, decision, stage, now)
+        if not decision.recycle:  # the journey ends here
+            if decision.reason is None:
+                self.ledger.move(lead, decision.state, now)
+                return
+            self.ledger.leak(lead, decision.reason, now, stage)
+            if self.logging:
+                self.ledger.log(now, lead, decision.reason.replace("_", " "))
             return
         self.ledger.recycles[lead] += 1
         self.ledger.move(lead, "nurture", now)
@@ -298,14 +305,6 @@ class Stages:
         if back < self._tick_end:  # this period's advance has run: catch the lead up
             only = np.array([lead])
             self._found(self.engine.advance(self._tick_end, self.threshold, only=only), now)
-
-    def _journey_ends(self, lead: int, decision: recycle.Decision, stage: str, now: float):
-        if decision.reason is None:
-            self.ledger.move(lead, decision.state, now)
-            return
-        self.ledger.leak(lead, decision.reason, now, stage)
-        if self.logging:
-            self.ledger.log(now, lead, decision.reason.replace("_", " "))
 
     # -- sales ---------------------------------------------------------------------------
     def sql_row(self, task: Task, now: float) -> list:

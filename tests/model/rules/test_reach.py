@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from funnelsim.model.rules.reach import ReachCurve, reaches
+from funnelsim.model.rules.reach import ReachCurve
 
 
 def test_reach_curve_interpolates_in_log_delay():
@@ -13,14 +13,9 @@ def test_reach_curve_interpolates_in_log_delay():
     assert curve(10.0) == pytest.approx(0.3)  # halfway in log10
 
 
-def test_an_attempt_reaches_when_its_uniform_is_under_the_chance_after_its_wait():
-    curve = ReachCurve.from_points([1.0, 100.0], [0.5, 0.1])
-    assert reaches(curve, 0.9, 10.0, 0.29)  # chance 0.3 after 10 days
-    assert not reaches(curve, 0.9, 10.0, 0.31)
-    assert not reaches(curve, 0.9, 1000.0, 0.2)  # flat at 0.1 beyond the last point
-
-
-def test_a_prospect_has_no_decay_only_the_outbound_reach():
-    curve = ReachCurve.from_points([1.0], [0.5])
-    assert reaches(curve, 0.2, None, 0.19)
-    assert not reaches(curve, 0.2, None, 0.21)  # the curve's 0.5 is not its chance
+def test_the_chance_is_flat_before_the_first_point_and_after_the_last():
+    curve = ReachCurve.from_points([0.01, 1.0], [0.8, 0.2])
+    assert curve(0.0) == 0.8 and curve(0.001) == 0.8
+    assert curve(0.1) == pytest.approx(0.5)  # halfway in log10 between 0.01 and 1
+    assert curve(5.0) == 0.2
+    assert ReachCurve.from_points([1.0], [0.4])(123.0) == 0.4  # one point: no decay

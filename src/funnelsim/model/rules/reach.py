@@ -2,7 +2,9 @@
 
 The chance an attempt reaches the buyer falls with the business time since the MQL: steep in
 the first hour, a long tail after (Oldroyd, McElheran and Elkington, HBR 2011). Prospects the
-SDRs found themselves have no MQL clock: they are reached at a flat ``outbound_reach``.
+SDRs found themselves have no MQL clock: they are reached at a flat ``outbound_reach``. An
+attempt reaches the buyer when its pre-drawn uniform falls under the chance
+(:meth:`funnelsim.model.funnel.Stages.attempt`, shared by both models).
 """
 
 from __future__ import annotations
@@ -38,12 +40,3 @@ class ReachCurve:
             return ys[-1]
         w = (x - xs[k - 1]) / (xs[k] - xs[k - 1])
         return ys[k - 1] + w * (ys[k] - ys[k - 1])
-
-
-def reaches(curve: ReachCurve, outbound_reach: float, waited: float | None, u: float) -> bool:
-    """Whether an attempt ``waited`` business days after the MQL reaches the buyer.
-
-    ``u`` is the attempt's pre-drawn uniform; ``waited`` is None for a prospect, which has no
-    MQL and so no decay: it is reached at ``outbound_reach``.
-    """
-    return u < (outbound_reach if waited is None else curve(waited))
