@@ -36,7 +36,6 @@ class ReferenceFunnel(Stages):
         env, sdr = self.env, scenario.sdr
         self.sdrs = simpy.PriorityResource(env, capacity=sdr.headcount)
         self.idle = list(range(sdr.headcount))[::-1]  # who takes the work, for the event log
-        self.idle_or_busy = range(sdr.headcount)
         self.slots = simpy.Resource(
             env, capacity=scenario.sales.ae_count * scenario.sales.max_open_per_ae
         )
@@ -108,7 +107,7 @@ class ReferenceFunnel(Stages):
                 if closes <= env.now:
                     continue
                 if env.now < opens:
-                    off = [self.sdrs.request(priority=OFF_DUTY) for _ in self.idle_or_busy]
+                    off = [self.sdrs.request(priority=OFF_DUTY) for _ in range(self.sdrs.capacity)]
                     yield env.timeout(opens - env.now)
                     for request in off:
                         request.cancel()  # not yet granted: that SDR is still on an attempt
