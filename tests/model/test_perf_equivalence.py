@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-import simpy
 
 import funnelsim
 from funnelsim.base.streams import Streams
-from funnelsim.model import recycle
 from funnelsim.model.sales import OPPORTUNITY_DRAWS, deal_counters, deal_uniforms
-from funnelsim.model.sdr import Alarm, book
 from funnelsim.record.ledger import SPELL
 from tests.helpers import small
 
@@ -39,15 +36,6 @@ def test_a_deals_uniforms_are_those_drawn_when_it_opens():
     assert u_outcome == streams.lead_uniforms_of("opportunity", key, outcomes)
 
 
-def test_looked_up_recycle_decisions_are_the_ones_decided():
-    rules = small("aligned").recycle
-    table = recycle.decisions(rules)
-    for (outcome, capped), decision in table.items():
-        for before in range(rules.max_recycles + 3):
-            if (before >= rules.max_recycles) == capped:
-                assert recycle.decide(rules, outcome, before) == decision
-
-
 def test_first_stamps_are_each_leads_first_visit():
     ledger = funnelsim.simulate(small("aligned"), seed=4).ledger
     spells = ledger.spell_frame()
@@ -56,19 +44,3 @@ def test_first_stamps_are_each_leads_first_visit():
     assert np.isnan(np.delete(ledger.mql_at, first_mql.index)).all()
     sql = spells[spells["outcome"] == SPELL["sql"]].groupby("lead")["outcome_at"].min()
     assert np.array_equal(ledger.sql_at[sql.index], sql.to_numpy())
-
-
-def test_a_booked_alarm_fires_when_and_in_the_order_a_timeout_would():
-    env, fired = simpy.Environment(), []
-    env.run(until=0.3)  # a clock that is not zero, so the delays are added to something
-    for k, delay in enumerate((0.1, 0.7, 0.1, 0.0)):
-        timeout = env.timeout(delay)
-        timeout.callbacks.append(lambda _, k=k: fired.append(("timeout", k, env.now)))
-        at = env.now + delay
-        book(env, at, Alarm(k, [lambda e: fired.append(("alarm", e._value, env.now))]))
-    env.run()
-    assert fired == [
-        (kind, k, 0.3 + delay)
-        for k, delay in sorted(enumerate((0.1, 0.7, 0.1, 0.0)), key=lambda kd: kd[1])
-        for kind in ("timeout", "alarm")
-    ]  # ties go in booking order: an alarm takes an event number as a timeout does

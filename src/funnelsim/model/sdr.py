@@ -1,95 +1,28 @@
 """The SDR desk: MQLs wait for a pool of SDRs who work business hours.
 
 SDRs take the most urgent task from one queue: a first touch for a new MQL, or a due
-follow-up attempt. Each attempt costs work time; the chance it reaches the buyer falls with
-the business time elapsed since the MQL (the lead-response decay). A reached buyer is accepted
-(SAL) unless the account is outside the ideal customer profile, and qualifies (SQL) likelier
-when in market. The desk keeps its own clock: an attempt's end and work reaching the desk are
-events of its own, handled between SimPy's events, and SimPy holds one timer for the earliest.
+follow-up attempt. The desk holds queueing and time only: what an attempt achieves is decided
+by the rules (:mod:`funnelsim.model.rules`), through the callbacks the funnel gives it. It
+keeps its own clock: an attempt's end and work reaching the desk are events of its own,
+handled between SimPy's events, and a :class:`~funnelsim.model.clock.SideClock` has SimPy wake
+it for the earliest.
 """
 
 from __future__ import annotations
 
-import bisect
 import heapq
 import itertools
 import math
 from array import array
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import simpy
-from simpy.events import NORMAL
 
 from funnelsim.base.calendar import Calendar
 from funnelsim.base.streams import Streams
-from funnelsim.scenario.schema import Sdr, Trust
-
-
-@dataclass(frozen=True)
-class ReachCurve:
-    """Chance an attempt reaches the buyer, by open time since the MQL.
-
-    Interpolated linearly in log-delay between the scenario's points and flat beyond them,
-    the shape of the lead-response studies: steep in the first hour, a long tail after.
-    """
-
-    log_delays: tuple[float, ...]
-    chances: tuple[float, ...]
-
-    @classmethod
-    def from_points(cls, delays: list[float], chances: list[float]) -> ReachCurve:
-        return cls(tuple(math.log(max(d, 1e-9)) for d in delays), tuple(chances))
-
-    def __call__(self, delay: float) -> float:
-        ys = self.chances
-        if len(ys) == 1:
-            return ys[0]  # a flat curve: no decay to look up
-        x, xs = math.log(1e-9 if delay < 1e-9 else delay), self.log_delays  # max(delay, 1e-9)
-        k = bisect.bisect_right(xs, x)
-        if k == 0:
-            return ys[0]
-        if k == len(xs):
-            return ys[-1]
-        w = (x - xs[k - 1]) / (xs[k] - xs[k - 1])
-        return ys[k - 1] + w * (ys[k] - ys[k - 1])
-
-
-class SalesTrust:
-    """Follow-up effort that tracks how many recent reached MQLs qualified.
-
-    Pure bookkeeping: ``effort`` maps the share over the last ``window`` linearly from
-    ``zero_at`` (effort at its floor) to ``full_at`` (full effort). An enforced SLA owes full
-    effort.
-    """
-
-    def __init__(self, trust: Trust, enforced: bool):
-        self.trust, self.enforced = trust, enforced
-        self.recent: deque[bool] = deque(maxlen=trust.window)
-        self.qualified = 0
-        self.effort = 1.0  # kept current by record(): read once per MQL and first touch
-
-    def record(self, qualified: bool) -> None:
-        if self.enforced:
-            return  # effort is owed in full, whatever the record
-        if len(self.recent) == self.recent.maxlen:
-            self.qualified -= self.recent[0]
-        self.recent.append(qualified)
-        self.qualified += qualified
-        if len(self.recent) < self.recent.maxlen:
-            return  # too few judged yet: a first disappointment is not a trend
-        t = self.trust
-        share = self.qualified / len(self.recent)
-        ramp = min(max((share - t.zero_at) / (t.full_at - t.zero_at), 0.0), 1.0)
-        self.effort = t.min_effort + (1.0 - t.min_effort) * ramp
-
-
-def owed_attempts(cadence: int, effort: float) -> int:
-    """Attempts an SDR owes a lead at this effort: at least one, halves rounded up."""
-    return max(1, int(cadence * effort + 0.5))
-
+from funnelsim.model.clock import CountingEnvironment, SideClock, event_time
+from funnelsim.scenario.schema import Sdr
 
 SPELL_DRAWS = 256
 """Counters per spell: one per attempt, and the schema caps attempts at 100."""
@@ -166,40 +99,6 @@ def new_tasks(
     return list(itertools.starmap(Task, rows))
 
 
-def event_time(now: float, when: float) -> float:
-    """The time of an event booked at ``now`` for ``when``, to the last bit, as SimPy sets it.
-
-    SimPy adds the delay to its clock, and ``now + (when - now)`` can round one step away from
-    ``when``. The desk's own events and the agenda's actions take their time from here, so
-    they fall where a SimPy timeout booked at ``now`` would.
-    """
-    return now + (when - now) if when > now else now
-
-
-class Alarm:
-    """A timer as SimPy's loop sees an event: its callbacks, and its value (the time due).
-
-    The loop reads only ``callbacks`` and ``_ok`` of an event no process waits for, so timers
-    nobody yields are booked as these rather than as :class:`simpy.Timeout`, with
-    ``Environment.schedule``: the same priority and event number ``env.timeout`` would
-    give them (:func:`book`).
-    """
-
-    __slots__ = ("_value", "callbacks")
-    _ok = True
-
-    def __init__(self, value: float, callbacks: list):
-        self._value, self.callbacks = value, callbacks
-
-
-def book(env: simpy.Environment, at: float, event: Alarm) -> None:
-    """Schedule ``event`` at time ``at``, as ``env.timeout(at - env.now)`` would.
-
-    A time a rounding step before SimPy's clock is booked now: SimPy's clock never steps back.
-    """
-    env.schedule(event, NORMAL, max(at - env.now, 0.0))  # type: ignore[arg-type]
-
-
 INF = math.inf
 OPENING = INF
 """The order of the desk's opening among its arrivals: after the work due at the same time."""
@@ -210,7 +109,8 @@ class SdrDesk:
 
     The desk knows nothing of outcomes: ``attempt(task, sdr, now)`` is called when an SDR
     starts an attempt and returns its work time in open time; ``finish(task, sdr, now)`` when
-    it ends. New MQLs that waited longer than ``max_queue_age`` go to ``aged(task)`` when
+    it ends, and returns whether a follow-up is owed, which the desk queues ``attempt_spacing``
+    of open time later. New MQLs that waited longer than ``max_queue_age`` go to ``aged(task)`` when
     reached in the queue, stamped at the moment they aged out: no event is spent watching them.
 
     The desk keeps its own clock. Its events are of two kinds, each in a heap of its own:
@@ -224,16 +124,17 @@ class SdrDesk:
 
     def __init__(
         self,
-        env: simpy.Environment,
+        env: CountingEnvironment,
         spec: Sdr,
         calendar: Calendar,
         attempt: Callable[[Task, int, float], float],
-        finish: Callable[[Task, int, float], None],
+        finish: Callable[[Task, int, float], bool],
         aged: Callable[[Task], None],
     ):
         self.env, self.spec, self.calendar = env, spec, calendar
         self._always_open = calendar.is_always_open
         self.attempt, self.finish, self.aged = attempt, finish, aged
+        self.spacing = calendar.open_time(spec.attempt_spacing)
         # The queue: a heap of (key, order, task) for each kind of work, so a comparison is
         # one of floats. New spells are keyed by MQL time (fifo) or by score, highest first;
         # follow-ups by when they come due, and only those due by now can be taken.
@@ -250,7 +151,7 @@ class SdrDesk:
             tuple[float, int, int, Task]
         ] = []  # attempts under way: (at, order, sdr, task)
         self.clock = 0.0  # the time of the desk's last event
-        self._timers: list[float] = []  # times of the SimPy timers booked and not yet fired
+        self._side_clock = SideClock(env, self._run)
         self._running = False  # inside _run: what is booked now is handled without a timer
         self._opening: float | None = None  # the opening booked for work waiting while closed
         self.idle = list(range(spec.headcount))[::-1]  # a stack: the lowest id works first
@@ -258,7 +159,6 @@ class SdrDesk:
         # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
         self.busy = array("d")
         self.events = 0  # the desk's own events handled: work arriving, attempts ending, ...
-        self._on_timer = [self._run]  # every timer's callbacks: SimPy only reads them
 
     # -- work arriving -------------------------------------------------------------------
     def arrive(
@@ -271,7 +171,7 @@ class SdrDesk:
         due = now + (when - now) if when > now else now  # event_time(now, when), inlined
         heapq.heappush(self.arrivals, (due, next(self._order), action, task))
         if not self._running:
-            self._expect(due)
+            self._side_clock.expect(due)
 
     def hand_over(
         self, now: float, tasks: list[Task], action: Callable[[float, Task], None]
@@ -286,7 +186,7 @@ class SdrDesk:
             due = now + (at - now) if at > now else now  # event_time(now, at), inlined
             heapq.heappush(arrivals, (due, next(order), action, task))
         if tasks and not self._running:
-            self._expect(event_time(now, tasks[0].mql_at))
+            self._side_clock.expect(event_time(now, tasks[0].mql_at))
 
     def hold(self, task: Task, now: float, until: float) -> None:
         """Keep a new MQL out of the queue until ``until`` (a sales-trust delay)."""
@@ -312,20 +212,13 @@ class SdrDesk:
         self.push_new(task)
 
     # -- the desk's clock ----------------------------------------------------------------
-    def _expect(self, at: float) -> None:
-        """Have SimPy wake the desk at ``at``, unless a timer comes no later."""
-        if not self._timers or at < self._timers[0]:
-            heapq.heappush(self._timers, at)
-            book(self.env, at, Alarm(at, self._on_timer))
-
-    def _run(self, timer: Alarm) -> None:
+    def _run(self, _timer_due: float) -> None:
         """Handle the desk's events, in time order, up to the next event in SimPy's queue.
 
         At the same time, work arriving goes first, then a follow-up coming due, then an
         attempt ending. Only an attempt's outcome can book an event in SimPy's queue (an
-        opportunity's resolution), so the limit is read again after each.
+        opportunity's resolution), so the limit is read again when one did.
         """
-        heapq.heappop(self._timers)
         arrivals, ends, new, followups, idle = (
             self.arrivals,
             self.ends,
@@ -333,7 +226,8 @@ class SdrDesk:
             self.followups,
             self.idle,
         )
-        limit, now, handled = self.env.peek(), self.clock, 0
+        env = self.env
+        limit, seen, now, handled = env.peek(), env.scheduled, self.clock, 0
         self._running = True
         while True:
             a = arrivals[0][0] if arrivals else INF
@@ -357,9 +251,11 @@ class SdrDesk:
                 if e >= limit:
                     break
                 now, _, sdr, task = heapq.heappop(ends)
-                self.finish(task, sdr, now)
+                if self.finish(task, sdr, now):
+                    self.follow_up(task, now, self.calendar.add(now, self.spacing))
                 idle.append(sdr)
-                limit = self.env.peek()
+                if env.scheduled != seen:  # SimPy's queue only grows while the desk runs
+                    limit, seen = env.peek(), env.scheduled
             handled += 1
             if idle and (new or (followups and followups[0][0] <= now)):
                 self._dispatch(now)
@@ -367,7 +263,7 @@ class SdrDesk:
         self.events += handled
         soonest = min(a, f, e)
         if soonest < INF:
-            self._expect(soonest)
+            self._side_clock.expect(soonest)
 
     # -- SDRs ----------------------------------------------------------------------------
     def _dispatch(self, now: float) -> None:

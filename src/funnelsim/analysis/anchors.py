@@ -1,0 +1,187 @@
+"""The published benchmarks a scenario is calibrated against, with the band each must fall in.
+
+Plain data: :mod:`funnelsim.analysis.calibration` measures the same quantities on simulated
+runs and sets them side by side.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A published figure and the band a simulated figure should fall in to match it."""
+
+    name: str
+    published: str
+    value: float
+    low: float
+    high: float
+    unit: str
+    source: str
+    note: str = ""
+
+
+_HBR = 'Oldroyd, McElheran, Elkington, "The Short Life of Online Sales Leads", HBR, March 2011'
+_JG = "Johnny Grow lead nurture research"
+_BRIDGE = "Bridge Group SaaS AE reports, 2017"
+_CSO = "CSO Insights sales performance studies, 2016-2019"
+_WATERFALL = "practitioner waterfall benchmarks (no universal benchmark: Forrester)"
+_NURTURED = "leads of nurtured sources only"
+_MARKETING = _NURTURED + ": prospected leads count as MQLs at hand-off"
+
+ANCHORS: tuple[Anchor, ...] = (
+    Anchor(
+        "response_decay",
+        "contact within 1h ~7x likelier to qualify than 1h later, >60x than after 24h",
+        60.0,
+        3.0,
+        math.inf,
+        "ratio",
+        _HBR,
+        "SQL rate of MQLs first touched within 1 business hour over those first touched "
+        "after 1 working day (24 calendar hours); pass: several times",
+    ),
+    Anchor(
+        "ready_at_capture",
+        "26% of leads sales-ready at capture",
+        0.26,
+        0.16,
+        0.36,
+        "share",
+        _JG,
+        "in market and fit >= sdr.min_fit at capture; " + _NURTURED,
+    ),
+    Anchor(
+        "not_yet_ready_at_capture",
+        "49% qualified but not yet ready",
+        0.49,
+        0.39,
+        0.59,
+        "share",
+        _JG,
+        "fit >= sdr.min_fit, not in market at capture",
+    ),
+    Anchor(
+        "unqualified_at_capture",
+        "25% unqualified",
+        0.25,
+        0.15,
+        0.35,
+        "share",
+        _JG,
+        "fit < sdr.min_fit at capture",
+    ),
+    Anchor(
+        "not_yet_in_market_within_11_months",
+        "72% of the not-yet group ready within 6-11 months",
+        0.72,
+        0.62,
+        0.82,
+        "share",
+        _JG,
+        "share of the not-yet group whose buying window opens within 11 months of capture",
+    ),
+    Anchor(
+        "mid_market_median_cycle",
+        "median cycle 60 days at 25k ACV, 72 days at 35k",
+        math.nan,
+        50.0,
+        85.0,
+        "days",
+        _BRIDGE,
+        "mid-market opportunities won in the window: opened to closed won",
+    ),
+    Anchor(
+        "mid_market_median_won_deal",
+        "median ACV 25-35 thousand",
+        math.nan,
+        22_000.0,
+        42_000.0,
+        "currency",
+        _BRIDGE,
+        "mid-market opportunities won in the window",
+    ),
+    Anchor(
+        "forecast_won",
+        "47% of forecast deals won",
+        0.47,
+        0.37,
+        0.57,
+        "share",
+        _CSO,
+        "deals closed in the window that entered their segment's last stage",
+    ),
+    Anchor(
+        "forecast_lost",
+        "30% lost (to a competitor)",
+        0.30,
+        0.20,
+        0.40,
+        "share",
+        _CSO,
+        "as above; outcome lost",
+    ),
+    Anchor(
+        "forecast_no_decision",
+        "23% no decision",
+        0.23,
+        0.13,
+        0.33,
+        "share",
+        _CSO,
+        "as above; no decision, or the buyer went dark (abandoned, stalled)",
+    ),
+    Anchor(
+        "inquiry_to_mql",
+        "inquiry to MQL 10-35%",
+        math.nan,
+        0.10,
+        0.35,
+        "share",
+        _WATERFALL,
+        "cohort of the window; " + _MARKETING,
+    ),
+    Anchor(
+        "mql_to_sal",
+        "MQL to SAL 40-85%",
+        math.nan,
+        0.40,
+        0.85,
+        "share",
+        _WATERFALL,
+        "cohort of the window; " + _MARKETING,
+    ),
+    Anchor(
+        "sal_to_sql",
+        "SAL to SQL 13-70% (wide)",
+        math.nan,
+        0.13,
+        0.70,
+        "share",
+        _WATERFALL,
+        "cohort of the window; " + _MARKETING,
+    ),
+    Anchor(
+        "sql_to_won",
+        "SQL to won 15-30%",
+        math.nan,
+        0.15,
+        0.30,
+        "share",
+        _WATERFALL,
+        "cohort of the window, all sources (summary metrics sqls and wins)",
+    ),
+    Anchor(
+        "win_rate",
+        "win rate of all opportunities 19-29%",
+        math.nan,
+        0.19,
+        0.29,
+        "share",
+        "Ebsta x Pavilion B2B sales benchmarks",
+        "opportunities closed in the window, any outcome (summary metric win_rate)",
+    ),
+)

@@ -1,0 +1,132 @@
+"""The reference model: the funnel as plain SimPy processes. Read this first.
+
+Every lead's SDR spell is a process; the SDRs are a :class:`simpy.PriorityResource` and the
+AEs' open slots a :class:`simpy.Resource`; an opportunity is a timeout. What happens at each
+step (does the attempt reach the buyer, does the buyer qualify, where does the lead go next)
+is decided by the rule functions of :mod:`funnelsim.model.rules`, through the steps both
+models share (:class:`~funnelsim.model.funnel.Stages`), with the same pre-drawn random numbers.
+So this model and the fast one (:mod:`funnelsim.model.model`) write the same ledger; the fast
+one is only quicker, because it keeps the SDR desk off SimPy's queue. It is the yardstick:
+``tests/model/test_reference.py`` runs both on every bundled scenario and compares them.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import simpy
+
+from funnelsim.base.streams import Streams
+from funnelsim.model.funnel import Stages
+from funnelsim.model.sales import AePool
+from funnelsim.model.sdr import Task
+from funnelsim.record.ledger import Ledger
+from funnelsim.scenario.schema import Scenario
+
+OFF_DUTY = (-1,)
+"""The priority of the desk closing: it takes each SDR before any lead can."""
+
+
+class ReferenceFunnel(Stages):
+    """One replication, as processes: build it, :meth:`run` it, read its :attr:`ledger`."""
+
+    def __init__(self, scenario: Scenario, streams: Streams, record_events: bool = False):
+        super().__init__(scenario, streams, record_events)
+        env, sdr = self.env, scenario.sdr
+        self.sdrs = simpy.PriorityResource(env, capacity=sdr.headcount)
+        self.idle = list(range(sdr.headcount))[::-1]  # who takes the work, for the event log
+        self.slots = simpy.Resource(
+            env, capacity=scenario.sales.ae_count * scenario.sales.max_open_per_ae
+        )
+        self.aes = AePool(scenario.sales)  # which AE, of those with room, opens the deal
+        self.spacing = self.calendar.open_time(sdr.attempt_spacing)
+        # Which goes first, new MQLs (by arrival or score) or follow-ups (by when they fell due);
+        # ties in priority go to whoever asked first.
+        self.new, self.follow_up = (1, 0) if sdr.followups == "first" else (0, 1)
+        self.queued = itertools.count()
+        self.busy: list[tuple[float, float]] = []
+        if not self.calendar.is_always_open:
+            env.process(self._business_hours())
+        self.start()
+
+    def run(self) -> Ledger:
+        self.env.run(until=self.scenario.horizon.length)
+        self.ledger.sdr_busy = np.array(self.busy, dtype=float).reshape(-1, 2)
+        self.ledger.close()
+        return self.ledger
+
+    # -- the SDR desk --------------------------------------------------------------------
+    def hand_over(self, now: float, tasks: list[Task]) -> None:
+        for task in tasks:
+            self.env.process(self._spell(task))
+
+    def _spell(self, task: Task):
+        """A lead's spell at the desk: it arrives at its MQL time, waits for an SDR (giving
+        up once it has waited ``max_queue_age``), and is followed up until an outcome."""
+        env = self.env
+        yield env.timeout(max(task.mql_at - env.now, 0.0))
+        hold = self.arrive(env.now, task)
+        if hold > 0:  # sales trust holds a disappointing source's MQL back a while
+            yield env.timeout(self.calendar.add(env.now, hold) - env.now)
+        key = -task.score if self.sdr.queue == "score" else task.mql_at
+        with self.sdrs.request(priority=(self.new, key, next(self.queued))) as sdr:
+            deadline = task.mql_at + self.sdr.max_queue_age
+            got = yield sdr | env.timeout(max(deadline - env.now, 0.0))  # reneging
+            if sdr not in got:
+                self.aged(task)
+                return
+            follow_up = yield from self._attempt(task)
+        while follow_up:
+            due = self.calendar.add(env.now, self.spacing)
+            yield env.timeout(due - env.now)  # follow-ups are queued only once they are due
+            with self.sdrs.request(priority=(self.follow_up, due, next(self.queued))) as sdr:
+                yield sdr
+                follow_up = yield from self._attempt(task)
+
+    def _attempt(self, task: Task):
+        """One attempt by the SDR just granted; returns whether a follow-up is owed."""
+        sdr, now = self.idle.pop(), self.env.now
+        work = self.attempt(task, sdr, now)  # the rules decide whether it reaches the buyer
+        done = self.calendar.add(now, work)  # work stops overnight and resumes at opening
+        self.busy.append((now, done))
+        yield self.env.timeout(done - now)
+        follow_up = self.attempt_ended(task, sdr, self.env.now)
+        self.idle.append(sdr)
+        return follow_up
+
+    def _business_hours(self):
+        """The desk closes out of hours: at closing time it takes every SDR as each becomes
+        free (an attempt under way runs on into the next day) and gives them back at opening,
+        to the leads waiting longest, or best scored, first."""
+        env, calendar = self.env, self.calendar
+        for week in itertools.count():
+            monday = week * 7.0 - calendar.first_weekday  # t = 0 is a first_weekday
+            for opens, closes in zip(calendar.starts, calendar.ends, strict=True):
+                opens, closes = monday + opens, monday + closes
+                if closes <= env.now:
+                    continue
+                if env.now < opens:
+                    off = [self.sdrs.request(priority=OFF_DUTY) for _ in range(self.sdrs.capacity)]
+                    yield env.timeout(opens - env.now)
+                    for request in off:
+                        request.cancel()  # not yet granted: that SDR is still on an attempt
+                        self.sdrs.release(request)
+                yield env.timeout(closes - env.now)
+
+    # -- sales ---------------------------------------------------------------------------
+    def to_sales(self, task: Task, now: float) -> None:
+        self.env.process(self._opportunity(task, self.sql_row(task, now)))
+
+    def _opportunity(self, task: Task, row: list):
+        """An SQL waits for an AE with room, who opens it; it resolves as its path says."""
+        env = self.env
+        with self.slots.request() as slot:
+            if not slot.triggered:
+                self.ledger.move(task.lead, "ae_queue", env.now)
+            yield slot
+            ae = self.aes.assign()
+            when, outcome, stages = self.open(row, task.deal, ae, env.now)
+            yield env.timeout(when - env.now)
+            self.resolve(env.now, row, outcome, stages)
+            self.aes.release(ae)

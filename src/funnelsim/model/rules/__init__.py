@@ -1,0 +1,11 @@
+"""The funnel's decisions, as pure functions of a lead, its draws and the time: no SimPy inside.
+
+* :mod:`.reach`: whether an SDR's attempt reaches the buyer, and how response delay lowers it;
+* :mod:`.qualify`: a reached buyer disqualified, qualified (SQL) or rejected;
+* :mod:`.trust`: sales trust, the effort and delay it sets, the attempts it owes;
+* :mod:`.opportunity`: an opportunity's path through its stages and how it resolves;
+* :mod:`.recycle`: which outcomes return a lead to nurture.
+
+Both the fast model (:mod:`funnelsim.model.model`) and the reference model
+(:mod:`funnelsim.model.reference`) decide through these.
+"""

@@ -1,0 +1,59 @@
+"""Sales trust: follow-up effort that tracks how many recent MQLs qualified.
+
+When marketing's MQLs disappoint, SDRs hold new ones back a while and owe fewer attempts; an
+enforced SLA owes full effort whatever the mood. No published figure sets this loop: every
+parameter is a judgment (docs/calibration.md).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from funnelsim.scenario.schema import Trust
+
+
+class SalesTrust:
+    """The effort the desk gives marketing's MQLs, from the share of recent ones qualified.
+
+    Pure bookkeeping: ``effort`` maps the share over the last ``window`` judged MQLs linearly
+    from ``zero_at`` (effort at its floor) to ``full_at`` (full effort).
+    """
+
+    def __init__(self, trust: Trust, enforced: bool):
+        self.trust, self.enforced = trust, enforced
+        self.recent: deque[bool] = deque(maxlen=trust.window)
+        self.qualified = 0
+        self.effort = 1.0  # kept current by record(): read once per MQL and first touch
+
+    def record(self, qualified: bool) -> None:
+        if self.enforced:
+            return  # effort is owed in full, whatever the record
+        if len(self.recent) == self.recent.maxlen:
+            self.qualified -= self.recent[0]
+        self.recent.append(qualified)
+        self.qualified += qualified
+        if len(self.recent) < self.recent.maxlen:
+            return  # too few judged yet: a first disappointment is not a trend
+        t = self.trust
+        share = self.qualified / len(self.recent)
+        ramp = min(max((share - t.zero_at) / (t.full_at - t.zero_at), 0.0), 1.0)
+        self.effort = t.min_effort + (1.0 - t.min_effort) * ramp
+
+
+def judged_by_sales(outcome: str, prospect: bool) -> bool:
+    """Whether a spell's outcome tells sales about lead quality, and so moves trust.
+
+    Only marketing's MQLs whose buyer was reached: prospects are the SDRs' own work, and an
+    unreachable buyer says nothing about the lead.
+    """
+    return not prospect and outcome != "unreachable"
+
+
+def trust_delay(effort: float, max_delay: float, prospect: bool) -> float:
+    """Business time a new MQL is held back before it joins the queue; prospects never are."""
+    return 0.0 if prospect else (1.0 - effort) * max_delay
+
+
+def owed_attempts(cadence: int, effort: float) -> int:
+    """Attempts an SDR owes a lead at this effort: at least one, halves rounded up."""
+    return max(1, int(cadence * effort + 0.5))
