@@ -91,50 +91,63 @@ def simulate(
         funnel = Funnel(scenario, streams, record_events=events)
         ledger = funnel.run()
     ctx = context(scenario, funnel)
-    events_scheduled = funnel.events_scheduled()
+    figures = _figures(funnel, ledger, ctx)
+    runtime = time.perf_counter() - started  # the frames below are reading, not running
+    seed_out = seed_record(streams.root)
+    return RunResult(
+        scenario=scenario,
+        seed=seed_out,
+        summary=_summary(scenario, seed_out, figures, runtime),
+        by_source=metrics.by_group(ledger, ctx, "source"),
+        by_segment=metrics.by_group(ledger, ctx, "segment"),
+        weekly=metrics.weekly(ledger, ctx, funnel.thresholds),
+        ledger=ledger,
+        events=_event_log(scenario, ledger) if events else None,
+        runtime=runtime,
+    )
+
+
+def _figures(funnel: Funnel, ledger: Ledger, ctx: metrics.Context) -> dict[str, Any]:
+    """The funnel's figures, then the figures about the run itself (:data:`RUN_FIGURES`)."""
     figures = metrics.scalars(ledger, ctx) | metrics.utilisation(ledger, ctx)
-    runtime = time.perf_counter() - started
+    events_scheduled = funnel.events_scheduled()
     run_figures = (
         len(ledger),
         events_scheduled,
         events_scheduled / max(len(ledger), 1),
         funnel.threshold,
     )
-    figures |= dict(zip(RUN_FIGURES, run_figures, strict=True))
-    seed_out = seed_record(streams.root)
-    summary = {
+    return figures | dict(zip(RUN_FIGURES, run_figures, strict=True))
+
+
+def _summary(
+    scenario: Scenario, seed: int | dict[str, list[int]], figures: dict[str, Any], runtime: float
+) -> dict[str, Any]:
+    """The run's summary: what ran, over which window, and its figures."""
+    horizon = scenario.horizon
+    return {
         "scenario": scenario.name,
         "policy": scenario.policy,
-        "seed": seed_out,
+        "seed": seed,
         "currency": scenario.currency,
         "window": {
-            "start": (scenario.start_date + _days(scenario.horizon.warmup)).isoformat(),
-            "end": (scenario.start_date + _days(scenario.horizon.length)).isoformat(),
-            "weeks": round((scenario.horizon.length - scenario.horizon.warmup) / 7.0, 3),
+            "start": (scenario.start_date + _days(horizon.warmup)).isoformat(),
+            "end": (scenario.start_date + _days(horizon.length)).isoformat(),
+            "weeks": round((horizon.length - horizon.warmup) / 7.0, 3),
         },
         "metrics": figures,
         "runtime_seconds": runtime,
         "version": __version__,
     }
-    log = None
-    if events:
-        log = event_log(
-            ledger,
-            scenario.start_date,
-            scenario.calendar.timezone,
-            list(scenario.sources),
-            list(scenario.segments),
-        )
-    return RunResult(
-        scenario=scenario,
-        seed=seed_out,
-        summary=summary,
-        by_source=metrics.by_group(ledger, ctx, "source"),
-        by_segment=metrics.by_group(ledger, ctx, "segment"),
-        weekly=metrics.weekly(ledger, ctx, funnel.thresholds),
-        ledger=ledger,
-        events=log,
-        runtime=runtime,
+
+
+def _event_log(scenario: Scenario, ledger: Ledger) -> pd.DataFrame:
+    return event_log(
+        ledger,
+        scenario.start_date,
+        scenario.calendar.timezone,
+        list(scenario.sources),
+        list(scenario.segments),
     )
 
 

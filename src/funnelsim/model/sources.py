@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -67,46 +68,10 @@ class Leads:
 
 def generate_leads(scenario: Scenario, streams: Streams) -> Leads:
     """Draw every lead of the horizon, all sources merged in time order."""
-    until = scenario.horizon.length
-    days = int(np.ceil(until))
-    segments = list(scenario.segments)
-    window = scenario.nurture.buying_window
-    parts = []
-    for s, (name, source) in enumerate(scenario.sources.items()):
-        rates = daily_rates(source, scenario.start_date, days)
-        created = arrival_times(rates, streams.generator(f"arrivals/{name}"), until)
-        n = created.size
-        key = (np.uint64(zlib.crc32(name.encode())) << np.uint64(SOURCE_KEY_SHIFT)) + np.arange(
-            n, dtype=np.uint64
-        )
-
-        def draw(stream: str, key=key) -> np.ndarray:
-            return streams.lead_uniforms(f"lead/{stream}", key)
-
-        shares = np.cumsum([source.segment_mix.get(seg, 0.0) for seg in segments])
-        segment = np.minimum(
-            np.searchsorted(shares / shares[-1], draw("segment"), side="right"), len(segments) - 1
-        )
-        in_market = draw("in_market") < source.in_market
-        u_length = draw("window_length")
-        length = np.empty(n)
-        for k, seg in enumerate(scenario.segments.values()):
-            spec = seg.buying_window or window.length
-            length[segment == k] = spec.ppf(u_length[segment == k])
-        start = np.where(in_market, created, created + window.start.ppf(draw("window_start")))
-        parts.append(
-            (
-                key,
-                created,
-                np.full(n, s),
-                segment,
-                source.fit.sample(streams.generator(f"lead/{name}/fit"), n),
-                source.interest.sample(streams.generator(f"lead/{name}/interest"), n),
-                start,
-                start + length,
-                np.full(n, source.cost_per_lead),
-            )
-        )
+    parts = [
+        _source_leads(scenario, streams, s, name, source)
+        for s, (name, source) in enumerate(scenario.sources.items())
+    ]
     columns = [np.concatenate(col) for col in zip(*parts, strict=True)]
     order = np.argsort(columns[1], kind="stable")
     key, created, source, segment, fit, interest, start, end, cost = (c[order] for c in columns)
@@ -121,3 +86,60 @@ def generate_leads(scenario: Scenario, streams: Streams) -> Leads:
         buy_end=end,
         cost=cost,
     )
+
+
+def _source_leads(
+    scenario: Scenario, streams: Streams, s: int, name: str, source: Source
+) -> tuple[np.ndarray, ...]:
+    """One source's leads, as the columns of :class:`Leads` in its field order."""
+    until = scenario.horizon.length
+    rates = daily_rates(source, scenario.start_date, int(np.ceil(until)))
+    created = arrival_times(rates, streams.generator(f"arrivals/{name}"), until)
+    n = created.size
+    key = (np.uint64(zlib.crc32(name.encode())) << np.uint64(SOURCE_KEY_SHIFT)) + np.arange(
+        n, dtype=np.uint64
+    )
+
+    def draw(stream: str) -> np.ndarray:
+        return streams.lead_uniforms(f"lead/{stream}", key)
+
+    segment = _segments(scenario, source, draw("segment"))
+    start, end = _buying_window(scenario, created, segment, draw, source.in_market)
+    return (
+        key,
+        created,
+        np.full(n, s),
+        segment,
+        source.fit.sample(streams.generator(f"lead/{name}/fit"), n),
+        source.interest.sample(streams.generator(f"lead/{name}/interest"), n),
+        start,
+        end,
+        np.full(n, source.cost_per_lead),
+    )
+
+
+def _segments(scenario: Scenario, source: Source, u: np.ndarray) -> np.ndarray:
+    """Each lead's segment, by inverse CDF over the source's segment mix."""
+    segments = list(scenario.segments)
+    shares = np.cumsum([source.segment_mix.get(seg, 0.0) for seg in segments])
+    return np.minimum(np.searchsorted(shares / shares[-1], u, side="right"), len(segments) - 1)
+
+
+def _buying_window(
+    scenario: Scenario,
+    created: np.ndarray,
+    segment: np.ndarray,
+    draw: Callable[[str], np.ndarray],
+    in_market_share: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """When each lead's latent buying window opens and closes: at capture for a lead already
+    in market, later for the rest; its length by segment (or the nurture default)."""
+    window = scenario.nurture.buying_window
+    in_market = draw("in_market") < in_market_share
+    u_length = draw("window_length")
+    length = np.empty(created.size)
+    for k, seg in enumerate(scenario.segments.values()):
+        spec = seg.buying_window or window.length
+        length[segment == k] = spec.ppf(u_length[segment == k])
+    start = np.where(in_market, created, created + window.start.ppf(draw("window_start")))
+    return start, start + length
