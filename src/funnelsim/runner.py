@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from funnelsim.base.streams import Streams
-from funnelsim.model.model import Funnel
+from funnelsim.model.fast import Funnel
 from funnelsim.record import metrics
 from funnelsim.record.ledger import Ledger, event_log
 from funnelsim.scenario.schema import Scenario

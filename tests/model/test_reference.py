@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from funnelsim.base.streams import Streams
-from funnelsim.model.model import Funnel
+from funnelsim.model.fast import Funnel
 from funnelsim.model.reference import ReferenceFunnel
 from funnelsim.record.ledger import Ledger
 from funnelsim.scenario.loading import bundled_scenario, load_scenario, validate_policies

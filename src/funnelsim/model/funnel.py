@@ -3,7 +3,7 @@
 :class:`Stages` builds a run's leads, ledger and nurture, runs the nurture clock and the
 threshold review, and writes in the ledger what the rules (:mod:`funnelsim.model.rules`)
 decide at each step of a lead's journey. How work waits for SDRs and AEs, and when it happens,
-is the model's own: the fast model (:mod:`funnelsim.model.model`) and the reference
+is the model's own: the fast model (:mod:`funnelsim.model.fast`) and the reference
 (:mod:`funnelsim.model.reference`) each supply :meth:`Stages.hand_over` and
 :meth:`Stages.to_sales`, and call the steps here in the order their queues reach them.
 """

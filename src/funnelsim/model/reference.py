@@ -5,7 +5,7 @@ AEs' open slots a :class:`simpy.Resource`; an opportunity is a timeout. What hap
 step (does the attempt reach the buyer, does the buyer qualify, where does the lead go next)
 is decided by the rule functions of :mod:`funnelsim.model.rules`, through the steps both
 models share (:class:`~funnelsim.model.funnel.Stages`), with the same pre-drawn random numbers.
-So this model and the fast one (:mod:`funnelsim.model.model`) write the same ledger; the fast
+So this model and the fast one (:mod:`funnelsim.model.fast`) write the same ledger; the fast
 one is only quicker, because it keeps the SDR desk off SimPy's queue. It is the yardstick:
 ``tests/model/test_reference.py`` runs both on every bundled scenario and compares them.
 """

@@ -6,6 +6,6 @@
 * :mod:`.opportunity`: an opportunity's path through its stages and how it resolves;
 * :mod:`.recycle`: which outcomes return a lead to nurture.
 
-Both the fast model (:mod:`funnelsim.model.model`) and the reference model
+Both the fast model (:mod:`funnelsim.model.fast`) and the reference model
 (:mod:`funnelsim.model.reference`) decide through these.
 """
