@@ -162,7 +162,7 @@ def available(results: Results) -> list[str]:
     sla = sla_results(results)
     if sla is not None:
         names.append("clause_compliance")
-        if (sla.capacity or {}).get("sdr") is not None:
+        if sla.headcount is not None and sla.headcount.sdr is not None:
             names.append("compliance_by_headcount")
     names += COMPARISON
     if 1 <= len(factors) <= 2:
