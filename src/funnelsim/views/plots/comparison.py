@@ -1,7 +1,7 @@
 """The figures that set policies side by side at one sweep point: funnel, revenue, cycle, leakage.
 
 Each reads the finished runs of one point (``point=0`` unless given) and draws every policy
-in its colour; the stage and leakage columns they read are named here. Weekly fan charts
+in its colour; the stage and leakage columns they read are named by the registry. Weekly fan charts
 are in :mod:`funnelsim.views.plots.series`, speed to lead in :mod:`funnelsim.views.plots.sla`.
 """
 
@@ -42,6 +42,7 @@ from funnelsim.views.plots.style import (
     category_ticks,
     colour_ticks,
     colours,
+    label_above,
     panels,
     policy_legend,
     set_titles,
@@ -102,16 +103,9 @@ def _stage_bars(
     )
     for j in range(1, len(stages)):
         rate = means[j] / means[j - 1] if means[j - 1] else np.nan
-        ax.annotate(
-            f"{100 * rate:.0f}%" if rate == rate else "–",
-            (x[j], max(rows[j][0], rows[j][2])),
-            xytext=(0, 2),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=7,
-            color="0.2",
-        )
+        text = f"{100 * rate:.0f}%" if rate == rate else "–"
+        top = max(rows[j][0], rows[j][2])
+        label_above(ax, text, (x[j], top), fontsize=7, color="0.2")
     return means
 
 
@@ -239,15 +233,7 @@ def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str,
     share = runs[list(parts)].div(runs["leads"], axis=0).groupby(runs["policy"]).mean()
     totals = _stack(ax, share.reindex(policies).to_numpy(dtype=float), list(parts.values()))
     for p, total in enumerate(totals):
-        ax.annotate(
-            percent(total, 3),
-            (p, total),
-            xytext=(0, 2),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=8,
-        )
+        label_above(ax, percent(total, 3), (p, total), fontsize=8)
     colour_ticks(ax, results)
     handles, names = ax.get_legend_handles_labels()
     ax.legend(

@@ -95,23 +95,29 @@ def _draw_chances(ax: Axes, sla: SlaResults, rows: dict[tuple[str, str], int]) -
             for key, y in rows.items()
             if (*key, label) in held
         ]
-        if not found:
-            continue
-        mine = label == PROPOSAL
-        ax.errorbar(
-            [share for _, (share, _, _) in found],
-            [y for y, _ in found],
-            xerr=error_bars([shares for _, shares in found]),
-            fmt="o" if mine else "D",
-            markersize=6 if mine else 4,
-            color=c,
-            elinewidth=1.2,
-            capsize=2,
-            zorder=3,
-            label=label,
-        )
-        for y, (share, _, _) in found if mine else []:
+        if found:
+            _policy_chances(ax, found, label, c)
+        for y, (share, _, _) in found if label == PROPOSAL else []:
             ax.text(1.03, y, percent(share, 2), transform=margin, va="center", fontsize=8, color=c)
+
+
+def _policy_chances(
+    ax: Axes, found: list[tuple[float, tuple[float, float, float]]], label: str, c: str
+) -> None:
+    """One policy's chances at their rows with 95% intervals: the proposal's as larger dots."""
+    mine = label == PROPOSAL
+    ax.errorbar(
+        [share for _, (share, _, _) in found],
+        [y for y, _ in found],
+        xerr=error_bars([shares for _, shares in found]),
+        fmt="o" if mine else "D",
+        markersize=6 if mine else 4,
+        color=c,
+        elinewidth=1.2,
+        capsize=2,
+        zorder=3,
+        label=label,
+    )
 
 
 def _clause_ticks(ax: Axes, sla: SlaResults, rows: dict[tuple[str, str], int]) -> None:
@@ -177,8 +183,7 @@ def compliance_by_headcount(sla: SlaResults, ax: Axes | None = None) -> Axes:
 
 
 def _draw_probes(ax: Axes, sdr: Search, c: str) -> None:
-    """The chance at each headcount probed, with its interval: filled where it reaches the
-    target, hollow where it falls short, each written beside its dot."""
+    """The chance at each headcount probed, with its interval, joined by a faint line."""
     x = np.array([p.count for p in sdr.probes], dtype=float)
     values = [_shares(p.chance) for p in sdr.probes]
     shares = np.array([v[0] for v in values])
@@ -193,18 +198,15 @@ def _draw_probes(ax: Axes, sdr: Search, c: str) -> None:
         capsize=3,
         zorder=3,
     )
-    holds = np.array([p.holds for p in sdr.probes])
+    _probe_dots(ax, x, shares, np.array([p.holds for p in sdr.probes]), c)
+
+
+def _probe_dots(ax: Axes, x: np.ndarray, shares: np.ndarray, holds: np.ndarray, c: str) -> None:
+    """Filled dots where the chance reaches the target, hollow where it falls short, each
+    with its chance written beside it."""
     ax.scatter(x[holds], shares[holds], s=40, color=c, zorder=4, label="reaches the target")
-    ax.scatter(
-        x[~holds],
-        shares[~holds],
-        s=40,
-        facecolor="white",
-        edgecolor=c,
-        linewidth=1.5,
-        zorder=4,
-        label="short of the target",
-    )
+    short = {"facecolor": "white", "edgecolor": c, "linewidth": 1.5}
+    ax.scatter(x[~holds], shares[~holds], s=40, zorder=4, label="short of the target", **short)
     for xi, share in zip(x, shares, strict=True):
         ax.annotate(
             percent(share, 2),
