@@ -1,8 +1,9 @@
 """The figures that set policies side by side at one sweep point: funnel, revenue, cycle, leakage.
 
 Each reads the finished runs of one point (``point=0`` unless given) and draws every policy
-in its colour; the stage and leakage columns they read are named by the registry. Weekly fan charts
-are in :mod:`funnelsim.views.plots.series`, speed to lead in :mod:`funnelsim.views.plots.sla`.
+in its colour; the registry names the stage and leakage columns they read. Weekly fan
+charts are in :mod:`funnelsim.views.plots.series`, speed to lead in
+:mod:`funnelsim.views.plots.sla`.
 """
 
 from __future__ import annotations
@@ -235,15 +236,9 @@ def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str,
     for p, total in enumerate(totals):
         label_above(ax, percent(total, 3), (p, total), fontsize=8)
     colour_ticks(ax, results)
-    handles, names = ax.get_legend_handles_labels()
-    ax.legend(
-        handles[::-1],
-        names[::-1],
-        frameon=False,
-        fontsize=8,
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-    )
+    handles, names = ax.get_legend_handles_labels()  # top part first, as the stack reads
+    outside = {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)}
+    ax.legend(handles[::-1], names[::-1], frameon=False, fontsize=8, **outside)
     ax.margins(y=0.1)
     value_axis(ax, "leakage_rate", "", "Leads leaked")
     return totals
@@ -253,6 +248,7 @@ def _stack(ax: Axes, shares: np.ndarray, names: list[str]) -> np.ndarray:
     """``shares`` (a row per policy, a column per part) as stacked bars, each part a shade of
     :data:`PARTS` and labelled where it is big enough; returns the stacks' heights."""
     shades = mpl.colormaps[PARTS](np.linspace(0.0, 1.0, len(names)))
+    edge = {"edgecolor": "white", "linewidth": 0.8}
     bottom = np.zeros(shares.shape[0])
     for j, name in enumerate(names):
         bars = ax.bar(
@@ -262,8 +258,7 @@ def _stack(ax: Axes, shares: np.ndarray, names: list[str]) -> np.ndarray:
             bottom=bottom,
             color=shades[j],
             label=name,
-            edgecolor="white",
-            linewidth=0.8,
+            **edge,
         )
         big = np.nan_to_num(shares[:, j]) >= 0.06 * np.nanmax(shares.sum(axis=1))
         ax.bar_label(
