@@ -177,20 +177,11 @@ def cycle(results: Results, fig: Figure | None = None, *, point: int = 0) -> lis
     """Cycle length per replication: lead to close and opportunity age (medians per run),
     overall and per segment, policies side by side. Returns the two panels."""
     runs = finished_runs(results, point)
-    groups = at_point(results.groups, point)
-    segments = groups[groups["group"] == "segment"]
-    names = list(dict.fromkeys(segments["name"]))
-    frames = [runs, *(segments[segments["name"] == n] for n in names)]
-    categories = ["All", *map(pretty, names)]
+    categories, frames = _by_segment(results, runs, point)
     axes = panels(fig, 1, 2, (12.0, 4.8))
     code = currency(results)
     for ax, metric in zip(axes, CYCLE, strict=True):
-        grouped(
-            ax,
-            results,
-            categories,
-            lambda i, k, m=metric: values_of(frames[i], k, m),
-        )
+        grouped(ax, results, categories, lambda i, k, m=metric: values_of(frames[i], k, m))
         value_axis(ax, metric, code)
         ax.set_title(f"{metric_label(metric)}, per replication", fontsize=9)
     means = {
@@ -204,6 +195,17 @@ def cycle(results: Results, fig: Figure | None = None, *, point: int = 0) -> lis
         "violin: the spread when there are enough replications",
     )
     return axes
+
+
+def _by_segment(
+    results: Results, runs: pd.DataFrame, point: int
+) -> tuple[list[str], list[pd.DataFrame]]:
+    """The categories of a per-segment figure ("All", then each segment) and their rows."""
+    groups = at_point(results.groups, point)
+    segments = groups[groups["group"] == "segment"]
+    names = list(dict.fromkeys(segments["name"]))
+    frames = [runs, *(segments[segments["name"] == n] for n in names)]
+    return ["All", *map(pretty, names)], frames
 
 
 def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
