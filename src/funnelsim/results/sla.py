@@ -148,14 +148,17 @@ class SlaResults:
 
     @property
     def baseline(self) -> str:
+        """The label of the policy the proposal is set against."""
         return self.document["baseline"]
 
     @property
     def scenario(self) -> str:
+        """The scenario both sides ran on, as the proposal names it."""
         return self.document["scenario"]
 
     @property
     def replications(self) -> int:
+        """Replications per policy and condition."""
         return self.document["replications"]
 
     @property
@@ -165,10 +168,12 @@ class SlaResults:
 
     @property
     def conditions(self) -> list[Condition]:
+        """Normal first, then each stress."""
         return [Condition(c["name"], c["description"]) for c in self.document["conditions"]]
 
     @property
     def clauses(self) -> list[Clause]:
+        """The promises judged per period, each with the side that owes it and its words."""
         return [Clause(c["name"], c["side"], c["label"]) for c in self.document["clauses"]]
 
     @property
@@ -206,7 +211,8 @@ class SlaResults:
 
     @property
     def impact(self) -> pd.DataFrame:
-        """Per condition: the proposal minus the baseline on revenue, pipeline, cycle, leakage."""
+        """Per condition: the proposal minus the baseline on revenue, pipeline, lead to close,
+        opportunity age at close and leakage."""
         return self._frame("impact")
 
     @property
