@@ -172,13 +172,13 @@ def plan(
         scenarios.append(tuple(resolved))
     if problems:
         raise ScenarioError(list(problems.values()))
-    replay = {"scenario": _portable(path), "policies": [_portable(p) for p in policies if p]}
+    replay = {"scenario": portable(path), "policies": [portable(p) for p in policies if p]}
     labels = tuple(experiment.labels)
     factors = tuple(experiment.factors)
     return Plan(experiment, labels, factors, tuple(points), tuple(scenarios), replay)
 
 
-def _portable(ref: str | Path) -> str:
+def portable(ref: str | Path) -> str:
     """A scenario or policy as `funnelsim run` finds it from any folder: a bundled scenario
     by name, a policy named in the scenario as itself, a file by its absolute path."""
     path = Path(ref)

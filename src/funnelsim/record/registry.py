@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from funnelsim.errors import FunnelsimError
+from funnelsim.record.ledger import LEAK_REASONS, STAGE_OF_LEAK
 
 KINDS = {
     "money": ("", ""),
@@ -56,10 +57,22 @@ def _entry(name: str, kind: str, better: int, label: str, rise: str = "", fall: 
     return Metric(name, kind, better, label, rise or f"higher {words}", fall or f"lower {words}")
 
 
-def _percentiles(name: str, kind: str, label: str, rise: str, fall: str) -> list[Metric]:
+DURATIONS = {
+    "lead_to_close_days": "Lead to close",
+    "mql_to_close_days": "MQL to close",
+    "opportunity_age_days": "Opportunity age at close",
+    "ae_wait_days": "SQL wait for an AE",
+    "speed_to_lead_hours": "Speed to lead",
+}
+"""The durations whose 10th, 50th and 90th percentiles are figures (``<name>_p50``), by label;
+the name ends in the duration's kind."""
+
+
+def _percentiles(name: str, rise: str, fall: str) -> list[Metric]:
     """A duration's 10th, 50th and 90th percentiles (shorter is better); ``rise`` and ``fall``
     name the percentile where they say ``{}``."""
     words = {10: "10th percentile", 50: "median", 90: "90th percentile"}
+    kind, label = name.rsplit("_", 1)[1], DURATIONS[name]
     return [
         _entry(f"{name}_p{p}", kind, -1, f"{label}, {w}", rise.format(w), fall.format(w))
         for p, w in words.items()
@@ -124,49 +137,12 @@ _ROWS = [
     _entry("deals_abandoned", "count", -1, "Deals abandoned"),
     _entry("win_rate", "share", +1, "Win rate", "a higher win rate", "a lower win rate"),
     # How long things take, and how fast the desk responds.
-    *_percentiles(
-        "lead_to_close_days",
-        "days",
-        "Lead to close",
-        "a longer {} lead to close",
-        "a shorter {} lead to close",
-    ),
-    *_percentiles(
-        "mql_to_close_days",
-        "days",
-        "MQL to close",
-        "a longer {} MQL to close",
-        "a shorter {} MQL to close",
-    ),
-    *_percentiles(
-        "opportunity_age_days",
-        "days",
-        "Opportunity age",
-        "an older {} opportunity",
-        "a younger {} opportunity",
-    ),
-    *_percentiles(
-        "ae_wait_days",
-        "days",
-        "SQL wait for an AE",
-        "a longer {} wait for an AE",
-        "a shorter {} wait for an AE",
-    ),
-    *_percentiles(
-        "speed_to_lead_hours",
-        "hours",
-        "Speed to lead",
-        "slower first touches ({})",
-        "faster first touches ({})",
-    ),
-    _entry(
-        "sla_compliance",
-        "share",
-        +1,
-        "SLA compliance",
-        "higher SLA compliance",
-        "lower SLA compliance",
-    ),
+    *_percentiles("lead_to_close_days", "a longer {} lead to close", "a shorter {} lead to close"),
+    *_percentiles("mql_to_close_days", "a longer {} MQL to close", "a shorter {} MQL to close"),
+    *_percentiles("opportunity_age_days", "an older {} opportunity", "a younger {} opportunity"),
+    *_percentiles("ae_wait_days", "a longer {} wait for an AE", "a shorter {} wait for an AE"),
+    *_percentiles("speed_to_lead_hours", "slower first touches ({})", "faster first touches ({})"),
+    _entry("sla_compliance", "share", +1, "SLA compliance"),
     _entry("mqls_judged_for_sla", "count", +1, "MQLs judged for the SLA"),
     _entry("never_worked_share", "share", -1, "Never worked, share of MQLs"),
     # What the leads cost.
@@ -200,6 +176,13 @@ _ROWS = [
 
 METRICS: dict[str, Metric] = {m.name: m for m in _ROWS}
 """Every figure by name: the runner's, and the weekly series' own."""
+
+FUNNEL_STAGES = ("leads", "mqls", "sals", "sqls", "opportunities", "wins")
+"""The waterfall's figures, stage by stage: leads of the cohort that ever reached each."""
+LEAKAGE_REASONS = tuple(f"leaked_{reason}" for reason in LEAK_REASONS)
+"""The leaked leads by reason, in the ledger's order of reasons."""
+LEAKAGE_STAGES = tuple(f"leaked_in_{stage}" for stage in STAGE_OF_LEAK)
+"""The leaked leads by the stage they leaked from."""
 
 KEY_METRICS = (
     "bookings",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,8 +58,65 @@ class Estimate:
     high: float
 
     @classmethod
-    def of(cls, record: Mapping[str, Any], *keys: str) -> Estimate:
-        return cls(*(_number(record[k]) for k in keys))
+    def of(cls, record: Mapping[str, Any], mean: str, *interval: str) -> Estimate:
+        """The estimate in ``record`` under these keys; one without an interval has NaN bounds."""
+        low, high = (_number(record[k]) for k in interval) if interval else (math.nan,) * 2
+        return cls(_number(record[mean]), low, high)
+
+
+HELD = ("held_share", "ci_low", "ci_high")
+"""Where a verdict record keeps the chance a clause holds in a period, and its interval."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    """One headcount a capacity search tried: the chance the promise is kept with it (for AEs,
+    the share of runs within the wait, without an interval), and whether that is enough."""
+
+    count: int
+    chance: Estimate
+    holds: bool
+
+
+@dataclass(frozen=True)
+class Search:
+    """A capacity search: the promise sized for, the proposal's headcount, the fewest that keep
+    it (None: none up to the limit) and every count probed, fewest first."""
+
+    promise: str
+    current: int
+    needed: int | None
+    probes: tuple[Probe, ...]
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any], promise: str, count: str, *chance: str) -> Search:
+        probes = (
+            Probe(p[count], Estimate.of(p, *chance), bool(p["holds"])) for p in record["probes"]
+        )
+        ordered = tuple(sorted(probes, key=lambda p: p.count))
+        return cls(record[promise], record["current"], record["needed"], ordered)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """The headcount the proposal needs for its promises to hold with ``target`` probability:
+    SDRs for first touch (None without that clause), then AEs at the SDRs found (None when
+    not sought) at ``ae_sdrs`` SDRs."""
+
+    target: float
+    sdr: Search | None
+    ae: Search | None
+    ae_sdrs: int | None
+
+    @classmethod
+    def of(cls, record: Mapping[str, Any]) -> Capacity:
+        sdr, ae = record["sdr"], record["ae"]
+        return cls(
+            record["probability"],
+            None if sdr is None else Search.of(sdr, "clause", "headcount", *HELD),
+            None if ae is None else Search.of(ae, "criterion", "ae_count", "runs_within"),
+            None if ae is None else ae["sdr_headcount"],
+        )
 
 
 @dataclass
@@ -90,14 +148,17 @@ class SlaResults:
 
     @property
     def baseline(self) -> str:
+        """The label of the policy the proposal is set against."""
         return self.document["baseline"]
 
     @property
     def scenario(self) -> str:
+        """The scenario both sides ran on, as the proposal names it."""
         return self.document["scenario"]
 
     @property
     def replications(self) -> int:
+        """Replications per policy and condition."""
         return self.document["replications"]
 
     @property
@@ -107,19 +168,19 @@ class SlaResults:
 
     @property
     def conditions(self) -> list[Condition]:
+        """Normal first, then each stress."""
         return [Condition(c["name"], c["description"]) for c in self.document["conditions"]]
 
     @property
     def clauses(self) -> list[Clause]:
+        """The promises judged per period, each with the side that owes it and its words."""
         return [Clause(c["name"], c["side"], c["label"]) for c in self.document["clauses"]]
 
     @property
     def held(self) -> dict[tuple[str, str, str], Estimate]:
         """(clause, condition, policy) to the chance the clause holds in a period."""
         return {
-            (r["clause"], r["condition"], r["policy"]): Estimate.of(
-                r, "held_share", "ci_low", "ci_high"
-            )
+            (r["clause"], r["condition"], r["policy"]): Estimate.of(r, *HELD)
             for r in self.document["compliance"]
         }
 
@@ -150,13 +211,20 @@ class SlaResults:
 
     @property
     def impact(self) -> pd.DataFrame:
-        """Per condition: the proposal minus the baseline on revenue, pipeline, cycle, leakage."""
+        """Per condition: the proposal minus the baseline on revenue, pipeline, lead to close,
+        opportunity age at close and leakage."""
         return self._frame("impact")
 
     @property
     def capacity(self) -> dict[str, Any] | None:
         """SDRs and AEs the proposal needs, with every headcount probed (None if not sought)."""
         return self.document["capacity"]
+
+    @property
+    def headcount(self) -> Capacity | None:
+        """:attr:`capacity` read: the SDRs and AEs the proposal needs (None if not sought)."""
+        record = self.document["capacity"]
+        return None if record is None else Capacity.of(record)
 
 
 def load_sla(path: str | Path, results: Results | None = None) -> SlaResults:

@@ -112,19 +112,16 @@ def summarise(
     runs: pd.DataFrame, metrics: Sequence[str], labels: Sequence[str], factors: Sequence[str]
 ) -> pd.DataFrame:
     """Per point, policy and metric: n, mean, std, 95% interval, percentiles, win share."""
-    rows = []
-    where = _factor_values(runs, factors)
-    wides = _wides(runs, metrics)
+    where, wides = _factor_values(runs, factors), _wides(runs, metrics)
     groups = [  # each (point, policy) of the runs, with its ok rows: the same for every metric
         (key, group[group["status"] == "ok"])
         for key, group in runs.groupby(["point", "policy"], sort=True)
     ]
+    rows = []
     for metric in metrics:
         wins = _win_shares(wides[metric], direction(metric))
         for (point, policy), group in groups:
             values = group[metric].to_numpy(dtype=float)
-            finite = values[np.isfinite(values)]
-            pct = np.percentile(finite, PERCENTILES) if finite.size else [math.nan] * 5
             rows.append(
                 {
                     "point": point,
@@ -132,11 +129,18 @@ def summarise(
                     "policy": labels[policy],
                     "metric": metric,
                     **_sample(values),
-                    **{f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)},
+                    **_percentiles(values),
                     "win_share": wins.get((point, policy), math.nan),
                 }
             )
     return pd.DataFrame(rows)
+
+
+def _percentiles(values: np.ndarray) -> dict[str, float]:
+    """The :data:`PERCENTILES` of the finite values, ``p5`` to ``p95`` (NaN when none are)."""
+    finite = values[np.isfinite(values)]
+    pct = np.percentile(finite, PERCENTILES) if finite.size else [math.nan] * len(PERCENTILES)
+    return {f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)}
 
 
 def _win_shares(wide: pd.DataFrame, sign: int) -> dict[tuple[int, int], float]:
@@ -163,35 +167,36 @@ def differences(
     runs: pd.DataFrame, metrics: Sequence[str], labels: Sequence[str], factors: Sequence[str]
 ) -> pd.DataFrame:
     """Each policy minus the baseline (the first), paired by replication, per point."""
-    rows = []
-    where = _factor_values(runs, factors)
-    wides = _wides(runs, metrics)
-    for metric in metrics:
-        sign, columns = direction(metric), list(wides[metric].columns)
-        for point, block in _blocks(wides[metric]):
-            for policy in range(1, len(labels)):
-                if policy not in columns or 0 not in columns:
-                    continue
-                pair = _complete(block[:, [columns.index(0), columns.index(policy)]])
-                diff = pair[:, 1] - pair[:, 0]
-                better = sign * diff
-                shares = (
-                    (np.mean(better > 0), np.mean(better < 0)) if diff.size else (math.nan,) * 2
-                )
-                rows.append(
-                    {
-                        "point": point,
-                        **where[point],
-                        "policy": labels[policy],
-                        "baseline": labels[0],
-                        "metric": metric,
-                        **_sample(diff),
-                        "relative": _relative(diff, pair[:, 0]),
-                        "policy_better": float(shares[0]),
-                        "baseline_better": float(shares[1]),
-                    }
-                )
+    where, wides = _factor_values(runs, factors), _wides(runs, metrics)
+    rows = [
+        {"point": point, **where[point], **row}
+        for metric in metrics
+        for point, block in _blocks(wides[metric])
+        for row in _paired_rows(metric, block, list(wides[metric].columns), labels)
+    ]
     return pd.DataFrame(rows, columns=["point", *factors, *DIFFERENCE_COLUMNS])
+
+
+def _paired_rows(
+    metric: str, block: np.ndarray, columns: list[int], labels: Sequence[str]
+) -> Iterator[dict[str, object]]:
+    """Each policy minus the baseline at one point, over the replications both finished."""
+    for policy in range(1, len(labels)):
+        if policy not in columns or 0 not in columns:
+            continue
+        pair = _complete(block[:, [columns.index(0), columns.index(policy)]])
+        diff = pair[:, 1] - pair[:, 0]
+        better = direction(metric) * diff
+        shares = (np.mean(better > 0), np.mean(better < 0)) if diff.size else (math.nan,) * 2
+        yield {
+            "policy": labels[policy],
+            "baseline": labels[0],
+            "metric": metric,
+            **_sample(diff),
+            "relative": _relative(diff, pair[:, 0]),
+            "policy_better": float(shares[0]),
+            "baseline_better": float(shares[1]),
+        }
 
 
 def _samples(runs: pd.DataFrame, metric: str, policies: int) -> list[pd.Series]:

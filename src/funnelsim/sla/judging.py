@@ -107,31 +107,53 @@ class PeriodCounts:
     ) -> tuple[dict[str, np.ndarray], np.ndarray, float]:
         """The time each count counts a marketing MQL at (by MQL time, or when it qualified),
         the MQL times of those undecided, and how long a cadence may run after a first touch."""
-        mql = spells["mql_at"].to_numpy()
-        touch = spells["first_touch_at"].to_numpy()
-        outcome = spells["outcome"].to_numpy()
-        ended = spells["outcome_at"].to_numpy()
-        b_mql, b_touch = calendar.business_array(mql), calendar.business_array(touch)
-        b_end = calendar.business(horizon.length)
-        decided = outcome != SPELL["open"]
-        none = np.zeros(len(mql), bool)
-        judged, on_time, unreached, kept = none, none, none, none
-        if self.within is not None:
-            response = calendar.open_time(self.within)
-            judged = b_end - b_mql >= response
-            on_time = judged & np.isfinite(touch) & within_response(b_touch - b_mql, response)
-        cadence = 0.0  # how long after its first touch an MQL's attempts may run
-        if self.attempts is not None:
-            unreached = np.isin(outcome, [SPELL["unreachable"], SPELL["never_worked"]])
-            kept = unreached & (spells["attempts"].to_numpy() >= self.attempts)
-            if self.over is not None:
-                unit = "1" + self.over[-1]
-                cadence = calendar.open_time(self.over) + calendar.open_time(unit)
-                overdue = ~decided & np.isfinite(touch) & (b_end - b_touch >= cadence)
-                unreached = unreached | overdue
-                kept &= calendar.business_array(ended) - b_touch < cadence
+        mql, touch = spells["mql_at"].to_numpy(), spells["first_touch_at"].to_numpy()
+        outcome, ended = spells["outcome"].to_numpy(), spells["outcome_at"].to_numpy()
+        b_touch, b_end = calendar.business_array(touch), calendar.business(horizon.length)
+        judged, on_time = self._first_touches(calendar, mql, touch, b_touch, b_end)
+        unreached, kept, cadence = self._cadences(spells, calendar, touch, b_touch, b_end)
         marks = (judged, on_time, unreached, kept)
-        return _counted(mql, outcome, ended, marks), mql[~decided], cadence
+        return _counted(mql, outcome, ended, marks), mql[outcome == SPELL["open"]], cadence
+
+    def _first_touches(
+        self,
+        calendar: Calendar,
+        mql: np.ndarray,
+        touch: np.ndarray,
+        b_touch: np.ndarray,
+        b_end: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The MQLs judged for first touch (their window closed by the end of the run), and
+        those of them touched within it; none without a first-touch clause."""
+        if self.within is None:
+            return (np.zeros(len(mql), bool),) * 2
+        b_mql = calendar.business_array(mql)
+        response = calendar.open_time(self.within)
+        judged = b_end - b_mql >= response
+        return judged, judged & np.isfinite(touch) & within_response(b_touch - b_mql, response)
+
+    def _cadences(
+        self,
+        spells: pd.DataFrame,
+        calendar: Calendar,
+        touch: np.ndarray,
+        b_touch: np.ndarray,
+        b_end: float,
+    ) -> tuple[np.ndarray, np.ndarray, float]:
+        """The MQLs the desk gave up on (or whose cadence window has run out), those of them
+        given the attempts promised within the window, and how long a cadence may run after
+        a first touch (0 without a window); none without a cadence clause."""
+        if self.attempts is None:
+            return (*(np.zeros(len(touch), bool),) * 2, 0.0)
+        outcome = spells["outcome"].to_numpy()
+        unreached = np.isin(outcome, [SPELL["unreachable"], SPELL["never_worked"]])
+        kept = unreached & (spells["attempts"].to_numpy() >= self.attempts)
+        if self.over is None:
+            return unreached, kept, 0.0
+        cadence = calendar.open_time(self.over) + calendar.open_time("1" + self.over[-1])
+        overdue = (outcome == SPELL["open"]) & np.isfinite(touch) & (b_end - b_touch >= cadence)
+        kept &= calendar.business_array(spells["outcome_at"].to_numpy()) - b_touch < cadence
+        return unreached | overdue, kept, cadence
 
 
 def _counted(

@@ -26,7 +26,7 @@ import pandas as pd
 from funnelsim.base.mapping import dotted
 from funnelsim.errors import Problem, ScenarioError, UsageError
 from funnelsim.experiments import Experiment, Plan, conduct, parse_experiment
-from funnelsim.experiments.design import _portable
+from funnelsim.experiments.design import portable
 from funnelsim.experiments.spec import KEY_METRICS
 from funnelsim.results import Results
 from funnelsim.results.sla import PROPOSAL
@@ -168,8 +168,8 @@ def _plan(
     _check_window(Scenario.model_validate(rows[0][0][0]), proposal.period, source)
     baseline = sides[0][0]
     replay = {
-        "scenario": _portable(path),
-        "policies": [_portable(baseline) if baseline else None, None],
+        "scenario": portable(path),
+        "policies": [portable(baseline) if baseline else None, None],
         "sets": [[overrides for _, overrides in row] for row in rows],
     }
     points = tuple({"condition": c.name} for c in conditions)

@@ -29,6 +29,11 @@ def metric_label(name: str) -> str:
     return metric(name).label
 
 
+def metric_labels(*names: str) -> dict[str, str]:
+    """Each figure's label, by name, in the order given: the rows of a table, a legend."""
+    return {name: metric_label(name) for name in names}
+
+
 def metric_unit(name: str, code: str) -> str:
     """A figure's unit on an axis; money's is the currency ``code``."""
     entry = metric(name)

@@ -162,7 +162,7 @@ def available(results: Results) -> list[str]:
     sla = sla_results(results)
     if sla is not None:
         names.append("clause_compliance")
-        if (sla.capacity or {}).get("sdr") is not None:
+        if sla.headcount is not None and sla.headcount.sdr is not None:
             names.append("compliance_by_headcount")
     names += COMPARISON
     if 1 <= len(factors) <= 2:
@@ -176,6 +176,17 @@ def _figure_of(drawn: Axes | Sequence[Axes] | Figure) -> Figure:
     if isinstance(drawn, Figure):
         return drawn
     return (drawn if isinstance(drawn, Axes) else drawn[0]).figure
+
+
+def _checked(results: Results, names: Sequence[str] | None, fmt: str) -> list[str]:
+    """The figures asked for (by default those that apply), each known, in a known format."""
+    if fmt not in FORMATS:
+        raise ValueError(f"expected a format in {FORMATS}, got {fmt!r}")
+    names = list(available(results) if names is None else names)
+    unknown = [n for n in names if n not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure(s) {unknown}; expected some of {list(FIGURES)}")
+    return names
 
 
 def save_all(
@@ -193,12 +204,7 @@ def save_all(
     figures, e.g. ``{"factor_effect": {"metric": "sla_compliance"}}``. Each figure is freed
     once written (they are not registered with pyplot, so nothing else holds them).
     """
-    if fmt not in FORMATS:
-        raise ValueError(f"expected a format in {FORMATS}, got {fmt!r}")
-    names = list(available(results) if names is None else names)
-    unknown = [n for n in names if n not in FIGURES]
-    if unknown:
-        raise ValueError(f"unknown figure(s) {unknown}; expected some of {list(FIGURES)}")
+    names = _checked(results, names, fmt)
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []

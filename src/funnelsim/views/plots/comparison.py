@@ -1,8 +1,9 @@
 """The figures that set policies side by side at one sweep point: funnel, revenue, cycle, leakage.
 
 Each reads the finished runs of one point (``point=0`` unless given) and draws every policy
-in its colour; the stage and leakage columns they read are named here. Weekly fan charts
-are in :mod:`funnelsim.views.plots.series`, speed to lead in :mod:`funnelsim.views.plots.sla`.
+in its colour; the registry names the stage and leakage columns they read. Weekly fan
+charts are in :mod:`funnelsim.views.plots.series`, speed to lead in
+:mod:`funnelsim.views.plots.sla`.
 """
 
 from __future__ import annotations
@@ -16,9 +17,17 @@ from matplotlib import ticker
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from funnelsim.record.registry import FUNNEL_STAGES, LEAKAGE_REASONS, LEAKAGE_STAGES
 from funnelsim.results import Results
 from funnelsim.results.stats import interval
-from funnelsim.views.formats import currency, metric_label, on_figure, percent, trim
+from funnelsim.views.formats import (
+    currency,
+    metric_label,
+    metric_labels,
+    on_figure,
+    percent,
+    trim,
+)
 from funnelsim.views.plots.data import (
     at_point,
     error_bars,
@@ -34,6 +43,7 @@ from funnelsim.views.plots.style import (
     category_ticks,
     colour_ticks,
     colours,
+    label_above,
     panels,
     policy_legend,
     set_titles,
@@ -42,27 +52,9 @@ from funnelsim.views.plots.style import (
 )
 from funnelsim.views.plots.words import phrase, point_text, pretty, replication_count
 
-STAGES = {
-    "leads": "Leads",
-    "mqls": "MQLs",
-    "sals": "SALs",
-    "sqls": "SQLs",
-    "opportunities": "Opportunities",
-    "wins": "Wins",
-}
-LEAK_STAGES = {
-    "leaked_in_nurture": "In nurture",
-    "leaked_in_sdr": "At the SDR desk",
-    "leaked_in_sales": "In sales",
-}
-LEAK_REASONS = {
-    "leaked_never_worked": "Never worked",
-    "leaked_cadence_exhausted": "Cadence exhausted",
-    "leaked_rejected_dropped": "Rejected, dropped",
-    "leaked_stalled_abandoned": "Stalled, abandoned",
-    "leaked_unsubscribed": "Unsubscribed",
-    "leaked_recycle_cap": "Recycle cap reached",
-}
+STAGES = metric_labels(*FUNNEL_STAGES)
+LEAK_STAGES = metric_labels(*LEAKAGE_STAGES)
+LEAK_REASONS = metric_labels(*LEAKAGE_REASONS)
 CYCLE = ("lead_to_close_days_p50", "opportunity_age_days_p50")
 
 
@@ -75,33 +67,10 @@ def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Ax
     ax = axes_or_new(ax)
     runs = finished_runs(results, point)
     offsets, width = side_by_side(len(policy_labels(results)))
-    x = np.arange(len(STAGES))
     overall = {}
     for k, (label, c) in enumerate(colours(results).items()):
-        rows = [mean_interval(values_of(runs, k, s)) for s in STAGES]
-        means = np.array([r[0] for r in rows])
-        ax.bar(
-            x + offsets[k],
-            means,
-            width,
-            color=c,
-            label=label,
-            yerr=error_bars(rows),
-            error_kw={"ecolor": "0.3", "elinewidth": 1, "capsize": 2},
-        )
-        for j in range(1, len(STAGES)):
-            top = max(rows[j][0], rows[j][2])
-            rate = means[j] / means[j - 1] if means[j - 1] else np.nan
-            ax.annotate(
-                f"{100 * rate:.0f}%" if rate == rate else "–",
-                (x[j] + offsets[k], top),
-                xytext=(0, 2),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=7,
-                color="0.2",
-            )
+        x = np.arange(len(STAGES)) + offsets[k]
+        means = _stage_bars(ax, x, width, [values_of(runs, k, s) for s in STAGES], c, label)
         overall[label] = f"{100 * means[-1] / means[0]:.2f}%" if means[0] else "–"
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: trim(v)))
@@ -115,6 +84,30 @@ def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Ax
         "above each bar, the conversion from the stage before",
     )
     return ax
+
+
+def _stage_bars(
+    ax: Axes, x: np.ndarray, width: float, stages: list[np.ndarray], colour: str, label: str
+) -> np.ndarray:
+    """One policy's bars, a stage each (mean and 95% interval), with the conversion from the
+    stage before above each; returns the means."""
+    rows = [mean_interval(values) for values in stages]
+    means = np.array([r[0] for r in rows])
+    ax.bar(
+        x,
+        means,
+        width,
+        color=colour,
+        label=label,
+        yerr=error_bars(rows),
+        error_kw={"ecolor": "0.3", "elinewidth": 1, "capsize": 2},
+    )
+    for j in range(1, len(stages)):
+        rate = means[j] / means[j - 1] if means[j - 1] else np.nan
+        text = f"{100 * rate:.0f}%" if rate == rate else "–"
+        top = max(rows[j][0], rows[j][2])
+        label_above(ax, text, (x[j], top), fontsize=7, color="0.2")
+    return means
 
 
 def revenue(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
@@ -184,20 +177,11 @@ def cycle(results: Results, fig: Figure | None = None, *, point: int = 0) -> lis
     """Cycle length per replication: lead to close and opportunity age (medians per run),
     overall and per segment, policies side by side. Returns the two panels."""
     runs = finished_runs(results, point)
-    groups = at_point(results.groups, point)
-    segments = groups[groups["group"] == "segment"]
-    names = list(dict.fromkeys(segments["name"]))
-    frames = [runs, *(segments[segments["name"] == n] for n in names)]
-    categories = ["All", *map(pretty, names)]
+    categories, frames = _by_segment(results, runs, point)
     axes = panels(fig, 1, 2, (12.0, 4.8))
     code = currency(results)
     for ax, metric in zip(axes, CYCLE, strict=True):
-        grouped(
-            ax,
-            results,
-            categories,
-            lambda i, k, m=metric: values_of(frames[i], k, m),
-        )
+        grouped(ax, results, categories, lambda i, k, m=metric: values_of(frames[i], k, m))
         value_axis(ax, metric, code)
         ax.set_title(f"{metric_label(metric)}, per replication", fontsize=9)
     means = {
@@ -211,6 +195,17 @@ def cycle(results: Results, fig: Figure | None = None, *, point: int = 0) -> lis
         "violin: the spread when there are enough replications",
     )
     return axes
+
+
+def _by_segment(
+    results: Results, runs: pd.DataFrame, point: int
+) -> tuple[list[str], list[pd.DataFrame]]:
+    """The categories of a per-segment figure ("All", then each segment) and their rows."""
+    groups = at_point(results.groups, point)
+    segments = groups[groups["group"] == "segment"]
+    names = list(dict.fromkeys(segments["name"]))
+    frames = [runs, *(segments[segments["name"] == n] for n in names)]
+    return ["All", *map(pretty, names)], frames
 
 
 def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
@@ -239,19 +234,33 @@ def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str,
     the total is written on top. Returns the totals, one per policy."""
     policies = range(len(policy_labels(results)))
     share = runs[list(parts)].div(runs["leads"], axis=0).groupby(runs["policy"]).mean()
-    shares = share.reindex(policies).to_numpy(dtype=float)
-    shades = mpl.colormaps[PARTS](np.linspace(0.0, 1.0, len(parts)))
-    bottom = np.zeros(len(policies))
-    for j, name in enumerate(parts.values()):
+    totals = _stack(ax, share.reindex(policies).to_numpy(dtype=float), list(parts.values()))
+    for p, total in enumerate(totals):
+        label_above(ax, percent(total, 3), (p, total), fontsize=8)
+    colour_ticks(ax, results)
+    handles, names = ax.get_legend_handles_labels()  # top part first, as the stack reads
+    outside = {"loc": "upper left", "bbox_to_anchor": (1.0, 1.0)}
+    ax.legend(handles[::-1], names[::-1], frameon=False, fontsize=8, **outside)
+    ax.margins(y=0.1)
+    value_axis(ax, "leakage_rate", "", "Leads leaked")
+    return totals
+
+
+def _stack(ax: Axes, shares: np.ndarray, names: list[str]) -> np.ndarray:
+    """``shares`` (a row per policy, a column per part) as stacked bars, each part a shade of
+    :data:`PARTS` and labelled where it is big enough; returns the stacks' heights."""
+    shades = mpl.colormaps[PARTS](np.linspace(0.0, 1.0, len(names)))
+    edge = {"edgecolor": "white", "linewidth": 0.8}
+    bottom = np.zeros(shares.shape[0])
+    for j, name in enumerate(names):
         bars = ax.bar(
-            policies,
+            range(shares.shape[0]),
             shares[:, j],
             0.6,
             bottom=bottom,
             color=shades[j],
             label=name,
-            edgecolor="white",
-            linewidth=0.8,
+            **edge,
         )
         big = np.nan_to_num(shares[:, j]) >= 0.06 * np.nanmax(shares.sum(axis=1))
         ax.bar_label(
@@ -259,29 +268,7 @@ def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str,
             [percent(v, 2) if b else "" for v, b in zip(shares[:, j], big, strict=True)],
             label_type="center",
             fontsize=7,
-            color="white" if j < len(parts) / 2 else "black",
+            color="white" if j < len(names) / 2 else "black",
         )
         bottom += np.nan_to_num(shares[:, j])
-    for p, total in enumerate(bottom):
-        ax.annotate(
-            percent(total, 3),
-            (p, total),
-            xytext=(0, 2),
-            textcoords="offset points",
-            ha="center",
-            va="bottom",
-            fontsize=8,
-        )
-    colour_ticks(ax, results)
-    handles, names = ax.get_legend_handles_labels()
-    ax.legend(
-        handles[::-1],
-        names[::-1],
-        frameon=False,
-        fontsize=8,
-        loc="upper left",
-        bbox_to_anchor=(1.0, 1.0),
-    )
-    ax.margins(y=0.1)
-    value_axis(ax, "leakage_rate", "", "Leads leaked")
     return bottom

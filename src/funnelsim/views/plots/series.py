@@ -116,12 +116,7 @@ def utilisation(results: Results, fig: Figure | None = None, *, point: int = 0) 
     runs = finished_runs(results, point)
     left, right = panels(fig, 1, 2, (12.0, 4.8))
     columns = ("sdr_utilisation", "ae_utilisation")
-    grouped(
-        left,
-        results,
-        ["SDRs", "AEs"],
-        lambda i, k: values_of(runs, k, columns[i]),
-    )
+    grouped(left, results, ["SDRs", "AEs"], lambda i, k: values_of(runs, k, columns[i]))
     value_axis(left, "sdr_utilisation", "", "Utilisation")
     left.set_title("Utilisation per replication (bar: mean)", fontsize=9)
     _fan(right, results, "sdr_queue", point)

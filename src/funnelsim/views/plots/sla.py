@@ -44,6 +44,23 @@ def speed_to_lead(results: Results, fig: Figure | None = None, *, point: int = 0
     """
     runs = finished_runs(results, point)
     ax, right = panels(fig, 1, 2, (12.0, 4.8))
+    _speed_ecdfs(ax, results, runs, point)
+    _compliance(right, results, runs, point)
+    medians = {
+        label: on_figure(_P50, finite_median(values_of(runs, k, _P50)), "")
+        for k, label in enumerate(policy_labels(results))
+    }
+    set_titles(
+        ax.figure,
+        f"Speed to lead{point_text(results, point)}: median response {phrase(medians)} "
+        "(median over replications)",
+        f"{replication_count(runs)}; business hours; each policy judged against its own SLA",
+    )
+    return [ax, right]
+
+
+def _speed_ecdfs(ax: Axes, results: Results, runs: pd.DataFrame, point: int) -> None:
+    """Each policy's per-run median and 90th percentile as ECDFs, with its SLA marked."""
     for k, c in enumerate(colours(results).values()):
         for column, (_, style) in _PERCENTILES.items():
             values = values_of(runs, k, column)
@@ -59,27 +76,21 @@ def speed_to_lead(results: Results, fig: Figure | None = None, *, point: int = 0
     style_legend(ax, styles, loc="lower right", fontsize=8)
     policy_legend(ax, results, loc="best")
     ax.set_title("Speed to lead across replications (dotted: SLA)", fontsize=9)
+
+
+def _compliance(ax: Axes, results: Results, runs: pd.DataFrame, point: int) -> None:
+    """SLA compliance by month across replications; from results written before the weekly
+    counts existed, one figure per replication."""
     if "sla_judged" in results.weekly.columns:
         for k, c in enumerate(colours(results).values()):
             monthly = monthly_compliance(results, point, k)
-            bands(right, monthly.index, monthly.to_numpy(dtype=float), c)
-        date_axis(right, "Month the MQLs arrived")
-        right.set_title("SLA compliance by month: median, 50% and 90% bands", fontsize=9)
-    else:  # results written before the weekly counts existed: one figure per replication
-        by_policy(right, results, runs, "sla_compliance")
-        right.set_title("SLA compliance per replication (bar: mean)", fontsize=9)
-    value_axis(right, "sla_compliance", "")
-    medians = {
-        label: on_figure(_P50, finite_median(values_of(runs, k, _P50)), "")
-        for k, label in enumerate(policy_labels(results))
-    }
-    set_titles(
-        ax.figure,
-        f"Speed to lead{point_text(results, point)}: median response {phrase(medians)} "
-        "(median over replications)",
-        f"{replication_count(runs)}; business hours; each policy judged against its own SLA",
-    )
-    return [ax, right]
+            bands(ax, monthly.index, monthly.to_numpy(dtype=float), c)
+        date_axis(ax, "Month the MQLs arrived")
+        ax.set_title("SLA compliance by month: median, 50% and 90% bands", fontsize=9)
+    else:
+        by_policy(ax, results, runs, "sla_compliance")
+        ax.set_title("SLA compliance per replication (bar: mean)", fontsize=9)
+    value_axis(ax, "sla_compliance", "")
 
 
 def monthly_compliance(results: Results, point: int, policy: int) -> pd.DataFrame:

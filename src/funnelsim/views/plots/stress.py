@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.transforms import blended_transform_factory
 
 from funnelsim.results import Results, SlaResults, load_sla
-from funnelsim.results.sla import PROPOSAL, VERDICT, condition_title
+from funnelsim.results.sla import PROPOSAL, VERDICT, Estimate, Search, condition_title
 from funnelsim.views.formats import percent
 from funnelsim.views.plots.data import error_bars
 from funnelsim.views.plots.style import (
@@ -57,104 +57,136 @@ def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
     """The chance each clause holds in a period under every condition, the proposal against
     its baseline: one row per condition, grouped by clause, so a stress that breaks a clause
     shows as a dot left of the target line within the clause's group."""
-    doc = sla.document
-    target, period = doc["probability"], doc["proposal"]["period"]
-    conditions = [c["name"] for c in doc["conditions"]]
-    clauses = [c["name"] for c in doc["clauses"]]
-    step = len(conditions) + 1  # a clause's heading, then its conditions
-    rows = {
-        (clause, name): i * step + 1 + j
-        for i, clause in enumerate(clauses)
-        for j, name in enumerate(conditions)
+    rows = _clause_rows(sla)
+    step = len(sla.conditions) + 1
+    ax = axes_or_new(ax, (9.0, 1.6 + ROW * step * len(sla.clauses)), grid="x")
+    ax.axvspan(-0.02, sla.target, color="0.95", linewidth=0, zorder=0)
+    ax.axvline(sla.target, color="0.2", linestyle=":", linewidth=1.5, zorder=1)
+    _draw_chances(ax, sla, rows)
+    _clause_ticks(ax, sla, rows)
+    ax.set_ylim(step * len(sla.clauses) - 0.5, -0.7)
+    ax.set_xlim(-0.02, 1.02)
+    ax.xaxis.set_major_formatter(tick_formatter("share", ""))
+    ax.set_xlabel(f"Chance the clause holds in a {sla.period} (%)")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), frameon=False, fontsize=8)
+    _clause_titles(ax, sla)
+    return ax
+
+
+def _clause_rows(sla: SlaResults) -> dict[tuple[str, str], int]:
+    """(clause, condition) to its row: each clause's heading, then a row per condition."""
+    step = len(sla.conditions) + 1
+    return {
+        (clause.name, condition.name): i * step + 1 + j
+        for i, clause in enumerate(sla.clauses)
+        for j, condition in enumerate(sla.conditions)
     }
-    ax = axes_or_new(ax, (9.0, 1.6 + ROW * step * len(clauses)), grid="x")
-    ax.axvspan(-0.02, target, color="0.95", linewidth=0, zorder=0)
-    ax.axvline(target, color="0.2", linestyle=":", linewidth=1.5, zorder=1)
-    cells = {(r["clause"], r["condition"], r["policy"]): r for r in doc["compliance"]}
-    offsets, _ = side_by_side(len(doc["policies"]), span=0.5)
+
+
+def _draw_chances(ax: Axes, sla: SlaResults, rows: dict[tuple[str, str], int]) -> None:
+    """Each policy's chances with their intervals, side by side within a row; the proposal's
+    also written at the right, to be read off without the grid."""
+    held = sla.held
+    offsets, _ = side_by_side(len(sla.policies), span=0.5)
     margin = blended_transform_factory(ax.transAxes, ax.transData)
     for k, (label, c) in enumerate(colours(sla.results).items()):
         found = [
-            (y + offsets[k], _shares(cells[*key, label]))
+            (y + offsets[k], _shares(held[*key, label]))
             for key, y in rows.items()
-            if (*key, label) in cells
+            if (*key, label) in held
         ]
-        if not found:
-            continue
-        mine = label == PROPOSAL
-        ax.errorbar(
-            [share for _, (share, _, _) in found],
-            [y for y, _ in found],
-            xerr=error_bars([shares for _, shares in found]),
-            fmt="o" if mine else "D",
-            markersize=6 if mine else 4,
-            color=c,
-            elinewidth=1.2,
-            capsize=2,
-            zorder=3,
-            label=label,
-        )
-        if mine:  # the proposal's chances at the right, to be read off without the grid
-            for y, (share, _, _) in found:
-                ax.text(
-                    1.03, y, percent(share, 2), transform=margin, va="center", fontsize=8, color=c
-                )
+        if found:
+            _policy_chances(ax, found, label, c)
+        for y, (share, _, _) in found if label == PROPOSAL else []:
+            ax.text(1.03, y, percent(share, 2), transform=margin, va="center", fontsize=8, color=c)
+
+
+def _policy_chances(
+    ax: Axes, found: list[tuple[float, tuple[float, float, float]]], label: str, c: str
+) -> None:
+    """One policy's chances at their rows with 95% intervals: the proposal's as larger dots."""
+    mine = label == PROPOSAL
+    ax.errorbar(
+        [share for _, (share, _, _) in found],
+        [y for y, _ in found],
+        xerr=error_bars([shares for _, shares in found]),
+        fmt="o" if mine else "D",
+        markersize=6 if mine else 4,
+        color=c,
+        elinewidth=1.2,
+        capsize=2,
+        zorder=3,
+        label=label,
+    )
+
+
+def _clause_ticks(ax: Axes, sla: SlaResults, rows: dict[tuple[str, str], int]) -> None:
+    """The clauses as bold headings, each followed by its conditions."""
+    step = len(sla.conditions) + 1
     headings = {
-        i * step: f"{clause['side'].capitalize()}: {clause['label']}"
-        for i, clause in enumerate(doc["clauses"])
+        i * step: f"{clause.side.capitalize()}: {clause.label}"
+        for i, clause in enumerate(sla.clauses)
     }
     ticks = dict(sorted((headings | {y: condition_title(n) for (_, n), y in rows.items()}).items()))
     ax.set_yticks(list(ticks), list(ticks.values()))
     for y, tick in zip(ticks, ax.get_yticklabels(), strict=True):
         tick.set_fontweight("bold" if y in headings else "normal")
     ax.tick_params(axis="y", length=0)
-    ax.set_ylim(step * len(clauses) - 0.5, -0.7)
-    ax.set_xlim(-0.02, 1.02)
-    ax.xaxis.set_major_formatter(tick_formatter("share", ""))
-    ax.set_xlabel(f"Chance the clause holds in a {period} (%)")
-    ax.legend(loc="upper left", bbox_to_anchor=(1.12, 1.0), frameon=False, fontsize=8)
-    first = conditions[0]
+
+
+def _clause_titles(ax: Axes, sla: SlaResults) -> None:
+    """How many clauses reach the target under the first condition, and how it is drawn."""
+    held, first = sla.held, sla.conditions[0]
     kept = sum(
-        _shares(cells[clause, first, PROPOSAL])[0] >= target
-        for clause in clauses
-        if (clause, first, PROPOSAL) in cells
+        _shares(held[clause.name, first.name, PROPOSAL])[0] >= sla.target
+        for clause in sla.clauses
+        if (clause.name, first.name, PROPOSAL) in held
     )
     set_titles(
         ax,
-        f"Chance each clause holds in a {period}: {kept} of {len(clauses)} reach the "
-        f"{percent(target)} target under {condition_title(first)} conditions",
-        f"Mean over {replication_count(doc['replications'])} with 95% intervals; shaded: short of "
+        f"Chance each clause holds in a {sla.period}: {kept} of {len(sla.clauses)} reach the "
+        f"{percent(sla.target)} target under {first.title} conditions",
+        f"Mean over {replication_count(sla.replications)} with 95% intervals; shaded: short of "
         "the target (dotted)",
     )
-    return ax
 
 
-def _shares(record: dict[str, Any]) -> tuple[float, float, float]:
+def _shares(chance: Estimate) -> tuple[float, float, float]:
     """A chance and its 95% interval, within [0, 1] (a few replications stretch a t interval
-    past either end); NaN where the verdict has none."""
-    share, low, high = (
-        np.nan if record[k] is None else record[k] for k in ("held_share", "ci_low", "ci_high")
-    )
-    return share, max(low, 0.0), min(high, 1.0)
+    past either end)."""
+    return chance.mean, max(chance.low, 0.0), min(chance.high, 1.0)
 
 
 def compliance_by_headcount(sla: SlaResults, ax: Axes | None = None) -> Axes:
     """The chance the first-touch clause holds in a period at each SDR headcount the capacity
     search probed, with the proposal's headcount and the one it needs marked: how far the
     desk is from keeping the promise, and what the next hire buys."""
-    capacity = sla.capacity
-    if capacity is None or capacity["sdr"] is None:
+    capacity = sla.headcount
+    if capacity is None or capacity.sdr is None:
         why = "was run without it" if capacity is None else "has no first-touch clause"
         raise ValueError(f"compliance_by_headcount needs a capacity search: this stress test {why}")
-    sdr, target = capacity["sdr"], capacity["probability"]
-    period = sla.document["proposal"]["period"]
-    probes = sorted(sdr["probes"], key=lambda p: p["headcount"])
-    x = np.array([p["headcount"] for p in probes], dtype=float)
-    values = [_shares(p) for p in probes]
-    shares = np.array([v[0] for v in values])
-    c = colours(sla.results)[PROPOSAL]
+    sdr, c = capacity.sdr, colours(sla.results)[PROPOSAL]
     ax = axes_or_new(ax)
-    ax.axhline(target, color="0.2", linestyle=":", linewidth=1.5, zorder=1)
+    ax.axhline(capacity.target, color="0.2", linestyle=":", linewidth=1.5, zorder=1)
+    _draw_probes(ax, sdr, c)
+    _headcount_marks(ax, sdr)
+    counts = [p.count for p in sdr.probes]
+    ax.set_xlim(min(counts) - 0.8, max(counts) + 0.8)
+    ax.set_ylim(-0.04, 1.06)
+    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(tick_formatter("share", ""))
+    ax.set_xlabel("SDR headcount")
+    ax.set_ylabel(f"Chance first touch holds in a {sla.period} (%)")
+    ax.legend(frameon=False, loc="best", fontsize=8)
+    _headcount_titles(ax, sla, sdr, capacity.target)
+    return ax
+
+
+def _draw_probes(ax: Axes, sdr: Search, c: str) -> None:
+    """The chance at each headcount probed, with its interval, joined by a faint line."""
+    x = np.array([p.count for p in sdr.probes], dtype=float)
+    values = [_shares(p.chance) for p in sdr.probes]
+    shares = np.array([v[0] for v in values])
     ax.plot(x, shares, color=c, linewidth=1, alpha=0.5, zorder=2)
     ax.errorbar(
         x,
@@ -166,18 +198,15 @@ def compliance_by_headcount(sla: SlaResults, ax: Axes | None = None) -> Axes:
         capsize=3,
         zorder=3,
     )
-    holds = np.array([bool(p["holds"]) for p in probes])
+    _probe_dots(ax, x, shares, np.array([p.holds for p in sdr.probes]), c)
+
+
+def _probe_dots(ax: Axes, x: np.ndarray, shares: np.ndarray, holds: np.ndarray, c: str) -> None:
+    """Filled dots where the chance reaches the target, hollow where it falls short, each
+    with its chance written beside it."""
     ax.scatter(x[holds], shares[holds], s=40, color=c, zorder=4, label="reaches the target")
-    ax.scatter(
-        x[~holds],
-        shares[~holds],
-        s=40,
-        facecolor="white",
-        edgecolor=c,
-        linewidth=1.5,
-        zorder=4,
-        label="short of the target",
-    )
+    short = {"facecolor": "white", "edgecolor": c, "linewidth": 1.5}
+    ax.scatter(x[~holds], shares[~holds], s=40, zorder=4, label="short of the target", **short)
     for xi, share in zip(x, shares, strict=True):
         ax.annotate(
             percent(share, 2),
@@ -187,7 +216,11 @@ def compliance_by_headcount(sla: SlaResults, ax: Axes | None = None) -> Axes:
             fontsize=8,
             color=c,
         )
-    current, needed = sdr["current"], sdr["needed"]
+
+
+def _headcount_marks(ax: Axes, sdr: Search) -> None:
+    """The proposal's headcount (dashed) and the one it needs (solid), named along the top."""
+    current, needed = sdr.current, sdr.needed
     marks = {current: f"proposal: {current} SDRs"}
     if needed is not None:
         marks[needed] = (
@@ -199,20 +232,17 @@ def compliance_by_headcount(sla: SlaResults, ax: Axes | None = None) -> Axes:
     top.set_xticks(list(marks), list(marks.values()), fontsize=8)
     top.tick_params(length=0)
     top.spines["top"].set_visible(False)
-    ax.set_xlim(x.min() - 0.8, x.max() + 0.8)
-    ax.set_ylim(-0.04, 1.06)
-    ax.xaxis.set_major_locator(ticker.MaxNLocator(integer=True))
-    ax.yaxis.set_major_formatter(tick_formatter("share", ""))
-    ax.set_xlabel("SDR headcount")
-    ax.set_ylabel(f"Chance first touch holds in a {period} (%)")
-    ax.legend(frameon=False, loc="best", fontsize=8)
-    label = next(c["label"] for c in sla.document["clauses"] if c["name"] == "first_touch")
-    verdict = f"{needed}" if needed is not None else f"more than {int(x.max())}"
+
+
+def _headcount_titles(ax: Axes, sla: SlaResults, sdr: Search, target: float) -> None:
+    """The headcount the first-touch clause needs, and the clause in the proposal's words."""
+    label = next(c.label for c in sla.clauses if c.name == "first_touch")
+    most = max(p.count for p in sdr.probes)
+    verdict = f"{sdr.needed}" if sdr.needed is not None else f"more than {most}"
     set_titles(
         ax,
         f"SDRs needed for first touch to hold with {percent(target)} probability: {verdict} "
-        f"(the proposal has {current})",
-        f"{label}; mean over {replication_count(sla.document['replications'])} with 95% "
+        f"(the proposal has {sdr.current})",
+        f"{label}; mean over {replication_count(sla.replications)} with 95% "
         "intervals; dotted: the target",
     )
-    return ax

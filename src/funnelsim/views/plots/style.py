@@ -86,6 +86,13 @@ def side_by_side(n: int, span: float = 0.8) -> tuple[np.ndarray, float]:
     return (np.arange(n) - (n - 1) / 2) * width, width
 
 
+def label_above(ax: Axes, text: str, xy: tuple[float, float], **options: Any) -> None:
+    """A value written just above a point (a bar's top), centred on it."""
+    ax.annotate(
+        text, xy, xytext=(0, 2), textcoords="offset points", ha="center", va="bottom", **options
+    )
+
+
 def category_ticks(ax: Axes, names: Sequence[str], axis: str = "x") -> None:
     getattr(ax, f"set_{axis}ticks")(range(len(names)), list(names))
 

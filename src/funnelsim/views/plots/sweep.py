@@ -59,43 +59,52 @@ def factor_effect(
     """A metric against one factor of a sweep: means with 95% interval bands, one colour per
     policy. In a two-factor sweep each value of the other factor gets its own line style
     (when there are few enough values; otherwise its values are not told apart)."""
-    factors = _sweep_factors(results, 1, 2)
-    factor = factor or factors[0]
-    if factor not in factors:
-        raise ValueError(f"unknown factor {factor!r}; expected one of {factors}")
+    factor, other, others = _lines_of(results, factor)
     ax = axes_or_new(ax, grid="both")
     levels = _Levels.of(results, factor)
-    other = next((f for f in factors if f != factor), None)
-    others = _Levels.of(results, other).values if other else (None,)
-    if len(others) > MAX_LINES:
-        others = (None,)
     table = _means(results, metric)
     for k, c in enumerate(colours(results).values()):
         for value, style in zip(others, LINE_STYLES, strict=False):
             rows = table[table["policy"] == k]
             rows = rows if value is None else rows[rows[other] == value]
-            x = np.array([levels.position(v) for v in rows[factor]])
-            order = np.argsort(x, kind="stable")
-            rows, x = rows.iloc[order], x[order]
-            ax.plot(x, rows["mean"], color=c, linewidth=1.8, markersize=5, **style)
-            ax.fill_between(x, rows["ci_low"], rows["ci_high"], color=c, alpha=0.15, lw=0)
+            _effect_line(ax, rows, levels, c, style)
     levels.apply(ax)
     value_axis(ax, metric, currency(results))
     if others != (None,):
-        style_legend(
-            ax,
-            {f"{other}={v}": s for v, s in zip(others, LINE_STYLES, strict=False)},
-            loc="lower right",
-            fontsize=8,
-        )
+        styles = {f"{other}={v}": s for v, s in zip(others, LINE_STYLES, strict=False)}
+        style_legend(ax, styles, loc="lower right", fontsize=8)
     policy_legend(ax, results, loc="best")
+    by_style = f"; one line style per {other}" if others != (None,) else ""
+    n = replication_count(_fewest(table))
     set_titles(
         ax,
         f"{metric_label(metric)} against {factor}",
-        f"Mean and 95% interval of {replication_count(_fewest(table))} per point"
-        + (f"; one line style per {other}" if others != (None,) else ""),
+        f"Mean and 95% interval of {n} per point{by_style}",
     )
     return ax
+
+
+def _lines_of(results: Results, factor: str | None) -> tuple[str, str | None, tuple[Any, ...]]:
+    """The factor along x (the first unless named), the other factor of a two-factor sweep,
+    and the other's values, one line each (a single line when there are too many)."""
+    factors = _sweep_factors(results, 1, 2)
+    factor = factor or factors[0]
+    if factor not in factors:
+        raise ValueError(f"unknown factor {factor!r}; expected one of {factors}")
+    other = next((f for f in factors if f != factor), None)
+    others = _Levels.of(results, other).values if other else (None,)
+    return factor, other, others if len(others) <= MAX_LINES else (None,)
+
+
+def _effect_line(
+    ax: Axes, rows: pd.DataFrame, levels: _Levels, colour: str, style: dict[str, Any]
+) -> None:
+    """One line of means along the factor's axis, with its 95% interval band."""
+    x = np.array([levels.position(v) for v in rows[levels.factor]])
+    order = np.argsort(x, kind="stable")
+    rows, x = rows.iloc[order], x[order]
+    ax.plot(x, rows["mean"], color=colour, linewidth=1.8, markersize=5, **style)
+    ax.fill_between(x, rows["ci_low"], rows["ci_high"], color=colour, alpha=0.15, lw=0)
 
 
 def heatmap(
@@ -112,34 +121,14 @@ def heatmap(
     Shows one policy (the first, unless ``policy`` names another): a cell is the mean over
     that point's replications, the same number as the summary's mean.
     """
-    factors = _sweep_factors(results, 2, 2)
-    x = x or next(f for f in factors if f != y)
-    y = y or next(f for f in factors if f != x)
-    if {x, y} != set(factors):
-        raise ValueError(f"expected x and y to be the two factors {factors}, got {x!r}, {y!r}")
-    label = policy or policy_labels(results)[0]
-    if label not in policy_labels(results):
-        raise ValueError(f"unknown policy {label!r}; expected one of {policy_labels(results)}")
+    x, y = _axes_factors(results, x, y)
+    label, k = _policy_of(results, policy)
     ax = axes_or_new(ax, (7.5, 5.5), grid=None)
-    columns, rows = _Levels.of(results, x), _Levels.of(results, y)
     table = _means(results, metric)
-    table = table[table["policy"] == policy_labels(results).index(label)]
-    grid = np.full((len(rows.values), len(columns.values)), np.nan)
-    for _, row in table.iterrows():
-        grid[rows.values.index(row[y]), columns.values.index(row[x])] = row["mean"]
-    image = ax.imshow(grid, cmap=PARTS, aspect="auto", origin="lower")
+    table = table[table["policy"] == k]
     code = currency(results)
-    norm = image.norm
-    for (i, j), v in np.ndenumerate(grid):
-        shade = "black" if v == v and norm(v) > 0.55 else "white"
-        ax.text(j, i, on_figure(metric, v, code), ha="center", va="center", fontsize=8, color=shade)
-    for levels, axis in ((columns, "x"), (rows, "y")):
-        getattr(ax, f"set_{axis}label")(levels.factor)
-        category_ticks(ax, [str(v) for v in levels.values], axis)
-    bar = ax.figure.colorbar(image, ax=ax, format=tick_formatter(metric_entry(metric).kind, code))
-    bar.set_label(f"{metric_label(metric)} ({metric_unit(metric, code)})")
-    bar.outline.set_visible(False)
-    ax.spines[:].set_visible(False)
+    columns, rows = _Levels.of(results, x), _Levels.of(results, y)
+    _cells(ax, _grid(table, columns, rows), (columns, rows), metric, code)
     set_titles(
         ax,
         f"{metric_label(metric)} by {x} and {y} ({label})",
@@ -147,6 +136,53 @@ def heatmap(
         f"best: {_best(table, metric, x, y, code)}",
     )
     return ax
+
+
+def _axes_factors(results: Results, x: str | None, y: str | None) -> tuple[str, str]:
+    """The factors along x and y: the two of the sweep, in the order asked for."""
+    factors = _sweep_factors(results, 2, 2)
+    x = x or next(f for f in factors if f != y)
+    y = y or next(f for f in factors if f != x)
+    if {x, y} != set(factors):
+        raise ValueError(f"expected x and y to be the two factors {factors}, got {x!r}, {y!r}")
+    return x, y
+
+
+def _policy_of(results: Results, policy: str | None) -> tuple[str, int]:
+    """The policy a heat map shows, the first unless named, and its number."""
+    labels = policy_labels(results)
+    label = policy or labels[0]
+    if label not in labels:
+        raise ValueError(f"unknown policy {label!r}; expected one of {labels}")
+    return label, labels.index(label)
+
+
+def _grid(table: pd.DataFrame, columns: _Levels, rows: _Levels) -> np.ndarray:
+    """The means of ``table`` as a grid, a row per value of ``rows``' factor (NaN: no mean)."""
+    grid = np.full((len(rows.values), len(columns.values)), np.nan)
+    for _, row in table.iterrows():
+        i, j = rows.values.index(row[rows.factor]), columns.values.index(row[columns.factor])
+        grid[i, j] = row["mean"]
+    return grid
+
+
+def _cells(
+    ax: Axes, grid: np.ndarray, levels: tuple[_Levels, _Levels], metric: str, code: str
+) -> None:
+    """The means as coloured cells, each with its value written in, the factors' values
+    along x and y, and the colour bar."""
+    image = ax.imshow(grid, cmap=PARTS, aspect="auto", origin="lower")
+    norm = image.norm
+    for (i, j), v in np.ndenumerate(grid):
+        shade = "black" if v == v and norm(v) > 0.55 else "white"
+        ax.text(j, i, on_figure(metric, v, code), ha="center", va="center", fontsize=8, color=shade)
+    for factor, axis in zip(levels, "xy", strict=True):
+        getattr(ax, f"set_{axis}label")(factor.factor)
+        category_ticks(ax, [str(v) for v in factor.values], axis)
+    bar = ax.figure.colorbar(image, ax=ax, format=tick_formatter(metric_entry(metric).kind, code))
+    bar.set_label(f"{metric_label(metric)} ({metric_unit(metric, code)})")
+    bar.outline.set_visible(False)
+    ax.spines[:].set_visible(False)
 
 
 def _best(table: pd.DataFrame, metric: str, x: str, y: str, code: str) -> str:

@@ -125,23 +125,21 @@ def question(results: Results) -> str:
     return f"How do the results respond to {', '.join(m['factors']) or 'the policies'}?"
 
 
+_TEMPLATES = importlib.resources.files("funnelsim.views.report") / "templates"
+"""The report's page template and style sheet, shipped with the package."""
+
+
 def render_html(results: Results, figures: Iterable[Figure]) -> str:
     """The report as one HTML document; an SLA stress test's verdict and figures first."""
     from funnelsim.views.plots import STRESS, sla_results
 
-    template = jinja2.Environment(
-        loader=jinja2.PackageLoader("funnelsim.views.report", "templates"),
-        autoescape=jinja2.select_autoescape(["html", "j2"]),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    ).get_template("report.html.j2")
     m = results.manifest
     one_point = len(m["points"]) == 1
     sla = sla_results(results)
     embedded = [
         Figure(f.name, f.title, _ids(f.svg, f"fig{k}"), f.reading) for k, f in enumerate(figures)
     ]
-    return template.render(
+    return _template().render(
         title=m["experiment"].get("name") or "funnelsim experiment",
         question=question(results) if sla is None else sla_question(sla),
         sla=None if sla is None else sla_section(sla, currency(results)),
@@ -157,10 +155,18 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
         points=m["points"] if not one_point else [],
         factors=m["factors"],
         provenance=provenance(results),
-        css=importlib.resources.files("funnelsim.views.report")
-        .joinpath("templates/report.css")
-        .read_text(),
+        css=_TEMPLATES.joinpath("report.css").read_text(),
     )
+
+
+def _template() -> jinja2.Template:
+    """The report's page, HTML-escaped wherever it writes a value."""
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("funnelsim.views.report", "templates"),
+        autoescape=jinja2.select_autoescape(["html", "j2"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    ).get_template("report.html.j2")
 
 
 def plotted(results: Results) -> list[Figure]:

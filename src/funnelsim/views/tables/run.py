@@ -8,9 +8,27 @@ import pandas as pd
 from rich.console import Console, Group
 from rich.table import Table
 
-from funnelsim.record.ledger import LEAK_REASONS, STAGE_OF_LEAK
-from funnelsim.record.metrics import FUNNEL
-from funnelsim.views.formats import compact_money, number, share, significant, whole_money
+from funnelsim.record.registry import DURATIONS, FUNNEL_STAGES, LEAKAGE_REASONS, LEAKAGE_STAGES
+from funnelsim.views.formats import (
+    compact_money,
+    metric_label,
+    metric_unit,
+    number,
+    share,
+    significant,
+    whole_money,
+)
+
+TIMES = (
+    "lead_to_close_days",
+    "mql_to_close_days",
+    "opportunity_age_days",
+    "speed_to_lead_hours",
+    "ae_wait_days",
+)
+"""The durations of a run's timing table, each by its percentiles."""
+MONEY = ("average_deal", "lead_spend", "cost_per_lead", "cost_per_opportunity", "cost_per_won_deal")
+"""The amounts of a run's headline table that stand alone."""
 
 
 def waterfall(m: dict[str, float]) -> Table:
@@ -18,10 +36,10 @@ def waterfall(m: dict[str, float]) -> Table:
     for col in ("stage", "leads", "from previous", "from leads"):
         table.add_column(col, justify="left" if col == "stage" else "right")
     prev = None
-    for stage, name in FUNNEL:
+    for name in FUNNEL_STAGES:
         n = m[name]
         table.add_row(
-            stage,
+            metric_label(name),
             f"{n:,}",
             "" if prev is None else share(n / prev if prev else float("nan")),
             share(n / m["leads"] if m["leads"] else float("nan")),
@@ -35,21 +53,17 @@ def headline(summary: dict[str, Any]) -> Table:
     table = Table(title="Pipeline, revenue and cost", show_header=False)
     table.add_column("figure")
     table.add_column("value", justify="right")
-    rows = [
-        ("Pipeline created", f"{m['pipeline_created_count']:,} opps, "
-         f"{whole_money(m['pipeline_created_value'], cur)}"),
-        ("Open pipeline at end", f"{m['open_pipeline_count']:,} opps, "
-         f"{whole_money(m['open_pipeline_value'], cur)}"),
-        ("Bookings", f"{whole_money(m['bookings'], cur)} from {m['deals_won']:,} deals"),
-        ("Win rate (opportunities closed)", share(m["win_rate"])),
-        ("Average deal", whole_money(m["average_deal"], cur)),
-        ("Lead spend", whole_money(m["lead_spend"], cur)),
-        ("Cost per lead / opportunity / won deal",
-         " / ".join(whole_money(m[k], cur) for k in
-                    ("cost_per_lead", "cost_per_opportunity", "cost_per_won_deal"))),
-    ]  # fmt: skip
-    for row in rows:
-        table.add_row(*row)
+    values = {
+        "pipeline_created_value": f"{m['pipeline_created_count']:,} opps, "
+        f"{whole_money(m['pipeline_created_value'], cur)}",
+        "open_pipeline_value": f"{m['open_pipeline_count']:,} opps, "
+        f"{whole_money(m['open_pipeline_value'], cur)}",
+        "bookings": f"{whole_money(m['bookings'], cur)} from {m['deals_won']:,} deals",
+        "win_rate": share(m["win_rate"]),
+        **{name: whole_money(m[name], cur) for name in MONEY},
+    }
+    for name, text in values.items():
+        table.add_row(metric_label(name), text)
     return table
 
 
@@ -57,16 +71,14 @@ def timing(m: dict[str, float]) -> Table:
     table = Table(title="Cycle length, speed to lead and capacity")
     for col in ("measure", "p10", "p50", "p90"):
         table.add_column(col, justify="left" if col == "measure" else "right")
-    for label, key in (("Lead to close (days)", "lead_to_close_days"),
-                       ("MQL to close (days)", "mql_to_close_days"),
-                       ("Opportunity age at close (days)", "opportunity_age_days"),
-                       ("Speed to lead (business hours)", "speed_to_lead_hours"),
-                       ("SQL wait for an AE (days)", "ae_wait_days")):  # fmt: skip
+    for key in TIMES:
+        label = f"{DURATIONS[key]} ({metric_unit(f'{key}_p50', '')})"
         table.add_row(label, *(number(m[f"{key}_p{p}"]) for p in (10, 50, 90)))
     table.caption = (
-        f"SLA compliance {share(m['sla_compliance'])} of {m['mqls_judged_for_sla']:,} MQLs; "
-        f"SDR utilisation {share(m['sdr_utilisation'])}; "
-        f"AE utilisation {share(m['ae_utilisation'])}"
+        f"{metric_label('sla_compliance')} {share(m['sla_compliance'])} of "
+        f"{m['mqls_judged_for_sla']:,} MQLs; "
+        f"{metric_label('sdr_utilisation')} {share(m['sdr_utilisation'])}; "
+        f"{metric_label('ae_utilisation')} {share(m['ae_utilisation'])}"
     )
     return table
 
@@ -75,10 +87,16 @@ def leakage(m: dict[str, float]) -> Table:
     table = Table(title=f"Leakage: {m['leaked']:,} leads ({share(m['leakage_rate'])} of leads)")
     table.add_column("reason")
     table.add_column("leads", justify="right")
-    for reason in LEAK_REASONS:
-        table.add_row(reason.replace("_", " "), f"{m[f'leaked_{reason}']:,}")
-    table.caption = "by stage: " + ", ".join(f"{s} {m[f'leaked_in_{s}']:,}" for s in STAGE_OF_LEAK)
+    for name in LEAKAGE_REASONS:
+        table.add_row(metric_label(name), f"{m[name]:,}")
+    stages = (f"{_in_sentence(metric_label(name))} {m[name]:,}" for name in LEAKAGE_STAGES)
+    table.caption = "by stage: " + ", ".join(stages)
     return table
+
+
+def _in_sentence(label: str) -> str:
+    """A label inside a sentence: 'In nurture' as 'in nurture' (an acronym stays as it is)."""
+    return label if label[:2].isupper() else label[0].lower() + label[1:]
 
 
 def groups(frame: pd.DataFrame, title: str, currency: str) -> Table:
