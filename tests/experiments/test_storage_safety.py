@@ -134,3 +134,17 @@ def test_temporaries_of_a_killed_run_are_removed_on_resume(finished, tmp_path):
     staging.mkdir()
     funnelsim.compare(out=out, resume=True, **RUN)
     assert not stale.exists() and not staging.exists()
+
+
+@pytest.mark.parametrize("name", [n for n in FINAL_FILES if n != "periods.parquet"])
+@pytest.mark.parametrize("keep", [0, 0.5])
+def test_a_damaged_folder_is_named_in_one_line_by_every_reader(finished, tmp_path, cli, name, keep):
+    out = _copy(finished, tmp_path)
+    data = (out / name).read_bytes()
+    (out / name).write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(funnelsim.FunnelsimError, match=f"{name}: damaged.*--resume"):
+        funnelsim.load_results(out)
+    for command in (["plot", str(out)], ["report", str(out)]):
+        result = cli(*command)
+        assert result.exit_code == 2 and "Traceback" not in result.output
+        assert f"{name}: damaged" in result.output

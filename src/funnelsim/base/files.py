@@ -102,11 +102,15 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     atomic_write(path, lambda p: p.write_text(json.dumps(document, indent=2, default=str) + "\n"))
 
 
-def damage(path: Path) -> str | None:
+def damage(path: Path, size: int | None = None) -> str | None:
     """What is wrong with a table file funnelsim wrote, or None if it reads.
 
-    A Parquet file must have its footer (a truncated one has none); a CSV file its header.
+    A file whose size was recorded when it was written must still have that size (a CSV cut
+    short between rows would otherwise read as a shorter table); a Parquet file must have its
+    footer (a truncated one has none); a CSV file its header.
     """
+    if size is not None and (found := path.stat().st_size) != size:
+        return f"{found:,} bytes where {size:,} were written"
     try:
         if path.suffix == ".parquet":
             import pyarrow.parquet as pq
@@ -121,10 +125,21 @@ def damage(path: Path) -> str | None:
     return None
 
 
-def check_intact(folder: Path, names: Iterable[str], remedy: str) -> None:
-    """Raise one line naming the first damaged file among ``names`` there (absent ones pass)."""
+def sizes(folder: Path, names: Iterable[str]) -> dict[str, int]:
+    """The size of each of these files that exists, to record beside them when written."""
+    return {name: (folder / name).stat().st_size for name in names if (folder / name).is_file()}
+
+
+def check_intact(
+    folder: Path, names: Iterable[str], remedy: str, written: dict[str, int] | None = None
+) -> None:
+    """Raise one line naming the first damaged file among ``names`` there (absent ones pass).
+
+    ``written``: the sizes recorded when the files were written (:func:`sizes`), if known.
+    """
+    written = written or {}
     for name in names:
         path = folder / name
-        problem = damage(path) if path.exists() else None
+        problem = damage(path, written.get(name)) if path.exists() else None
         if problem is not None:
             raise FunnelsimError(f"{path}: damaged, {problem}; {remedy}")

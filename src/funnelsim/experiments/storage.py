@@ -40,6 +40,7 @@ from funnelsim.base.files import (
     atomic_write,
     damage,
     remove_stale,
+    sizes,
     sync_file,
     sync_folder,
     temporary_name,
@@ -297,6 +298,8 @@ class ResultsFolder:
             "by_point": {str(k): _ranges(v) for k, v in sorted(self.done.items())},
         }
         self.manifest["format"] = FORMAT
+        if self.manifest.get("status") == "complete":  # the final files are written
+            self.manifest["sizes"] = sizes(self.path, FINAL_FILES)
         write_json(self.path / MANIFEST, self.manifest)
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from funnelsim.base.calendar import Calendar
+from funnelsim.base.files import check_intact
 from funnelsim.errors import FunnelsimError
 
 TABLES = ("runs", "weekly", "groups", "periods")
@@ -115,6 +116,8 @@ def read_folder(path: str | Path) -> dict[str, Any]:
             f"{folder}: the experiment has not finished (status {manifest.get('status')}); "
             "run its command again with --resume"
         )
+    remedy = "run its command again with --resume to write it again"
+    check_intact(folder, FINAL_FILES, remedy, manifest.get("sizes"))
     out: dict[str, Any] = {n: pd.read_csv(folder / f"{n}.csv") for n in ("summary", "differences")}
     out["manifest"] = manifest
     return out
