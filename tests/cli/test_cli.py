@@ -155,3 +155,15 @@ def test_overwrite_says_what_it_removes_and_keeps_the_users_own_files(runner, tm
     }
     assert str(out / "runs.parquet") in removed and str(out / "manifest.json") in removed
     assert str(out / "notes.txt") not in removed and (out / "notes.txt").read_text() == "mine"
+
+
+def test_version_prints_the_installed_version(runner):
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"funnelsim {funnelsim.__version__}\n"
+
+
+@pytest.mark.parametrize("option", [["--metric", "bookings"], ["--max-reps", "50"]])
+def test_a_precision_option_without_precision_is_refused_not_ignored(runner, option):
+    result = runner.invoke(app, ["compare", "--reps", "2", *option])
+    assert result.exit_code == 2
+    assert f"{option[0]}: only sets what --precision watches" in result.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 from funnelsim.cli import experiments, run, sla, views
@@ -12,6 +14,26 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+def _version(shown: bool) -> None:
+    if shown:
+        from funnelsim.runner import __version__
+
+        typer.echo(f"funnelsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Simulate the B2B lead-to-revenue funnel and test sales/marketing alignment."""
+
+
 for command in (
     run.run,
     run.validate,

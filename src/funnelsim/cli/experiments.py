@@ -36,8 +36,12 @@ PrecisionOpt = Annotated[
         "share of its mean (e.g. 0.05).",
     ),
 ]
-MetricOpt = Annotated[str, typer.Option(help="The metric --precision watches.")]
-MaxRepsOpt = Annotated[int, typer.Option(min=2, help="Most replications --precision adds up to.")]
+MetricOpt = Annotated[
+    str | None, typer.Option(help="The metric --precision watches [default: bookings].")
+]
+MaxRepsOpt = Annotated[
+    int | None, typer.Option(min=2, help="Most replications --precision adds up to [default: 200].")
+]
 ExperimentArg = Annotated[Path, typer.Argument(help="Experiment YAML file.")]
 
 
@@ -48,8 +52,8 @@ def compare(
     reps: RepsOpt = 10,
     seed: ExperimentSeedOpt = 0,
     precision: PrecisionOpt = None,
-    metric: MetricOpt = "bookings",
-    max_reps: MaxRepsOpt = 200,
+    metric: MetricOpt = None,
+    max_reps: MaxRepsOpt = None,
     set_: SetOpt = None,
     *,
     execution: Execution,
@@ -67,13 +71,24 @@ def compare(
     conduct_plan(prepared, execution.folder(name), execution, precision=target)
 
 
-def _target(precision: float | None, metric: str, max_reps: int, reps: int) -> Precision | None:
-    """The target of ``--precision``, checked against ``--reps``; None without one."""
+def _target(
+    precision: float | None, metric: str | None, max_reps: int | None, reps: int
+) -> Precision | None:
+    """The target of ``--precision``, checked against ``--reps``; None without one.
+
+    ``--metric`` and ``--max-reps`` only shape that target, so either alone is refused rather
+    than silently ignored.
+    """
+    from funnelsim.errors import UsageError
     from funnelsim.experiments import Precision
 
     if precision is None:
+        for option, value in (("--metric", metric), ("--max-reps", max_reps)):
+            if value is not None:
+                message = "only sets what --precision watches; add --precision (e.g. 0.05)"
+                raise UsageError(f"{option}: {message}")
         return None
-    target = Precision(precision, metric, max_reps)
+    target = Precision(precision, metric or "bookings", max_reps or 200)
     target.check(reps)
     return target
 
