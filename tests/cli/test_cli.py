@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -167,3 +168,19 @@ def test_a_precision_option_without_precision_is_refused_not_ignored(runner, opt
     result = runner.invoke(app, ["compare", "--reps", "2", *option])
     assert result.exit_code == 2
     assert f"{option[0]}: only sets what --precision watches" in result.output
+
+
+@pytest.mark.parametrize("name", ["[red]x[/blue]", "a\x1b[31mred", "[bold]x"])
+def test_a_scenario_name_is_shown_as_written_never_as_markup(runner, name):
+    result = runner.invoke(app, ["run", "--set", f"name={name}", *SHORT_ARGS])
+    assert result.exit_code == 0, result.output
+    assert "\x1b" not in result.output
+    assert name.replace("\x1b", "\N{REPLACEMENT CHARACTER}") in result.output
+
+
+def test_a_policy_name_cannot_lead_the_results_folder_out_of_results(tmp_path, monkeypatch):
+    from funnelsim.cli.execution import Execution
+
+    monkeypatch.chdir(tmp_path)
+    folder = Execution().folder("compare-../../../../X")
+    assert folder.parent == Path("results") and ".." not in folder.name

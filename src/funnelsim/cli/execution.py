@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import re
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -51,8 +52,11 @@ class Execution:
         }
 
     def folder(self, name: str) -> Path:
-        """The results folder: ``--out``, or a new one named after the command and the time."""
-        return self.out or Path("results") / f"{name}-{datetime.now():%Y%m%d-%H%M%S}"
+        """The results folder: ``--out``, or a new one under ``results/`` named after the
+        command, the policies and the time; a name is reduced to letters, digits, ``_``
+        and ``-``, so no policy name can lead the folder elsewhere."""
+        safe = re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:80] or "run"
+        return self.out or Path("results") / f"{safe}-{datetime.now():%Y%m%d-%H%M%S}"
 
     @contextlib.contextmanager
     def progress(self, out: Path) -> Iterator[Callable[[int, int], None] | None]:

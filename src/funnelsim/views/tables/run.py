@@ -11,6 +11,7 @@ from rich.table import Table
 from funnelsim.record.registry import DURATIONS, FUNNEL_STAGES, LEAKAGE_REASONS, LEAKAGE_STAGES
 from funnelsim.views.formats import (
     compact_money,
+    literal,
     metric_label,
     metric_unit,
     number,
@@ -121,10 +122,11 @@ def groups(frame: pd.DataFrame, title: str, currency: str) -> Table:
 def run_report(result) -> Group:
     s = result.summary
     w = s["window"]
-    policy = f", policy {s['policy']}" if s["policy"] else ""
+    policy = f", policy {literal(s['policy'])}" if s["policy"] else ""
     m = s["metrics"]
     title = (
-        f"[bold]{s['scenario']}[/bold]{policy}, seed {s['seed']}: {w['start']} to {w['end']} "
+        f"[bold]{literal(s['scenario'])}[/bold]{policy}, seed {s['seed']}: "
+        f"{w['start']} to {w['end']} "
         f"({w['weeks']:g} weeks after warm-up); {m['leads_simulated']:,} leads simulated in "
         f"{s['runtime_seconds']:.1f}s, {m['events_per_lead']:.2f} events per lead"
     )
