@@ -343,3 +343,18 @@ def test_a_replay_command_rebuilds_a_stressed_run(cli, tmp_path):
     replayed = cli(*words[1:], "--json")
     assert replayed.exit_code == 0, replayed.output
     assert json.loads(replayed.stdout)["metrics"]["bookings"] == row["bookings"]
+
+
+@pytest.mark.parametrize(
+    "layout", [("a/x.yaml", "b/x.yaml"), ("normal.yaml",), ("lost_sdrs.yaml",)]
+)
+def test_two_conditions_of_one_name_are_refused_naming_both(tmp_path, layout):
+    files = []
+    for name in layout:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("sdr:\n  headcount: 2\n")
+        files.append(str(path))
+    stresses = [*files, "lost_sdrs"] if "lost_sdrs" in layout[0] else files
+    with pytest.raises(UsageError, match=r"--stress: .* are both named '(x|normal|lost_sdrs)'"):
+        mmc_study(mmc_proposal(GENEROUS[0]), stresses=stresses)

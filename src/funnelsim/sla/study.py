@@ -123,7 +123,20 @@ def _conditions(stresses: Sequence[str] | None) -> tuple[Condition, ...]:
     """Normal conditions, then each stress named once (every built-in one by default)."""
     names = list(BUILT_IN) if stresses is None else list(stresses)
     stressed = [name for name in dict.fromkeys(names) if name != NORMAL.name]
-    return (NORMAL, *(condition(name) for name in stressed))
+    conditions = (NORMAL, *(condition(name) for name in stressed))
+    _named_once(conditions, ["normal (built in)", *stressed])
+    return conditions
+
+
+def _named_once(conditions: Sequence[Condition], given: Sequence[str]) -> None:
+    """Tables, figures and the report key conditions by name: two alike would show one
+    condition's numbers under both, so a clash is refused, naming what clashed."""
+    seen: dict[str, str] = {}
+    for found, source in zip(conditions, given, strict=True):
+        if found.name in seen:
+            clash = f"{seen[found.name]} and {source} are both named {found.name!r}"
+            raise UsageError(f"--stress: {clash}; rename a stress file")
+        seen[found.name] = source
 
 
 Side = tuple[str | None, dict[str, Any]]
