@@ -215,3 +215,19 @@ def test_results_from_before_the_weekly_sla_counts_still_draw(folder, tmp_path):
     results.tables["weekly"] = results.weekly.drop(columns=["sla_judged", "sla_on_time"])
     _, right = plots.speed_to_lead(results)
     assert "per replication" in right.get_title() and len(right.collections) > 0
+
+
+def test_an_output_of_the_wrong_kind_or_place_is_one_line_and_writes_nothing(folder, cli, tmp_path):
+    a_folder = tmp_path / "d"
+    a_folder.mkdir()
+    made = cli("report", str(folder), "--out", str(a_folder))
+    assert made.exit_code == 2 and "a folder is there" in made.output
+    assert "Traceback" not in made.output and not any(a_folder.iterdir())
+    nowhere = cli("report", str(folder), "--out", "/proc/funnelsim/r.html")
+    assert nowhere.exit_code == 2 and "cannot write" in nowhere.output
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    shutil.rmtree(copy / "figures", ignore_errors=True)
+    (copy / "figures").write_text("not a folder")
+    drawn = cli("plot", str(copy), "--figure", "revenue")
+    assert drawn.exit_code == 2 and "a file is there; expected a folder" in drawn.output

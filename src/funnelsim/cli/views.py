@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from funnelsim.cli.console import err, reported
+from funnelsim.cli.console import err, fail, reported
 
 if TYPE_CHECKING:
     from funnelsim.results import Results
@@ -36,8 +39,12 @@ def plot(folder: ResultsArg, figure: FiguresOpt = None, fmt: FormatOpt = "png") 
         err.print(f"[bold red]error:[/] {problem}; figures here: {', '.join(known)}; "
                   f"formats: {', '.join(FORMATS)}", soft_wrap=True)  # fmt: skip
         raise typer.Exit(2)
-    for path in plots.save_all(results, folder / "figures", figure or known, fmt):
-        typer.echo(str(path))
+    figures = folder / "figures"
+    with reported():
+        _writable(figures, "a folder for the figures", folder_wanted=True)
+    with _written(figures):
+        for path in plots.save_all(results, figures, figure or known, fmt):
+            typer.echo(str(path))
 
 
 def report(folder: ResultsArg, out: ReportOpt = None) -> None:
@@ -45,8 +52,11 @@ def report(folder: ResultsArg, out: ReportOpt = None) -> None:
     from funnelsim.views.report.html import write_report
 
     results = _results(folder)
-    with err.status("drawing the figures…", spinner="dots"):
-        path = write_report(results, out or folder / "report.html")
+    target = out or folder / "report.html"
+    with reported():
+        _writable(target, "an HTML file such as report.html", folder_wanted=False)
+    with _written(target), err.status("drawing the figures…", spinner="dots"):
+        path = write_report(results, target)
     typer.echo(f"report: {path}")
 
 
@@ -56,3 +66,28 @@ def _results(folder: Path) -> Results:
 
     with reported():
         return load_results(folder)
+
+
+def _writable(path: Path, expected: str, folder_wanted: bool) -> None:
+    """Refuse, before any work, an output path that is the wrong kind of thing or that cannot
+    be written: a folder where a file goes, a file where a folder goes, an unwritable place."""
+    from funnelsim.errors import UsageError
+
+    wrong = path.is_file() if folder_wanted else path.is_dir()
+    if wrong:
+        kind = "a file" if folder_wanted else "a folder"
+        raise UsageError(f"{path}: {kind} is there; expected {expected}")
+    parent = next((p for p in (path.absolute(), *path.absolute().parents) if p.exists()), None)
+    if parent is None or not os.access(parent if parent != path.absolute() else path, os.W_OK):
+        raise UsageError(f"{path}: cannot write there; expected {expected} in a writable folder")
+
+
+@contextlib.contextmanager
+def _written(path: Path) -> Iterator[None]:
+    """A write the system refused (a full disk, a read-only place) said in one line."""
+    from funnelsim.errors import UsageError
+
+    try:
+        yield
+    except OSError as exc:
+        fail(UsageError(f"{path}: cannot write ({exc.strerror or exc})"))
