@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
@@ -71,16 +72,8 @@ class Results:
         text = str(values.get("sla.response_time", resolved["sla"]["response_time"]))
         spec = dict(resolved["calendar"])
         spec |= {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("calendar.")}
-        calendar = (
-            Calendar.always_open()
-            if spec["always_open"]
-            else Calendar.weekly(
-                spec["workdays"],
-                spec["open_hour"],
-                spec["close_hour"],
-                dt.date.fromisoformat(str(resolved["start_date"])),
-            )
-        )
+        start = dt.date.fromisoformat(str(resolved["start_date"]))
+        calendar = Calendar.from_spec(SimpleNamespace(**spec), start)
         return text, calendar.open_time(text) * 24.0
 
     def _table(self, name: str) -> pd.DataFrame:
