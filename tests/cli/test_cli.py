@@ -184,3 +184,12 @@ def test_a_policy_name_cannot_lead_the_results_folder_out_of_results(tmp_path, m
     monkeypatch.chdir(tmp_path)
     folder = Execution().folder("compare-../../../../X")
     assert folder.parent == Path("results") and ".." not in folder.name
+
+
+def test_a_run_gives_back_the_terminate_handler_it_found(runner, tmp_path):
+    import signal
+
+    before = signal.getsignal(signal.SIGTERM)
+    args = ["compare", "--reps", "2", "--workers", "1", "--quiet", "--out", str(tmp_path / "o")]
+    assert runner.invoke(app, [*args, *SHORT_ARGS]).exit_code == 0
+    assert signal.getsignal(signal.SIGTERM) is before

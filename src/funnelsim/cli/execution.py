@@ -11,6 +11,7 @@ import functools
 import inspect
 import re
 import shlex
+import signal
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
@@ -122,7 +123,7 @@ def kept_on_stop(out: Path) -> Iterator[None]:
     from funnelsim.experiments.execution import interrupt_on_terminate
     from funnelsim.experiments.orchestrate import WorkerLost
 
-    interrupt_on_terminate()  # a kill ends the run as Ctrl-C does: finished work is kept
+    previous = interrupt_on_terminate()  # a kill ends the run as Ctrl-C does: work is kept
     try:
         yield
     except (KeyboardInterrupt, WorkerLost) as exc:
@@ -136,3 +137,5 @@ def kept_on_stop(out: Path) -> Iterator[None]:
         raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else 3) from None
     except FunnelsimError as exc:
         fail(exc)
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -219,13 +219,13 @@ def _watch(run: int) -> None:
     os._exit(1)
 
 
-def interrupt_on_terminate() -> None:
+def interrupt_on_terminate() -> Any:
     """Make SIGTERM (``kill``, a scheduler's stop) end a run as Ctrl-C does.
 
     The run then stops its workers, marks its folder interrupted and keeps every finished
-    chunk for ``--resume``, instead of dying mid-write.
+    chunk for ``--resume``, instead of dying mid-write. Returns the handler it replaced.
     """
-    signal.signal(signal.SIGTERM, _raise_interrupt)
+    return signal.signal(signal.SIGTERM, _raise_interrupt)
 
 
 def _raise_interrupt(signum: int, frame: Any) -> None:
