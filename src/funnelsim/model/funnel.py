@@ -48,6 +48,16 @@ NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
 
+def sdr_name(k: int) -> str:
+    """Who an SDR is in the event log."""
+    return f"sdr-{k}"
+
+
+def ae_name(k: int) -> str:
+    """Who an AE is in the event log."""
+    return f"ae-{k}"
+
+
 class Stages:
     """One replication's leads and the steps of their journey, minus queueing and time."""
 
@@ -72,8 +82,6 @@ class Stages:
         self.period = ReviewPeriod()  # what the next threshold review will look at
         self._tick_end = 0.0
         self._rules(scenario)
-        self.sdr_names = [f"sdr-{k}" for k in range(scenario.sdr.headcount)]
-        self.ae_names = [f"ae-{k}" for k in range(scenario.sales.ae_count)]
 
     def _rules(self, scenario: Scenario) -> None:
         """The rules' parameters, in open time, and what they read of each lead."""
@@ -99,11 +107,10 @@ class Stages:
         prospected = np.array([s.skips_nurture for s in self.scenario.sources.values()])
         direct = prospected[self.leads.source]
         self.engine.enrol(np.flatnonzero(~direct), self.leads.created[~direct])
-        self._prospects = np.flatnonzero(direct)  # in order of arrival
         if self.logging:
             for lead, t in enumerate(self.leads.created.tolist()):
                 self.ledger.log(t, lead, "lead created")
-        self.env.process(self._nurture_clock())
+        self.env.process(self._nurture_clock(np.flatnonzero(direct)))
         if self.scenario.scoring.closed_loop.enabled:
             self.env.process(self._review())
 
@@ -120,10 +127,12 @@ class Stages:
         raise NotImplementedError
 
     # -- nurture and scoring -------------------------------------------------------------
-    def _nurture_clock(self):
-        """Each period: advance nurture, and book the period's MQLs and prospects."""
+    def _nurture_clock(self, prospects: np.ndarray):
+        """Each period: advance nurture, and book the period's MQLs and ``prospects``.
+
+        The prospects come in order of arrival, so each period's are a slice.
+        """
         horizon, created = self.scenario.horizon.length, self.leads.created
-        prospects = self._prospects  # in order of arrival, so each period is a slice
         while self.env.now < horizon:
             self._tick_end = min(self.env.now + NURTURE_PERIOD, horizon)
             first, last = np.searchsorted(created[prospects], (self.env.now, self._tick_end))
@@ -222,7 +231,7 @@ class Stages:
                 self.period.on_time += within_response(waited, self.sla_response)
         reached = task.reached = task.reach[attempt] < chance  # its pre-drawn uniform
         if self.logging:
-            self.ledger.log(now, task.lead, "SDR attempt", self.sdr_names[sdr])
+            self.ledger.log(now, task.lead, "SDR attempt", sdr_name(sdr))
         return task.work[attempt] + (task.talk if reached else 0.0)
 
     def attempt_ended(self, task: Task, sdr: int, now: float) -> bool:
@@ -230,7 +239,7 @@ class Stages:
         attempt = task.attempt = task.attempt + 1
         task.spell[ATTEMPTS] = attempt
         if task.reached:
-            self._reached(task, self.sdr_names[sdr], now)
+            self._reached(task, sdr, now)
         elif attempt < task.attempts:
             return True
         else:
@@ -238,7 +247,7 @@ class Stages:
             self.recycle(task.lead, "unreachable", "sdr", now)
         return False
 
-    def _reached(self, task: Task, sdr: str, now: float) -> None:
+    def _reached(self, task: Task, sdr: int, now: float) -> None:
         """The buyer answered: disqualified (poor fit), or accepted and then qualified or not."""
         lead = task.lead
         outcome = qualification(
@@ -254,10 +263,10 @@ class Stages:
         else:
             self.recycle(lead, "rejected", "sdr", now)
 
-    def _log_qualification(self, lead: int, outcome: str, now: float, sdr: str) -> None:
+    def _log_qualification(self, lead: int, outcome: str, now: float, sdr: int) -> None:
         if outcome != "disqualified":
-            self.ledger.log(now, lead, "SAL", sdr)
-        self.ledger.log(now, lead, "SQL" if outcome == "sql" else outcome, sdr)
+            self.ledger.log(now, lead, "SAL", sdr_name(sdr))
+        self.ledger.log(now, lead, "SQL" if outcome == "sql" else outcome, sdr_name(sdr))
 
     def _decide(self, task: Task, outcome: str, now: float) -> None:
         """Close the spell. Marketing's MQLs also feed sales trust and the threshold review.
@@ -331,7 +340,7 @@ class Stages:
         row[VALUE] = deal_value(segment, u_duration)
         self.ledger.move(lead, "opportunity", now)
         if self.logging:
-            self.ledger.log(now, lead, "opportunity opened", self.ae_names[ae])
+            self.ledger.log(now, lead, "opportunity opened", ae_name(ae))
         stall_recycles = self.scenario.recycle.stalled.enabled
         return (*resolution(path, self.scenario.sales, stall_recycles), path.stages)
 
@@ -355,5 +364,5 @@ class Stages:
 
     def _log_resolution(self, lead: int, ae: int, passed: list, outcome: str, now: float):
         for name, t in passed:
-            self.ledger.log(t, lead, f"stage {name} passed", self.ae_names[ae])
-        self.ledger.log(now, lead, outcome.replace("_", " "), self.ae_names[ae])
+            self.ledger.log(t, lead, f"stage {name} passed", ae_name(ae))
+        self.ledger.log(now, lead, outcome.replace("_", " "), ae_name(ae))

@@ -153,7 +153,7 @@ class SdrDesk:
         self.clock = 0.0  # the time of the desk's last event
         self._side_clock = SideClock(env, self._run)
         self._running = False  # inside _run: what is booked now is handled without a timer
-        self._opening: float | None = None  # the opening booked for work waiting while closed
+        self._opening = -INF  # the opening booked for work waiting while closed, once booked
         self.idle = list(range(spec.headcount))[::-1]  # a stack: the lowest id works first
         self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
         # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
@@ -193,15 +193,6 @@ class SdrDesk:
         self.held.add(task)
         self.arrive(now, until, self._released, task)
 
-    def follow_up(self, task: Task, now: float, at: float) -> None:
-        """Queue the task's next attempt, due at ``at`` (booked at ``now``, as an attempt ends).
-
-        A follow-up waits in the queue from the start, and no SDR takes it before it is due.
-        Coming due is an event of the desk's only while an SDR is idle (:meth:`_next`).
-        """
-        due = now + (at - now) if at > now else now  # event_time(now, at), inlined
-        heapq.heappush(self.followups, (due, next(self._order), task))
-
     def push_new(self, task: Task) -> None:
         """Queue a new spell: by MQL time (``fifo``) or by score, highest first."""
         key = -task.score if self._by_score else task.mql_at
@@ -226,8 +217,9 @@ class SdrDesk:
             self.followups,
             self.idle,
         )
-        env = self.env
+        env, span, spacing, order = self.env, self.calendar.span, self.spacing, self._order
         limit, seen, now, handled = env.peek(), env.scheduled, self.clock, 0
+        opening = self._opening
         self._running = True
         while True:
             a = arrivals[0][0] if arrivals else INF
@@ -239,9 +231,7 @@ class SdrDesk:
                 if a >= limit:
                     break
                 now, _, action, task = heapq.heappop(arrivals)
-                if action is None:  # the desk opens
-                    self._opening = None
-                else:
+                if action is not None:  # else the desk opens
                     action(now, task)
             elif f <= e:
                 if f >= limit:
@@ -251,14 +241,21 @@ class SdrDesk:
                 if e >= limit:
                     break
                 now, _, sdr, task = heapq.heappop(ends)
-                if self.finish(task, sdr, now):
-                    self.follow_up(task, now, self.calendar.add(now, self.spacing))
+                if self.finish(task, sdr, now):  # a follow-up is owed, due ``spacing`` later
+                    if span[0] <= now and now + spacing <= span[1]:  # calendar.add's first check
+                        at = now + spacing
+                    else:
+                        at = self.calendar.add(now, spacing)
+                    # Queued from now on: no SDR takes it before it is due (event_time, inlined).
+                    heapq.heappush(
+                        followups, (now + (at - now) if at > now else now, next(order), task)
+                    )
                 idle.append(sdr)
                 if env.scheduled != seen:  # SimPy's queue only grows while the desk runs
                     limit, seen = env.peek(), env.scheduled
             handled += 1
-            if idle and (new or (followups and followups[0][0] <= now)):
-                self._dispatch(now)
+            if idle and (new or (followups and followups[0][0] <= now)) and now >= opening:
+                opening = self._dispatch(now)  # closed until ``opening``: no dispatch before
         self.clock, self._running = now, False
         self.events += handled
         soonest = min(a, f, e)
@@ -266,18 +263,19 @@ class SdrDesk:
             self._side_clock.expect(soonest)
 
     # -- SDRs ----------------------------------------------------------------------------
-    def _dispatch(self, now: float) -> None:
-        """Put idle SDRs to work while there is work due and the desk is open."""
+    def _dispatch(self, now: float) -> float:
+        """Put idle SDRs to work while there is work due and the desk is open.
+
+        Returns the opening booked for the work waiting: while closed, the desk opening.
+        """
         calendar = self.calendar
         span = calendar.span  # inside the open interval last looked up: open, no call
         if not span[0] <= now < span[1] and not self._always_open:
-            if self._opening is not None and now < self._opening:
-                return  # closed until the opening already booked
             opening = calendar.next_open(now)
             if opening > now:
                 self._opening = event_time(now, opening)
                 heapq.heappush(self.arrivals, (self._opening, OPENING, None, None))
-                return
+                return self._opening
         new, followups, idle, ends = self.new, self.followups, self.idle, self.ends
         followups_first = self._followups_first
         oldest = now - self.spec.max_queue_age  # too_old, inlined: one check per new spell
@@ -299,6 +297,7 @@ class SdrDesk:
                 done = calendar.add(now, work)
             self.busy.extend((now, done))
             heapq.heappush(ends, (now + (done - now), next(self._order), sdr, task))
+        return self._opening
 
     # -- the end of the run --------------------------------------------------------------
     def too_old(self, task: Task, at: float) -> bool:
