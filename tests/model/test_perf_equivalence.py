@@ -6,6 +6,7 @@ import numpy as np
 
 import funnelsim
 from funnelsim.base.streams import Streams
+from funnelsim.model.fast import Funnel
 from funnelsim.model.sales import OPPORTUNITY_DRAWS, deal_counters, deal_uniforms
 from funnelsim.record.ledger import SPELL
 from tests.helpers import small
@@ -44,3 +45,11 @@ def test_first_stamps_are_each_leads_first_visit():
     assert np.isnan(np.delete(ledger.mql_at, first_mql.index)).all()
     sql = spells[spells["outcome"] == SPELL["sql"]].groupby("lead")["outcome_at"].min()
     assert np.array_equal(ledger.sql_at[sql.index], sql.to_numpy())
+
+
+def test_the_funnel_keeps_under_thirty_attributes():
+    """CPython 3.11 shares an instance's keys with its class only below 30 attributes; from
+    30 on, every ``self.attribute`` and ``self.method()`` of the model loses its cache."""
+    funnel = Funnel(funnelsim.load_scenario("reference"), Streams(0))
+    assert len(vars(funnel)) < 30, sorted(vars(funnel))
+    assert len(vars(funnel.desk)) < 30, sorted(vars(funnel.desk))
