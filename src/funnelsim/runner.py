@@ -60,6 +60,8 @@ def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
         sla_response=funnel.calendar.open_time(scenario.sla.response_time),
         sdr_headcount=scenario.sdr.headcount,
         ae_capacity=scenario.sales.ae_count * scenario.sales.max_open_per_ae,
+        ae_count=scenario.sales.ae_count,
+        quota_per_ae=scenario.sales.quota_per_ae or float("nan"),
         source_names=tuple(scenario.sources),
         segment_names=tuple(scenario.segments),
     )

@@ -15,7 +15,7 @@ import funnelsim
 from funnelsim.base.yamldoc import MAX_DEPTH, MAX_VALUES, Document
 from funnelsim.errors import ScenarioError
 from funnelsim.experiments.spec import read_experiment
-from funnelsim.scenario import schema
+from funnelsim.scenario import fields
 from funnelsim.scenario.loading import parse_overrides
 from funnelsim.sla import read_proposal
 from funnelsim.sla.stress import stress_file
@@ -88,12 +88,12 @@ def test_a_set_value_that_is_not_finite_is_refused(key, text):
 @pytest.mark.parametrize(
     ("key", "bound"),
     [
-        ("sdr.headcount", schema.MAX_STAFF),
-        ("sales.ae_count", schema.MAX_STAFF),
-        ("sales.max_open_per_ae", schema.MAX_OPEN_PER_AE),
-        ("recycle.max_recycles", schema.MAX_RECYCLES),
-        ("sdr.trust.window", schema.MAX_TRUST_WINDOW),
-        ("sources.inbound.rate_per_week", schema.MAX_RATE_PER_WEEK),
+        ("sdr.headcount", fields.MAX_STAFF),
+        ("sales.ae_count", fields.MAX_STAFF),
+        ("sales.max_open_per_ae", fields.MAX_OPEN_PER_AE),
+        ("recycle.max_recycles", fields.MAX_RECYCLES),
+        ("sdr.trust.window", fields.MAX_TRUST_WINDOW),
+        ("sources.inbound.rate_per_week", fields.MAX_RATE_PER_WEEK),
     ],
 )
 @given(excess=st.one_of(st.integers(1, 10**6), st.integers(10**6, 10**30)))
@@ -140,11 +140,16 @@ READERS = {
 }
 
 
+RUNAWAY = 10.0
+"""Seconds that tell a refusal (milliseconds on a quiet machine) from an expansion (minutes,
+or memory gone), even on a machine busy with other work."""
+
+
 def _refused_quickly(reader, path) -> str:
     started = time.perf_counter()
     with pytest.raises(ScenarioError) as info:
         reader(path)
-    assert time.perf_counter() - started < 1.0
+    assert time.perf_counter() - started < RUNAWAY
     [problem] = info.value.problems
     assert problem.source == str(path) and problem.line is not None
     return problem.message

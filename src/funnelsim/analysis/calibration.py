@@ -105,9 +105,11 @@ def forecast_outcomes(opps: pd.DataFrame, stages: np.ndarray) -> dict[str, float
     count; a dark or stalled deal is a no decision, as a forecast sees it.
     """
     outcome = opps["outcome"].to_numpy()
+    opened = np.isfinite(opps["opened_at"].to_numpy())  # not SQLs that never became deals
     forecast = (opps["stages_passed"].to_numpy() >= np.asarray(stages) - 1) & (
         outcome != OPP["open"]
     )
+    forecast &= opened
     n = int(forecast.sum())
     no_decision = np.isin(outcome, [OPP[name] for name in NO_DECISION])
     return {

@@ -14,8 +14,8 @@ import numpy as np
 
 from funnelsim.base.streams import Streams
 from funnelsim.model.clock import Agenda
-from funnelsim.model.funnel import AE, Stages
-from funnelsim.model.sales import AePool
+from funnelsim.model.funnel import Stages
+from funnelsim.model.sales import AE, AePool
 from funnelsim.model.sdr import SdrDesk, Task
 from funnelsim.record.ledger import Ledger
 from funnelsim.scenario.schema import Scenario
@@ -42,6 +42,7 @@ class Funnel(Stages):
         horizon = self.scenario.horizon.length
         self.env.run(until=horizon)
         self.desk.close(horizon)
+        self._close_sales(horizon)
         self.ledger.sdr_busy = np.array(self.desk.busy).reshape(-1, 2)
         self.ledger.close()
         return self.ledger
@@ -61,10 +62,12 @@ class Funnel(Stages):
     # -- sales ---------------------------------------------------------------------------
     def to_sales(self, task: Task, now: float) -> None:
         row = self.sql_row(task, now)
+        if self.declined(task, row, now):
+            return
         ae = self.ae.assign()
         if ae is None:
             self.ledger.move(task.lead, "ae_queue", now)
-            self.ae.waiting.append((row, task.deal))
+            self.ae.waiting.append((row, task.deal, self.patience_ends(task, row)))
         else:
             self._open(row, task.deal, ae, now)
 
@@ -75,5 +78,24 @@ class Funnel(Stages):
     def _resolve(self, now: float, row: list, outcome: str, stages: list) -> None:
         self.resolve(now, row, outcome, stages)
         self.ae.release(row[AE])
-        if self.ae.waiting:
-            self._open(*self.ae.waiting.popleft(), self.ae.assign(), now)
+        self._next_sql(now)
+
+    def _next_sql(self, now: float) -> None:
+        """An AE has room at ``now``: the first SQL in line whose buyer still waits opens.
+
+        A buyer whose patience ran out is stamped as gone when it ran out, once the line
+        reaches them: no event is spent watching them (at the same instant, they leave first).
+        """
+        waiting = self.ae.waiting
+        while waiting and waiting[0][2] <= now:
+            row, _, patience_ends = waiting.popleft()
+            self.gave_up(row, patience_ends)
+        if waiting:
+            row, deal, _ = waiting.popleft()
+            self._open(row, deal, self.ae.assign(), now)
+
+    def _close_sales(self, horizon: float) -> None:
+        """At the end of a run, the buyers in line whose patience ran out before it gave up."""
+        for row, _, patience_ends in self.ae.waiting:
+            if patience_ends < horizon:
+                self.gave_up(row, patience_ends)

@@ -17,20 +17,14 @@ from funnelsim.base.streams import Streams
 from funnelsim.model.clock import CountingEnvironment
 from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.rules import recycle
-from funnelsim.model.rules.opportunity import (
-    deal_value,
-    opportunity_path,
-    passed_stages,
-    resolution,
-)
 from funnelsim.model.rules.qualify import qualification
 from funnelsim.model.rules.reach import ReachCurve
 from funnelsim.model.rules.trust import SalesTrust, judged_by_sales, owed_attempts, trust_delay
-from funnelsim.model.sales import deal_counters, deal_uniforms
+from funnelsim.model.sales import SalesSteps, deal_counters
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import Task, new_tasks
 from funnelsim.model.sources import generate_leads
-from funnelsim.record.ledger import OPP, OPP_AT, SPELL, SPELL_AT, Ledger
+from funnelsim.record.ledger import SPELL, SPELL_AT, Ledger
 from funnelsim.record.response import within_response
 from funnelsim.scenario.schema import Scenario
 
@@ -38,10 +32,6 @@ NAN = float("nan")
 OPEN = SPELL["open"]
 FIRST_TOUCH_AT, ATTEMPTS, OUTCOME, OUTCOME_AT = (
     SPELL_AT[name] for name in ("first_touch_at", "attempts", "outcome", "outcome_at")
-)
-LEAD, OPENED_AT, AE, VALUE = (OPP_AT[name] for name in ("lead", "opened_at", "ae", "value"))
-RESOLVED_AT, OPP_OUTCOME, STAGES_PASSED = (
-    OPP_AT[name] for name in ("resolved_at", "outcome", "stages_passed")
 )
 NO_LEADS = np.empty(0, dtype=np.int64)
 NURTURE_PERIOD = 7.0
@@ -53,12 +43,7 @@ def sdr_name(k: int) -> str:
     return f"sdr-{k}"
 
 
-def ae_name(k: int) -> str:
-    """Who an AE is in the event log."""
-    return f"ae-{k}"
-
-
-class Stages:
+class Stages(SalesSteps):
     """One replication's leads and the steps of their journey, minus queueing and time."""
 
     def __init__(self, scenario: Scenario, streams: Streams, record_events: bool = False):
@@ -314,55 +299,3 @@ class Stages:
         if back < self._tick_end:  # this period's advance has run: catch the lead up
             only = np.array([lead])
             self._found(self.engine.advance(self._tick_end, self.threshold, only=only), now)
-
-    # -- sales ---------------------------------------------------------------------------
-    def sql_row(self, task: Task, now: float) -> list:
-        """The SQL's row of the ledger's opportunities, waiting for an AE from ``now``."""
-        return self.ledger.opps.append(
-            task.lead, task.mql_at, now, NAN, NAN, OPP["open"], NAN, -1, 0
-        )
-
-    def open(self, row: list, deal: np.ndarray, ae: int, now: float) -> tuple:
-        """An AE opens the opportunity: sample its path from its uniforms (``deal``).
-
-        Returns ``(when, outcome, stages)``: when and how it will resolve, and the stages of
-        its path, for :meth:`resolve`.
-        """
-        lead = row[LEAD]
-        segment = self.segments[self.leads.segment[lead]]
-        self.opps_of[lead] += 1
-        u_duration, u_outcome = deal_uniforms(deal, self.stages)
-        path = opportunity_path(
-            *(segment, self.scenario.sales, now, self.fit[lead]),
-            *(self.buy_start[lead], self.buy_end[lead], u_duration, u_outcome),
-        )
-        row[OPENED_AT], row[AE] = now, ae
-        row[VALUE] = deal_value(segment, u_duration)
-        self.ledger.move(lead, "opportunity", now)
-        if self.logging:
-            self.ledger.log(now, lead, "opportunity opened", ae_name(ae))
-        stall_recycles = self.scenario.recycle.stalled.enabled
-        return (*resolution(path, self.scenario.sales, stall_recycles), path.stages)
-
-    def resolve(self, now: float, row: list, outcome: str, stages: list) -> None:
-        """The opportunity leaves the pipeline at ``now``: won, lost, stalled, ...
-
-        The caller frees its AE.
-        """
-        lead = row[LEAD]
-        passed = passed_stages(stages, now)
-        row[RESOLVED_AT], row[OPP_OUTCOME] = now, OPP[outcome]
-        row[STAGES_PASSED] = len(passed)
-        if self.logging:
-            self._log_resolution(lead, row[AE], passed, outcome, now)
-        if outcome in ("won", "no_decision"):
-            self.ledger.move(lead, outcome, now)
-        elif outcome == "abandoned":
-            self.ledger.leak(lead, "stalled_abandoned", now, "sales")
-        else:  # lost or stalled
-            self.recycle(lead, outcome, "sales", now)
-
-    def _log_resolution(self, lead: int, ae: int, passed: list, outcome: str, now: float):
-        for name, t in passed:
-            self.ledger.log(t, lead, f"stage {name} passed", ae_name(ae))
-        self.ledger.log(now, lead, outcome.replace("_", " "), ae_name(ae))

@@ -116,15 +116,23 @@ class ReferenceFunnel(Stages):
 
     # -- sales ---------------------------------------------------------------------------
     def to_sales(self, task: Task, now: float) -> None:
-        self.env.process(self._opportunity(task, self.sql_row(task, now)))
+        row = self.sql_row(task, now)
+        if not self.declined(task, row, now):
+            self.env.process(self._opportunity(task, row))
 
     def _opportunity(self, task: Task, row: list):
-        """An SQL waits for an AE with room, who opens it; it resolves as its path says."""
+        """An SQL waits for an AE with room (its buyer giving up once their patience runs
+        out), who opens it; it resolves as its path says."""
         env = self.env
         with self.slots.request() as slot:
             if not slot.triggered:
                 self.ledger.move(task.lead, "ae_queue", env.now)
-            yield slot
+                patience_ends = self.patience_ends(task, row)
+                patience = env.timeout(max(patience_ends - env.now, 0.0))
+                got = yield slot | patience  # reneging
+                if slot not in got:
+                    self.gave_up(row, patience_ends)
+                    return
             ae = self.aes.assign()
             when, outcome, stages = self.open(row, task.deal, ae, env.now)
             yield env.timeout(when - env.now)

@@ -1,8 +1,9 @@
-"""Sales capacity and an opportunity's draws: AEs hold a capped number of deals open.
+"""Sales: AEs hold a capped number of deals open; the steps of an SQL handed to them.
 
-An opportunity's path is a rule (:mod:`funnelsim.model.rules.opportunity`) sampled when it
-opens from uniforms drawn earlier, with the SDR spell that may lead to it
-(:func:`deal_counters`), a batch of spells at a time.
+An AE accepts or declines an SQL, and a buyer left waiting for an AE gives up after their
+patience (:mod:`funnelsim.model.rules.handoff`). An opportunity's path is a rule
+(:mod:`funnelsim.model.rules.opportunity`) sampled when it opens from uniforms drawn earlier,
+with the SDR spell that may lead to it (:func:`deal_counters`), a batch of spells at a time.
 """
 
 from __future__ import annotations
@@ -11,7 +12,22 @@ from collections import deque
 
 import numpy as np
 
+from funnelsim.model.rules.handoff import accepted, patience_ends
+from funnelsim.model.rules.opportunity import (
+    deal_value,
+    opportunity_path,
+    passed_stages,
+    resolution,
+)
+from funnelsim.model.sdr import Task
+from funnelsim.record.ledger import OPP, OPP_AT
 from funnelsim.scenario.schema import Sales
+
+NAN = float("nan")
+LEAD, OPENED_AT, AE, VALUE = (OPP_AT[name] for name in ("lead", "opened_at", "ae", "value"))
+RESOLVED_AT, OPP_OUTCOME, STAGES_PASSED, QUEUED_AT = (
+    OPP_AT[name] for name in ("resolved_at", "outcome", "stages_passed", "queued_at")
+)
 
 OPPORTUNITY_DRAWS = 64
 """Counters per opportunity: durations and value from 0, outcomes from 32 (30 stages at most)."""
@@ -42,8 +58,9 @@ class AePool:
     def __init__(self, sales: Sales):
         self.open = [0] * sales.ae_count
         self.cap = sales.max_open_per_ae
-        # Rows of the ledger's opportunities, with their uniforms (a row of deal_counters').
-        self.waiting: deque[tuple[list, np.ndarray]] = deque()
+        # SQLs in line: their rows of the ledger's opportunities, their uniforms (a row of
+        # deal_counters') and when their buyers give up waiting.
+        self.waiting: deque[tuple[list, np.ndarray, float]] = deque()
 
     def assign(self) -> int | None:
         """The least-loaded AE with room, or None when every AE is at the cap."""
@@ -59,3 +76,90 @@ class AePool:
 
     def release(self, ae: int) -> None:
         self.open[ae] -= 1
+
+
+def ae_name(k: int) -> str:
+    """Who an AE is in the event log."""
+    return f"ae-{k}"
+
+
+class SalesSteps:
+    """The steps of an SQL in sales, shared by both models; part of
+    :class:`~funnelsim.model.funnel.Stages`, whose leads, ledger and recycling they use.
+
+    Each model supplies the queueing: when an AE takes an SQL, and when its deal resolves.
+    """
+
+    def sql_row(self, task: Task, now: float) -> list:
+        """The SQL's row of the ledger's opportunities, waiting for an AE from ``now``."""
+        return self.ledger.opps.append(
+            task.lead, task.mql_at, now, NAN, NAN, OPP["open"], NAN, -1, 0
+        )
+
+    def declined(self, task: Task, row: list, now: float) -> bool:
+        """Whether the AEs decline the SQL at ``now``; a declined lead is a rejected one."""
+        if accepted(self.scenario.sales.acceptance, task.accept):
+            return False
+        row[RESOLVED_AT], row[OPP_OUTCOME] = now, OPP["declined"]
+        if self.logging:
+            self.ledger.log(now, task.lead, "declined by sales")
+        self.recycle(task.lead, "rejected", "sales", now)
+        return True
+
+    def patience_ends(self, task: Task, row: list) -> float:
+        """When the SQL's buyer gives up waiting for an AE (infinity: never)."""
+        segment = self.segments[self.leads.segment[task.lead]]
+        return patience_ends(segment, row[QUEUED_AT], task.patience)
+
+    def gave_up(self, row: list, at: float) -> None:
+        """The buyer walked away at ``at``, still waiting for an AE: the lead leaks."""
+        lead = row[LEAD]
+        row[RESOLVED_AT], row[OPP_OUTCOME] = at, OPP["no_sales_capacity"]
+        self.ledger.leak(lead, "no_sales_capacity", at, "sales")
+        if self.logging:
+            self.ledger.log(at, lead, "gave up waiting for sales")
+
+    def open(self, row: list, deal: np.ndarray, ae: int, now: float) -> tuple:
+        """An AE opens the opportunity: sample its path from its uniforms (``deal``).
+
+        Returns ``(when, outcome, stages)``: when and how it will resolve, and the stages of
+        its path, for :meth:`resolve`.
+        """
+        lead = row[LEAD]
+        segment = self.segments[self.leads.segment[lead]]
+        self.opps_of[lead] += 1
+        u_duration, u_outcome = deal_uniforms(deal, self.stages)
+        path = opportunity_path(
+            *(segment, self.scenario.sales, now, self.fit[lead]),
+            *(self.buy_start[lead], self.buy_end[lead], u_duration, u_outcome),
+        )
+        row[OPENED_AT], row[AE] = now, ae
+        row[VALUE] = deal_value(segment, u_duration)
+        self.ledger.move(lead, "opportunity", now)
+        if self.logging:
+            self.ledger.log(now, lead, "opportunity opened", ae_name(ae))
+        stall_recycles = self.scenario.recycle.stalled.enabled
+        return (*resolution(path, self.scenario.sales, stall_recycles), path.stages)
+
+    def resolve(self, now: float, row: list, outcome: str, stages: list) -> None:
+        """The opportunity leaves the pipeline at ``now``: won, lost, stalled, ...
+
+        The caller frees its AE.
+        """
+        lead = row[LEAD]
+        passed = passed_stages(stages, now)
+        row[RESOLVED_AT], row[OPP_OUTCOME] = now, OPP[outcome]
+        row[STAGES_PASSED] = len(passed)
+        if self.logging:
+            self._log_resolution(lead, row[AE], passed, outcome, now)
+        if outcome in ("won", "no_decision"):
+            self.ledger.move(lead, outcome, now)
+        elif outcome == "abandoned":
+            self.ledger.leak(lead, "stalled_abandoned", now, "sales")
+        else:  # lost or stalled
+            self.recycle(lead, outcome, "sales", now)
+
+    def _log_resolution(self, lead: int, ae: int, passed: list, outcome: str, now: float):
+        for name, t in passed:
+            self.ledger.log(t, lead, f"stage {name} passed", ae_name(ae))
+        self.ledger.log(now, lead, outcome.replace("_", " "), ae_name(ae))

@@ -45,6 +45,8 @@ class Task:
     work: list[float]  # work time of each attempt, open time in days
     talk: float  # extra work when the buyer is reached
     qualify: float
+    accept: float  # whether an AE accepts the SQL the spell may end in (rules.handoff)
+    patience: float  # how long its buyer would wait for an AE
     deal: np.ndarray  # the opportunity's uniforms (:func:`funnelsim.model.sales.deal_counters`)
     spell: list | None = None  # its row of the ledger's spells, updated in place
     mql_open: float = 0.0  # the business clock at the MQL, for the response-time decay
@@ -77,13 +79,17 @@ def new_tasks(
             "sdr/work": per_attempt,
             "sdr/talk": per_spell,
             "sdr/qualify": per_spell,
+            "sales/accept": per_spell,
+            "sales/patience": per_spell,
             "opportunity": deal_counters,
         },
     )
     reach = u["sdr/reach"].tolist()
     work = sdr.work_time.ppf(np.ascontiguousarray(u["sdr/work"])).tolist()
     talk = sdr.talk_time.ppf(u["sdr/talk"].ravel()).tolist()
-    qualify = u["sdr/qualify"].ravel().tolist()
+    qualify, accept, patience = (
+        u[name].ravel().tolist() for name in ("sdr/qualify", "sales/accept", "sales/patience")
+    )
     rows = zip(
         leads.tolist(),
         at.tolist(),
@@ -93,6 +99,8 @@ def new_tasks(
         work,
         talk,
         qualify,
+        accept,
+        patience,
         u["opportunity"],
         strict=True,
     )

@@ -35,11 +35,23 @@ LEAK_REASONS = (
     "stalled_abandoned",
     "unsubscribed",
     "recycle_cap",
+    "no_sales_capacity",
 )
 """Why a lead left the funnel without a decision."""
 
 SPELL_OUTCOMES = ("sql", "rejected", "disqualified", "unreachable", "never_worked", "open")
-OPP_OUTCOMES = ("won", "lost", "no_decision", "stalled", "abandoned", "open")
+OPP_OUTCOMES = (
+    "won",
+    "lost",
+    "no_decision",
+    "stalled",
+    "abandoned",
+    "open",
+    "declined",
+    "no_sales_capacity",
+)
+"""How an SQL handed to sales ended; the last two never became an opportunity: an AE declined
+it, or its buyer gave up waiting for an AE."""
 
 STATE = {name: code for code, name in enumerate(STATES)}
 REASON = {name: code for code, name in enumerate(LEAK_REASONS)}

@@ -43,7 +43,9 @@ class Context:
     calendar: Calendar
     sla_response: float  # open time, days
     sdr_headcount: int
-    ae_capacity: int
+    ae_capacity: int  # open opportunities all AEs can hold at once
+    ae_count: int
+    quota_per_ae: float  # one AE's yearly bookings quota; NaN when the scenario sets none
     source_names: tuple[str, ...]
     segment_names: tuple[str, ...]
 
@@ -169,7 +171,7 @@ def _pipeline(
     outcome = opps["outcome"][mine]
     value = opps["value"][mine]
     created = _within(opened, ctx)
-    closed = _within(resolved, ctx)
+    closed = _within(resolved, ctx) & np.isfinite(opened)  # deals, not SQLs never opened
     won = closed & (outcome == OPP["won"])
     is_open = np.isfinite(opened) & ~np.isfinite(resolved)
     out = {
@@ -180,8 +182,13 @@ def _pipeline(
         "bookings": float(value[won].sum()),
         "deals_won": int(won.sum()),
         "average_deal": _ratio(float(value[won].sum()), int(won.sum())),
-        "ae_queue_at_end": int((~np.isfinite(opened)).sum()),
+        "ae_queue_at_end": int((~np.isfinite(opened) & ~np.isfinite(resolved)).sum()),
     }
+    for name in ("declined", "no_sales_capacity"):  # SQLs that never became a deal
+        out[f"sqls_{name}"] = int((_within(resolved, ctx) & (outcome == OPP[name])).sum())
+    years = (ctx.end - ctx.start) / 365.25
+    out["bookings_per_ae_year"] = _ratio(out["bookings"], ctx.ae_count * years)
+    out["quota_attainment"] = _ratio(out["bookings_per_ae_year"], ctx.quota_per_ae)
     for name in ("lost", "no_decision", "stalled", "abandoned"):
         out[f"deals_{name}"] = int((closed & (outcome == OPP[name])).sum())
     out["win_rate"] = _ratio(out["deals_won"], int(closed.sum()))
@@ -239,7 +246,7 @@ def names() -> tuple[str, ...]:
     empty = Ledger(*[np.empty(0)] * 7)
     empty.sdr_busy = []
     empty.close()
-    ctx = Context(0.0, 1.0, dt.date(2000, 1, 3), Calendar.always_open(), 0.0, 1, 1, (), ())
+    ctx = Context(0.0, 1.0, dt.date(2000, 1, 3), Calendar.always_open(), 0.0, 1, 1, 1, 1.0, (), ())
     return (*scalars(empty, ctx), *utilisation(empty, ctx))
 
 
@@ -288,6 +295,7 @@ def weekly(ledger: Ledger, ctx: Context, thresholds: list[tuple[float, float]]) 
     mql, prospect = spells["mql_at"].to_numpy(), spells["prospect"].to_numpy()
     sql_at = np.where(spells["outcome"] == SPELL["sql"], spells["outcome_at"], np.nan)
     opened, resolved = opps["opened_at"].to_numpy(), opps["resolved_at"].to_numpy()
+    left_line = np.where(np.isfinite(opened), opened, resolved)  # taken, declined or gone
     value = opps["value"].to_numpy()
     won_at = np.where(opps["outcome"] == OPP["won"], resolved, np.nan)
     ends = edges[1:]
@@ -311,6 +319,7 @@ def weekly(ledger: Ledger, ctx: Context, thresholds: list[tuple[float, float]]) 
             "bookings": count(won_at, value),
             "deals_won": count(won_at),
             "sdr_queue": _level(mql, touched, ends),
+            "ae_queue": _level(opps["queued_at"].to_numpy(), left_line, ends),
             "sla_judged": count(mql[judged]),
             "sla_on_time": count(mql[on_time]),
             "mql_threshold": np.asarray(levels)[np.searchsorted(times, edges[:-1], "right") - 1],

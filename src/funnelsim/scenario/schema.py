@@ -15,59 +15,33 @@ import zoneinfo
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AfterValidator,
-    BeforeValidator,
     Field,
-    PlainSerializer,
     field_validator,
     model_validator,
 )
 
 from funnelsim.base.distributions import (
-    Distribution,
     Probability,
-    non_negative,
-    on_unit_interval,
 )
 from funnelsim.base.strict import Frozen
-from funnelsim.base.units import format_duration, parse_duration
-
-Duration = Annotated[
-    float,
-    BeforeValidator(parse_duration),
-    PlainSerializer(format_duration, return_type=str, when_used="json"),
-]
-"""A calendar duration, stored in days."""
-
-
-def _check_business_duration(text: str) -> str:
-    parse_duration(text)
-    return text
-
-
-BusinessDuration = Annotated[str, BeforeValidator(_check_business_duration)]
-"""A duration on the business clock, kept as written until a calendar gives it a length."""
-
-# Upper bounds: past them a run exhausts memory or time after validating, and gives no insight.
-MAX_STAFF = 1_000  # SDRs, or AEs
-MAX_OPEN_PER_AE = 1_000
-MAX_RECYCLES = 100
-MAX_TRUST_WINDOW = 100_000
-MAX_RATE_PER_WEEK = 100_000.0  # leads per source, before seasonality and bursts
-MAX_MULTIPLIER = 1_000.0  # a seasonality or burst multiplier of a source's rate
-MAX_HORIZON_DAYS = 20 * 52 * 7.0  # twenty years (1040w)
-
-Staff = Annotated[int, Field(ge=0, le=MAX_STAFF, strict=True)]
-Money = Annotated[float, Field(ge=0)]
-Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
-DemandType = Literal["marketing", "outbound", "tele", "channel"]
-
-
-DurationDist = Annotated[Distribution[Duration], AfterValidator(non_negative)]
-MoneyDist = Annotated[Distribution[float], AfterValidator(non_negative)]
-
-
-UnitDist = Annotated[Distribution[float], AfterValidator(on_unit_interval)]
+from funnelsim.base.units import format_duration
+from funnelsim.scenario.fields import (
+    MAX_HORIZON_DAYS,
+    MAX_MULTIPLIER,
+    MAX_OPEN_PER_AE,
+    MAX_RATE_PER_WEEK,
+    MAX_RECYCLES,
+    MAX_TRUST_WINDOW,
+    BusinessDuration,
+    DemandType,
+    Duration,
+    DurationDist,
+    Money,
+    MoneyDist,
+    Staff,
+    UnitDist,
+    Weekday,
+)
 
 
 class Horizon(Frozen):
@@ -154,6 +128,11 @@ class Segment(Frozen):
     )
     fit_effect: float = Field(
         default=0.0, description="change in the log-odds of advancing a stage per unit of fit"
+    )
+    sales_patience: DurationDist | None = Field(
+        default=None,
+        description="how long an SQL's buyer waits for an AE to take the deal before walking "
+        "away (a judgment: no published figure); for ever when omitted",
     )
 
 
@@ -336,6 +315,14 @@ class Sales(Frozen):
     max_open_per_ae: int = Field(ge=1, le=MAX_OPEN_PER_AE, strict=True)
     stall_after: Duration = Field(gt=0)
     abandon_after: Duration = Field(gt=0)
+    acceptance: Probability = Field(
+        default=1.0,
+        description="share of SQLs an AE accepts as opportunities; the rest are declined and "
+        "handled as rejected leads (recycle.rejected)",
+    )
+    quota_per_ae: Money | None = Field(
+        default=None, description="one AE's yearly bookings quota, for quota attainment"
+    )
 
 
 class RecycleRule(Frozen):

@@ -3,6 +3,7 @@
 * :mod:`.reach`: whether an SDR's attempt reaches the buyer, and how response delay lowers it;
 * :mod:`.qualify`: a reached buyer disqualified, qualified (SQL) or rejected;
 * :mod:`.trust`: sales trust, the effort and delay it sets, the attempts it owes;
+* :mod:`.handoff`: an AE accepting or declining an SQL, and a buyer's patience in line;
 * :mod:`.opportunity`: an opportunity's path through its stages and how it resolves;
 * :mod:`.recycle`: which outcomes return a lead to nurture.
 
