@@ -52,3 +52,19 @@ def test_the_reference_model_writes_the_fast_models_ledger(name, policy):
     # The same attempts, though not listed in the same order.
     busy = [np.unique(ledger.sdr_busy, axis=0) for ledger in (fast, reference)]
     assert np.array_equal(*busy)
+
+
+def test_the_models_agree_where_aes_decline_and_buyers_give_up_waiting():
+    """Scarce AEs and short patience: the reference's reneging (``slot | timeout``) and the
+    fast model's buyers stamped as gone when the line reaches them write the same ledger."""
+    scarce = {"sales.ae_count": 1, "sales.max_open_per_ae": 3, "sdr.headcount": 6}
+    scenario = load_scenario(
+        bundled_scenario("reference"), policy="aligned", overrides={**SHORT, **scarce}
+    )
+    fast, reference = (model(scenario, Streams(5)).run() for model in (Funnel, ReferenceFunnel))
+    opps = fast.opp_frame()
+    assert opps["outcome"].eq(OPP["no_sales_capacity"]).sum() > 10
+    assert opps["outcome"].eq(OPP["declined"]).sum() > 10
+    assert opps.equals(reference.opp_frame())
+    for column in LEAD_COLUMNS:
+        assert np.array_equal(getattr(fast, column), getattr(reference, column), equal_nan=True)
