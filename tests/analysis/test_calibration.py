@@ -51,8 +51,11 @@ BANDS: dict[str, tuple[float, float]] = {
     "inquiry_to_mql": (0.10, 0.35),
     "mql_to_sal": (0.40, 0.85),
     "sal_to_sql": (0.13, 0.70),
+    "sql_to_opportunity": (0.40, 0.80),
     "sql_to_won": (0.15, 0.30),
     "win_rate": (0.19, 0.29),
+    "ae_bookings_per_year": (450_000.0, 955_000.0),
+    "quota_attainment": (0.45, 0.95),
 }
 
 SALES_SIDE = (
@@ -90,7 +93,7 @@ def test_reference_scenario_lands_in_the_published_band(table, anchor):
 @pytest.mark.parametrize("policy", ["misaligned", "aligned"])
 def test_policies_leave_the_sales_process_anchors_in_band(policy):
     scenario = funnelsim.load_scenario(policy=policy)
-    rows = calibration_table(scenario, seeds=(1,)).set_index("anchor")
+    rows = calibration_table(scenario, seeds=(1, 2, 3)).set_index("anchor")  # as published
     for anchor in SALES_SIDE:
         low, high = BANDS[anchor]
         assert low <= rows.loc[anchor, "simulated"] <= high, (policy, anchor)

@@ -29,6 +29,7 @@ _JG = "Johnny Grow lead nurture research"
 _BRIDGE = "Bridge Group SaaS AE reports, 2017"
 _CSO = "CSO Insights sales performance studies, 2016-2019"
 _WATERFALL = "practitioner waterfall benchmarks (no universal benchmark: Forrester)"
+_BENCHSIGHTS = "BenchSights AE quota and attainment benchmarks (83 members, mostly 2020)"
 _NURTURED = "leads of nurtured sources only"
 _MARKETING = _NURTURED + ": prospected leads count as MQLs at hand-off"
 
@@ -165,6 +166,17 @@ ANCHORS: tuple[Anchor, ...] = (
         "cohort of the window; " + _MARKETING,
     ),
     Anchor(
+        "sql_to_opportunity",
+        "SQL to opportunity 40-80%",
+        math.nan,
+        0.40,
+        0.80,
+        "share",
+        _WATERFALL,
+        "cohort of the window: SQLs an AE accepted and opened (summary metric "
+        "conversion_sql_to_opportunity)",
+    ),
+    Anchor(
         "sql_to_won",
         "SQL to won 15-30%",
         math.nan,
@@ -183,5 +195,26 @@ ANCHORS: tuple[Anchor, ...] = (
         "share",
         "Ebsta x Pavilion B2B sales benchmarks",
         "opportunities closed in the window, any outcome (summary metric win_rate)",
+    ),
+    Anchor(
+        "ae_bookings_per_year",
+        "AE quota: median 750k, average 955k of yearly bookings",
+        750_000.0,
+        450_000.0,
+        955_000.0,
+        "currency",
+        _BENCHSIGHTS,
+        "bookings in the window per AE, per year; the band runs from 60% of the median quota "
+        "to the average quota",
+    ),
+    Anchor(
+        "quota_attainment",
+        "median share of quota capacity achieved 66-87%; average attainment 47% (Forrester)",
+        math.nan,
+        0.45,
+        0.95,
+        "share",
+        _BENCHSIGHTS,
+        "bookings per AE per year over sales.quota_per_ae",
     ),
 )

@@ -202,8 +202,11 @@ def measure(result: RunResult, probe: RunResult | None = None) -> dict[str, floa
     out["mql_to_sal"] = stage_rate(by_source, nurtured, "mqls", "sals")
     out["sal_to_sql"] = stage_rate(by_source, nurtured, "sals", "sqls")
     figures = result.summary["metrics"]
+    out["sql_to_opportunity"] = figures["conversion_sql_to_opportunity"]
     out["sql_to_won"] = _share(figures["wins"], figures["sqls"])
     out["win_rate"] = figures["win_rate"]
+    out["ae_bookings_per_year"] = figures["bookings_per_ae_year"]
+    out["quota_attainment"] = figures["quota_attainment"]
     return out
 
 

@@ -117,7 +117,7 @@ class SalesSteps:
         row[RESOLVED_AT], row[OPP_OUTCOME] = at, OPP["no_sales_capacity"]
         self.ledger.leak(lead, "no_sales_capacity", at, "sales")
         if self.logging:
-            self.ledger.log(at, lead, "gave up waiting for sales")
+            self.ledger.log(at, lead, "no sales capacity")
 
     def open(self, row: list, deal: np.ndarray, ae: int, now: float) -> tuple:
         """An AE opens the opportunity: sample its path from its uniforms (``deal``).
