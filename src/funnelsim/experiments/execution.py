@@ -27,6 +27,7 @@ import pandas as pd
 
 from funnelsim.base.files import running
 from funnelsim.errors import UsageError
+from funnelsim.results.experiment import named_policies
 from funnelsim.runner import RunResult, metric_names, simulate
 from funnelsim.scenario.schema import Scenario
 
@@ -106,15 +107,17 @@ def scenario_of(content_hash: str, data: dict[str, Any]) -> Scenario:
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Run every item of a chunk; a replication that raises becomes a failed row."""
+    """Run every item of a chunk; a replication that raises becomes a failed row.
+
+    Every table names its policies as the experiment does (see :func:`named_policies`).
+    """
     scenarios = [scenario_of(h, d) for h, d in chunk.scenarios]
     runs, weekly, groups, periods = [], [], [], []
     started = time.perf_counter()
     for replication, seeds in zip(chunk.replications, chunk.seeds, strict=True):
-        for policy, (scenario, seed) in enumerate(zip(scenarios, seeds, strict=True)):
-            ids = (chunk.point, replication, policy)
-            row = {**dict(zip(ID_COLUMNS, ids, strict=True)), "label": chunk.labels[policy]}
-            row |= {"seed": seed, **dict(chunk.factors)}
+        for label, scenario, seed in zip(chunk.labels, scenarios, seeds, strict=True):
+            ids = (chunk.point, replication, label)
+            row = {**dict(zip(ID_COLUMNS, ids, strict=True)), "seed": seed, **dict(chunk.factors)}
             try:
                 result = simulate(scenario, seed=seed)
             except Exception as exc:  # recorded with its seed, replayable; the rest carries on
@@ -125,15 +128,15 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             groups += [((*ids, "source"), result.by_source), ((*ids, "segment"), result.by_segment)]
             if chunk.periods is not None:
                 periods.append((ids, chunk.periods(result)))
-    columns = [*ID_COLUMNS, "label", "seed", *(n for n, _ in chunk.factors), *RUN_COLUMNS]
-    return ChunkResult(
-        chunk.name,
+    columns = [*ID_COLUMNS, "seed", *(n for n, _ in chunk.factors), *RUN_COLUMNS]
+    tables = (
         pd.DataFrame(runs, columns=columns),
         _stack(weekly, ID_COLUMNS, index=False),
         _stack(groups, (*ID_COLUMNS, "group", "name"), index=True),
         _stack(periods, ID_COLUMNS, index=False),
-        time.perf_counter() - started,
     )
+    named = (named_policies(table, chunk.labels) for table in tables)
+    return ChunkResult(chunk.name, *named, time.perf_counter() - started)
 
 
 def _stack(

@@ -120,7 +120,7 @@ def run_replications(
         filling.fill(store, schema, wanted)
         return wanted, None
     wanted = min(wanted, precision.max_replications)
-    args = (precision.metric, precision.target, len(filling.p.labels))
+    args = (precision.metric, precision.target, filling.p.labels)
     while True:
         filling.fill(store, schema, wanted)
         runs = store.runs()

@@ -33,7 +33,8 @@ from funnelsim.experiments.spec import (
     parse_experiment,
     read_experiment,
 )
-from funnelsim.experiments.storage import ResultsFolder, factor_type, now, runs_schema
+from funnelsim.experiments.storage import ResultsFolder, now
+from funnelsim.experiments.tables import factor_type, runs_schema
 from funnelsim.results import Results, load_results, stats
 from funnelsim.runner import __version__, metric_names
 
