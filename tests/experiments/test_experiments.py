@@ -20,6 +20,7 @@ from scipy import stats as scipy_stats
 import funnelsim
 from funnelsim.experiments import (
     Experiment,
+    cluster,
     compare,
     execution,
     parse_experiment,
@@ -374,7 +375,7 @@ def test_the_replay_command_of_a_replication_reproduces_it_from_anywhere(cli, tm
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path, cli, monkeypatch):
-    monkeypatch.setattr(execution, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
     out = tmp_path / "out"
     result = cli("compare", "--reps", "1", "--scheduler", "tcp://127.0.0.1:9", "--out", str(out))
     assert result.exit_code == 2
