@@ -14,7 +14,7 @@ from unittest import mock
 
 import funnelsim
 from funnelsim.experiments import execution, prepare, sweep
-from funnelsim.experiments.execution import DaskCluster
+from funnelsim.experiments.cluster import DaskCluster
 
 BUNDLED = Path(__file__).parent.parent / "experiments" / "aligned-vs-misaligned.yaml"
 TINY = {"horizon.length": "3d", "horizon.warmup": "1d"}
@@ -91,7 +91,7 @@ class DaskFigures:
 def dask_figures(workers: int, replications: int) -> DaskFigures:
     spec = tiny_spec(replications)
     started = time.perf_counter()
-    DaskCluster("local", workers).close()
+    DaskCluster("local", workers, execution.run_chunk).close()
     startup = time.perf_counter() - started
     alone = timed_sweep(spec, workers=1)
     on_dask = timed_sweep(spec, workers=workers, scheduler="local")

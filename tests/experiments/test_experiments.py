@@ -20,6 +20,7 @@ from scipy import stats as scipy_stats
 import funnelsim
 from funnelsim.experiments import (
     Experiment,
+    cluster,
     compare,
     execution,
     parse_experiment,
@@ -166,7 +167,7 @@ def test_in_memory_results_equal_the_folder_and_load_results(tmp_path):
     pd.testing.assert_frame_equal(kept.summary, loaded.summary, check_dtype=False)
     runs = loaded.runs
     assert len(runs) == 3 * 2 and (runs["status"] == "ok").all()
-    assert list(runs.columns[:5]) == ["point", "replication", "policy", "label", "seed"]
+    assert list(runs.columns[:4]) == ["point", "replication", "policy", "seed"]
     assert len(loaded.weekly) == 6 * 12  # twelve weeks per run
     assert set(loaded.groups["group"]) == {"source", "segment"}
     manifest = loaded.manifest
@@ -178,7 +179,7 @@ def test_in_memory_results_equal_the_folder_and_load_results(tmp_path):
 def test_each_run_matches_simulate_with_its_recorded_seed():
     results = small_compare(workers=1)
     row = results.runs.iloc[3]
-    scenario = funnelsim.load_scenario(policy=row["label"], overrides=SHORT)
+    scenario = funnelsim.load_scenario(policy=row["policy"], overrides=SHORT)
     direct = funnelsim.simulate(scenario, seed=int(row["seed"])).summary["metrics"]
     assert row["bookings"] == direct["bookings"] and row["sqls"] == direct["sqls"]
 
@@ -263,14 +264,15 @@ def test_precision_stops_at_the_first_replication_count_whose_interval_is_narrow
         first = fixed[fixed["replication"] < n].pivot(
             index="replication", columns="policy", values=metric
         )
-        diff = (first[1] - first[0]).to_numpy()
+        diff = (first["aligned"] - first["misaligned"]).to_numpy()
         half = scipy_stats.t.ppf(0.975, n - 1) * diff.std(ddof=1) / math.sqrt(n)
         return half <= target * abs(diff.mean())
 
     assert adaptive.manifest["replications"]["precision_reached"]
     assert narrow(used) and not any(narrow(n) for n in range(3, used))
     pd.testing.assert_frame_equal(adaptive.runs, fixed)
-    assert replications_needed(fixed, metric, target, 2, start=3, stop=40) == used
+    labels = ["misaligned", "aligned"]
+    assert replications_needed(fixed, metric, target, labels, start=3, stop=40) == used
 
 
 # -- bad input -----------------------------------------------------------------------------------
@@ -348,7 +350,7 @@ def test_a_sweep_of_one_policy_has_an_empty_but_readable_differences_table(tmp_p
     results = sweep(spec, out=tmp_path / "out", workers=1)
     assert results.differences.empty and "mean" in results.differences.columns
     assert list(results.summary["sdr.headcount"].drop_duplicates()) == [3, 5]
-    assert set(results.runs["label"]) == {"base"}
+    assert set(results.runs["policy"]) == {"base"}
 
 
 def test_the_replay_command_of_a_replication_reproduces_it_from_anywhere(cli, tmp_path):
@@ -373,7 +375,7 @@ def test_the_replay_command_of_a_replication_reproduces_it_from_anywhere(cli, tm
 
 
 def test_an_unreachable_scheduler_is_a_clear_error_and_writes_nothing(tmp_path, cli, monkeypatch):
-    monkeypatch.setattr(execution, "CONNECT_TIMEOUT", "1s")
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
     out = tmp_path / "out"
     result = cli("compare", "--reps", "1", "--scheduler", "tcp://127.0.0.1:9", "--out", str(out))
     assert result.exit_code == 2
@@ -437,7 +439,7 @@ def test_statistics_read_rows_not_labels_and_take_an_empty_table():
             {
                 "point": point,
                 "replication": [0, 1, 0, 1],
-                "policy": [0, 0, 1, 1],
+                "policy": ["A", "A", "B", "B"],
                 "status": "ok",
                 "bookings": values,
             }

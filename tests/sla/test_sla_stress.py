@@ -75,7 +75,7 @@ def test_judge_holds_counts_and_shares_and_skips_unsettled_periods():
         {
             "point": 0,
             "replication": 0,
-            "policy": 0,
+            "policy": "base",
             "period": [0, 1, 2],
             "settled": [True, True, False],
             "mqls": [100, 90, 0],
@@ -266,11 +266,11 @@ def test_the_normal_condition_replays_as_a_plain_run():
     study = mmc_study(mmc_proposal(*GENEROUS), reps=2)
     sla = stress_test(study, capacity=False, workers=1)
     runs = sla.results.runs
-    row = runs[(runs["policy"] == 1) & (runs["replication"] == 1)].iloc[0]
+    row = runs[(runs["policy"] == "proposal") & (runs["replication"] == 1)].iloc[0]
     direct = funnelsim.simulate(study.scenario(0, 1), seed=int(row["seed"]))
     assert row["bookings"] == direct.summary["metrics"]["bookings"]
     periods = sla.results.periods
-    mine = periods[(periods["policy"] == 1) & (periods["replication"] == 1)]
+    mine = periods[(periods["policy"] == "proposal") & (periods["replication"] == 1)]
     expected = study.plan.periods(direct)
     assert mine["on_time"].tolist() == expected["on_time"].tolist()
 
@@ -336,7 +336,9 @@ def test_a_replay_command_rebuilds_a_stressed_run(cli, tmp_path):
     study = mmc_study(mmc_proposal(*GENEROUS), stresses=[str(stress)], reps=2)
     sla = stress_test(study, capacity=False, workers=1)
     runs = sla.results.runs
-    row = runs[(runs["point"] == 1) & (runs["policy"] == 1) & (runs["replication"] == 1)].iloc[0]
+    row = runs[
+        (runs["point"] == 1) & (runs["policy"] == "proposal") & (runs["replication"] == 1)
+    ].iloc[0]
     words = shlex.split(replay_command(sla.results, row))
     assert words[:3] == ["funnelsim", "run", "mmc"] and "--policy" not in words
     assert "sdr.work_time={exponential: {mean: 70m}}" in words

@@ -24,14 +24,14 @@ from tests.helpers import SHORT
 
 HEADCOUNT = {"sdr.headcount": [3, 5]}
 SLA = {"sla.response_time": ["4h", "1h"]}
+POLICIES = ["misaligned", "aligned"]
 
 
 @pytest.fixture(scope="module")
 def cmp(tmp_path_factory):
     """A comparison written to a folder and read back, as `funnelsim plot DIR` will see it."""
     out = tmp_path_factory.mktemp("results") / "cmp"
-    policies = ["misaligned", "aligned"]
-    return funnelsim.compare(None, policies, reps=3, seed=5, overrides=SHORT, workers=1, out=out)
+    return funnelsim.compare(None, POLICIES, reps=3, seed=5, overrides=SHORT, workers=1, out=out)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,7 @@ def test_waterfall_bars_are_the_mean_stage_counts_with_conversions(cmp):
     assert [c.get_label() for c in containers] == ["misaligned", "aligned"]
     runs = ok_runs(cmp)
     for k, container in enumerate(containers):
-        stages = runs.loc[runs["policy"] == k, list(plots.STAGES)].mean().to_numpy()
+        stages = runs.loc[runs["policy"] == POLICIES[k], list(plots.STAGES)].mean().to_numpy()
         np.testing.assert_allclose(bar_heights(container), stages)
         conversion = f"{100 * stages[1] / stages[0]:.0f}%"
         assert conversion in texts(ax)
@@ -146,7 +146,7 @@ def test_revenue_shows_every_replication_and_the_paired_difference(cmp):
     dots = [c for c in revenue.collections if isinstance(c, PathCollection)]
     assert [len(c.get_offsets()) for c in dots] == [3, 3]
     for k, c in enumerate(dots):
-        booked = runs.loc[runs["policy"] == k, "bookings"].to_numpy()
+        booked = runs.loc[runs["policy"] == POLICIES[k], "bookings"].to_numpy()
         np.testing.assert_allclose(np.sort(c.get_offsets()[:, 1]), np.sort(booked))
     for ax in (revenue, diff, pipeline):
         assert "USD" in ax.get_ylabel()
@@ -178,7 +178,7 @@ def test_fans_have_a_median_and_two_bands_per_policy(cmp):
     assert mdates.num2date(mdates.date2num(x[0])).date() == first.date()
     runs = ok_runs(cmp)
     for k, line in enumerate(ax.get_lines()):
-        booked = runs.loc[runs["policy"] == k, "bookings"].median()
+        booked = runs.loc[runs["policy"] == POLICIES[k], "bookings"].median()
         assert line.get_ydata()[-1] == pytest.approx(booked)
 
 
@@ -194,7 +194,7 @@ def test_cycle_per_policy_and_segment(cmp):
         overall = [c for c in ax.collections if isinstance(c, PathCollection)][:2]
         for k, dots in enumerate(overall):
             runs = ok_runs(cmp)
-            values = runs.loc[runs["policy"] == k, metric].dropna().to_numpy()
+            values = runs.loc[runs["policy"] == POLICIES[k], metric].dropna().to_numpy()
             np.testing.assert_allclose(np.sort(dots.get_offsets()[:, 1]), np.sort(values))
     assert "SMB" in [t.get_text() for t in axes[0].get_xticklabels()]
 
@@ -230,7 +230,7 @@ def test_speed_to_lead_marks_each_policys_sla_in_business_hours(cmp):
     dots = [c for c in compliance.collections if isinstance(c, PathCollection)]
     runs = ok_runs(cmp)
     for k, c in enumerate(dots):
-        values = runs.loc[runs["policy"] == k, "sla_compliance"].to_numpy()
+        values = runs.loc[runs["policy"] == POLICIES[k], "sla_compliance"].to_numpy()
         np.testing.assert_allclose(np.sort(c.get_offsets()[:, 1]), np.sort(values))
 
 
@@ -260,7 +260,7 @@ def test_utilisation_per_desk_and_the_queue_over_time(cmp):
     dots = [c for c in desks.collections if isinstance(c, PathCollection)]
     assert len(dots) == 2 * 2
     runs = ok_runs(cmp)
-    sdr = runs.loc[runs["policy"] == 1, "sdr_utilisation"].to_numpy()
+    sdr = runs.loc[runs["policy"] == "aligned", "sdr_utilisation"].to_numpy()
     np.testing.assert_allclose(np.sort(dots[1].get_offsets()[:, 1]), np.sort(sdr))
     assert "%" in desks.get_ylabel()
     assert len(queue.get_lines()) == 2

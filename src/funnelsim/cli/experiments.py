@@ -126,7 +126,7 @@ def conduct_plan(
 
 def experiment_document(results: Results) -> dict[str, Any]:
     """What ``compare --json`` and ``sweep --json`` print."""
-    failed = results.failed[["point", "replication", "label", "seed", "error"]]
+    failed = results.failed[["point", "replication", "policy", "seed", "error"]]
     return {
         "results": str(results.path),
         "replications": results.manifest["replications"],

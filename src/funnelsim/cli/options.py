@@ -24,7 +24,11 @@ WorkersOpt = Annotated[
 ]
 SchedulerOpt = Annotated[
     str | None,
-    typer.Option(help="Dask scheduler: tcp://host:port, or 'local' for a LocalCluster here."),
+    typer.Option(
+        help="Dask scheduler of a cluster you trust, since results come back pickled: "
+        "tcp://host:port, tls://host:port (certificates from Dask's distributed.comm.tls "
+        "settings), or 'local' for a LocalCluster here."
+    ),
 ]
 OutOpt = Annotated[
     Path | None,

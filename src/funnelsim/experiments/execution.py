@@ -1,4 +1,5 @@
-"""Running work items: in this process, on a local process pool, or on a Dask cluster.
+"""Running work items: in this process, on a local process pool, or on a Dask cluster
+(:mod:`.cluster`).
 
 Work travels in *chunks*: some replications of every policy at one sweep point. A worker gets
 the resolved scenarios (as plain data) and the seeds, never the parent's results, and sends
@@ -11,7 +12,6 @@ of the experiment.
 from __future__ import annotations
 
 import concurrent.futures as cf
-import logging
 import multiprocessing
 import os
 import select
@@ -26,7 +26,8 @@ from typing import Any, Protocol
 import pandas as pd
 
 from funnelsim.base.files import running
-from funnelsim.errors import UsageError
+from funnelsim.experiments.cluster import DaskCluster
+from funnelsim.results.experiment import named_policies
 from funnelsim.runner import RunResult, metric_names, simulate
 from funnelsim.scenario.schema import Scenario
 
@@ -35,14 +36,6 @@ ID_COLUMNS = ("point", "replication", "policy")
 Periods = Callable[[RunResult], pd.DataFrame]
 """What a study counts per period of each run, beyond the weekly series (e.g. the clauses of
 an SLA): a picklable callable, run in the worker while the run's ledger is still at hand."""
-
-
-CONNECT_TIMEOUT = "10s"
-"""How long to try to reach a Dask scheduler before giving up with a clear message."""
-
-
-class SchedulerError(UsageError):
-    """A Dask scheduler that cannot be reached."""
 
 
 RUN_COLUMNS = ("status", "error", *metric_names())
@@ -106,15 +99,17 @@ def scenario_of(content_hash: str, data: dict[str, Any]) -> Scenario:
 
 
 def run_chunk(chunk: Chunk) -> ChunkResult:
-    """Run every item of a chunk; a replication that raises becomes a failed row."""
+    """Run every item of a chunk; a replication that raises becomes a failed row.
+
+    Every table names its policies as the experiment does (see :func:`named_policies`).
+    """
     scenarios = [scenario_of(h, d) for h, d in chunk.scenarios]
     runs, weekly, groups, periods = [], [], [], []
     started = time.perf_counter()
     for replication, seeds in zip(chunk.replications, chunk.seeds, strict=True):
-        for policy, (scenario, seed) in enumerate(zip(scenarios, seeds, strict=True)):
-            ids = (chunk.point, replication, policy)
-            row = {**dict(zip(ID_COLUMNS, ids, strict=True)), "label": chunk.labels[policy]}
-            row |= {"seed": seed, **dict(chunk.factors)}
+        for label, scenario, seed in zip(chunk.labels, scenarios, seeds, strict=True):
+            ids = (chunk.point, replication, label)
+            row = {**dict(zip(ID_COLUMNS, ids, strict=True)), "seed": seed, **dict(chunk.factors)}
             try:
                 result = simulate(scenario, seed=seed)
             except Exception as exc:  # recorded with its seed, replayable; the rest carries on
@@ -125,15 +120,15 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             groups += [((*ids, "source"), result.by_source), ((*ids, "segment"), result.by_segment)]
             if chunk.periods is not None:
                 periods.append((ids, chunk.periods(result)))
-    columns = [*ID_COLUMNS, "label", "seed", *(n for n, _ in chunk.factors), *RUN_COLUMNS]
-    return ChunkResult(
-        chunk.name,
+    columns = [*ID_COLUMNS, "seed", *(n for n, _ in chunk.factors), *RUN_COLUMNS]
+    tables = (
         pd.DataFrame(runs, columns=columns),
         _stack(weekly, ID_COLUMNS, index=False),
         _stack(groups, (*ID_COLUMNS, "group", "name"), index=True),
         _stack(periods, ID_COLUMNS, index=False),
-        time.perf_counter() - started,
     )
+    named = (named_policies(table, chunk.labels) for table in tables)
+    return ChunkResult(chunk.name, *named, time.perf_counter() - started)
 
 
 def _stack(
@@ -261,64 +256,19 @@ class ProcessPool:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
 
-@dataclass
-class DaskCluster:
-    """A Dask distributed client: ``local`` starts a LocalCluster here, else an address."""
-
-    scheduler: str
-    workers: int
-    window: int = 0
-    client: Any = field(init=False)
-    cluster: Any = field(init=False, default=None)
-
-    def __post_init__(self) -> None:
-        from dask.distributed import Client, LocalCluster
-
-        if self.scheduler == "local":
-            self.cluster = LocalCluster(
-                n_workers=self.workers,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-                silence_logs=logging.ERROR,
-            )
-            self.client = Client(self.cluster)
-        else:
-            try:
-                self.client = Client(self.scheduler, timeout=CONNECT_TIMEOUT)
-            except (OSError, TimeoutError, ValueError) as exc:
-                message = f"cannot reach the Dask scheduler {self.scheduler}: {exc}"
-                raise SchedulerError(message) from None
-        cores = sum(self.client.nthreads().values()) or self.workers
-        self.window = self.window or 2 * cores
-
-    def submit(self, chunk: Chunk) -> Any:
-        return self.client.submit(run_chunk, chunk, pure=False)
-
-    def wait(self, futures: set) -> tuple[set, set]:
-        from dask.distributed import wait
-
-        done, pending = wait(list(futures), return_when="FIRST_COMPLETED")
-        return set(done), set(pending)
-
-    def close(self) -> None:
-        self.client.close()
-        if self.cluster is not None:
-            self.cluster.close()
-
-
 def executor_for(workers: int | None, scheduler: str | None) -> Executor:
     """The executor the options ask for: Dask when a scheduler is named, else local."""
     workers = workers or os.cpu_count() or 1
     if scheduler is not None:
-        return DaskCluster(scheduler, workers)
+        return DaskCluster(scheduler, workers, run_chunk)
     return InProcess() if workers == 1 else ProcessPool(workers)
 
 
-def run_chunks(chunks: Iterable[Chunk], executor: Executor) -> Iterator[ChunkResult]:
-    """Results of ``chunks`` as they finish, with at most ``executor.window`` in flight."""
+def run_chunks(chunks: Iterable[Chunk], executor: Executor) -> Iterator[tuple[Chunk, Any]]:
+    """Each chunk with what came back for it, as they finish, at most ``executor.window`` in
+    flight. What came back is as a worker sent it: see :mod:`.received` before using it."""
     chunks = iter(chunks)
-    pending: set = set()
+    pending: dict[Any, Chunk] = {}
     exhausted = False
     while True:
         while not exhausted and len(pending) < executor.window:
@@ -326,9 +276,9 @@ def run_chunks(chunks: Iterable[Chunk], executor: Executor) -> Iterator[ChunkRes
             if chunk is None:
                 exhausted = True
                 break
-            pending.add(executor.submit(chunk))
+            pending[executor.submit(chunk)] = chunk
         if not pending:
             return
-        done, pending = executor.wait(pending)
+        done, _ = executor.wait(set(pending))
         for future in done:
-            yield future.result()
+            yield pending.pop(future), future.result()

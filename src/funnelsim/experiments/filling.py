@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from funnelsim.experiments.cluster import check_scheduler
 from funnelsim.experiments.design import Item, Plan, content_hash
 from funnelsim.experiments.execution import Chunk, ChunkResult, executor_for, run_chunks
 from funnelsim.experiments.memory import Store
+from funnelsim.experiments.received import checked
 from funnelsim.results import stats
 
 if TYPE_CHECKING:
@@ -68,7 +70,8 @@ class Filling:
     def __init__(
         self, p: Plan, workers: int | None, scheduler: str | None, on_progress: Progress | None
     ):
-        self.p, self.workers, self.scheduler, self.on_progress = p, workers, scheduler, on_progress
+        self.p, self.workers, self.on_progress = p, workers, on_progress
+        self.scheduler = None if scheduler is None else check_scheduler(scheduler)
         self.sizer, self.executor = Sizer(len(p.labels)), None
 
     def start(self) -> None:
@@ -88,7 +91,8 @@ class Filling:
         if not missing:
             return
         self.start()
-        for result in run_chunks(chunks(self.p, missing, self.sizer), self.executor):
+        for chunk, sent in run_chunks(chunks(self.p, missing, self.sizer), self.executor):
+            result = checked(chunk, sent)  # before any of it is kept
             store.add(result, schema)
             self.sizer.learn(result, len(result.runs))
             done += len(result.runs)
@@ -120,7 +124,7 @@ def run_replications(
         filling.fill(store, schema, wanted)
         return wanted, None
     wanted = min(wanted, precision.max_replications)
-    args = (precision.metric, precision.target, len(filling.p.labels))
+    args = (precision.metric, precision.target, filling.p.labels)
     while True:
         filling.fill(store, schema, wanted)
         runs = store.runs()

@@ -13,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 
 from funnelsim.experiments.execution import ChunkResult
-from funnelsim.experiments.storage import TABLES, to_table
+from funnelsim.experiments.tables import to_table
+from funnelsim.results.experiment import TABLES, named_policies
 
 ORDER = ["point", "replication", "policy"]
 """The order of a finished table's rows."""
@@ -47,22 +48,27 @@ class MemoryStore:
             self.done.setdefault(int(point), set()).add(int(replication))
 
     def runs(self, columns: list[str] | None = None) -> pd.DataFrame:
-        frames = [t.select(columns or t.column_names).to_pandas() for t in self.parts["runs"]]
-        frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-        return frame.sort_values(ORDER, kind="stable")
+        tables = [t.select(columns or t.column_names) for t in self.parts["runs"]]
+        return _concat(tables, self.manifest["policies"])
 
     def save(self) -> None:
         pass
 
     def tables(self, replications: int) -> dict[str, pd.DataFrame]:
         """Every table, cut to the first ``replications``, in row order."""
-        return {name: _concat(self.parts[name], replications) for name in TABLES}
+        labels = self.manifest["policies"]
+        return {name: _concat(self.parts[name], labels, replications) for name in TABLES}
 
 
-def _concat(tables: list[pa.Table], replications: int) -> pd.DataFrame:
+def _concat(
+    tables: list[pa.Table], labels: list[str], replications: int | None = None
+) -> pd.DataFrame:
+    """One frame of the tables (the first ``replications`` only), in row order, its policies
+    named."""
     tables = [t for t in tables if t.num_rows]
     if not tables:
         return pd.DataFrame()
-    frame = pa.concat_tables(tables).to_pandas()
-    frame = frame[frame["replication"] < replications]
-    return frame.sort_values(ORDER, kind="stable").reset_index(drop=True)
+    frame = named_policies(pa.concat_tables(tables).to_pandas(), labels)
+    if replications is not None:
+        frame = frame[frame["replication"] < replications]
+    return frame.sort_values(ORDER, kind="stable", ignore_index=True)

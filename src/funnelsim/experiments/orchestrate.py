@@ -26,6 +26,7 @@ from funnelsim.experiments.design import Plan, content_hash, plan
 from funnelsim.experiments.execution import ID_COLUMNS
 from funnelsim.experiments.filling import Filling, Progress, run_replications
 from funnelsim.experiments.memory import MemoryStore, Store
+from funnelsim.experiments.received import MalformedChunk
 from funnelsim.experiments.spec import (
     KEY_METRICS,
     Experiment,
@@ -33,7 +34,8 @@ from funnelsim.experiments.spec import (
     parse_experiment,
     read_experiment,
 )
-from funnelsim.experiments.storage import ResultsFolder, factor_type, now, runs_schema
+from funnelsim.experiments.storage import ResultsFolder, now
+from funnelsim.experiments.tables import factor_type, runs_schema
 from funnelsim.results import Results, load_results, stats
 from funnelsim.runner import __version__, metric_names
 
@@ -151,12 +153,13 @@ def _fill(
     schema: pa.Schema,
     precision: Precision | None,
 ) -> tuple[Store, int, int | None]:
-    """Open the store and fill it; an interrupt or a lost worker marks it interrupted."""
+    """Open the store and fill it; an interrupt, a lost worker or a malformed chunk marks it
+    interrupted, with every chunk kept before it."""
     store: Store | None = None
     try:
         store = opener(filling)
         return store, *run_replications(filling, store, schema, precision)
-    except (KeyboardInterrupt, BrokenExecutor) as exc:
+    except (KeyboardInterrupt, BrokenExecutor, MalformedChunk) as exc:
         if store is not None:
             store.manifest["status"] = "interrupted"
             store.save()

@@ -26,11 +26,10 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -48,11 +47,12 @@ from funnelsim.base.files import (
 )
 from funnelsim.errors import UsageError
 from funnelsim.experiments.execution import ID_COLUMNS, ChunkResult
-from funnelsim.results.experiment import FINAL_FILES, MANIFEST, TABLES
-from funnelsim.runner import metric_names
+from funnelsim.experiments.tables import to_table
+from funnelsim.results.experiment import FINAL_FILES, MANIFEST, TABLES, named_policies
 
-FORMAT = "funnelsim results folder 1"
-"""The manifest's ``format``: how funnelsim knows a folder it may overwrite is its own."""
+FORMAT = "funnelsim results folder 2"
+"""The manifest's ``format``: how funnelsim knows a folder it may overwrite is its own, and
+one it may resume holds its tables as they are written now (format 1 numbered the policies)."""
 _CHUNK = re.compile(r"^(p\d{6}-r\d{7}-\d{7}|\..+\.partial)$")
 ROWS_PER_GROUP = 2_048
 """Rows per Parquet row group in the final files: the most the parent holds of a table."""
@@ -64,51 +64,6 @@ class ResultsFolderError(UsageError):
 
     def __init__(self, path: Path, message: str):
         super().__init__(f"{path}: {message}")
-
-
-def factor_type(values: Iterable[Any]) -> pa.DataType:
-    """The column type of a factor: bool, integer, float, or text when values are mixed."""
-    values = list(values)
-    if all(isinstance(v, bool) for v in values):
-        return pa.bool_()
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        return pa.int64()
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        return pa.float64()
-    return pa.string()
-
-
-def runs_schema(factors: dict[str, pa.DataType]) -> pa.Schema:
-    """Identifiers, factor values, outcome, then every metric as a float (NaN if it failed)."""
-    return pa.schema(
-        [
-            *((c, pa.int64()) for c in ID_COLUMNS),
-            ("label", pa.string()),
-            ("seed", pa.int64()),
-            *factors.items(),
-            ("status", pa.string()),
-            ("error", pa.string()),
-            *((m, pa.float64()) for m in metric_names()),
-        ]
-    )
-
-
-def to_table(frame: pd.DataFrame, schema: pa.Schema | None = None) -> pa.Table:
-    """An Arrow table without pandas metadata: parts written at any time concatenate.
-
-    With a schema, each column is converted to its type (text factors as their text, missing
-    values as nulls), whatever pandas inferred for this chunk.
-    """
-    if schema is None:
-        return pa.Table.from_pandas(frame, preserve_index=False).replace_schema_metadata(None)
-    columns = [_column(frame[f.name], f.type) for f in schema]
-    return pa.Table.from_arrays(columns, schema=schema)
-
-
-def _column(values: pd.Series, kind: pa.DataType) -> pa.Array:
-    if kind == pa.string():
-        return pa.array([None if pd.isna(v) else str(v) for v in values], type=kind)
-    return pa.array(values.to_numpy(dtype=kind.to_pandas_dtype(), na_value=np.nan), type=kind)
 
 
 class _RowGroupWriter:
@@ -263,7 +218,7 @@ class ResultsFolder:
         tables = [pq.read_table(p / "runs.parquet", columns=columns) for p in self._part_dirs()]
         if not tables:
             return pd.DataFrame()
-        frame = pa.concat_tables(tables).to_pandas()
+        frame = named_policies(pa.concat_tables(tables).to_pandas(), self.manifest["policies"])
         return frame.sort_values(list(ID_COLUMNS), kind="stable", ignore_index=True)
 
     def _tables(self, name: str, replications: int) -> Iterator[pa.Table]:
@@ -323,6 +278,9 @@ def _resumable(path: Path, fingerprint: str) -> dict[str, Any]:
     manifest = _manifest_of(path)
     if manifest is None:
         message = "manifest.json is damaged or not funnelsim's; start again with --overwrite"
+        raise ResultsFolderError(path, message)
+    if manifest.get("format") != FORMAT:
+        message = "was written by an earlier funnelsim; start again with --overwrite"
         raise ResultsFolderError(path, message)
     if manifest.get("fingerprint") != fingerprint:
         raise ResultsFolderError(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -79,16 +80,32 @@ class Results:
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self.tables:
             path = self.path / f"{name}.parquet"
-            self.tables[name] = pd.read_parquet(path) if path.exists() else pd.DataFrame()
+            self.tables[name] = self._read(path) if path.exists() else pd.DataFrame()
         return self.tables[name]
+
+    def _read(self, path: Path, **options: Any) -> pd.DataFrame:
+        return named_policies(pd.read_parquet(path, **options), self.manifest["policies"])
 
     @property
     def failed(self) -> pd.DataFrame:
         """Replications that raised, with their seeds and errors."""
         if "runs" in self.tables or self.path is None:
             return self.runs[self.runs["status"] == "failed"]
-        failed = [("status", "==", "failed")]
-        return pd.read_parquet(self.path / "runs.parquet", filters=failed)
+        return self._read(self.path / "runs.parquet", filters=[("status", "==", "failed")])
+
+
+def named_policies(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with its ``policy`` column as the policies' names: a categorical ordered as
+    the experiment lists them, so rows sort in that order and select by name.
+
+    Folders written before the names were stored hold each policy's position instead.
+    """
+    if "policy" not in frame:
+        return frame
+    values = frame["policy"]
+    if pd.api.types.is_integer_dtype(values):
+        values = values.map(dict(enumerate(labels)))
+    return frame.assign(policy=pd.Categorical(values, categories=list(labels), ordered=True))
 
 
 def read_folder(path: str | Path) -> dict[str, Any]:

@@ -60,6 +60,16 @@ def half_width(values: np.ndarray) -> float:
     return (high - low) / 2.0
 
 
+def _positions(runs: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+    """``runs`` with each policy as its place in ``labels``: 0 is the baseline, and policies
+    sort as the experiment lists them whatever their names."""
+    codes = pd.Categorical(runs["policy"], categories=list(labels)).codes
+    if (codes < 0).any():
+        unknown = runs["policy"].to_numpy()[codes < 0][0]
+        raise ValueError(f"unknown policy {unknown!r}; expected one of {list(labels)}")
+    return runs.assign(policy=codes)
+
+
 def _wides(runs: pd.DataFrame, metrics: Sequence[str]) -> dict[str, pd.DataFrame]:
     """Per metric, one row per (point, replication), one column per policy; failed runs NaN.
 
@@ -112,6 +122,7 @@ def summarise(
     runs: pd.DataFrame, metrics: Sequence[str], labels: Sequence[str], factors: Sequence[str]
 ) -> pd.DataFrame:
     """Per point, policy and metric: n, mean, std, 95% interval, percentiles, win share."""
+    runs = _positions(runs, labels)
     where, wides = _factor_values(runs, factors), _wides(runs, metrics)
     groups = [  # each (point, policy) of the runs, with its ok rows: the same for every metric
         (key, group[group["status"] == "ok"])
@@ -167,6 +178,7 @@ def differences(
     runs: pd.DataFrame, metrics: Sequence[str], labels: Sequence[str], factors: Sequence[str]
 ) -> pd.DataFrame:
     """Each policy minus the baseline (the first), paired by replication, per point."""
+    runs = _positions(runs, labels)
     where, wides = _factor_values(runs, factors), _wides(runs, metrics)
     rows = [
         {"point": point, **where[point], **row}
@@ -199,15 +211,15 @@ def _paired_rows(
         }
 
 
-def _samples(runs: pd.DataFrame, metric: str, policies: int) -> list[pd.Series]:
+def _samples(runs: pd.DataFrame, metric: str, labels: Sequence[str]) -> list[pd.Series]:
     """What the precision rule watches, by replication: paired differences, or the metric."""
     out = []
-    for _, block in _wide(runs, metric).groupby(level="point"):
+    for _, block in _wide(_positions(runs, labels), metric).groupby(level="point"):
         block = block.droplevel("point")
-        if policies < 2:
+        if len(labels) < 2:
             out.append(block[0])
         else:
-            out += [block[k] - block[0] for k in range(1, policies)]
+            out += [block[k] - block[0] for k in range(1, len(labels))]
     return out
 
 
@@ -231,7 +243,12 @@ def complete_prefix(runs: pd.DataFrame, points: int, policies: int) -> int:
 
 
 def replications_needed(
-    runs: pd.DataFrame, metric: str, precision: float, policies: int, start: int, stop: int
+    runs: pd.DataFrame,
+    metric: str,
+    precision: float,
+    labels: Sequence[str],
+    start: int,
+    stop: int,
 ) -> int | None:
     """The fewest replications, from ``start`` to ``stop``, whose 95% intervals are within
     ``precision`` of their means (relative half-width), or None if none of those are.
@@ -242,16 +259,18 @@ def replications_needed(
     replications that every point and policy has are considered: a count is never judged on
     a sample with a hole in it.
     """
-    samples = _samples(runs, metric, policies)
+    samples = _samples(runs, metric, labels)
     points = runs["point"].nunique() if len(runs) else 0
-    last = min(stop, complete_prefix(runs, points, policies))
+    last = min(stop, complete_prefix(runs, points, len(labels)))
     for n in range(start, last + 1):
         if _precise(samples, precision, n):
             return n
     return None
 
 
-def next_batch(runs: pd.DataFrame, metric: str, precision: float, policies: int, have: int) -> int:
+def next_batch(
+    runs: pd.DataFrame, metric: str, precision: float, labels: Sequence[str], have: int
+) -> int:
     """How many more replications to try, at most as many again as there are.
 
     The classic estimate n (half-width / target)^2, with the normal quantile rather than
@@ -259,7 +278,7 @@ def next_batch(runs: pd.DataFrame, metric: str, precision: float, policies: int,
     """
     z = float(stats.norm.ppf(0.5 + CONFIDENCE / 2))
     worst = 2
-    for sample in _samples(runs, metric, policies):
+    for sample in _samples(runs, metric, labels):
         values = sample.to_numpy()
         values = values[np.isfinite(values)]
         if values.size < 2 or values.mean() == 0:

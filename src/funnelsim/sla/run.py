@@ -89,10 +89,10 @@ def _header(study: Study, results: Results) -> dict[str, Any]:
 def _judged(study: Study, results: Results) -> dict[str, Any]:
     """The verdict: each clause's chance to hold, who breaches first, the impact."""
     judged = study.judged(results.periods)
-    labels, conditions = study.labels, [c.name for c in study.conditions]
+    conditions = [c.name for c in study.conditions]
     return {
-        "compliance": _named(verdict.compliance(judged), conditions, labels, study),
-        "breaches": _named(verdict.breaches(judged), conditions, labels),
+        "compliance": _named(verdict.compliance(judged), conditions, study),
+        "breaches": _named(verdict.breaches(judged), conditions),
         "impact": _impact(results, conditions),
     }
 
@@ -117,14 +117,13 @@ def _clause(clause) -> dict[str, Any]:
 
 
 def _named(
-    frame: pd.DataFrame, conditions: list[str], labels: tuple[str, ...], study: Study | None = None
+    frame: pd.DataFrame, conditions: list[str], study: Study | None = None
 ) -> list[dict[str, Any]]:
-    """Records with the condition and policy named, and each clause's text beside its name."""
+    """Records with the condition named, and each clause's text beside its name."""
     if frame.empty:
         return []
     frame = frame.copy()
     frame.insert(0, "condition", [conditions[int(p)] for p in frame["point"]])
-    frame["policy"] = [labels[int(p)] for p in frame["policy"]]
     if study is not None:
         texts = {c.name: c.description for c in study.clauses}
         thresholds = {c.name: c.threshold for c in study.clauses}

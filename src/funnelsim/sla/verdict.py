@@ -35,7 +35,7 @@ def compliance(judged: pd.DataFrame) -> pd.DataFrame:
 
 
 def _held(
-    point: int, policy: int, clause: str, side: str, group: pd.DataFrame, values: pd.Series
+    point: int, policy: str, clause: str, side: str, group: pd.DataFrame, values: pd.Series
 ) -> dict[str, object]:
     """One row of :func:`compliance`: a clause's chance to hold, from its runs' shares."""
     mean, low, high = _share_interval(group["held"].to_numpy(dtype=float))

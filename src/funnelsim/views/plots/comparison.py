@@ -70,7 +70,7 @@ def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Ax
     overall = {}
     for k, (label, c) in enumerate(colours(results).items()):
         x = np.arange(len(STAGES)) + offsets[k]
-        means = _stage_bars(ax, x, width, [values_of(runs, k, s) for s in STAGES], c, label)
+        means = _stage_bars(ax, x, width, [values_of(runs, label, s) for s in STAGES], c, label)
         overall[label] = f"{100 * means[-1] / means[0]:.2f}%" if means[0] else "–"
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: trim(v)))
@@ -137,17 +137,17 @@ def revenue(results: Results, fig: Figure | None = None, *, point: int = 0) -> l
     return axes
 
 
-def _paired(runs: pd.DataFrame, metric: str, policy: int) -> np.ndarray:
+def _paired(runs: pd.DataFrame, metric: str, policy: str, baseline: str) -> np.ndarray:
     """A policy's metric minus the baseline's, replication by replication."""
     wide = runs.pivot(index="replication", columns="policy", values=metric)
-    return (wide[policy] - wide[0]).dropna().to_numpy(dtype=float)
+    return (wide[policy] - wide[baseline]).dropna().to_numpy(dtype=float)
 
 
 def _differences(ax: Axes, results: Results, runs: pd.DataFrame, metric: str) -> None:
     """The paired differences from the baseline: every replication, the mean and its interval."""
     labels, code = policy_labels(results), currency(results)
     for k, c in enumerate(list(colours(results).values())[1:], start=1):
-        diff = _paired(runs, metric, k)
+        diff = _paired(runs, metric, labels[k], labels[0])
         sample_spread(ax, k - 1, diff, c)
         row = mean_interval(diff)
         ax.errorbar(k - 1 + 0.4, row[0], yerr=error_bars([row]), fmt="o", color="black")
@@ -163,7 +163,7 @@ def _verdict(runs: pd.DataFrame, results: Results, metric: str, more: str, less:
     excludes zero, 'no clear difference' when it does not (or when it cannot be known)."""
     labels, parts = policy_labels(results), []
     for k in range(1, len(labels)):
-        _, _, low, high = interval(_paired(runs, metric, k))
+        _, _, low, high = interval(_paired(runs, metric, labels[k], labels[0]))
         if low > 0:
             parts.append(f"{labels[k]} {more} {labels[0]}")
         elif high < 0:
@@ -181,12 +181,12 @@ def cycle(results: Results, fig: Figure | None = None, *, point: int = 0) -> lis
     axes = panels(fig, 1, 2, (12.0, 4.8))
     code = currency(results)
     for ax, metric in zip(axes, CYCLE, strict=True):
-        grouped(ax, results, categories, lambda i, k, m=metric: values_of(frames[i], k, m))
+        grouped(ax, results, categories, lambda i, p, m=metric: values_of(frames[i], p, m))
         value_axis(ax, metric, code)
         ax.set_title(f"{metric_label(metric)}, per replication", fontsize=9)
     means = {
-        label: on_figure(CYCLE[0], mean_interval(values_of(runs, k, CYCLE[0]))[0], code)
-        for k, label in enumerate(policy_labels(results))
+        label: on_figure(CYCLE[0], mean_interval(values_of(runs, label, CYCLE[0]))[0], code)
+        for label in policy_labels(results)
     }
     set_titles(
         axes[0].figure,
@@ -232,9 +232,9 @@ def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> l
 def _stacked(ax: Axes, results: Results, runs: pd.DataFrame, parts: Mapping[str, str]):
     """Mean share of leads per part, stacked per policy: parts big enough carry their share,
     the total is written on top. Returns the totals, one per policy."""
-    policies = range(len(policy_labels(results)))
     share = runs[list(parts)].div(runs["leads"], axis=0).groupby(runs["policy"]).mean()
-    totals = _stack(ax, share.reindex(policies).to_numpy(dtype=float), list(parts.values()))
+    shares = share.reindex(policy_labels(results)).to_numpy(dtype=float)
+    totals = _stack(ax, shares, list(parts.values()))
     for p, total in enumerate(totals):
         label_above(ax, percent(total, 3), (p, total), fontsize=8)
     colour_ticks(ax, results)

@@ -38,7 +38,7 @@ def at_point(frame: pd.DataFrame, point: int) -> pd.DataFrame:
     return frame[frame["point"] == point]
 
 
-def values_of(frame: pd.DataFrame, policy: int, column: str) -> np.ndarray:
+def values_of(frame: pd.DataFrame, policy: str, column: str) -> np.ndarray:
     """One policy's values of a column, as floats."""
     return frame.loc[frame["policy"] == policy, column].to_numpy(dtype=float)
 

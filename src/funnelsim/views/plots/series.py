@@ -48,14 +48,14 @@ def _fan(ax: Axes, results: Results, column: str, point: int, cumulative: bool =
     weekly = at_point(results.weekly, point)
     weekly = weekly[~weekly["warmup"].astype(bool)]
     ends = {}
-    for k, c in enumerate(colours(results).values()):
-        wide = weekly[weekly["policy"] == k].pivot(
+    for label, c in colours(results).items():
+        wide = weekly[weekly["policy"] == label].pivot(
             index="week_start", columns="replication", values=column
         )
         wide = wide.sort_index().cumsum() if cumulative else wide.sort_index()
         x = pd.to_datetime(wide.index) + pd.Timedelta(days=7)
         median = bands(ax, x, wide.to_numpy(dtype=float), c)
-        ends[policy_labels(results)[k]] = median[-1] if median.size else np.nan
+        ends[label] = median[-1] if median.size else np.nan
     date_axis(ax, "Week ending")
     policy_legend(ax, results, loc="upper left")
     return ends
@@ -116,7 +116,7 @@ def utilisation(results: Results, fig: Figure | None = None, *, point: int = 0) 
     runs = finished_runs(results, point)
     left, right = panels(fig, 1, 2, (12.0, 4.8))
     columns = ("sdr_utilisation", "ae_utilisation")
-    grouped(left, results, ["SDRs", "AEs"], lambda i, k: values_of(runs, k, columns[i]))
+    grouped(left, results, ["SDRs", "AEs"], lambda i, p: values_of(runs, p, columns[i]))
     value_axis(left, "sdr_utilisation", "", "Utilisation")
     left.set_title("Utilisation per replication (bar: mean)", fontsize=9)
     _fan(right, results, "sdr_queue", point)
@@ -124,8 +124,8 @@ def utilisation(results: Results, fig: Figure | None = None, *, point: int = 0) 
     right.yaxis.set_major_formatter(tick_formatter(metric_entry("sdr_queue").kind, ""))
     right.set_title(_FAN_DETAIL.format(n=replication_count(runs)), fontsize=9)
     busy = {
-        label: percent(mean_interval(values_of(runs, k, columns[0]))[0], 2)
-        for k, label in enumerate(policy_labels(results))
+        label: percent(mean_interval(values_of(runs, label, columns[0]))[0], 2)
+        for label in policy_labels(results)
     }
     set_titles(
         left.figure,

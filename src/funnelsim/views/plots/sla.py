@@ -47,8 +47,8 @@ def speed_to_lead(results: Results, fig: Figure | None = None, *, point: int = 0
     _speed_ecdfs(ax, results, runs, point)
     _compliance(right, results, runs, point)
     medians = {
-        label: on_figure(_P50, finite_median(values_of(runs, k, _P50)), "")
-        for k, label in enumerate(policy_labels(results))
+        label: on_figure(_P50, finite_median(values_of(runs, label, _P50)), "")
+        for label in policy_labels(results)
     }
     set_titles(
         ax.figure,
@@ -61,9 +61,9 @@ def speed_to_lead(results: Results, fig: Figure | None = None, *, point: int = 0
 
 def _speed_ecdfs(ax: Axes, results: Results, runs: pd.DataFrame, point: int) -> None:
     """Each policy's per-run median and 90th percentile as ECDFs, with its SLA marked."""
-    for k, c in enumerate(colours(results).values()):
+    for label, c in colours(results).items():
         for column, (_, style) in _PERCENTILES.items():
-            values = values_of(runs, k, column)
+            values = values_of(runs, label, column)
             values = values[np.isfinite(values)]
             if values.size:
                 ax.ecdf(values, color=c, linestyle=style, linewidth=1.8)
@@ -82,8 +82,8 @@ def _compliance(ax: Axes, results: Results, runs: pd.DataFrame, point: int) -> N
     """SLA compliance by month across replications; from results written before the weekly
     counts existed, one figure per replication."""
     if "sla_judged" in results.weekly.columns:
-        for k, c in enumerate(colours(results).values()):
-            monthly = monthly_compliance(results, point, k)
+        for label, c in colours(results).items():
+            monthly = monthly_compliance(results, point, label)
             bands(ax, monthly.index, monthly.to_numpy(dtype=float), c)
         date_axis(ax, "Month the MQLs arrived")
         ax.set_title("SLA compliance by month: median, 50% and 90% bands", fontsize=9)
@@ -93,7 +93,7 @@ def _compliance(ax: Axes, results: Results, runs: pd.DataFrame, point: int) -> N
     value_axis(ax, "sla_compliance", "")
 
 
-def monthly_compliance(results: Results, point: int, policy: int) -> pd.DataFrame:
+def monthly_compliance(results: Results, point: int, policy: str) -> pd.DataFrame:
     """Each month's SLA compliance after warm-up, one column per replication.
 
     The share of the month's MQLs (by arrival) first touched within the SLA, from the weekly

@@ -40,8 +40,8 @@ def sample_spread(ax: Axes, x: float, values: np.ndarray, colour: str, width: fl
 
 def by_policy(ax: Axes, results: Results, runs: pd.DataFrame, metric: str) -> None:
     """A metric's distribution over replications, one column per policy."""
-    for k, c in enumerate(colours(results).values()):
-        sample_spread(ax, k, values_of(runs, k, metric), c)
+    for k, (label, c) in enumerate(colours(results).items()):
+        sample_spread(ax, k, values_of(runs, label, metric), c)
     colour_ticks(ax, results)
 
 
@@ -49,12 +49,13 @@ def grouped(
     ax: Axes,
     results: Results,
     categories: Sequence[str],
-    sample: Callable[[int, int], np.ndarray],
+    sample: Callable[[int, str], np.ndarray],
 ) -> None:
-    """Distributions per category (x) and policy (side by side): ``sample(category, policy)``."""
+    """Distributions per category (x) and policy (side by side): ``sample(category, policy)``
+    with the category's place and the policy's name."""
     offsets, width = side_by_side(len(policy_labels(results)))
     for i in range(len(categories)):
-        for k, c in enumerate(colours(results).values()):
-            sample_spread(ax, i + offsets[k], sample(i, k), c, width=width * 0.9)
+        for k, (label, c) in enumerate(colours(results).items()):
+            sample_spread(ax, i + offsets[k], sample(i, label), c, width=width * 0.9)
     category_ticks(ax, categories)
     policy_legend(ax, results)

@@ -63,9 +63,9 @@ def factor_effect(
     ax = axes_or_new(ax, grid="both")
     levels = _Levels.of(results, factor)
     table = _means(results, metric)
-    for k, c in enumerate(colours(results).values()):
+    for label, c in colours(results).items():
         for value, style in zip(others, LINE_STYLES, strict=False):
-            rows = table[table["policy"] == k]
+            rows = table[table["policy"] == label]
             rows = rows if value is None else rows[rows[other] == value]
             _effect_line(ax, rows, levels, c, style)
     levels.apply(ax)
@@ -122,10 +122,10 @@ def heatmap(
     that point's replications, the same number as the summary's mean.
     """
     x, y = _axes_factors(results, x, y)
-    label, k = _policy_of(results, policy)
+    label = _policy_of(results, policy)
     ax = axes_or_new(ax, (7.5, 5.5), grid=None)
     table = _means(results, metric)
-    table = table[table["policy"] == k]
+    table = table[table["policy"] == label]
     code = currency(results)
     columns, rows = _Levels.of(results, x), _Levels.of(results, y)
     _cells(ax, _grid(table, columns, rows), (columns, rows), metric, code)
@@ -148,13 +148,13 @@ def _axes_factors(results: Results, x: str | None, y: str | None) -> tuple[str, 
     return x, y
 
 
-def _policy_of(results: Results, policy: str | None) -> tuple[str, int]:
-    """The policy a heat map shows, the first unless named, and its number."""
+def _policy_of(results: Results, policy: str | None) -> str:
+    """The policy a heat map shows: the first unless named."""
     labels = policy_labels(results)
     label = policy or labels[0]
     if label not in labels:
         raise ValueError(f"unknown policy {label!r}; expected one of {labels}")
-    return label, labels.index(label)
+    return label
 
 
 def _grid(table: pd.DataFrame, columns: _Levels, rows: _Levels) -> np.ndarray:

@@ -114,7 +114,7 @@ def failures(results: Results) -> Table | None:
         table.add_row(
             str(row["point"]),
             str(row["replication"]),
-            row["label"],
+            str(row["policy"]),
             str(row["error"]),
             replay_command(results, row),
         )
@@ -125,7 +125,7 @@ def replay_command(results: Results, row: pd.Series) -> str:
     """``funnelsim run`` with the scenario, policy, overrides and seed of one replication."""
     manifest = results.manifest
     replay = manifest["replay"]
-    point, policy = int(row["point"]), int(row["policy"])
+    point, policy = int(row["point"]), manifest["policies"].index(row["policy"])
     policies = replay["policies"]
     words = ["funnelsim", "run", replay["scenario"]]
     if policies and policies[policy] is not None:
