@@ -68,8 +68,11 @@ def mser_statistics(values: np.ndarray, batch: int = BATCH) -> np.ndarray:
 
 
 def mser_truncation(values: np.ndarray, batch: int = BATCH) -> float:
-    """The warm-up MSER-``batch`` suggests, in observations (weeks); NaN with under 2 batches."""
-    if len(values) < 2 * batch:
+    """The warm-up MSER-``batch`` suggests, in observations (weeks).
+
+    NaN with fewer than three batches: the first half then holds one truncation, no choice.
+    """
+    if len(values) < 3 * batch:
         return math.nan
     return float(batch * int(np.argmin(mser_statistics(values, batch))))
 
@@ -221,8 +224,9 @@ def allowed_weeks(warmup: float) -> float:
 def diagnose(weekly: pd.DataFrame, warmup: float, length: float) -> Diagnosis:
     """Judge a run from its weekly series (:func:`~funnelsim.record.metrics.weekly`).
 
-    ``warmup`` and ``length`` are the horizon's, in days. Only whole weeks are read: a last
-    week cut short by the end of the run would look like a fall.
+    ``warmup`` and ``length`` are the horizon's, in days; the weeks measured are those the
+    frame does not flag as warm-up. Only whole weeks are read: a last week cut short by the
+    end of the run would look like a fall.
     """
     whole = weekly.iloc[: int(length // 7)]
     measured = whole[~whole["warmup"].to_numpy(bool)]
