@@ -7,6 +7,7 @@ import json
 import math
 from dataclasses import asdict
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -110,3 +111,14 @@ def test_results_written_before_the_check_give_no_verdict(compared, tmp_path):
     results = funnelsim.load_results(folder)
     results.tables["runs"] = results.runs.drop(columns=list(FIGURES))
     assert window_check(results) is None
+
+
+def test_a_setting_is_the_points_factor_value_else_the_resolved_scenarios():
+    manifest = {
+        "points": [{}, {"horizon.warmup": "26w"}],
+        "scenario": {"aligned": {"resolved": {"horizon": {"warmup": "13w", "length": "117w"}}}},
+    }
+    results = funnelsim.Results(pd.DataFrame(), pd.DataFrame(), manifest)
+    assert results.setting("aligned", "horizon.warmup") == "13w"
+    assert results.setting("aligned", "horizon.warmup", point=1) == "26w"
+    assert results.setting("aligned", "horizon.length", point=1) == "117w"

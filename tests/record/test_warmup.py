@@ -13,6 +13,7 @@ import funnelsim
 from funnelsim.record.warmup import (
     FIGURES,
     diagnose,
+    distance,
     mser_statistics,
     mser_truncation,
     search_limit,
@@ -171,3 +172,8 @@ def test_a_warmup_of_more_than_a_year_gives_the_reference_a_stationary_window():
     assert summary["stationarity"]["stationary"] is True
     assert summary["stationarity"]["warning"] is None
     assert abs(summary["metrics"]["year_ratio_mqls"] - 1) < 0.05
+
+
+def test_a_fall_counts_as_far_as_the_rise_it_mirrors():
+    assert distance(2.0) == pytest.approx(distance(0.5))
+    assert distance(0.0) == math.inf  # a series that stops is as far as any

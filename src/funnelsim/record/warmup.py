@@ -63,7 +63,7 @@ def mser_statistics(values: np.ndarray, batch: int = BATCH) -> np.ndarray:
     """
     count = len(values) // batch
     means = np.asarray(values[: count * batch], float).reshape(count, batch).mean(axis=1)
-    tails = [means[d:] for d in range((count - 1) // 2 + 1)] if count else []
+    tails = [means[d:] for d in range((count - 1) // 2 + 1)]
     return np.array([((t - t.mean()) ** 2).sum() / t.size**2 for t in tails])
 
 
@@ -75,6 +75,11 @@ def mser_truncation(values: np.ndarray, batch: int = BATCH) -> float:
     if len(values) < 3 * batch:
         return math.nan
     return float(batch * int(np.argmin(mser_statistics(values, batch))))
+
+
+def distance(ratio: float) -> float:
+    """How far a ratio is from 1 either way: 2x and 0.5x are as far; a fall to 0 is farthest."""
+    return abs(math.log(ratio)) if ratio > 0 else math.inf
 
 
 def search_limit(weeks: int, batch: int = BATCH) -> int:
@@ -170,7 +175,7 @@ class Diagnosis:
         filling = [s for s in self.series if s.filling]
         if not filling:
             return None
-        worst = max(filling, key=lambda s: abs(math.log(s.ratio)))
+        worst = max(filling, key=lambda s: distance(s.ratio))
         said = finding(worst.name, worst.ratio, worst.suggested, worst.at_limit, self.warmup)
         return f"{FILLING}: {said}"
 

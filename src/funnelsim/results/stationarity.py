@@ -7,13 +7,12 @@ and series whose runs moved most.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pandas as pd
 
 from funnelsim.base.units import parse_duration
-from funnelsim.record.warmup import FIGURES, FILLING, SERIES, finding, search_limit
+from funnelsim.record.warmup import FIGURES, FILLING, SERIES, distance, finding, search_limit
 from funnelsim.results.experiment import Results
 
 COLUMNS = ["point", "label", "status", *FIGURES]
@@ -64,7 +63,7 @@ def _worst(ok: pd.DataFrame) -> tuple[int, str, str]:
         for series in SERIES:
             ratios = runs.loc[runs[f"filling_{series}"] == 1, f"year_ratio_{series}"]
             if len(ratios):
-                deviations[(point, label, series)] = abs(math.log(ratios.mean()))
+                deviations[(point, label, series)] = distance(ratios.mean())
     return max(deviations, key=deviations.get)
 
 
