@@ -15,7 +15,7 @@ import pandas as pd
 
 from funnelsim.base.streams import Streams
 from funnelsim.model.fast import Funnel
-from funnelsim.record import metrics
+from funnelsim.record import metrics, warmup
 from funnelsim.record.ledger import Ledger, event_log
 from funnelsim.scenario.schema import Scenario
 
@@ -48,7 +48,7 @@ RUN_FIGURES = ("leads_simulated", "events_scheduled", "events_per_lead", "final_
 @functools.cache
 def metric_names() -> tuple[str, ...]:
     """The name of every figure in ``summary["metrics"]``, in order, without running a model."""
-    return (*metrics.names(), *RUN_FIGURES)
+    return (*metrics.names(), *RUN_FIGURES, *warmup.FIGURES)
 
 
 def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
@@ -96,13 +96,15 @@ def simulate(
     figures = _figures(funnel, ledger, ctx)
     runtime = time.perf_counter() - started  # the frames below are reading, not running
     seed_out = seed_record(streams.root)
+    weekly = metrics.weekly(ledger, ctx, funnel.thresholds)
+    window = warmup.diagnose(weekly, scenario.horizon.warmup, scenario.horizon.length)
     return RunResult(
         scenario=scenario,
         seed=seed_out,
-        summary=_summary(scenario, seed_out, figures, runtime),
+        summary=_summary(scenario, seed_out, figures | window.figures(), runtime, window),
         by_source=metrics.by_group(ledger, ctx, "source"),
         by_segment=metrics.by_group(ledger, ctx, "segment"),
-        weekly=metrics.weekly(ledger, ctx, funnel.thresholds),
+        weekly=weekly,
         ledger=ledger,
         events=_event_log(scenario, ledger) if events else None,
         runtime=runtime,
@@ -123,9 +125,14 @@ def _figures(funnel: Funnel, ledger: Ledger, ctx: metrics.Context) -> dict[str, 
 
 
 def _summary(
-    scenario: Scenario, seed: int | dict[str, list[int]], figures: dict[str, Any], runtime: float
+    scenario: Scenario,
+    seed: int | dict[str, list[int]],
+    figures: dict[str, Any],
+    runtime: float,
+    window: warmup.Diagnosis,
 ) -> dict[str, Any]:
-    """The run's summary: what ran, over which window, and its figures."""
+    """The run's summary: what ran, over which window, its figures, and whether the window
+    is stationary."""
     horizon = scenario.horizon
     return {
         "scenario": scenario.name,
@@ -138,6 +145,7 @@ def _summary(
             "weeks": round((horizon.length - horizon.warmup) / 7.0, 3),
         },
         "metrics": figures,
+        "stationarity": window.document(),
         "runtime_seconds": runtime,
         "version": __version__,
     }

@@ -193,3 +193,24 @@ def test_a_run_gives_back_the_terminate_handler_it_found(runner, tmp_path):
     args = ["compare", "--reps", "2", "--workers", "1", "--quiet", "--out", str(tmp_path / "o")]
     assert runner.invoke(app, [*args, *SHORT_ARGS]).exit_code == 0
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_run_warns_in_one_line_while_its_json_carries_the_diagnostic(runner):
+    as_json = runner.invoke(app, ["run", "--json", "--seed", "0"])
+    assert as_json.exit_code == 0, as_json.output
+    stationarity = json.loads(as_json.stdout)["stationarity"]  # stdout is the document alone
+    assert stationarity["stationary"] is False
+    assert stationarity["series"]["sqls"]["filling"] is True
+    warning = f"warning: {stationarity['warning']}"
+    tables = runner.invoke(app, ["run", "--seed", "0"])
+    for result in (as_json, tables):
+        assert [line for line in result.stderr.splitlines() if "warning" in line] == [warning]
+    assert "Measured window: still filling up" in tables.stdout
+
+
+def test_a_run_too_short_to_judge_says_why_and_warns_of_nothing(runner):
+    result = runner.invoke(app, ["run", "--seed", "3", *SHORT_ARGS])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
+    assert "Measured window: not judged" in result.stdout
+    assert "the measured window has 10 whole weeks; comparing two years needs 104" in result.stdout

@@ -56,6 +56,10 @@ def test_an_unknown_name_is_an_error_not_a_guess():
         ("speed_to_lead_hours_p90", "hours", -1),
         ("final_mql_threshold", "score", 1),
         ("deals_lost", "count", -1),
+        ("year_ratio_sqls", "ratio", 0),
+        ("mser5_weeks_mqls", "weeks", 0),
+        ("filling_bookings", "share", -1),
+        ("window_stationary", "share", 1),
     ],
 )
 def test_kinds_and_directions_of_the_key_figures(name, kind, better):

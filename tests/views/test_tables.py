@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import math
 
 import pytest
 from rich.console import Console
@@ -10,8 +11,9 @@ from rich.console import Console
 from funnelsim import runner
 from funnelsim.record.registry import FUNNEL_STAGES, LEAKAGE_REASONS, LEAKAGE_STAGES, metric
 from funnelsim.scenario import load_scenario
+from funnelsim.views.formats import interval, value
 from funnelsim.views.plots import LEAK_REASONS, LEAK_STAGES, STAGES
-from funnelsim.views.tables.run import leakage, run_report
+from funnelsim.views.tables.run import leakage, run_report, stationarity
 from tests.helpers import SHORT
 
 
@@ -65,3 +67,36 @@ def test_figure_legends_use_the_same_vocabulary():
     assert list(STAGES.values()) == [metric(n).label for n in FUNNEL_STAGES]
     assert list(LEAK_REASONS.values()) == [metric(n).label for n in LEAKAGE_REASONS]
     assert list(LEAK_STAGES.values()) == ["In nurture", "At the SDR desk", "In sales"]
+
+
+def test_ratios_and_weeks_are_written_in_their_units():
+    assert value("year_ratio_sqls", 1.4137, "") == "1.41x"
+    assert value("year_ratio_sqls", -0.05, "", signed=True) == "-0.05x"
+    assert value("mser5_weeks_mqls", 55.0, "") == "55.0 w"
+    assert interval("year_ratio_mqls", 1.2, 1.4, "") == "1.20 to 1.40x"
+    assert interval("mser5_weeks_mqls", 50.0, 60.0, "") == "50.0 to 60.0 w"
+
+
+def test_a_window_too_short_to_judge_shows_no_checks(lines, result):
+    stationarity = result.summary["stationarity"]
+    assert stationarity["stationary"] is None  # ten measured weeks
+    for name, words in (("mqls", "MQLs"), ("sqls", "SQLs"), ("bookings", "bookings")):
+        assert math.isnan(stationarity["series"][name]["mser5_weeks"])  # under 3 batches
+        assert _cells(lines, f"weekly {words}") == [f"weekly {words}", *["–"] * 4]
+
+
+def test_the_measured_window_table_shows_each_series_checks():
+    check = {"standard_errors": 4.78, "mser5_weeks": 55.0, "mser5_at_search_limit": False}
+    series = {
+        "mqls": check | {"year_ratio": 1.2645, "mser5_at_search_limit": True, "filling": True},
+        "sqls": check | {"year_ratio": 1.02, "filling": False},
+        "bookings": check | {"year_ratio": 2.2, "mser5_weeks": 0.0, "filling": False},
+    }
+    doc = {"stationary": False, "reason": None, "warmup_weeks": 13.0, "series": series}
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    console.print(stationarity(doc))
+    lines = console.file.getvalue().splitlines()
+    assert lines[0].strip() == "Measured window: still filling up"
+    assert _cells(lines, "weekly MQLs") == ["weekly MQLs", "1.26x", "4.8", "≥ 55 w", "yes"]
+    assert _cells(lines, "weekly SQLs") == ["weekly SQLs", "1.02x", "4.8", "55 w", "no"]
+    assert _cells(lines, "weekly bookings")[1:] == ["2.20x", "4.8", "0 w", "no"]

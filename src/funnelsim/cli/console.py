@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from funnelsim.base.jsondoc import plain
 from funnelsim.errors import FunnelsimError, ScenarioError
@@ -43,6 +44,12 @@ def load(scenario: Path | None, policy: str | None, overrides: list[str] | None)
     """The resolved scenario, or the problems printed and exit status 2."""
     with reported(ScenarioError):
         return load_scenario(scenario, policy=policy, overrides=overrides or [])
+
+
+def warn(message: str | None) -> None:
+    """One line on stderr beginning ``warning:``; nothing when there is no message."""
+    if message is not None:
+        err.print(f"[bold yellow]warning:[/] {escape(message)}", soft_wrap=True, highlight=False)
 
 
 def print_json(document: Any) -> None:

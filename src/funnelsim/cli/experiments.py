@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
-from funnelsim.cli.console import err, print_json, reported
+from funnelsim.cli.console import err, print_json, reported, warn
 from funnelsim.cli.execution import Execution, execution_options
 from funnelsim.cli.options import ScenarioArg, SetOpt
 from funnelsim.errors import ScenarioError
@@ -16,6 +17,7 @@ from funnelsim.errors import ScenarioError
 if TYPE_CHECKING:
     from funnelsim.experiments import Plan, Precision
     from funnelsim.results import Results
+    from funnelsim.results.stationarity import WindowCheck
 
 PoliciesOpt = Annotated[
     list[str] | None,
@@ -108,6 +110,7 @@ def conduct_plan(
 ) -> None:
     """Run a checked plan with a progress bar, print the tables, exit with what happened."""
     from funnelsim.experiments import conduct
+    from funnelsim.results.stationarity import window_check
     from funnelsim.views.tables.experiments import experiment_report
 
     with execution.progress(out) as on_progress:
@@ -116,16 +119,19 @@ def conduct_plan(
     if execution.overwrite:
         for name in results.manifest.get("removed", []):
             err.print(f"removed {out / name}", soft_wrap=True, highlight=False)
+    check = window_check(results)
     if execution.as_json:
-        print_json(experiment_document(results))
+        print_json(experiment_document(results, check))
     else:
         Console().print(experiment_report(results))
+    warn(check.warning if check else None)
     if not results.failed.empty:
         raise typer.Exit(1)
 
 
-def experiment_document(results: Results) -> dict[str, Any]:
-    """What ``compare --json`` and ``sweep --json`` print."""
+def experiment_document(results: Results, check: WindowCheck | None) -> dict[str, Any]:
+    """What ``compare --json`` and ``sweep --json`` print; ``check`` is the stationarity of
+    the measured windows (:func:`~funnelsim.results.stationarity.window_check`)."""
     failed = results.failed[["point", "replication", "policy", "seed", "error"]]
     return {
         "results": str(results.path),
@@ -133,4 +139,5 @@ def experiment_document(results: Results) -> dict[str, Any]:
         "failed": failed.to_dict(orient="records"),
         "summary": results.summary.to_dict(orient="records"),
         "differences": results.differences.to_dict(orient="records"),
+        "stationarity": None if check is None else dataclasses.asdict(check),
     }

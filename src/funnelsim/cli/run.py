@@ -13,7 +13,7 @@ import yaml
 from rich.console import Console
 
 from funnelsim.base.files import atomic_write
-from funnelsim.cli.console import err, load, print_json, reported
+from funnelsim.cli.console import err, load, print_json, reported, warn
 from funnelsim.cli.options import PolicyOpt, ScenarioArg, SetOpt
 from funnelsim.errors import ScenarioError
 from funnelsim.runner import RunResult, simulate
@@ -49,6 +49,7 @@ def run(
         print_json(run_document(result))
     else:
         print_run(result, Console())
+    warn(result.summary["stationarity"]["warning"])
 
 
 def validate(

@@ -18,6 +18,8 @@ KINDS = {
     "hours": ("business hours", " h"),
     "score": ("score points", ""),
     "count": ("count", ""),
+    "ratio": ("ratio", "x"),
+    "weeks": ("weeks", " w"),
 }
 """Per kind of figure: the unit on an axis, and the suffix after a written value.
 
@@ -169,6 +171,24 @@ _ROWS = [
     _entry("events_scheduled", "count", +1, "Events scheduled"),
     _entry("events_per_lead", "count", +1, "Events per lead"),
     _entry("final_mql_threshold", "score", +1, "MQL threshold at the end"),
+    # Whether the measured window is stationary (record/warmup.py).
+    _entry("year_ratio_mqls", "ratio", 0, "Weekly MQLs, year 2 over year 1"),
+    _entry("year_ratio_sqls", "ratio", 0, "Weekly SQLs, year 2 over year 1"),
+    _entry("year_ratio_bookings", "ratio", 0, "Weekly bookings, year 2 over year 1"),
+    _entry("mser5_weeks_mqls", "weeks", 0, "Warm-up MSER-5 suggests for MQLs"),
+    _entry("mser5_weeks_sqls", "weeks", 0, "Warm-up MSER-5 suggests for SQLs"),
+    _entry("mser5_weeks_bookings", "weeks", 0, "Warm-up MSER-5 suggests for bookings"),
+    _entry("filling_mqls", "share", -1, "MQLs still filling up"),
+    _entry("filling_sqls", "share", -1, "SQLs still filling up"),
+    _entry("filling_bookings", "share", -1, "Bookings still filling up"),
+    _entry(
+        "window_stationary",
+        "share",
+        +1,
+        "Stationary measured window",
+        "more often a stationary window",
+        "less often a stationary window",
+    ),
     # Weekly series only (the others share their name with a figure above).
     _entry("new_leads", "count", 0, "New leads"),
     _entry("prospected", "count", 0, "Prospected by SDRs"),

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from funnelsim.base.calendar import Calendar
 from funnelsim.base.files import check_intact
@@ -70,12 +71,32 @@ class Results:
         """
         resolved = self.manifest["scenario"][policy]["resolved"]
         values = self.manifest["points"][point]
-        text = str(values.get("sla.response_time", resolved["sla"]["response_time"]))
+        text = str(self.setting(policy, "sla.response_time", point))
         spec = dict(resolved["calendar"])
         spec |= {k.split(".", 1)[1]: v for k, v in values.items() if k.startswith("calendar.")}
         start = dt.date.fromisoformat(str(resolved["start_date"]))
         calendar = Calendar.from_spec(SimpleNamespace(**spec), start)
         return text, calendar.open_time(text) * 24.0
+
+    def setting(self, policy: str, key: str, point: int = 0) -> Any:
+        """A dotted scenario key's value for a policy at a sweep point: the point's factor
+        value, else the policy's resolved scenario's."""
+        values = self.manifest["points"][point]
+        if key in values:
+            return values[key]
+        node = self.manifest["scenario"][policy]["resolved"]
+        for part in key.split("."):
+            node = node[part]
+        return node
+
+    def columns(self, names: list[str]) -> pd.DataFrame:
+        """Those of these columns the runs table has (a folder written by an earlier version
+        may lack some), read alone from a folder: a large sweep's table is not read whole."""
+        if "runs" in self.tables or self.path is None:
+            return self.runs[[n for n in names if n in self.runs.columns]]
+        path = self.path / "runs.parquet"
+        have = set(pq.read_schema(path).names)
+        return pd.read_parquet(path, columns=[n for n in names if n in have])
 
     def _table(self, name: str) -> pd.DataFrame:
         if name not in self.tables:

@@ -1,4 +1,4 @@
-"""How every view writes a number: money, shares, days, hours, counts and intervals.
+"""How every view writes a number: money, shares, ratios, durations, counts and intervals.
 
 Two registers, both here so they cannot drift apart: terminal tables and the report write a
 figure's value with :func:`value` (``USD 8.35M``, ``12.5%``, ``4.0 h``, and differences in
@@ -87,7 +87,9 @@ def on_figure(name: str, x: float, code: str) -> str:
         return money(x, code, 3)
     if entry.kind == "share":
         return f"{100 * x:.1f}%"
-    if entry.kind in ("days", "hours"):
+    if entry.kind == "ratio":
+        return f"{x:.2f}x"
+    if entry.kind in ("days", "hours", "weeks"):
         return f"{x:,.1f}{entry.suffix}"
     return short(x, 3)
 
@@ -145,7 +147,9 @@ def value(name: str, x: float, code: str, signed: bool = False) -> str:
         return sign + compact_money(x, code).strip()
     if entry.kind == "share":
         return f"{sign}{100 * x:.1f} pts" if signed else f"{sign}{100 * x:.1f}%"
-    if entry.kind in ("days", "hours"):
+    if entry.kind == "ratio":
+        return f"{sign}{x:.2f}x"
+    if entry.kind in ("days", "hours", "weeks"):
         return f"{sign}{x:,.1f}{entry.suffix}"
     return f"{sign}{x:,.0f}" if x >= 100 else f"{sign}{x:.3g}"
 
@@ -156,7 +160,7 @@ def interval(
     """A 95% interval, ``low to high``; ``once`` writes a unit the two ends share only at the
     end, for narrow columns."""
     low_text, high_text = (value(name, x, code, signed) for x in (low, high))
-    for suffix in (" pts", "%", " d", " h") if once else ():
+    for suffix in (" pts", "%", " d", " h", " w", "x") if once else ():
         if low_text.endswith(suffix) and high_text.endswith(suffix):
             low_text = low_text.removesuffix(suffix)
     return f"{low_text} to {high_text}"

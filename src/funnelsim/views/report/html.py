@@ -2,10 +2,11 @@
 
 The question and the answer come first, in numbers and in two or three sentences written from
 those numbers; the figures follow, each with a line on how to read it; then the assumptions
-each policy makes, and where the results came from. An SLA stress test's folder (``sla.json``)
-puts the proposal's verdict before the answer: which clauses hold, under which stress they
-break, who breaches first, the headcount needed and the revenue at stake. Figures are inline
-SVG and the styles are inline, so the file opens offline, travels by e-mail and prints cleanly.
+each policy makes, and where the results came from. A measured window still filling up is
+said at the top, under the question. An SLA stress test's folder (``sla.json``) puts the
+proposal's verdict before the answer: which clauses hold, under which stress they break, who
+breaches first, the headcount needed and the revenue at stake. Figures are inline SVG and the
+styles are inline, so the file opens offline, travels by e-mail and prints cleanly.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import jinja2
 from funnelsim.base.files import atomic_write
 from funnelsim.base.mapping import dotted
 from funnelsim.results import Results
+from funnelsim.results.stationarity import window_check
 from funnelsim.views.formats import currency
 from funnelsim.views.report.sentences import headline, verdict
 from funnelsim.views.report.sla import sla_question, sla_section
@@ -139,9 +141,11 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
     embedded = [
         Figure(f.name, f.title, _ids(f.svg, f"fig{k}"), f.reading) for k, f in enumerate(figures)
     ]
+    check = window_check(results)
     return _template().render(
         title=m["experiment"].get("name") or "funnelsim experiment",
         question=question(results) if sla is None else sla_question(sla),
+        warning=check.warning if check else None,
         sla=None if sla is None else sla_section(sla, currency(results)),
         sla_figures=[f for f in embedded if f.name in STRESS],
         verdict=verdict(results),

@@ -9,6 +9,7 @@ from rich.console import Console, Group
 from rich.table import Table
 
 from funnelsim.record.registry import DURATIONS, FUNNEL_STAGES, LEAKAGE_REASONS, LEAKAGE_STAGES
+from funnelsim.record.warmup import BATCH, SERIES, STANDARD_ERRORS, TOLERANCE
 from funnelsim.views.formats import (
     compact_money,
     literal,
@@ -119,6 +120,37 @@ def groups(frame: pd.DataFrame, title: str, currency: str) -> Table:
     return table
 
 
+def stationarity(diagnostic: dict[str, Any]) -> Table:
+    """Each key series' two checks of the measured window, and the verdict they give."""
+    verdict = {True: "stationary", False: "still filling up", None: "not judged"}
+    table = Table(title=f"Measured window: {verdict[diagnostic['stationary']]}")
+    for col in ("series", "year 2 / year 1", "standard errors", "MSER-5 warm-up", "filling up"):
+        table.add_column(col, justify="left" if col == "series" else "right")
+    for name, check in diagnostic["series"].items():
+        judged = diagnostic["reason"] is None
+        table.add_row(
+            f"weekly {SERIES[name]}",
+            f"{check['year_ratio']:.2f}x" if judged else "–",
+            number(check["standard_errors"]) if judged else "–",
+            _suggested(check),
+            ("yes" if check["filling"] else "no") if judged else "–",
+        )
+    table.caption = diagnostic["reason"] or (
+        f"filling up: year 2 differs from year 1 by over {TOLERANCE:.0%} and "
+        f"{STANDARD_ERRORS:g} standard errors, and MSER-5 suggests a warm-up past "
+        f"horizon.warmup ({diagnostic['warmup_weeks']:g} w) rounded up to {BATCH}-week batches"
+    )
+    return table
+
+
+def _suggested(check: dict[str, Any]) -> str:
+    """MSER-5's warm-up in weeks; ``≥`` when it is the latest the search could reach."""
+    weeks = check["mser5_weeks"]
+    if weeks != weeks:
+        return "–"
+    return f"{'≥ ' if check['mser5_at_search_limit'] else ''}{weeks:.0f} w"
+
+
 def run_report(result) -> Group:
     s = result.summary
     w = s["window"]
@@ -138,6 +170,7 @@ def run_report(result) -> Group:
         leakage(m),
         groups(result.by_source, "By source", s["currency"]),
         groups(result.by_segment, "By segment", s["currency"]),
+        stationarity(s["stationarity"]),
     )
 
 
