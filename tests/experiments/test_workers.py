@@ -95,9 +95,11 @@ def test_a_process_watching_a_run_ends_when_the_run_ends(pidfd):
     watcher = subprocess.Popen(
         [sys.executable, "-c", f"import os, time\n{forget}"
          "from funnelsim.experiments.execution import end_with\n"
-         f"end_with({run.pid})\ntime.sleep(60)\n"]
+         f"end_with({run.pid})\nprint('watching', flush=True)\ntime.sleep(60)\n"],
+        stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
-    time.sleep(1.0)
+    assert watcher.stdout.readline() == "watching\n"  # however long the imports took
+    time.sleep(0.5)
     assert watcher.poll() is None  # the run is alive: the watcher waits
     run.kill()
     run.wait()
