@@ -10,9 +10,7 @@ leads and the same buyers, and their paired difference is the policy's effect al
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from funnelsim.base.jsondoc import content_hash
 from funnelsim.base.yamldoc import Key
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.execution import Periods
@@ -87,12 +86,6 @@ class Plan:
         if self.periods is not None:
             content["periods"] = repr(self.periods)  # a frozen dataclass: its fields, in order
         return content_hash(content)
-
-
-def content_hash(data: Any) -> str:
-    """SHA-256 of canonical JSON: the same content always hashes the same."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def sweep_points(experiment: Experiment) -> list[dict[str, Scalar]]:

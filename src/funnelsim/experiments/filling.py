@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from funnelsim.experiments.design import Item, Plan, content_hash
+from funnelsim.base.jsondoc import content_hash
+from funnelsim.experiments.design import Item, Plan
 from funnelsim.experiments.execution import Chunk, ChunkResult, executor_for, run_chunks
 from funnelsim.experiments.memory import Store
 from funnelsim.results import stats

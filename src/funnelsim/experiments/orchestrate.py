@@ -21,8 +21,9 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from funnelsim.base.jsondoc import content_hash
 from funnelsim.errors import FunnelsimError, UsageError
-from funnelsim.experiments.design import Plan, content_hash, plan
+from funnelsim.experiments.design import Plan, plan
 from funnelsim.experiments.execution import ID_COLUMNS
 from funnelsim.experiments.filling import Filling, Progress, run_replications
 from funnelsim.experiments.memory import MemoryStore, Store
