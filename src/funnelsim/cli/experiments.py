@@ -10,7 +10,7 @@ from rich.console import Console
 
 from funnelsim.cli.console import err, print_json, reported
 from funnelsim.cli.execution import Execution, execution_options
-from funnelsim.cli.options import ScenarioArg, SetOpt
+from funnelsim.cli.options import ExperimentSeedOpt, RepsOpt, ScenarioArg, SetOpt
 from funnelsim.errors import ScenarioError
 
 if TYPE_CHECKING:
@@ -26,8 +26,6 @@ PoliciesOpt = Annotated[
         "Default: misaligned, aligned.",
     ),
 ]
-RepsOpt = Annotated[int, typer.Option(min=1, help="Replications per policy.")]
-ExperimentSeedOpt = Annotated[int, typer.Option(min=0, help="Root seed of the experiment.")]
 PrecisionOpt = Annotated[
     float | None,
     typer.Option(
@@ -94,12 +92,21 @@ def _target(
 
 
 @execution_options
-def sweep(experiment: ExperimentArg, *, execution: Execution) -> None:
+def sweep(
+    experiment: ExperimentArg,
+    reps: RepsOpt = None,
+    seed: ExperimentSeedOpt = None,
+    set_: SetOpt = None,
+    *,
+    execution: Execution,
+) -> None:
     """Run an experiment file: policies x factor points x replications."""
     from funnelsim.experiments import prepare
+    from funnelsim.scenario import parse_overrides
 
     with reported(ScenarioError):
-        prepared = prepare(experiment)
+        overrides = parse_overrides(set_ or [])
+        prepared = prepare(experiment, reps=reps, seed=seed, overrides=overrides)
     conduct_plan(prepared, execution.folder(experiment.stem), execution)
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 import pyarrow as pa
 
 from funnelsim.base.jsondoc import content_hash
-from funnelsim.errors import FunnelsimError, UsageError
+from funnelsim.errors import FunnelsimError, Problem, ScenarioError, UsageError
 from funnelsim.experiments.design import Plan, plan
 from funnelsim.experiments.execution import ID_COLUMNS
 from funnelsim.experiments.filling import Filling, Progress, run_replications
@@ -85,6 +85,7 @@ def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, A
             label: {"hash": content_hash(data), "resolved": data} for label, data in first.items()
         },
         "fingerprint": p.fingerprint,
+        "options": p.options,
         "replay": p.replay,
         "replications": {
             "requested": p.experiment.replications,
@@ -133,7 +134,7 @@ def _opener(
 
     def reopen(filling: Filling) -> Store:
         store = ResultsFolder.reopen(folder, fingerprint)
-        store.manifest |= {k: manifest[k] for k in ("command", "replications", "status")}
+        store.manifest |= {k: manifest[k] for k in ("command", "options", "replications", "status")}
         store.save()
         return store
 
@@ -254,23 +255,71 @@ def comparison(
     return plan(parse_experiment(data, "<arguments>"), "<arguments>")
 
 
-def sweep(spec: str | Path | Mapping[str, Any] | Experiment, **options: Any) -> Results:
+def sweep(
+    spec: str | Path | Mapping[str, Any] | Experiment,
+    *,
+    reps: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> Results:
     """Run an experiment file (or the same content as a mapping) and return its tables.
 
+    ``reps``, ``seed`` and ``overrides`` change the experiment as :func:`prepare` says;
     ``options`` are those of :func:`conduct`: ``out``, ``workers``, ``scheduler``,
     ``resume``, ``overwrite``, ``on_progress``.
     """
-    return conduct(prepare(spec), **options)
+    return conduct(prepare(spec, reps=reps, seed=seed, overrides=overrides), **options)
 
 
-def prepare(spec: str | Path | Mapping[str, Any] | Experiment) -> Plan:
-    """The checked plan of an experiment given as a file, a mapping or an Experiment."""
+def prepare(
+    spec: str | Path | Mapping[str, Any] | Experiment,
+    *,
+    reps: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Plan:
+    """The checked plan of an experiment given as a file, a mapping or an Experiment.
+
+    ``reps`` and ``seed`` take the place of the experiment's replications and seed, and
+    ``overrides`` are set on top of its ``set``, as ``compare`` takes them. The plan keeps
+    them for the manifest (``Plan.options``); the seed and the settings are part of its
+    fingerprint, so resuming asks for the same ones.
+    """
+    given = {"replications": reps, "seed": seed, "set": dict(overrides or {})}
+    changed = {key: value for key, value in given.items() if value not in (None, {})}
+    source, lines, base = "<experiment>", {}, None
     if isinstance(spec, Experiment):
-        return plan(spec)
-    if isinstance(spec, Mapping):
-        return plan(parse_experiment(spec, "<experiment>"))
-    path = Path(spec)
-    if not path.exists() and not path.suffix:
-        path = bundled_experiment(str(spec))
-    experiment, doc = read_experiment(path)
-    return plan(experiment, doc.source, doc.lines, base=path.parent)
+        experiment = spec
+    elif isinstance(spec, Mapping):
+        experiment = parse_experiment(spec, source)
+    else:
+        path = Path(spec)
+        if not path.exists() and not path.suffix:
+            path = bundled_experiment(str(spec))
+        experiment, doc = read_experiment(path)
+        source, lines, base = doc.source, doc.lines, path.parent
+    if changed:
+        experiment = _changed(experiment, changed, source)
+    return plan(experiment, source, lines, base, changed)
+
+
+def _changed(experiment: Experiment, changed: dict[str, Any], source: str) -> Experiment:
+    """The experiment with the command line's replications, seed and settings, checked again.
+
+    A setting of a factor's key is refused: the factor's values would replace it at every
+    point, so it would change nothing.
+    """
+    sets = changed.get("set", {})
+    clash = [key for key in sets if key in experiment.factors]
+    if clash:
+        message = f"is a factor of {source}; change its values there"
+        raise ScenarioError([Problem(f"--set {key}", key, message) for key in clash])
+    data = experiment.model_dump(mode="json", by_alias=True)
+    data |= {k: v for k, v in changed.items() if k != "set"}
+    flags = ", ".join(_FLAGS[key] for key in changed)
+    return parse_experiment({**data, "set": {**experiment.set, **sets}}, f"{source} with {flags}")
+
+
+_FLAGS = {"replications": "--reps", "seed": "--seed", "set": "--set"}
+"""The command line's options that change an experiment file, by the key they change."""

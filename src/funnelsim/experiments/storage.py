@@ -327,8 +327,8 @@ def _resumable(path: Path, fingerprint: str) -> dict[str, Any]:
     if manifest.get("fingerprint") != fingerprint:
         raise ResultsFolderError(
             path,
-            "holds a different experiment (scenario, policies, factors, seed or metrics "
-            "differ); resume with the command that started it",
+            "holds a different experiment (scenario, policies, factors, settings, seed or "
+            "metrics differ); resume with the command that started it",
         )
     return manifest
 
