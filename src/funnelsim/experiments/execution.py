@@ -27,10 +27,9 @@ import pandas as pd
 
 from funnelsim.base.files import running
 from funnelsim.errors import UsageError
+from funnelsim.results.experiment import ID_COLUMNS
 from funnelsim.runner import RunResult, metric_names, simulate
 from funnelsim.scenario.schema import Scenario
-
-ID_COLUMNS = ("point", "replication", "policy")
 
 Periods = Callable[[RunResult], pd.DataFrame]
 """What a study counts per period of each run, beyond the weekly series (e.g. the clauses of

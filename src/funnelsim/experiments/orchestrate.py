@@ -24,7 +24,6 @@ import pyarrow as pa
 from funnelsim.base.jsondoc import content_hash
 from funnelsim.errors import FunnelsimError, Problem, ScenarioError, UsageError
 from funnelsim.experiments.design import Plan, plan
-from funnelsim.experiments.execution import ID_COLUMNS
 from funnelsim.experiments.filling import Filling, Progress, run_replications
 from funnelsim.experiments.memory import MemoryStore, Store
 from funnelsim.experiments.spec import (
@@ -36,6 +35,7 @@ from funnelsim.experiments.spec import (
 )
 from funnelsim.experiments.storage import ResultsFolder, factor_type, now, runs_schema
 from funnelsim.results import Results, load_results, stats
+from funnelsim.results.experiment import ID_COLUMNS
 from funnelsim.runner import __version__, metric_names
 
 

@@ -38,7 +38,6 @@ import pyarrow.parquet as pq
 
 from funnelsim.base.files import (
     atomic_write,
-    damage,
     remove_stale,
     sizes,
     sync_file,
@@ -47,8 +46,9 @@ from funnelsim.base.files import (
     write_json,
 )
 from funnelsim.errors import UsageError
-from funnelsim.experiments.execution import ID_COLUMNS, ChunkResult
-from funnelsim.results.experiment import FINAL_FILES, MANIFEST, TABLES
+from funnelsim.experiments.execution import ChunkResult
+from funnelsim.results.experiment import FINAL_FILES, ID_COLUMNS, MANIFEST, TABLES
+from funnelsim.results.parts import whole
 from funnelsim.runner import metric_names
 
 FORMAT = "funnelsim results folder 1"
@@ -309,9 +309,8 @@ class DamagedPart(Exception):
 
 def _landed(part: Path) -> pd.DataFrame:
     """The (point, replication) pairs of a landed chunk, once every table of it reads."""
-    for name in ("runs", "weekly", "groups"):
-        if damage(part / f"{name}.parquet") is not None:
-            raise DamagedPart(part)
+    if not whole(part):
+        raise DamagedPart(part)
     try:
         return pd.read_parquet(part / "runs.parquet", columns=["point", "replication"])
     except (OSError, ValueError, KeyError):

@@ -25,6 +25,15 @@ def currency(results: Results) -> str:
     return scenario["resolved"].get("currency", "")
 
 
+def partial_note(results: Results) -> str | None:
+    """How much of an unfinished experiment the results hold, for every view to say; None
+    once it has finished."""
+    if results.partial is None:
+        return None
+    finished, planned = results.partial
+    return f"partial: {finished:,} of {planned:,} replications finished"
+
+
 def metric_label(name: str) -> str:
     """What a figure is called on an axis, in a table and in the report."""
     return metric(name).label

@@ -24,7 +24,7 @@ import jinja2
 from funnelsim.base.files import atomic_write
 from funnelsim.base.mapping import dotted
 from funnelsim.results import Results
-from funnelsim.views.formats import currency
+from funnelsim.views.formats import currency, partial_note
 from funnelsim.views.report.sentences import headline, verdict
 from funnelsim.views.report.sla import sla_question, sla_section
 from funnelsim.views.tables.experiments import replications
@@ -111,7 +111,7 @@ def provenance(results: Results) -> list[tuple[str, str]]:
         ("replications", replications(results)),
         ("failed replications", str(m.get("failed", 0))),
         ("command", m["command"]),
-        ("run", f"{m['started']} to {m['finished']}"),
+        ("run", f"{m['started']} to {m['finished'] or 'the interruption (' + m['status'] + ')'}"),
         ("report written", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
     ]
 
@@ -142,6 +142,7 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
     return _template().render(
         title=m["experiment"].get("name") or "funnelsim experiment",
         question=question(results) if sla is None else sla_question(sla),
+        partial=partial_note(results),
         sla=None if sla is None else sla_section(sla, currency(results)),
         sla_figures=[f for f in embedded if f.name in STRESS],
         verdict=verdict(results),
