@@ -117,8 +117,8 @@ def conduct_plan(
     from funnelsim.experiments import conduct
     from funnelsim.views.tables.experiments import experiment_report
 
-    with execution.progress(out) as on_progress:
-        options = execution.options() | {"precision": precision, "on_progress": on_progress}
+    with execution.progress(out) as reporting:
+        options = execution.options() | reporting | {"precision": precision}
         results = conduct(prepared, out=out, **options)
     if execution.overwrite:
         for name in results.manifest.get("removed", []):

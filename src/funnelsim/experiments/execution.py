@@ -160,6 +160,7 @@ class Executor(Protocol):
     """Where chunks run: submit one, wait for some, shut down."""
 
     window: int  # chunks kept in flight
+    parallel: int  # chunks running at once
 
     def submit(self, chunk: Chunk) -> Any: ...
 
@@ -173,6 +174,7 @@ class InProcess:
     """Runs each chunk as it is submitted, here: no processes, easy to debug and profile."""
 
     window: int = 1
+    parallel: int = 1
 
     def submit(self, chunk: Chunk) -> cf.Future:
         future: cf.Future = cf.Future()
@@ -249,6 +251,10 @@ class ProcessPool:
             self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
         )
 
+    @property
+    def parallel(self) -> int:
+        return self.workers
+
     def submit(self, chunk: Chunk) -> cf.Future:
         return self.pool.submit(run_chunk, chunk)
 
@@ -269,6 +275,7 @@ class DaskCluster:
     window: int = 0
     client: Any = field(init=False)
     cluster: Any = field(init=False, default=None)
+    parallel: int = field(init=False, default=1)
 
     def __post_init__(self) -> None:
         from dask.distributed import Client, LocalCluster
@@ -288,8 +295,8 @@ class DaskCluster:
             except (OSError, TimeoutError, ValueError) as exc:
                 message = f"cannot reach the Dask scheduler {self.scheduler}: {exc}"
                 raise SchedulerError(message) from None
-        cores = sum(self.client.nthreads().values()) or self.workers
-        self.window = self.window or 2 * cores
+        self.parallel = sum(self.client.nthreads().values()) or self.workers
+        self.window = self.window or 2 * self.parallel
 
     def submit(self, chunk: Chunk) -> Any:
         return self.client.submit(run_chunk, chunk, pure=False)

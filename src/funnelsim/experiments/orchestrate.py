@@ -24,7 +24,7 @@ import pyarrow as pa
 from funnelsim.base.jsondoc import content_hash
 from funnelsim.errors import FunnelsimError, Problem, ScenarioError, UsageError
 from funnelsim.experiments.design import Plan, plan
-from funnelsim.experiments.filling import Filling, Progress, run_replications
+from funnelsim.experiments.filling import Estimating, Filling, Progress, run_replications
 from funnelsim.experiments.memory import MemoryStore, Store
 from funnelsim.experiments.spec import (
     KEY_METRICS,
@@ -105,17 +105,20 @@ def conduct(
     resume: bool = False,
     overwrite: bool = False,
     on_progress: Progress | None = None,
+    on_estimate: Estimating | None = None,
     command: str | None = None,
 ) -> Results:
     """Run a plan to the end (or resume it) and return its tables.
 
     A new results folder is made only once the executor is up, so an unreachable cluster or
-    an unusable folder leaves nothing on disk.
+    an unusable folder leaves nothing on disk. ``on_progress`` hears (runs done, runs planned)
+    as work lands; ``on_estimate``, once the first chunk's cost is known, how long the rest
+    should take.
     """
     if precision is not None:
         precision.check(p.experiment.replications)
     manifest = _manifest(p, command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), precision)
-    filling = Filling(p, workers, scheduler, on_progress)
+    filling = Filling(p, workers, scheduler, on_progress, on_estimate)
     schema = runs_schema({f: factor_type(pt[f] for pt in p.points) for f in p.factors})
     opener = _opener(out, manifest, p.fingerprint, resume, overwrite)
     store, replications, reached = _fill(filling, opener, schema, precision)
@@ -227,7 +230,8 @@ def compare(
     first is the baseline of the paired differences. With ``precision``, replications are
     added until the 95% interval of the difference in ``metric`` is within ``precision`` of
     its mean (e.g. 0.05), up to ``max_reps``. Other options (``out``, ``workers``,
-    ``scheduler``, ``resume``, ``overwrite``, ``on_progress``) are those of :func:`conduct`.
+    ``scheduler``, ``resume``, ``overwrite``, ``on_progress``, ``on_estimate``) are those of
+    :func:`conduct`.
     """
     target = None if precision is None else Precision(precision, metric, max_reps)
     prepared = comparison(scenario, policies, reps, seed, overrides=overrides, metrics=metrics)
@@ -267,7 +271,7 @@ def sweep(
 
     ``reps``, ``seed`` and ``overrides`` change the experiment as :func:`prepare` says;
     ``options`` are those of :func:`conduct`: ``out``, ``workers``, ``scheduler``,
-    ``resume``, ``overwrite``, ``on_progress``.
+    ``resume``, ``overwrite``, ``on_progress``, ``on_estimate``.
     """
     return conduct(prepare(spec, reps=reps, seed=seed, overrides=overrides), **options)
 

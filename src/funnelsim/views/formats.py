@@ -171,6 +171,19 @@ def interval(
     return f"{low_text} to {high_text}"
 
 
+def duration_words(seconds: float) -> str:
+    """A wait in words, as rounded as an estimate deserves: ``about 40 seconds``, ``about 3
+    minutes``, ``about 1.5 hours``."""
+    if seconds < 10:
+        return "a few seconds"
+    if seconds < 60:
+        return f"about {round(seconds, -1):.0f} seconds"
+    if seconds < 90 * 60:
+        minutes = max(1, round(seconds / 60))
+        return f"about {minutes} minute{'s' if minutes > 1 else ''}"
+    return f"about {seconds / 3600:.1f} hours"
+
+
 def literal(name: str) -> str:
     """A user's name (scenario, policy, source) as terminal text: shown as written, never read
     as rich markup, and without control characters (escape codes could restyle the terminal)."""
