@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from funnelsim.base.jsondoc import content_hash
 from funnelsim.base.streams import Streams
 from funnelsim.model.fast import Funnel
 from funnelsim.record import metrics, warmup
@@ -137,6 +138,8 @@ def _summary(
     return {
         "scenario": scenario.name,
         "policy": scenario.policy,
+        "overrides": dict(scenario.overrides),
+        "scenario_hash": scenario_hash(scenario),
         "seed": seed,
         "currency": scenario.currency,
         "window": {
@@ -149,6 +152,12 @@ def _summary(
         "runtime_seconds": runtime,
         "version": __version__,
     }
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """The hash of the resolved scenario's content: runs of equal scenarios share it, whatever
+    file, policy and overrides produced them, and an experiment's manifest names it alike."""
+    return content_hash(scenario.model_dump(mode="json", by_alias=True))
 
 
 def _event_log(scenario: Scenario, ledger: Ledger) -> pd.DataFrame:

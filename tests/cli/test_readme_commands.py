@@ -1,8 +1,9 @@
 """Every command the README shows, run through CliRunner as a twin, so the README cannot rot.
 
 A twin is the README's command word for word, then a few options that make it quick (a short
-horizon, two replications, one worker), run in a folder that holds short copies of the files
-the command names. A command added to the README without a twin fails the first test.
+horizon, two replications, one worker), run in a folder that holds the files the command names:
+the bundled scenarios, short copies of the bundled experiments, and the shipped examples as
+they are. A command added to the README without a twin fails the first test.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ LONGER = {"horizon.length": "30w", "horizon.warmup": "4w"}
 LONGER_ARGS = [arg for key, value in LONGER.items() for arg in ("--set", f"{key}={value}")]
 QUICK = ["--reps", "2", "--workers", "1", *SHORT_ARGS]
 """A comparison's twin: two replications in process, on the short horizon."""
-POLICY_FILE = "sdr:\n  headcount: 5\n"
+EXAMPLES = README.parent / "examples"
 
 
 def readme_commands() -> list[str]:
@@ -52,6 +53,11 @@ class Twin:
 
 def summary_table(result: Result, cwd: Path) -> None:
     assert "Waterfall" in result.stdout and "Leakage" in result.stdout
+
+
+def own_policy(result: Result, cwd: Path) -> None:
+    summary_table(result, cwd)
+    assert "policy proposal, seed 0" in result.stdout
 
 
 def same_as_the_library(result: Result, cwd: Path) -> None:
@@ -130,6 +136,7 @@ TWINS = {
     "funnelsim run --policy aligned --seed 1": Twin(SHORT_ARGS, summary_table),
     "funnelsim run --policy misaligned --seed 1": Twin(SHORT_ARGS, summary_table),
     "funnelsim run scenarios/smb_velocity.yaml --policy aligned": Twin(SHORT_ARGS, summary_table),
+    "funnelsim run --policy examples/proposal.yaml": Twin(SHORT_ARGS, own_policy),
     "funnelsim run --set sdr.headcount=6 --set sla.response_time=2h --json": Twin(
         SHORT_ARGS, same_as_the_library
     ),
@@ -139,8 +146,8 @@ TWINS = {
     "funnelsim compare --policy misaligned --policy aligned --reps 40 --seed 1 --out results/cmp": (
         Twin(QUICK, folder("results/cmp", 2))
     ),
-    "funnelsim compare --policy misaligned --policy proposal.yaml --precision 0.05": Twin(
-        [*QUICK, "--max-reps", "3", "--json"], precision
+    "funnelsim compare --policy misaligned --policy examples/proposal.yaml --precision 0.05": (
+        Twin([*QUICK, "--max-reps", "3", "--json"], precision)
     ),
     "funnelsim sweep experiments/sla-headcount.yaml --workers 2": Twin(["--json"], swept(16)),
     "funnelsim sweep experiments/aligned-vs-misaligned.yaml --scheduler tcp://10.0.0.5:8786": (
@@ -158,18 +165,17 @@ TWINS = {
         ["--reps", "2", "--workers", "1", *LONGER_ARGS, "--json"],
         verdict(*STRESSES, capacity=True),
     ),
-    "funnelsim sla my-sla.yaml --stress surge --stress lost_sdrs --reps 40 --out results/my-sla": (
-        Twin(
-            ["--reps", "2", "--workers", "1", "--no-capacity", "--json"],
-            verdict("normal", "surge", "lost_sdrs", capacity=False),
-        )
+    "funnelsim sla examples/my-sla.yaml --stress surge --stress lost_sdrs --reps 40 "
+    "--out results/my-sla": Twin(
+        ["--reps", "2", "--workers", "1", "--no-capacity", *LONGER_ARGS, "--json"],
+        verdict("normal", "surge", "lost_sdrs", capacity=False),
     ),
 }
 
 
 @pytest.fixture(scope="module")
 def workspace(tmp_path_factory) -> Path:
-    """A folder with the files the README's commands name, cut short for tests."""
+    """A folder with the files the README's commands name; the experiments cut short."""
     cwd = tmp_path_factory.mktemp("readme")
     shutil.copytree(funnelsim.bundled_scenario().parent, cwd / "scenarios")
     (cwd / "experiments").mkdir()
@@ -177,10 +183,7 @@ def workspace(tmp_path_factory) -> Path:
         data = yaml.safe_load(bundled_experiment(name).read_text())
         data |= {"replications": keep, "set": {**data.get("set", {}), **SHORT}}
         (cwd / "experiments" / f"{name}.yaml").write_text(yaml.safe_dump(data))
-    (cwd / "proposal.yaml").write_text(POLICY_FILE)
-    proposal = yaml.safe_load(bundled_experiment("sla-proposal").read_text())
-    proposal["set"] |= LONGER
-    (cwd / "my-sla.yaml").write_text(yaml.safe_dump(proposal))
+    shutil.copytree(EXAMPLES, cwd / "examples")  # as shipped: the twins shorten by options
     return cwd
 
 

@@ -190,11 +190,11 @@ def test_bad_plot_options_exit_2(folder, cli, args, message):
     assert result.exit_code == 2 and message in result.stderr
 
 
-def test_an_unfinished_folder_is_refused_by_plot_and_report(tmp_path, cli):
+def test_an_unfinished_folder_with_nothing_finished_is_refused_by_plot_and_report(tmp_path, cli):
     (tmp_path / "manifest.json").write_text('{"status": "running"}')
     for command in ("plot", "report"):
         result = cli(command, str(tmp_path))
-        assert result.exit_code == 2 and "has not finished" in result.stderr
+        assert result.exit_code == 2 and "no replication has finished yet" in result.stderr
 
 
 def test_a_sweep_gets_a_report_with_its_points_and_surface(tmp_path):

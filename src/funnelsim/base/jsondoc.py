@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from typing import Any
 
@@ -17,3 +19,10 @@ def plain(value: Any) -> Any:
     if hasattr(value, "item"):  # NumPy scalars
         return plain(value.item())
     return value
+
+
+def content_hash(data: Any) -> str:
+    """SHA-256 of canonical JSON: the same content always hashes the same, so a run and an
+    experiment's manifest name one resolved scenario by the same hash."""
+    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

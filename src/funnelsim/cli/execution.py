@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -32,6 +32,9 @@ from funnelsim.cli.options import (
     WorkersOpt,
 )
 from funnelsim.errors import FunnelsimError
+
+if TYPE_CHECKING:
+    from funnelsim.experiments.filling import Estimate
 
 
 @dataclass(frozen=True)
@@ -60,13 +63,25 @@ class Execution:
         return self.out or Path("results") / f"{safe}-{datetime.now():%Y%m%d-%H%M%S}"
 
     @contextlib.contextmanager
-    def progress(self, out: Path) -> Iterator[Callable[[int, int], None] | None]:
-        """A progress bar unless quiet or JSON, inside :func:`kept_on_stop` for ``out``."""
+    def progress(self, out: Path) -> Iterator[dict[str, Any]]:
+        """The library's ``on_progress`` and ``on_estimate``: a progress bar, and a line saying
+        how long the work should take, unless quiet or JSON; inside :func:`kept_on_stop`."""
         from funnelsim.views.tables.experiments import progress_bar
 
         enabled = not (self.quiet or self.as_json)
         with kept_on_stop(out), progress_bar(err, enabled=enabled) as on_progress:
-            yield on_progress
+            yield {"on_progress": on_progress, "on_estimate": say_estimate if enabled else None}
+
+
+def say_estimate(estimate: Estimate) -> None:
+    """How long the work left should take, measured on its first chunks, in one line."""
+    from funnelsim.views.formats import duration_words
+
+    err.print(
+        f"estimate: {duration_words(estimate.seconds)} on this machine for the "
+        f"{estimate.runs:,} runs left, at {estimate.rate:.2g} runs/s so far",
+        highlight=False,
+    )
 
 
 _ANNOTATIONS = {

@@ -11,7 +11,7 @@ from rich.console import Console
 
 from funnelsim.cli.console import err, print_json, reported, warn
 from funnelsim.cli.execution import Execution, execution_options
-from funnelsim.cli.options import ScenarioArg, SetOpt
+from funnelsim.cli.options import ExperimentSeedOpt, RepsOpt, ScenarioArg, SetOpt
 from funnelsim.errors import ScenarioError
 
 if TYPE_CHECKING:
@@ -28,8 +28,6 @@ PoliciesOpt = Annotated[
         "Default: misaligned, aligned.",
     ),
 ]
-RepsOpt = Annotated[int, typer.Option(min=1, help="Replications per policy.")]
-ExperimentSeedOpt = Annotated[int, typer.Option(min=0, help="Root seed of the experiment.")]
 PrecisionOpt = Annotated[
     float | None,
     typer.Option(
@@ -96,12 +94,21 @@ def _target(
 
 
 @execution_options
-def sweep(experiment: ExperimentArg, *, execution: Execution) -> None:
+def sweep(
+    experiment: ExperimentArg,
+    reps: RepsOpt = None,
+    seed: ExperimentSeedOpt = None,
+    set_: SetOpt = None,
+    *,
+    execution: Execution,
+) -> None:
     """Run an experiment file: policies x factor points x replications."""
     from funnelsim.experiments import prepare
+    from funnelsim.scenario import parse_overrides
 
     with reported(ScenarioError):
-        prepared = prepare(experiment)
+        overrides = parse_overrides(set_ or [])
+        prepared = prepare(experiment, reps=reps, seed=seed, overrides=overrides)
     conduct_plan(prepared, execution.folder(experiment.stem), execution)
 
 
@@ -113,8 +120,8 @@ def conduct_plan(
     from funnelsim.results.stationarity import window_check
     from funnelsim.views.tables.experiments import experiment_report
 
-    with execution.progress(out) as on_progress:
-        options = execution.options() | {"precision": precision, "on_progress": on_progress}
+    with execution.progress(out) as reporting:
+        options = execution.options() | reporting | {"precision": precision}
         results = conduct(prepared, out=out, **options)
     if execution.overwrite:
         for name in results.manifest.get("removed", []):

@@ -17,6 +17,15 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a key: dotted.path=value (repeatable)."),
 ]
+RepsOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=1, help="Replications per policy (and sweep point); sweep: the file's if unset."
+    ),
+]
+ExperimentSeedOpt = Annotated[
+    int | None, typer.Option(min=0, help="Root seed of the experiment; sweep: the file's if unset.")
+]
 
 WorkersOpt = Annotated[
     int | None,

@@ -73,8 +73,8 @@ def sla(
                          stresses=stress, reps=reps, seed=seed, probability=probability,
                          overrides=set_)  # fmt: skip
     out = execution.folder(f"sla-{path.stem}")
-    with execution.progress(out) as on_progress:
-        options = execution.options() | {"on_progress": on_progress}
+    with execution.progress(out) as reporting:
+        options = execution.options() | reporting
         verdict = stress_test(study, out, ae_wait=ae_wait, capacity=capacity, **options)
     _show(verdict, execution.as_json)
 

@@ -61,11 +61,18 @@ def report(folder: ResultsArg, out: ReportOpt = None) -> None:
 
 
 def _results(folder: Path) -> Results:
-    """A finished results folder, or its problem printed and exit status 2."""
+    """A results folder, what finished of it if it has not (said in one line), or its problem
+    printed and exit status 2."""
     from funnelsim.results import load_results
+    from funnelsim.views.formats import partial_note
 
     with reported():
-        return load_results(folder)
+        results = load_results(folder, partial=True)
+    note = partial_note(results)
+    if note is not None:
+        err.print(f"[bold yellow]{note}[/]: showing those; finish the experiment with its "
+                  "command and --resume", soft_wrap=True, highlight=False)  # fmt: skip
+    return results
 
 
 def _writable(path: Path, expected: str, folder_wanted: bool) -> None:

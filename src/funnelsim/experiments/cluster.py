@@ -92,6 +92,7 @@ class DaskCluster:
     window: int = 0
     client: Any = field(init=False)
     cluster: Any = field(init=False, default=None)
+    parallel: int = field(init=False, default=1)  # chunks running at once: its cores
 
     def __post_init__(self) -> None:
         from dask.distributed import Client, LocalCluster
@@ -107,8 +108,8 @@ class DaskCluster:
             self.client = Client(self.cluster)
         else:
             self.client = _connect(Client, check_scheduler(self.scheduler))
-        cores = sum(self.client.nthreads().values()) or self.workers
-        self.window = self.window or 2 * cores
+        self.parallel = sum(self.client.nthreads().values()) or self.workers
+        self.window = self.window or 2 * self.parallel
 
     def submit(self, chunk: Chunk) -> Any:
         return self.client.submit(self.task, chunk, pure=False)

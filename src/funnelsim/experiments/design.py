@@ -10,17 +10,16 @@ leads and the same buyers, and their paired difference is the policy's effect al
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy.stats import qmc
 
+from funnelsim.base.jsondoc import content_hash
 from funnelsim.base.yamldoc import Key
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.execution import Periods
@@ -53,6 +52,7 @@ class Plan:
     scenarios: tuple[tuple[dict[str, Any], ...], ...]  # [point][policy]: resolved scenario data
     replay: dict[str, Any]  # the scenario and policies as `funnelsim run` finds them anywhere
     periods: Periods | None = None  # what to count per period of each run, if anything
+    options: dict[str, Any] = field(default_factory=dict)  # what --reps/--seed/--set changed
 
     def seed(self, item: Item) -> int:
         """The seed of ``item``'s run, from (root seed, point, replication[, policy])."""
@@ -87,12 +87,6 @@ class Plan:
         if self.periods is not None:
             content["periods"] = repr(self.periods)  # a frozen dataclass: its fields, in order
         return content_hash(content)
-
-
-def content_hash(data: Any) -> str:
-    """SHA-256 of canonical JSON: the same content always hashes the same."""
-    text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def sweep_points(experiment: Experiment) -> list[dict[str, Scalar]]:
@@ -141,13 +135,15 @@ def plan(
     source: str = "<experiment>",
     lines: Mapping[Key, int] | None = None,
     base: Path | None = None,
+    options: Mapping[str, Any] | None = None,
 ) -> Plan:
     """Resolve the scenario under every policy at every point; raise every problem at once.
 
     A bad factor value is reported at the factor's key in the experiment file, once, however
-    many points share it.
+    many points share it; a bad ``--set`` of the command line (in ``options``) by itself.
     """
-    lines = lines or {}
+    lines, options = lines or {}, dict(options or {})
+    given = set(options.get("set", {}))
     try:
         path = scenario_path(experiment.scenario, base)
     except ScenarioError:
@@ -165,7 +161,8 @@ def plan(
                 _, scenario = resolve(path, policy, overrides)
             except ScenarioError as exc:
                 for p in exc.problems:
-                    p = _attribute(p, experiment, source, lines, (k, policy))
+                    if p.source.removeprefix("--set ") not in given:
+                        p = _attribute(p, experiment, source, lines, (k, policy))
                     problems.setdefault((p.source, p.path, p.message), p)
                 continue
             resolved.append(scenario.model_dump(mode="json", by_alias=True))
@@ -175,7 +172,9 @@ def plan(
     replay = {"scenario": portable(path), "policies": [portable(p) for p in policies if p]}
     labels = tuple(experiment.labels)
     factors = tuple(experiment.factors)
-    return Plan(experiment, labels, factors, tuple(points), tuple(scenarios), replay)
+    return Plan(
+        experiment, labels, factors, tuple(points), tuple(scenarios), replay, options=options
+    )
 
 
 def portable(ref: str | Path) -> str:

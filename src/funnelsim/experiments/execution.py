@@ -27,11 +27,9 @@ import pandas as pd
 
 from funnelsim.base.files import running
 from funnelsim.experiments.cluster import DaskCluster
-from funnelsim.results.experiment import named_policies
+from funnelsim.results.experiment import ID_COLUMNS, named_policies
 from funnelsim.runner import RunResult, metric_names, simulate
 from funnelsim.scenario.schema import Scenario
-
-ID_COLUMNS = ("point", "replication", "policy")
 
 Periods = Callable[[RunResult], pd.DataFrame]
 """What a study counts per period of each run, beyond the weekly series (e.g. the clauses of
@@ -156,6 +154,7 @@ class Executor(Protocol):
     """Where chunks run: submit one, wait for some, shut down."""
 
     window: int  # chunks kept in flight
+    parallel: int  # chunks running at once
 
     def submit(self, chunk: Chunk) -> Any: ...
 
@@ -169,6 +168,7 @@ class InProcess:
     """Runs each chunk as it is submitted, here: no processes, easy to debug and profile."""
 
     window: int = 1
+    parallel: int = 1
 
     def submit(self, chunk: Chunk) -> cf.Future:
         future: cf.Future = cf.Future()
@@ -244,6 +244,10 @@ class ProcessPool:
         self.pool = cf.ProcessPoolExecutor(
             self.workers, mp_context=context, initializer=_start_worker, initargs=(os.getpid(),)
         )
+
+    @property
+    def parallel(self) -> int:
+        return self.workers
 
     def submit(self, chunk: Chunk) -> cf.Future:
         return self.pool.submit(run_chunk, chunk)

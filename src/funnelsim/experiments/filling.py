@@ -7,13 +7,16 @@ replications are added in batches until the intervals are narrow enough.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from funnelsim.base.jsondoc import content_hash
 from funnelsim.experiments.cluster import check_scheduler
-from funnelsim.experiments.design import Item, Plan, content_hash
+from funnelsim.experiments.design import Item, Plan
 from funnelsim.experiments.execution import Chunk, ChunkResult, executor_for, run_chunks
 from funnelsim.experiments.memory import Store
 from funnelsim.experiments.received import checked
@@ -28,6 +31,35 @@ wastes little, long enough that landing a chunk costs next to nothing."""
 
 Progress = Callable[[int, int], None]
 """Called with (items done, items planned) as work lands."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """How long the work left should take at the pace measured so far (see :class:`Pace`)."""
+
+    seconds: float
+    runs: int  # runs left to do
+    rate: float  # runs finished a second
+
+
+Estimating = Callable[[Estimate], None]
+"""Called once, as soon as the pace is known, with the estimate of the work left."""
+
+
+class Pace:
+    """Runs finished a second, from the first chunk landed until each worker has landed one
+    more: the executor's start is left out, the runs and the landing of their tables count."""
+
+    def __init__(self, parallel: int):
+        self.parallel, self.marks = parallel, []
+
+    def landed(self, done: int) -> float | None:
+        """The pace, at the landing that makes it known; None at every other."""
+        self.marks.append((time.perf_counter(), done))
+        if len(self.marks) != self.parallel + 1:
+            return None
+        (start, before), (end, after) = self.marks[0], self.marks[-1]
+        return (after - before) / max(end - start, 1e-9)
 
 
 class Sizer:
@@ -68,10 +100,16 @@ class Filling:
     """Runs the missing items of a plan into a store: the executor, chunk sizes, progress."""
 
     def __init__(
-        self, p: Plan, workers: int | None, scheduler: str | None, on_progress: Progress | None
+        self,
+        p: Plan,
+        workers: int | None,
+        scheduler: str | None,
+        on_progress: Progress | None,
+        on_estimate: Estimating | None = None,
     ):
         self.p, self.workers, self.on_progress = p, workers, on_progress
         self.scheduler = None if scheduler is None else check_scheduler(scheduler)
+        self.on_estimate = on_estimate
         self.sizer, self.executor = Sizer(len(p.labels)), None
 
     def start(self) -> None:
@@ -91,12 +129,21 @@ class Filling:
         if not missing:
             return
         self.start()
+        pace = Pace(self.executor.parallel)
         for chunk, sent in run_chunks(chunks(self.p, missing, self.sizer), self.executor):
             result = checked(chunk, sent)  # before any of it is kept
             store.add(result, schema)
             self.sizer.learn(result, len(result.runs))
             done += len(result.runs)
+            self._estimate(pace.landed(done), total - done)
             self._report(done, total)
+
+    def _estimate(self, rate: float | None, left: int) -> None:
+        """The estimate of the work left, given once, when the pace is known."""
+        if self.on_estimate is None or rate is None or not left:
+            return
+        self.on_estimate(Estimate(left / rate, left, rate))
+        self.on_estimate = None
 
     def _missing(self, store: Store, replications: int) -> dict[int, list[int]]:
         """Per point, the replications below ``replications`` the store does not hold."""

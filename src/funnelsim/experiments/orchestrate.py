@@ -21,10 +21,10 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
-from funnelsim.errors import FunnelsimError, UsageError
-from funnelsim.experiments.design import Plan, content_hash, plan
-from funnelsim.experiments.execution import ID_COLUMNS
-from funnelsim.experiments.filling import Filling, Progress, run_replications
+from funnelsim.base.jsondoc import content_hash
+from funnelsim.errors import FunnelsimError, Problem, ScenarioError, UsageError
+from funnelsim.experiments.design import Plan, plan
+from funnelsim.experiments.filling import Estimating, Filling, Progress, run_replications
 from funnelsim.experiments.memory import MemoryStore, Store
 from funnelsim.experiments.received import MalformedChunk
 from funnelsim.experiments.spec import (
@@ -37,6 +37,7 @@ from funnelsim.experiments.spec import (
 from funnelsim.experiments.storage import ResultsFolder, now
 from funnelsim.experiments.tables import factor_type, runs_schema
 from funnelsim.results import Results, load_results, stats
+from funnelsim.results.experiment import ID_COLUMNS
 from funnelsim.runner import __version__, metric_names
 
 
@@ -86,6 +87,7 @@ def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, A
             label: {"hash": content_hash(data), "resolved": data} for label, data in first.items()
         },
         "fingerprint": p.fingerprint,
+        "options": p.options,
         "replay": p.replay,
         "replications": {
             "requested": p.experiment.replications,
@@ -105,17 +107,20 @@ def conduct(
     resume: bool = False,
     overwrite: bool = False,
     on_progress: Progress | None = None,
+    on_estimate: Estimating | None = None,
     command: str | None = None,
 ) -> Results:
     """Run a plan to the end (or resume it) and return its tables.
 
     A new results folder is made only once the executor is up, so an unreachable cluster or
-    an unusable folder leaves nothing on disk.
+    an unusable folder leaves nothing on disk. ``on_progress`` hears (runs done, runs planned)
+    as work lands; ``on_estimate``, once the first chunk's cost is known, how long the rest
+    should take.
     """
     if precision is not None:
         precision.check(p.experiment.replications)
     manifest = _manifest(p, command or " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), precision)
-    filling = Filling(p, workers, scheduler, on_progress)
+    filling = Filling(p, workers, scheduler, on_progress, on_estimate)
     schema = runs_schema({f: factor_type(pt[f] for pt in p.points) for f in p.factors})
     opener = _opener(out, manifest, p.fingerprint, resume, overwrite)
     store, replications, reached = _fill(filling, opener, schema, precision)
@@ -134,7 +139,7 @@ def _opener(
 
     def reopen(filling: Filling) -> Store:
         store = ResultsFolder.reopen(folder, fingerprint)
-        store.manifest |= {k: manifest[k] for k in ("command", "replications", "status")}
+        store.manifest |= {k: manifest[k] for k in ("command", "options", "replications", "status")}
         store.save()
         return store
 
@@ -228,7 +233,8 @@ def compare(
     first is the baseline of the paired differences. With ``precision``, replications are
     added until the 95% interval of the difference in ``metric`` is within ``precision`` of
     its mean (e.g. 0.05), up to ``max_reps``. Other options (``out``, ``workers``,
-    ``scheduler``, ``resume``, ``overwrite``, ``on_progress``) are those of :func:`conduct`.
+    ``scheduler``, ``resume``, ``overwrite``, ``on_progress``, ``on_estimate``) are those of
+    :func:`conduct`.
     """
     target = None if precision is None else Precision(precision, metric, max_reps)
     prepared = comparison(scenario, policies, reps, seed, overrides=overrides, metrics=metrics)
@@ -256,23 +262,71 @@ def comparison(
     return plan(parse_experiment(data, "<arguments>"), "<arguments>")
 
 
-def sweep(spec: str | Path | Mapping[str, Any] | Experiment, **options: Any) -> Results:
+def sweep(
+    spec: str | Path | Mapping[str, Any] | Experiment,
+    *,
+    reps: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> Results:
     """Run an experiment file (or the same content as a mapping) and return its tables.
 
+    ``reps``, ``seed`` and ``overrides`` change the experiment as :func:`prepare` says;
     ``options`` are those of :func:`conduct`: ``out``, ``workers``, ``scheduler``,
-    ``resume``, ``overwrite``, ``on_progress``.
+    ``resume``, ``overwrite``, ``on_progress``, ``on_estimate``.
     """
-    return conduct(prepare(spec), **options)
+    return conduct(prepare(spec, reps=reps, seed=seed, overrides=overrides), **options)
 
 
-def prepare(spec: str | Path | Mapping[str, Any] | Experiment) -> Plan:
-    """The checked plan of an experiment given as a file, a mapping or an Experiment."""
+def prepare(
+    spec: str | Path | Mapping[str, Any] | Experiment,
+    *,
+    reps: int | None = None,
+    seed: int | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> Plan:
+    """The checked plan of an experiment given as a file, a mapping or an Experiment.
+
+    ``reps`` and ``seed`` take the place of the experiment's replications and seed, and
+    ``overrides`` are set on top of its ``set``, as ``compare`` takes them. The plan keeps
+    them for the manifest (``Plan.options``); the seed and the settings are part of its
+    fingerprint, so resuming asks for the same ones.
+    """
+    given = {"replications": reps, "seed": seed, "set": dict(overrides or {})}
+    changed = {key: value for key, value in given.items() if value not in (None, {})}
+    source, lines, base = "<experiment>", {}, None
     if isinstance(spec, Experiment):
-        return plan(spec)
-    if isinstance(spec, Mapping):
-        return plan(parse_experiment(spec, "<experiment>"))
-    path = Path(spec)
-    if not path.exists() and not path.suffix:
-        path = bundled_experiment(str(spec))
-    experiment, doc = read_experiment(path)
-    return plan(experiment, doc.source, doc.lines, base=path.parent)
+        experiment = spec
+    elif isinstance(spec, Mapping):
+        experiment = parse_experiment(spec, source)
+    else:
+        path = Path(spec)
+        if not path.exists() and not path.suffix:
+            path = bundled_experiment(str(spec))
+        experiment, doc = read_experiment(path)
+        source, lines, base = doc.source, doc.lines, path.parent
+    if changed:
+        experiment = _changed(experiment, changed, source)
+    return plan(experiment, source, lines, base, changed)
+
+
+def _changed(experiment: Experiment, changed: dict[str, Any], source: str) -> Experiment:
+    """The experiment with the command line's replications, seed and settings, checked again.
+
+    A setting of a factor's key is refused: the factor's values would replace it at every
+    point, so it would change nothing.
+    """
+    sets = changed.get("set", {})
+    clash = [key for key in sets if key in experiment.factors]
+    if clash:
+        message = f"is a factor of {source}; change its values there"
+        raise ScenarioError([Problem(f"--set {key}", key, message) for key in clash])
+    data = experiment.model_dump(mode="json", by_alias=True)
+    data |= {k: v for k, v in changed.items() if k != "set"}
+    flags = ", ".join(_FLAGS[key] for key in changed)
+    return parse_experiment({**data, "set": {**experiment.set, **sets}}, f"{source} with {flags}")
+
+
+_FLAGS = {"replications": "--reps", "seed": "--seed", "set": "--set"}
+"""The command line's options that change an experiment file, by the key they change."""

@@ -37,7 +37,6 @@ import pyarrow.parquet as pq
 
 from funnelsim.base.files import (
     atomic_write,
-    damage,
     remove_stale,
     sizes,
     sync_file,
@@ -46,9 +45,10 @@ from funnelsim.base.files import (
     write_json,
 )
 from funnelsim.errors import UsageError
-from funnelsim.experiments.execution import ID_COLUMNS, ChunkResult
+from funnelsim.experiments.execution import ChunkResult
 from funnelsim.experiments.tables import to_table
-from funnelsim.results.experiment import FINAL_FILES, MANIFEST, TABLES, named_policies
+from funnelsim.results.experiment import FINAL_FILES, ID_COLUMNS, MANIFEST, TABLES, named_policies
+from funnelsim.results.parts import whole
 
 FORMAT = "funnelsim results folder 2"
 """The manifest's ``format``: how funnelsim knows a folder it may overwrite is its own, and
@@ -264,9 +264,8 @@ class DamagedPart(Exception):
 
 def _landed(part: Path) -> pd.DataFrame:
     """The (point, replication) pairs of a landed chunk, once every table of it reads."""
-    for name in ("runs", "weekly", "groups"):
-        if damage(part / f"{name}.parquet") is not None:
-            raise DamagedPart(part)
+    if not whole(part):
+        raise DamagedPart(part)
     try:
         return pd.read_parquet(part / "runs.parquet", columns=["point", "replication"])
     except (OSError, ValueError, KeyError):
@@ -285,8 +284,8 @@ def _resumable(path: Path, fingerprint: str) -> dict[str, Any]:
     if manifest.get("fingerprint") != fingerprint:
         raise ResultsFolderError(
             path,
-            "holds a different experiment (scenario, policies, factors, seed or metrics "
-            "differ); resume with the command that started it",
+            "holds a different experiment (scenario, policies, factors, settings, seed or "
+            "metrics differ); resume with the command that started it",
         )
     return manifest
 

@@ -20,12 +20,15 @@ import pyarrow.parquet as pq
 from funnelsim.base.calendar import Calendar
 from funnelsim.base.files import check_intact
 from funnelsim.errors import FunnelsimError
+from funnelsim.results import parts, stats
 
 TABLES = ("runs", "weekly", "groups", "periods")
 """The tables that grow with the replications, one Parquet file each."""
 FINAL_FILES = (*(f"{t}.parquet" for t in TABLES), "summary.csv", "differences.csv")
 REQUIRED_FILES = tuple(name for name in FINAL_FILES if name != "periods.parquet")
 MANIFEST = "manifest.json"
+ID_COLUMNS = ("point", "replication", "policy")
+"""What names one run in the tables: its sweep point, replication and policy (by position)."""
 
 
 @dataclass
@@ -42,6 +45,9 @@ class Results:
     manifest: dict[str, Any]
     path: Path | None = None
     tables: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    partial: tuple[int, int] | None = None
+    """Of an experiment that has not finished: (replications finished, replications planned),
+    summed over the sweep points; None once it has finished."""
 
     @property
     def runs(self) -> pd.DataFrame:
@@ -136,11 +142,7 @@ def read_folder(path: str | Path) -> dict[str, Any]:
     for (:class:`Results`).
     """
     folder = Path(path)
-    try:
-        manifest = json.loads((folder / MANIFEST).read_text())
-    except (OSError, ValueError):
-        message = f"{folder}: not a results folder (no readable manifest.json)"
-        raise FunnelsimError(message) from None
+    manifest = _manifest(folder)
     missing = [n for n in REQUIRED_FILES if not (folder / n).exists()]
     if missing or manifest.get("status") != "complete":
         raise FunnelsimError(
@@ -154,6 +156,57 @@ def read_folder(path: str | Path) -> dict[str, Any]:
     return out
 
 
-def load_results(path: str | Path) -> Results:
-    """The tables and manifest of a finished results folder."""
-    return Results(**read_folder(path), path=Path(path))
+def _manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_text())
+    except (OSError, ValueError):
+        manifest = None
+    if not isinstance(manifest, dict):
+        raise FunnelsimError(f"{folder}: not a results folder (no readable manifest.json)")
+    return manifest
+
+
+def load_results(path: str | Path, partial: bool = False) -> Results:
+    """The tables and manifest of a finished results folder.
+
+    With ``partial``, a folder whose experiment has not finished (interrupted, or still
+    running) gives the replications that finished so far, and says how many in
+    :attr:`Results.partial`; a finished one loads as usual.
+    """
+    folder = Path(path)
+    if partial:
+        manifest = _manifest(folder)
+        if manifest.get("status") != "complete":
+            return _unfinished(folder, manifest)
+    return Results(**read_folder(folder), path=folder)
+
+
+def _unfinished(folder: Path, manifest: dict[str, Any]) -> Results:
+    """What finished of an experiment, from its landed chunks, with its statistics."""
+    found = parts.tables(folder, TABLES)
+    if found["runs"].empty:
+        message = "no replication has finished yet; run its command again with --resume"
+        raise FunnelsimError(f"{folder}: {message}")
+    runs = found["runs"] = found["runs"].sort_values(list(ID_COLUMNS), ignore_index=True)
+    labels, factors = manifest["policies"], manifest["factors"]
+    metrics = _metrics(manifest)
+    summary = stats.summarise(runs, metrics, labels, factors)
+    differences = stats.differences(runs, metrics, labels, factors)
+    return Results(summary, differences, manifest, folder, found, _progress(runs, manifest))
+
+
+def _metrics(manifest: dict[str, Any]) -> list[str]:
+    """The metrics an experiment summarises: its own, and the one its precision target watches."""
+    metrics = list(manifest["experiment"]["metrics"])
+    target = manifest["replications"].get("precision") or {}
+    watched = target.get("metric")
+    return metrics + ([watched] if watched and watched not in metrics else [])
+
+
+def _progress(runs: pd.DataFrame, manifest: dict[str, Any]) -> tuple[int, int]:
+    """Replications finished and planned, over every sweep point (at most the precision
+    target's limit, when one may add replications)."""
+    reps = manifest["replications"]
+    per_point = (reps.get("precision") or {}).get("max_replications") or reps["requested"]
+    finished = len(runs[["point", "replication"]].drop_duplicates())
+    return finished, per_point * len(manifest["points"])

@@ -171,10 +171,11 @@ def _unknown_segments(layers: _Layers) -> list[Problem]:
     return problems
 
 
-def _validate(layers: _Layers) -> Scenario:
+def _validate(layers: _Layers, overrides: dict[str, Any]) -> Scenario:
+    """The scenario, remembering the overrides as given (outside its content and its hash)."""
     problems = _unknown_segments(layers)
     try:
-        scenario = Scenario.model_validate(layers.data)
+        scenario = Scenario.model_validate({**layers.data, "overrides": overrides})
     except pydantic.ValidationError as exc:
         overridden = [k for k, (source, _) in layers.origins.items() if source.startswith("--set")]
         for error in exc.errors():
@@ -217,6 +218,13 @@ def _policy_layer(layers: _Layers, policy: str) -> tuple[dict, dict[Key, Origin]
     )
 
 
+_LOADER_KEYS = {
+    "policy": "is set by --policy, never in a file; name the policy with --policy",
+    "overrides": "records the --set overrides, never set in a file; set the keys themselves",
+}
+"""Keys the loader writes, with what a file that sets one is told."""
+
+
 def resolve(
     path: str | Path | None = None,
     policy: str | None = None,
@@ -237,13 +245,14 @@ def resolve(
         label = "--set " + ".".join(map(str, key))
         patch, owned = _override(layers.data, key, value, label)
         layers.overlay(patch, {owned: (label, None)})
-    if "policy" in layers.data:
-        source, line = layers.where(("policy",))
-        message = "is set by --policy, never in a file; name the policy with --policy"
-        raise ScenarioError([Problem(source, "policy", message, line)])
+    for key, message in _LOADER_KEYS.items():
+        if key in layers.data:
+            source, line = layers.where((key,))
+            raise ScenarioError([Problem(source, key, message, line)])
     if name is not None:
         layers.data["policy"] = name
-    return layers.data, _validate(layers)
+    given = {".".join(map(str, key)): value for key, value in pairs}
+    return layers.data, _validate(layers, given)
 
 
 def load_scenario(

@@ -366,6 +366,7 @@ class Scenario(Frozen):
     sla: Sla = Sla()
     policies: dict[str, dict[str, Any]] = {}
     policy: str | None = Field(default=None, description="the policy applied, set by the loader")
+    overrides: dict[str, Any] = Field(default={}, exclude=True, description="--set, by the loader")
 
     @field_validator("policies")
     @classmethod

@@ -49,8 +49,8 @@ def stress_test(
     """Run the study and (unless ``capacity`` is off) the capacity search; write ``sla.json``
     when there is a folder.
 
-    ``options`` are :func:`~funnelsim.experiments.conduct`'s ``workers``, ``scheduler`` and
-    ``on_progress``.
+    ``options`` are :func:`~funnelsim.experiments.conduct`'s ``workers``, ``scheduler``,
+    ``on_progress`` and ``on_estimate`` (heard again for each headcount probed).
     """
     folder = None if out is None else Path(out)
     results = run_plan(study.plan, folder, resume, overwrite=overwrite, **options)

@@ -25,6 +25,15 @@ def currency(results: Results) -> str:
     return scenario["resolved"].get("currency", "")
 
 
+def partial_note(results: Results) -> str | None:
+    """How much of an unfinished experiment the results hold, for every view to say; None
+    once it has finished."""
+    if results.partial is None:
+        return None
+    finished, planned = results.partial
+    return f"partial: {finished:,} of {planned:,} replications finished"
+
+
 def metric_label(name: str) -> str:
     """What a figure is called on an axis, in a table and in the report."""
     return metric(name).label
@@ -164,6 +173,19 @@ def interval(
         if low_text.endswith(suffix) and high_text.endswith(suffix):
             low_text = low_text.removesuffix(suffix)
     return f"{low_text} to {high_text}"
+
+
+def duration_words(seconds: float) -> str:
+    """A wait in words, as rounded as an estimate deserves: ``about 40 seconds``, ``about 3
+    minutes``, ``about 1.5 hours``."""
+    if seconds < 10:
+        return "a few seconds"
+    if seconds < 60:
+        return f"about {round(seconds, -1):.0f} seconds"
+    if seconds < 90 * 60:
+        minutes = max(1, round(seconds / 60))
+        return f"about {minutes} minute{'s' if minutes > 1 else ''}"
+    return f"about {seconds / 3600:.1f} hours"
 
 
 def literal(name: str) -> str:

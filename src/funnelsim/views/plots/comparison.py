@@ -82,6 +82,7 @@ def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Ax
         f"Funnel by stage{point_text(results, point)}: leads won, {phrase(overall)}",
         f"Mean of {replication_count(runs)} with 95% intervals; "
         "above each bar, the conversion from the stage before",
+        results,
     )
     return ax
 
@@ -133,6 +134,7 @@ def revenue(results: Results, fig: Figure | None = None, *, point: int = 0) -> l
         f"Revenue per replication{point_text(results, point)}: {verdict}",
         f"{replication_count(runs)}; policies meet the same leads in each "
         "(common random numbers), so differences are paired",
+        results,
     )
     return axes
 
@@ -193,6 +195,7 @@ def cycle(results: Results, fig: Figure | None = None, *, point: int = 0) -> lis
         f"Lead to close{point_text(results, point)}: {phrase(means)} (mean of medians)",
         f"Each dot is one replication ({replication_count(runs)}); bar: mean; "
         "violin: the spread when there are enough replications",
+        results,
     )
     return axes
 
@@ -225,6 +228,7 @@ def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> l
         axes[0].figure,
         f"Leakage{point_text(results, point)}: {phrase(rates)} of leads leaked",
         f"Mean share of leads over {replication_count(runs)}",
+        results,
     )
     return axes
 

@@ -90,6 +90,7 @@ def _fan_figure(results: Results, ax: Axes | None, point: int, column: str, cumu
         ax,
         f"{name}{point_text(results, point)}: {phrase(last)} at the end (medians)",
         _FAN_DETAIL.format(n=replication_count(finished_runs(results, point))),
+        results,
     )
     return ax
 
@@ -132,5 +133,6 @@ def utilisation(results: Results, fig: Figure | None = None, *, point: int = 0) 
         f"Utilisation and queue{point_text(results, point)}: SDRs busy {phrase(busy)} (means)",
         "SDR utilisation: share of open time spent on attempts; AE utilisation: share of "
         "opportunity slots in use",
+        results,
     )
     return [left, right]

@@ -55,6 +55,7 @@ def speed_to_lead(results: Results, fig: Figure | None = None, *, point: int = 0
         f"Speed to lead{point_text(results, point)}: median response {phrase(medians)} "
         "(median over replications)",
         f"{replication_count(runs)}; business hours; each policy judged against its own SLA",
+        results,
     )
     return [ax, right]
 

@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 
 from funnelsim.record.registry import metric as metric_entry
 from funnelsim.results import Results
-from funnelsim.views.formats import metric_label, metric_unit, money, percent, trim
+from funnelsim.views.formats import metric_label, metric_unit, money, partial_note, percent, trim
 from funnelsim.views.plots.data import policy_labels
 
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000", "#f0e442")
@@ -59,9 +59,13 @@ def panels(fig: Figure | None, rows: int, cols: int, size: tuple[float, float]) 
     return [_tidy(ax) for ax in fig.subplots(rows, cols, squeeze=False).ravel()]
 
 
-def set_titles(target: Axes | Figure, headline: str, detail: str) -> None:
-    """What the figure shows, then how it is drawn, in smaller print."""
-    text = f"{headline}\n{detail}"
+def set_titles(
+    target: Axes | Figure, headline: str, detail: str, results: Results | None = None
+) -> None:
+    """What the figure shows, then how it is drawn, in smaller print; for an experiment that
+    has not finished, a last line saying how much of it the figure shows."""
+    note = None if results is None else partial_note(results)
+    text = f"{headline}\n{detail}" + (f"\n{note}" if note else "")
     if isinstance(target, Figure):
         target.suptitle(text, fontsize=11)
     else:

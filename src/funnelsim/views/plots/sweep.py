@@ -80,6 +80,7 @@ def factor_effect(
         ax,
         f"{metric_label(metric)} against {factor}",
         f"Mean and 95% interval of {n} per point{by_style}",
+        results,
     )
     return ax
 
@@ -134,6 +135,7 @@ def heatmap(
         f"{metric_label(metric)} by {x} and {y} ({label})",
         f"Mean of {replication_count(_fewest(table))} per cell; "
         f"best: {_best(table, metric, x, y, code)}",
+        results,
     )
     return ax
 

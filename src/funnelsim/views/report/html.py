@@ -26,7 +26,7 @@ from funnelsim.base.files import atomic_write
 from funnelsim.base.mapping import dotted
 from funnelsim.results import Results
 from funnelsim.results.stationarity import window_check
-from funnelsim.views.formats import currency
+from funnelsim.views.formats import currency, partial_note
 from funnelsim.views.report.sentences import headline, verdict
 from funnelsim.views.report.sla import sla_question, sla_section
 from funnelsim.views.tables.experiments import replications
@@ -113,7 +113,7 @@ def provenance(results: Results) -> list[tuple[str, str]]:
         ("replications", replications(results)),
         ("failed replications", str(m.get("failed", 0))),
         ("command", m["command"]),
-        ("run", f"{m['started']} to {m['finished']}"),
+        ("run", f"{m['started']} to {m['finished'] or 'the interruption (' + m['status'] + ')'}"),
         ("report written", dt.datetime.now(dt.UTC).isoformat(timespec="seconds")),
     ]
 
@@ -146,6 +146,7 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
         title=m["experiment"].get("name") or "funnelsim experiment",
         question=question(results) if sla is None else sla_question(sla),
         warning=check.warning if check else None,
+        partial=partial_note(results),
         sla=None if sla is None else sla_section(sla, currency(results)),
         sla_figures=[f for f in embedded if f.name in STRESS],
         verdict=verdict(results),

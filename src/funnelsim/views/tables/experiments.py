@@ -22,7 +22,14 @@ from rich.table import Table
 from rich.text import Text
 
 from funnelsim.results import Results
-from funnelsim.views.formats import currency, interval, metric_label, value, whole_percent
+from funnelsim.views.formats import (
+    currency,
+    interval,
+    metric_label,
+    partial_note,
+    value,
+    whole_percent,
+)
 
 
 def _with_interval(metric: str, row: pd.Series, currency: str, signed: bool = False) -> str:
@@ -34,7 +41,11 @@ def _with_interval(metric: str, row: pd.Series, currency: str, signed: bool = Fa
 
 
 def replications(results: Results) -> str:
-    """How many replications were kept, and whether a precision target was met."""
+    """How many replications were kept, and whether a precision target was met; of an
+    unfinished experiment, how many finished."""
+    note = partial_note(results)
+    if note is not None:
+        return note
     reps = results.manifest["replications"]
     text = f"{reps['used']} replications"
     target = reps.get("precision")
