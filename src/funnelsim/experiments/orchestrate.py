@@ -22,18 +22,19 @@ import pandas as pd
 import pyarrow as pa
 
 from funnelsim.errors import FunnelsimError, UsageError
-from funnelsim.experiments.design import Plan, content_hash, plan
+from funnelsim.experiments.design import ARGUMENTS, Plan, content_hash, plan
 from funnelsim.experiments.execution import ID_COLUMNS
 from funnelsim.experiments.filling import Filling, Progress, run_replications
 from funnelsim.experiments.memory import MemoryStore, Store
 from funnelsim.experiments.spec import (
     KEY_METRICS,
     Experiment,
-    bundled_experiment,
+    experiment_file,
     parse_experiment,
     read_experiment,
 )
 from funnelsim.experiments.storage import ResultsFolder, factor_type, now, runs_schema
+from funnelsim.record.registry import unknown_metric
 from funnelsim.results import Results, load_results, stats
 from funnelsim.runner import __version__, metric_names
 
@@ -51,8 +52,8 @@ class Precision:
     max_replications: int = 200
 
     def __post_init__(self) -> None:
-        if self.metric not in metric_names():
-            raise UsageError(f"--metric: unknown metric {self.metric!r}; expected a run metric")
+        if self.metric not in (known := metric_names()):
+            raise UsageError(f"--metric: {unknown_metric(self.metric, known)}")
         if not (math.isfinite(self.target) and self.target > 0):
             message = f"expected a positive share of the mean such as 0.05, got {self.target}"
             raise UsageError(f"--precision: {message}")
@@ -250,7 +251,7 @@ def comparison(
         "seed": seed,
         "metrics": list(metrics),
     }
-    return plan(parse_experiment(data, "<arguments>"), "<arguments>")
+    return plan(parse_experiment(data, ARGUMENTS), ARGUMENTS)
 
 
 def sweep(spec: str | Path | Mapping[str, Any] | Experiment, **options: Any) -> Results:
@@ -268,8 +269,6 @@ def prepare(spec: str | Path | Mapping[str, Any] | Experiment) -> Plan:
         return plan(spec)
     if isinstance(spec, Mapping):
         return plan(parse_experiment(spec, "<experiment>"))
-    path = Path(spec)
-    if not path.exists() and not path.suffix:
-        path = bundled_experiment(str(spec))
+    path = experiment_file(spec)
     experiment, doc = read_experiment(path)
     return plan(experiment, doc.source, doc.lines, base=path.parent)

@@ -10,7 +10,6 @@ figure is called and its unit come from :mod:`funnelsim.record.registry`.
 from __future__ import annotations
 
 import numpy as np
-from rich.markup import escape
 
 from funnelsim.record.registry import metric
 from funnelsim.results import Results
@@ -160,10 +159,3 @@ def interval(
         if low_text.endswith(suffix) and high_text.endswith(suffix):
             low_text = low_text.removesuffix(suffix)
     return f"{low_text} to {high_text}"
-
-
-def literal(name: str) -> str:
-    """A user's name (scenario, policy, source) as terminal text: shown as written, never read
-    as rich markup, and without control characters (escape codes could restyle the terminal)."""
-    printable = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in name)
-    return escape(printable)
