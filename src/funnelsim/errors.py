@@ -36,3 +36,8 @@ class ScenarioError(FunnelsimError):
 
 class UsageError(FunnelsimError):
     """An option or argument that cannot be used as given, said in one line."""
+
+
+class ReplicationsFailed(FunnelsimError):
+    """Every replication raised, so there is nothing to judge or draw; each one's error is
+    recorded with its seed in the results."""

@@ -10,14 +10,14 @@ from tests.helpers import problems
 
 def test_a_typo_in_a_middle_key_of_a_set_is_blamed_on_the_set():
     (problem,) = problems(overrides=["sdr.trsut.window=3"])
-    assert problem.source == "--set sdr.trsut.window"
+    assert problem.source == "override sdr.trsut.window"
     assert problem.path == "sdr.trsut" and "did you mean 'trust'" in problem.message
 
 
 def test_an_override_that_breaks_a_cross_key_check_is_named():
     (problem,) = problems(overrides=["horizon.warmup=200w"])
     assert problem.path == "horizon" and problem.line is not None
-    assert "(after --set horizon.warmup)" in problem.message
+    assert "(after override horizon.warmup)" in problem.message
 
 
 def test_merge_keys_are_not_duplicates(tmp_path):

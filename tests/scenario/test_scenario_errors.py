@@ -574,8 +574,10 @@ def test_unknown_policy_name_lists_the_policies_defined(tmp_path):
     problem = only(problems(path, policy="algned"))
     assert problem.source == str(path)
     assert problem.path == "policies"
-    assert "unknown policy 'algned'" in problem.message
-    assert "expected a policy file or one of: aligned" in problem.message
+    assert problem.message == (
+        "unknown policy 'algned'; did you mean 'aligned'? "
+        "expected a policy file or one of the scenario's policies: aligned"
+    )
 
 
 def test_policy_with_a_bad_value_points_into_the_policies_section(tmp_path):
@@ -645,11 +647,11 @@ def test_policy_file_that_does_not_exist(tmp_path):
     assert problem.message.startswith("cannot read file")
 
 
-# -- --set overrides ---------------------------------------------------------------------------
+# -- overrides --------------------------------------------------------------------------------
 def test_set_with_a_bad_value_names_the_override(tmp_path):
     path = write(tmp_path, MINIMAL)
     check(
-        only(problems(path, overrides=["sdr.headcount=many"])), "--set sdr.headcount", None,
+        only(problems(path, overrides=["sdr.headcount=many"])), "override sdr.headcount", None,
         "sdr.headcount", "expected a valid integer", "got 'many'",
     )  # fmt: skip
 
@@ -657,7 +659,7 @@ def test_set_with_a_bad_value_names_the_override(tmp_path):
 def test_set_given_as_a_mapping_with_a_bad_value(tmp_path):
     path = write(tmp_path, MINIMAL)
     check(
-        only(problems(path, overrides={"sales.stall_after": "30"})), "--set sales.stall_after",
+        only(problems(path, overrides={"sales.stall_after": "30"})), "override sales.stall_after",
         None, "sales.stall_after", "expected a duration with a unit",
     )  # fmt: skip
 
@@ -665,40 +667,40 @@ def test_set_given_as_a_mapping_with_a_bad_value(tmp_path):
 def test_set_without_an_equals_sign(tmp_path):
     path = write(tmp_path, MINIMAL)
     problem = only(problems(path, overrides=["sdr.headcount"]))
-    assert (problem.source, problem.line, problem.path) == ("--set", None, "sdr.headcount")
+    assert (problem.source, problem.line, problem.path) == ("override", None, "sdr.headcount")
     assert problem.message.startswith("expected dotted.path=value")
 
 
 def test_set_of_an_unknown_key_suggests_the_key_meant(tmp_path):
     path = write(tmp_path, MINIMAL)
     problem = only(problems(path, overrides=["sdr.headcont=3"]))
-    check(problem, "--set sdr.headcont", None, "sdr.headcont")
+    check(problem, "override sdr.headcont", None, "sdr.headcont")
     assert "did you mean 'headcount'?" in problem.message
 
 
 def test_set_wins_over_policy_and_is_blamed_for_its_value(tmp_path):
     path = write(tmp_path, MINIMAL)
     found = problems(path, policy="aligned", overrides=["scoring.mql_threshold=high"])
-    check(only(found), "--set scoring.mql_threshold", None, "scoring.mql_threshold", "'high'")
+    check(only(found), "override scoring.mql_threshold", None, "scoring.mql_threshold", "'high'")
 
 
 def test_set_with_an_impossible_date(tmp_path):
     path = write(tmp_path, MINIMAL)
     problem = only(problems(path, overrides=["start_date=2026-02-30"]))
-    check(problem, "--set start_date", None, "start_date", "expected a valid date")
+    check(problem, "override start_date", None, "start_date", "expected a valid date")
 
 
 def test_set_through_a_scalar_is_blamed_on_the_override(tmp_path):
     path = write(tmp_path, MINIMAL)
     problem = only(problems(path, overrides=["sdr.headcount.x=3"]))
-    assert problem.source.startswith("--set sdr.headcount")
+    assert problem.source.startswith("override sdr.headcount")
     assert problem.line is None
 
 
 def test_set_with_a_list_index_out_of_range(tmp_path):
     path = write(tmp_path, MINIMAL)
     problem = only(problems(path, overrides=["segments.smb.stages.5.advance=0.5"]))
-    assert problem.source.startswith("--set segments.smb.stages.5")
+    assert problem.source.startswith("override segments.smb.stages.5")
     assert problem.line is None
     assert "index" in problem.message or "2 items" in problem.message
 

@@ -6,7 +6,6 @@ and the dotted key path of the value at fault, with what was expected.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import math
 import types
@@ -18,6 +17,7 @@ from typing import Any
 import pydantic
 import yaml
 
+from funnelsim.base.suggest import did_you_mean
 from funnelsim.errors import Problem, ScenarioError
 
 Key = tuple[str | int, ...]
@@ -257,11 +257,10 @@ def _allowed_keys(root: type[pydantic.BaseModel], loc: Key) -> list[str]:
 
 def describe(root: type[pydantic.BaseModel], error: Mapping[str, Any], loc: Key) -> str:
     """What a pydantic error at ``loc`` means, said as what was expected and what was found."""
-    kind, msg = error["type"], error["msg"]
+    kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _allowed_keys(root, loc)
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-        hint = f"did you mean '{close[0]}'? " if close else ""
+        hint = did_you_mean(loc[-1], allowed)
         return f"unknown key; {hint}expected one of: {', '.join(allowed)}"
     if kind == "missing":
         return "missing required key"
@@ -273,15 +272,20 @@ def describe(root: type[pydantic.BaseModel], error: Mapping[str, Any], loc: Key)
             else ("at most", ctx.get("max_length"))
         )
         return f"expected {bound[0]} {bound[1]} item(s), got {ctx.get('actual_length')}"
-    msg = msg.removeprefix("Value error, ").removeprefix("Assertion failed, ")
-    if msg.startswith("Input should be "):
-        msg = "expected " + msg.removeprefix("Input should be ")
+    msg = expectation(error)
     value = error.get("input")
-    if not msg.startswith("expected"):
-        msg = f"expected {msg[0].lower()}{msg[1:]}"
     if isinstance(value, (str, int, float, bool)) and "got" not in msg:
         msg += f", got {value!r}"
     return msg
+
+
+def expectation(error: Mapping[str, Any]) -> str:
+    """A pydantic error's message as what was expected: ``expected greater than or equal to
+    0``; the same words for a scenario key and a command-line option."""
+    msg = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    if msg.startswith("Input should be "):
+        msg = "expected " + msg.removeprefix("Input should be ")
+    return msg if msg.startswith("expected") else f"expected {msg[0].lower()}{msg[1:]}"
 
 
 def clean_loc(loc: Iterable[Any]) -> Key:

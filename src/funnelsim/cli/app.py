@@ -7,8 +7,10 @@ from typing import Annotated
 import typer
 
 from funnelsim.cli import experiments, run, sla, views
+from funnelsim.cli.usage import OneLineGroup
 
 app = typer.Typer(
+    cls=OneLineGroup,
     help="Simulate the B2B lead-to-revenue funnel and test sales/marketing alignment.",
     no_args_is_help=True,
     add_completion=False,

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from funnelsim.cli.console import err, fail
+from funnelsim.cli.console import err, fail, reported
 from funnelsim.cli.options import (
     JsonOpt,
     OutOpt,
@@ -31,7 +31,8 @@ from funnelsim.cli.options import (
     SchedulerOpt,
     WorkersOpt,
 )
-from funnelsim.errors import FunnelsimError
+from funnelsim.errors import FunnelsimError, UsageError
+from funnelsim.views.text import literal
 
 if TYPE_CHECKING:
     from funnelsim.experiments.filling import Estimate
@@ -48,6 +49,14 @@ class Execution:
     overwrite: bool = False
     quiet: bool = False
     as_json: bool = False
+
+    def __post_init__(self) -> None:
+        """Refuse options that ask for opposite things, before anything is read or run."""
+        if self.resume and self.overwrite:
+            raise UsageError(
+                "--resume, --overwrite: expected one of them; --resume finishes the "
+                "experiment in --out, --overwrite replaces it"
+            )
 
     def options(self) -> dict[str, Any]:
         """The keywords the library's runs take from these options."""
@@ -113,7 +122,9 @@ def execution_options(command: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(command)
     def with_execution(**kwargs: Any) -> None:
         gathered = {f.name: kwargs.pop(f.name) for f in fields(Execution)}
-        command(**kwargs, execution=Execution(**gathered))
+        with reported():
+            execution = Execution(**gathered)
+        command(**kwargs, execution=execution)
 
     with_execution.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in [*first, *shared]]
@@ -144,8 +155,8 @@ def kept_on_stop(out: Path) -> Iterator[None]:
     except (KeyboardInterrupt, WorkerLost) as exc:
         what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
         err.print(
-            f"[bold yellow]{what}[/]: finished replications are kept in {out}; "
-            f"to finish them, run: {resume_command(out)}",
+            f"[bold yellow]{literal(what)}[/]: finished replications are kept in "
+            f"{literal(out)}; to finish them, run: {literal(resume_command(out))}",
             soft_wrap=True,
             highlight=False,
         )

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
 
-from funnelsim.cli.console import err, print_json, reported, warn
+from funnelsim.cli.console import err, print_json, reported, terminal, warn
 from funnelsim.cli.execution import Execution, execution_options
 from funnelsim.cli.options import ExperimentSeedOpt, RepsOpt, ScenarioArg, SetOpt
 from funnelsim.errors import ScenarioError
+from funnelsim.record.registry import KEY_METRICS
+from funnelsim.views.text import printable
 
 if TYPE_CHECKING:
     from funnelsim.experiments import Plan, Precision
@@ -32,17 +33,23 @@ PrecisionOpt = Annotated[
     float | None,
     typer.Option(
         min=0.0001,
-        help="Add replications until the 95%% interval of the difference is within this "
+        help="Add replications until the 95% interval of the difference is within this "
         "share of its mean (e.g. 0.05).",
     ),
 ]
 MetricOpt = Annotated[
-    str | None, typer.Option(help="The metric --precision watches [default: bookings].")
+    str | None,
+    typer.Option(
+        help="The metric --precision watches [default: bookings]: "
+        f"{', '.join(KEY_METRICS)}, or any other of a run's metrics.",
+    ),
 ]
 MaxRepsOpt = Annotated[
     int | None, typer.Option(min=2, help="Most replications --precision adds up to [default: 200].")
 ]
-ExperimentArg = Annotated[Path, typer.Argument(help="Experiment YAML file.")]
+ExperimentArg = Annotated[
+    Path, typer.Argument(help="An experiment YAML file, or a bundled experiment by name.")
+]
 
 
 @execution_options
@@ -125,12 +132,12 @@ def conduct_plan(
         results = conduct(prepared, out=out, **options)
     if execution.overwrite:
         for name in results.manifest.get("removed", []):
-            err.print(f"removed {out / name}", soft_wrap=True, highlight=False)
+            err.print(f"removed {printable(out / name)}", soft_wrap=True, markup=False)
     check = window_check(results)
     if execution.as_json:
         print_json(experiment_document(results, check))
     else:
-        Console().print(experiment_report(results))
+        terminal().print(experiment_report(results))
     warn(check.warning if check else None)
     if not results.failed.empty:
         raise typer.Exit(1)

@@ -7,7 +7,10 @@ import typer
 
 ScenarioArg = Annotated[
     Path | None,
-    typer.Argument(help="Scenario YAML file; the bundled reference scenario when omitted."),
+    typer.Argument(
+        help="A scenario YAML file or a bundled scenario's name; the bundled reference "
+        "scenario when omitted."
+    ),
 ]
 PolicyOpt = Annotated[
     str | None,

@@ -10,15 +10,15 @@ from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.console import Console
 
 from funnelsim.base.files import atomic_write
-from funnelsim.cli.console import err, load, print_json, reported, warn
+from funnelsim.cli.console import err, fail, load, print_json, reported, terminal, warn
 from funnelsim.cli.options import PolicyOpt, ScenarioArg, SetOpt
-from funnelsim.errors import ScenarioError
+from funnelsim.errors import ScenarioError, UsageError
 from funnelsim.runner import RunResult, simulate
 from funnelsim.scenario import load_scenario, validate_policies
 from funnelsim.views.tables.run import calibration, print_run
+from funnelsim.views.text import literal, printable
 
 RunSeedOpt = Annotated[int, typer.Option(min=0, help="Root seed of the run's random streams.")]
 RunJsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document.")]
@@ -48,12 +48,14 @@ def run(
     if as_json:
         print_json(run_document(result))
     else:
-        print_run(result, Console())
+        print_run(result, terminal())
     warn(result.summary["stationarity"]["warning"])
 
 
 def validate(
-    scenario: Annotated[Path, typer.Argument(help="Scenario YAML file to check.")],
+    scenario: Annotated[
+        Path, typer.Argument(help="A scenario YAML file to check, or a bundled one by name.")
+    ],
     policy: PolicyOpt = None,
     set_: SetOpt = None,
 ) -> None:
@@ -64,10 +66,13 @@ def validate(
             validate_policies(scenario)
     data = resolved.model_dump(mode="json", by_alias=True, exclude={"policy"})
     if policy is not None:
-        typer.echo(f"# {scenario} with policy {resolved.policy} applied")
+        typer.echo(f"# {printable(scenario)} with policy {printable(resolved.policy)} applied")
     typer.echo(yaml.safe_dump(data, sort_keys=False))
     checked = policy if policy is not None else ", ".join(resolved.policies) or "none defined"
-    err.print(f"[green]ok[/]: {scenario} is valid (policies checked: {checked})", soft_wrap=True)
+    err.print(
+        f"[green]ok[/]: {literal(scenario)} is valid (policies checked: {literal(checked)})",
+        soft_wrap=True,
+    )
 
 
 def calibrate(
@@ -86,7 +91,7 @@ def calibrate(
     if as_json:
         sys.stdout.write(table.to_json(orient="records", indent=2) + "\n")
     else:
-        Console().print(calibration(table))
+        terminal().print(calibration(table))
 
 
 def run_document(result: RunResult) -> dict[str, Any]:
@@ -111,8 +116,7 @@ def _check_writable(path: Path) -> None:
         if not folder.is_dir() or not os.access(folder, os.W_OK):
             problem = f"cannot write in {folder}"
     if problem is not None:
-        err.print(f"[bold red]error:[/] --events {path}: {problem}", soft_wrap=True)
-        raise typer.Exit(2)
+        fail(UsageError(f"--events {path}: {problem}"))
 
 
 def _write_event_log(result: RunResult, path: Path) -> None:
@@ -120,9 +124,9 @@ def _write_event_log(result: RunResult, path: Path) -> None:
     try:
         write_events(result.events, path)
     except OSError as exc:
-        err.print(f"[bold red]error:[/] --events {path}: {exc.strerror}", soft_wrap=True)
-        raise typer.Exit(2) from None
-    err.print(f"event log: {len(result.events):,} rows written to {path}")
+        fail(UsageError(f"--events {path}: {exc.strerror}"))
+    rows = len(result.events)
+    err.print(f"event log: {rows:,} rows written to {printable(path)}", markup=False)
 
 
 def write_events(frame, path: Path) -> None:

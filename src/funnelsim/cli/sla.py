@@ -6,9 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
 
-from funnelsim.cli.console import fail, print_json, reported
+from funnelsim.cli.console import fail, print_json, reported, terminal
 from funnelsim.cli.execution import Execution, execution_options
 from funnelsim.cli.options import SetOpt
 from funnelsim.errors import FunnelsimError
@@ -18,7 +17,7 @@ if TYPE_CHECKING:
     from funnelsim.sla import Study
 
 ProposalArg = Annotated[
-    Path, typer.Argument(help="SLA proposal YAML file (or a bundled one: sla-proposal).")
+    Path, typer.Argument(help="An SLA proposal YAML file, or a bundled one: sla-proposal.")
 ]
 ScenarioNameOpt = Annotated[
     str | None, typer.Option(help="Scenario file or bundled name (default: the proposal's).")
@@ -107,6 +106,6 @@ def _show(verdict: SlaResults, as_json: bool) -> None:
     if as_json:
         print_json(verdict.document)
     else:
-        Console().print(sla_report(verdict, currency(verdict.results)))
+        terminal().print(sla_report(verdict, currency(verdict.results)))
     if not verdict.results.failed.empty:
         raise typer.Exit(1)

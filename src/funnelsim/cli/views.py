@@ -10,7 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from funnelsim.base.suggest import did_you_mean
 from funnelsim.cli.console import err, fail, reported
+from funnelsim.errors import UsageError
+from funnelsim.views.text import printable
 
 if TYPE_CHECKING:
     from funnelsim.results import Results
@@ -20,11 +23,23 @@ FiguresOpt = Annotated[
     list[str] | None,
     typer.Option("--figure", "-f", help="A figure to draw (repeat); default: all that apply."),
 ]
-FormatOpt = Annotated[str, typer.Option("--format", help="png, svg or pdf.")]
+FORMATS = ("png", "svg", "pdf")
+
+
+def _format(value: str) -> str:
+    """A figure format the command can write, checked before any folder is read."""
+    if value not in FORMATS:
+        formats = ", ".join(FORMATS)
+        raise typer.BadParameter(f"unknown format {value!r}; expected one of: {formats}")
+    return value
+
+
+FormatOpt = Annotated[
+    str, typer.Option("--format", callback=_format, help="The figures' format: png, svg or pdf.")
+]
 ReportOpt = Annotated[
     Path | None, typer.Option("--out", "-o", help="The HTML file (default FOLDER/report.html).")
 ]
-FORMATS = ("png", "svg", "pdf")
 
 
 def plot(folder: ResultsArg, figure: FiguresOpt = None, fmt: FormatOpt = "png") -> None:
@@ -34,17 +49,16 @@ def plot(folder: ResultsArg, figure: FiguresOpt = None, fmt: FormatOpt = "png") 
     results = _results(folder)
     known = plots.available(results)
     unknown = [f for f in figure or [] if f not in known]
-    if fmt not in FORMATS or unknown:
-        problem = f"unknown figure(s) {', '.join(unknown)}" if unknown else f"format {fmt!r}"
-        err.print(f"[bold red]error:[/] {problem}; figures here: {', '.join(known)}; "
-                  f"formats: {', '.join(FORMATS)}", soft_wrap=True)  # fmt: skip
-        raise typer.Exit(2)
     figures = folder / "figures"
     with reported():
+        if unknown:
+            hint = did_you_mean(unknown[0], known)
+            message = f"unknown figure; {hint}expected one of the figures here: {', '.join(known)}"
+            raise UsageError(f"--figure {', '.join(unknown)}: {message}")
         _writable(figures, "a folder for the figures", folder_wanted=True)
     with _written(figures):
         for path in plots.save_all(results, figures, figure or known, fmt):
-            typer.echo(str(path))
+            typer.echo(printable(path))
 
 
 def report(folder: ResultsArg, out: ReportOpt = None) -> None:
@@ -57,17 +71,19 @@ def report(folder: ResultsArg, out: ReportOpt = None) -> None:
         _writable(target, "an HTML file such as report.html", folder_wanted=False)
     with _written(target), err.status("drawing the figures…", spinner="dots"):
         path = write_report(results, target)
-    typer.echo(f"report: {path}")
+    typer.echo(f"report: {printable(path)}")
 
 
 def _results(folder: Path) -> Results:
     """A results folder, what finished of it if it has not (said in one line), or its problem
     printed and exit status 2."""
     from funnelsim.results import load_results
+    from funnelsim.results.experiment import check_succeeded
     from funnelsim.views.formats import partial_note
 
     with reported():
         results = load_results(folder, partial=True)
+        check_succeeded(results)
     note = partial_note(results)
     if note is not None:
         err.print(f"[bold yellow]{note}[/]: showing those; finish the experiment with its "
@@ -78,8 +94,6 @@ def _results(folder: Path) -> Results:
 def _writable(path: Path, expected: str, folder_wanted: bool) -> None:
     """Refuse, before any work, an output path that is the wrong kind of thing or that cannot
     be written: a folder where a file goes, a file where a folder goes, an unwritable place."""
-    from funnelsim.errors import UsageError
-
     wrong = path.is_file() if folder_wanted else path.is_dir()
     if wrong:
         kind = "a file" if folder_wanted else "a folder"
@@ -92,8 +106,6 @@ def _writable(path: Path, expected: str, folder_wanted: bool) -> None:
 @contextlib.contextmanager
 def _written(path: Path) -> Iterator[None]:
     """A write the system refused (a full disk, a read-only place) said in one line."""
-    from funnelsim.errors import UsageError
-
     try:
         yield
     except OSError as exc:

@@ -26,7 +26,7 @@ from funnelsim.experiments.execution import Periods
 from funnelsim.experiments.spec import Design, Experiment, Interval, Range, Scalar
 from funnelsim.runner import __version__
 from funnelsim.scenario import resolve
-from funnelsim.scenario.loading import scenario_file
+from funnelsim.scenario.loading import overridden, scenario_file
 
 SEED_BITS = 63
 """Item seeds are plain non-negative 63-bit integers: ``funnelsim run --seed`` replays them."""
@@ -112,15 +112,16 @@ def _values(factor: list[Scalar] | Range | Interval) -> list[Scalar]:
     return factor.values() if isinstance(factor, Range) else list(factor)  # type: ignore[arg-type]
 
 
+ARGUMENTS = "<arguments>"
+"""The source of an experiment given as a function's arguments rather than a file."""
+
+
 def scenario_path(name: str, base: Path | None) -> Path:
     """A scenario named in an experiment: a file (relative to the experiment) or bundled."""
     path = Path(name)
     if base is not None and not path.is_absolute() and (base / path).exists():
         return base / path
-    found = scenario_file(name)
-    if not found.exists():
-        raise ScenarioError([Problem(name, "", "no such scenario file")])
-    return found
+    return scenario_file(name)
 
 
 def _policy_path(policy: str, base: Path | None) -> str:
@@ -146,9 +147,9 @@ def plan(
     given = set(options.get("set", {}))
     try:
         path = scenario_path(experiment.scenario, base)
-    except ScenarioError:
+    except ScenarioError as exc:
         line = lines.get(("scenario",))
-        message = f"no scenario file {experiment.scenario!r} and no bundled scenario of that name"
+        message = f"{experiment.scenario!r}: {exc.problems[0].message}"
         raise ScenarioError([Problem(source, "scenario", message, line)]) from None
     points = sweep_points(experiment)
     policies = [_policy_path(p, base) for p in experiment.policies] or [None]
@@ -191,14 +192,21 @@ def portable(ref: str | Path) -> str:
 def _attribute(
     problem: Problem, experiment: Experiment, source: str, lines, policy: tuple[int, str | None]
 ) -> Problem:
-    """A problem a policy or an override caused, moved to the experiment key that named it."""
+    """A problem a policy or an override caused, moved to the experiment key that named it.
+
+    Problems inside a policy file keep its file, line and key; from arguments rather than a
+    file (``<arguments>``), every problem names its own file or override.
+    """
     k, name = policy
+    key = overridden(problem)
+    if source == ARGUMENTS or (name is not None and problem.source == name and problem.path):
+        return problem
     if problem.path == "policies" or (name is not None and problem.source == name):
+        file = f"policy file {name!r}: " if problem.source == name else ""
         where = ("policies", k)
-        return Problem(source, f"policies.{k}", problem.message, lines.get(where))
-    if not problem.source.startswith("--set ") or source == "<arguments>":
-        return problem  # from the command line, the --set names itself
-    key = problem.source.removeprefix("--set ")
+        return Problem(source, f"policies.{k}", file + problem.message, lines.get(where))
+    if key is None:
+        return problem
     section = "factors" if key in experiment.factors else "set"
     where = (section, key)
     message = problem.message if problem.path == key else f"{problem.path}: {problem.message}"

@@ -23,19 +23,20 @@ import pyarrow as pa
 
 from funnelsim.base.jsondoc import content_hash
 from funnelsim.errors import FunnelsimError, Problem, ScenarioError, UsageError
-from funnelsim.experiments.design import Plan, plan
+from funnelsim.experiments.design import ARGUMENTS, Plan, plan
 from funnelsim.experiments.filling import Estimating, Filling, Progress, run_replications
 from funnelsim.experiments.memory import MemoryStore, Store
 from funnelsim.experiments.received import MalformedChunk
 from funnelsim.experiments.spec import (
     KEY_METRICS,
     Experiment,
-    bundled_experiment,
+    experiment_file,
     parse_experiment,
     read_experiment,
 )
 from funnelsim.experiments.storage import ResultsFolder, now
 from funnelsim.experiments.tables import factor_type, runs_schema
+from funnelsim.record.registry import unknown_metric
 from funnelsim.results import Results, load_results, stats
 from funnelsim.results.experiment import ID_COLUMNS
 from funnelsim.runner import __version__, metric_names
@@ -54,8 +55,8 @@ class Precision:
     max_replications: int = 200
 
     def __post_init__(self) -> None:
-        if self.metric not in metric_names():
-            raise UsageError(f"--metric: unknown metric {self.metric!r}; expected a run metric")
+        if self.metric not in (known := metric_names()):
+            raise UsageError(f"--metric: {unknown_metric(self.metric, known)}")
         if not (math.isfinite(self.target) and self.target > 0):
             message = f"expected a positive share of the mean such as 0.05, got {self.target}"
             raise UsageError(f"--precision: {message}")
@@ -259,7 +260,7 @@ def comparison(
         "seed": seed,
         "metrics": list(metrics),
     }
-    return plan(parse_experiment(data, "<arguments>"), "<arguments>")
+    return plan(parse_experiment(data, ARGUMENTS), ARGUMENTS)
 
 
 def sweep(
@@ -301,9 +302,7 @@ def prepare(
     elif isinstance(spec, Mapping):
         experiment = parse_experiment(spec, source)
     else:
-        path = Path(spec)
-        if not path.exists() and not path.suffix:
-            path = bundled_experiment(str(spec))
+        path = experiment_file(spec)
         experiment, doc = read_experiment(path)
         source, lines, base = doc.source, doc.lines, path.parent
     if changed:

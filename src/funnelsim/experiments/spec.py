@@ -8,7 +8,6 @@ at the factor's line, not as a failed replication later.
 
 from __future__ import annotations
 
-import difflib
 import importlib.resources
 import math
 from collections.abc import Mapping
@@ -18,11 +17,12 @@ from typing import Annotated, Any, Literal
 import pydantic
 from pydantic import Discriminator, Field, Tag, model_validator
 
+from funnelsim.base.bundled import bundled, find
 from funnelsim.base.strict import Frozen
 from funnelsim.base.units import SECONDS_PER_UNIT
 from funnelsim.base.yamldoc import Document, problem_at, validated
-from funnelsim.errors import Problem, ScenarioError
-from funnelsim.record.registry import KEY_METRICS
+from funnelsim.errors import ScenarioError
+from funnelsim.record.registry import KEY_METRICS, unknown_metric
 from funnelsim.runner import metric_names
 
 Scalar = bool | int | float | str
@@ -204,12 +204,10 @@ def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
             named = f"policies {seen[label]!r} and {policy!r} would both be labelled {label!r}"
             out.append((("policies", k), twice if seen[label] == policy else named))
         seen.setdefault(label, policy)
-    known = set(metric_names())
+    known = metric_names()
     for k, name in enumerate(experiment.metrics):
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            out.append((("metrics", k), f"unknown metric {name!r}; {hint}expected a run metric"))
+            out.append((("metrics", k), unknown_metric(name, known)))
     sampled = isinstance(experiment.design, Design)
     out += _size_checks(experiment)
     for key, factor in experiment.factors.items():
@@ -254,15 +252,18 @@ def _size_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
     return []
 
 
+BUNDLED = Path(str(importlib.resources.files("funnelsim") / "experiments" / "bundled"))
+"""The folder of the experiments (SLA proposals among them) shipped with funnelsim."""
+
+
 def bundled_experiment(name: str) -> Path:
     """Path of an experiment shipped with funnelsim (``aligned-vs-misaligned``, ...)."""
-    path = Path(str(importlib.resources.files("funnelsim") / "experiments" / "bundled"))
-    found = path / f"{name}.yaml"
-    if not found.exists():
-        known = ", ".join(sorted(p.stem for p in path.glob("*.yaml")))
-        message = f"no such file, nor a bundled experiment (bundled: {known})"
-        raise ScenarioError([Problem(name, "", message)])
-    return found
+    return bundled(name, BUNDLED, "experiment")
+
+
+def experiment_file(name: str | Path) -> Path:
+    """An experiment (or proposal) file, or one bundled by name (``aligned-vs-misaligned``)."""
+    return find(name, BUNDLED, "experiment")
 
 
 def read_experiment(path: str | Path) -> tuple[Experiment, Document]:

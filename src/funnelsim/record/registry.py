@@ -6,8 +6,10 @@ written the same everywhere; a name that is not here is an error, never a guess.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
+from funnelsim.base.suggest import did_you_mean
 from funnelsim.errors import FunnelsimError
 from funnelsim.record.ledger import LEAK_REASONS, STAGE_OF_LEAK
 
@@ -236,3 +238,12 @@ def metric(name: str) -> Metric:
 
 def label(name: str) -> str:
     return metric(name).label
+
+
+def unknown_metric(name: str, known: Collection[str]) -> str:
+    """What a metric name that is not among ``known`` is told: the closest name, and the
+    figures a comparison shows, since the whole list is long."""
+    return (
+        f"unknown metric {name!r}; {did_you_mean(name, known)}expected one of the "
+        f"{len(known)} run metrics, such as {', '.join(KEY_METRICS)}"
+    )

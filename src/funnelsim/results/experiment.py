@@ -19,7 +19,7 @@ import pyarrow.parquet as pq
 
 from funnelsim.base.calendar import Calendar
 from funnelsim.base.files import check_intact
-from funnelsim.errors import FunnelsimError
+from funnelsim.errors import FunnelsimError, ReplicationsFailed
 from funnelsim.results import parts, stats
 
 TABLES = ("runs", "weekly", "groups", "periods")
@@ -133,6 +133,28 @@ def named_policies(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     if pd.api.types.is_integer_dtype(values):
         values = values.map(dict(enumerate(labels)))
     return frame.assign(policy=pd.Categorical(values, categories=list(labels), ordered=True))
+
+    @property
+    def succeeded(self) -> int:
+        """How many replications ran to their end (read from the status column alone)."""
+        if "runs" in self.tables or self.path is None:
+            status = self.runs["status"]
+        else:
+            status = pd.read_parquet(self.path / "runs.parquet", columns=["status"])["status"]
+        return int((status == "ok").sum())
+
+
+def check_succeeded(results: Results) -> None:
+    """Refuse to judge or draw an experiment none of whose replications ran to its end, in
+    one line that says where each replication's error is kept."""
+    if results.succeeded:
+        return
+    errors = results.failed["error"]
+    where = "" if results.path is None else f" in {results.path / 'runs.parquet'}"
+    raise ReplicationsFailed(
+        f"all {len(errors)} replications failed, so there is nothing to judge or draw; "
+        f"each one's error and seed are recorded{where} (the first: {errors.iloc[0]})"
+    )
 
 
 def read_folder(path: str | Path) -> dict[str, Any]:

@@ -6,7 +6,11 @@ can name the file and line that set the bad value:
 1. the scenario file;
 2. a policy overlay, named in the file's ``policies`` section or given as a file of its own,
    deep-merged (mappings merge key by key, anything else is replaced);
-3. ``--set dotted.path=value`` overrides, values read as YAML scalars.
+3. overrides, ``dotted.path=value`` (``--set`` on the command line), values read as YAML
+   scalars.
+
+A problem an override caused names it as its source (``override sdr.headcount``), never the
+command line's option: the command line says ``--set`` itself.
 """
 
 from __future__ import annotations
@@ -20,44 +24,52 @@ from typing import Any
 import pydantic
 import yaml
 
+from funnelsim.base.bundled import bundled, find
 from funnelsim.base.mapping import deep_merge
+from funnelsim.base.suggest import did_you_mean
 from funnelsim.base.yamldoc import Document, Key, Loader, Origin, clean_loc, describe, read
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.scenario.schema import Scenario
 
+BUNDLED = Path(str(importlib.resources.files("funnelsim.scenario") / "bundled"))
+"""The folder of the scenarios shipped with funnelsim."""
+OVERRIDE = "override"
+"""The source a problem names when an override caused it: ``override sdr.headcount``."""
+
 
 def bundled_scenario(name: str = "reference") -> Path:
     """Path of a scenario shipped with funnelsim."""
-    path = Path(str(importlib.resources.files("funnelsim.scenario") / "bundled" / f"{name}.yaml"))
-    if not path.exists():
-        raise ScenarioError([Problem(str(path), "", "no such bundled scenario")])
-    return path
+    return bundled(name, BUNDLED, "scenario")
 
 
 def scenario_file(path: str | Path | None) -> Path:
     """The file a scenario argument names: a path, or a bundled scenario's name (``smb_velocity``).
 
-    A path that exists always wins; a bare name that is neither a file nor bundled stays a
-    path, so the error names it as given.
+    A path that exists always wins; anything else is an error naming the bundled scenarios.
     """
-    if path is None:
-        return bundled_scenario()
-    given = Path(path)
-    if given.exists() or given.suffix or given.parent != Path("."):
-        return given
-    try:
-        return bundled_scenario(str(path))
-    except ScenarioError:
-        return given
+    return bundled_scenario() if path is None else find(path, BUNDLED, "scenario")
+
+
+def source_of(path: Path) -> str:
+    """How problems name a scenario file: as given, and a bundled one by its name, never
+    by where the package happens to be installed."""
+    return f"bundled {path.name}" if path.parent == BUNDLED else str(path)
+
+
+def overridden(problem: Problem) -> str | None:
+    """The dotted key of the override that caused ``problem``; None when a file did."""
+    if not problem.source.startswith(f"{OVERRIDE} "):
+        return None
+    return problem.source.removeprefix(f"{OVERRIDE} ")
 
 
 class _Layers:
     """The merged scenario data and the origin (file, line) of every key in it."""
 
-    def __init__(self, doc: Document):
+    def __init__(self, doc: Document, source: str):
         self.data = copy.deepcopy(doc.data)
-        self.origins: dict[Key, Origin] = {k: (doc.source, n) for k, n in doc.lines.items()}
-        self.default_source = doc.source
+        self.origins: dict[Key, Origin] = {k: (source, n) for k, n in doc.lines.items()}
+        self.default_source = source
 
     def overlay(self, patch: Mapping, origins: Mapping[Key, Origin]) -> None:
         """Merge ``patch`` in; keys it replaces wholesale forget their old origins."""
@@ -90,7 +102,7 @@ def _parse_override(text: str) -> tuple[Key, Any]:
     path, sep, raw = text.partition("=")
     if not sep or not path.strip():
         raise ScenarioError(
-            [Problem("--set", text, "expected dotted.path=value, e.g. sdr.headcount=12")]
+            [Problem(OVERRIDE, text, "expected dotted.path=value, e.g. sdr.headcount=12")]
         )
     try:
         value = yaml.load(raw, Loader=Loader) if raw.strip() else ""
@@ -100,7 +112,8 @@ def _parse_override(text: str) -> tuple[Key, Any]:
 
 
 def parse_overrides(texts: Iterable[str]) -> dict[str, Any]:
-    """``--set`` texts as a mapping of dotted key to value; raise on a malformed one."""
+    """``dotted.path=value`` texts as a mapping of dotted key to value; raise on a malformed
+    one."""
     return {".".join(map(str, key)): value for key, value in map(_parse_override, texts)}
 
 
@@ -177,15 +190,16 @@ def _validate(layers: _Layers, overrides: dict[str, Any]) -> Scenario:
     try:
         scenario = Scenario.model_validate({**layers.data, "overrides": overrides})
     except pydantic.ValidationError as exc:
-        overridden = [k for k, (source, _) in layers.origins.items() if source.startswith("--set")]
+        overrides = [k for k, (source, _) in layers.origins.items() if source.startswith(OVERRIDE)]
         for error in exc.errors():
             loc = clean_loc(error["loc"])
             source, line = layers.where(loc)
             path = ".".join(str(p) for p in loc)
             message = describe(Scenario, error, loc)
-            below = [k for k in overridden if len(k) > len(loc) and k[: len(loc)] == loc]
-            if below and not source.startswith("--set"):  # a cross-key check an override broke
-                message += " (after --set " + ", ".join(".".join(map(str, k)) for k in below) + ")"
+            below = [k for k in overrides if len(k) > len(loc) and k[: len(loc)] == loc]
+            if below and not source.startswith(OVERRIDE):  # a cross-key check an override broke
+                keys = ", ".join(".".join(map(str, k)) for k in below)
+                message += f" (after {OVERRIDE} {keys})"
             problems.append(Problem(source, path, message, line))
     if problems:
         raise ScenarioError(sorted(problems, key=lambda p: (p.source, p.line or 0)))
@@ -206,16 +220,14 @@ def _policy_layer(layers: _Layers, policy: str) -> tuple[dict, dict[Key, Origin]
     if path.suffix in (".yaml", ".yml") or path.exists():
         doc = read(path)
         return doc.data, {k: (doc.source, n) for k, n in doc.lines.items()}, path.stem
-    known = ", ".join(inline) if isinstance(inline, dict) and inline else "none defined"
-    raise ScenarioError(
-        [
-            Problem(
-                layers.default_source,
-                "policies",
-                f"unknown policy {policy!r}; expected a policy file or one of: {known}",
-            )
-        ]
+    names = list(inline) if isinstance(inline, dict) else []
+    hint = did_you_mean(policy, names)
+    known = ", ".join(names) or "none defined"
+    message = (
+        f"unknown policy {policy!r}; {hint}expected a policy file "
+        f"or one of the scenario's policies: {known}"
     )
+    raise ScenarioError([Problem(layers.default_source, "policies", message)])
 
 
 _LOADER_KEYS = {
@@ -231,7 +243,8 @@ def resolve(
     overrides: Iterable[str] | Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, Any], Scenario]:
     """Merge the layers and validate; return the merged data and the scenario."""
-    layers = _Layers(read(scenario_file(path)))
+    file = scenario_file(path)
+    layers = _Layers(read(file), source_of(file))
     name = None
     if policy is not None:
         patch, origins, name = _policy_layer(layers, policy)
@@ -242,7 +255,7 @@ def resolve(
         else [_parse_override(o) for o in overrides or ()]
     )
     for key, value in pairs:
-        label = "--set " + ".".join(map(str, key))
+        label = f"{OVERRIDE} " + ".".join(map(str, key))
         patch, owned = _override(layers.data, key, value, label)
         layers.overlay(patch, {owned: (label, None)})
     for key, message in _LOADER_KEYS.items():

@@ -8,7 +8,6 @@ the proposal key (clause, lever or ``set``) that wrote the value.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ from typing import Any
 from funnelsim.base.units import parse_duration
 from funnelsim.base.yamldoc import Document, Key, problem_at, validated
 from funnelsim.errors import Problem, ScenarioError
-from funnelsim.experiments.spec import bundled_experiment
+from funnelsim.experiments.spec import experiment_file
 from funnelsim.scenario import resolve
-from funnelsim.scenario.schema import Scenario
+from funnelsim.scenario.loading import overridden, source_of
 from funnelsim.sla.proposal import Proposal
 
 Locate = Callable[[Key, str], Problem]
@@ -54,10 +53,7 @@ def parse_proposal(
 
 def proposal_file(name: str | Path) -> Path:
     """A proposal file, or one bundled with funnelsim by name (``sla-proposal``)."""
-    path = Path(name)
-    if path.exists() or path.suffix:
-        return path  # a missing file is reported when it is read
-    return bundled_experiment(str(name))
+    return experiment_file(name)
 
 
 def read_proposal(path: str | Path) -> Proposal:
@@ -108,57 +104,43 @@ def _resolution_problems(proposal: Proposal, problem: Locate) -> list[Problem]:
     """Resolve the scenario, the baseline and the overlay; move their problems to our keys."""
     try:
         path = proposal.scenario_file()
-    except ScenarioError:
-        name = proposal.scenario
-        message = f"no scenario file {name!r} and no bundled scenario of that name"
-        return [problem(("scenario",), message)]
+    except ScenarioError as exc:
+        return [problem(("scenario",), f"{proposal.scenario!r}: {exc.problems[0].message}")]
     try:
-        _, base = resolve(path)
+        resolve(path)
     except ScenarioError as exc:
         return list(exc.problems)  # the scenario itself is broken: its own file and lines
-    out = _baseline_problems(proposal, problem, path, base)
+    out = _baseline_problems(proposal, problem, path)
     out += _overlay_problems(proposal, problem)
     return list(dict.fromkeys(out))
 
 
 def _at_set(proposal: Proposal, problem: Locate, p: Problem) -> Problem | None:
     """A problem a ``set`` key caused, at that key's line; None for any other."""
-    key = p.source.removeprefix("--set ")
-    if not p.source.startswith("--set ") or key not in proposal.set:
+    key = overridden(p)
+    if key not in proposal.set:
         return None
     return problem(("set", key), p.message if p.path == key else f"{p.path}: {p.message}")
 
 
-def _baseline_problems(
-    proposal: Proposal, problem: Locate, path: Path, base: Scenario
-) -> list[Problem]:
+def _baseline_problems(proposal: Proposal, problem: Locate, path: Path) -> list[Problem]:
     """The baseline policy and ``set`` on the scenario; an unknown policy at ``baseline``."""
     if proposal.baseline is None and not proposal.set:
         return []
     try:
         resolve(path, proposal.baseline_policy(), proposal.set)
     except ScenarioError as exc:
-        return [_baseline_problem(proposal, problem, path, base, p) for p in exc.problems]
+        return [_baseline_problem(proposal, problem, path, p) for p in exc.problems]
     return []
 
 
-def _baseline_problem(
-    proposal: Proposal, problem: Locate, path: Path, base: Scenario, p: Problem
-) -> Problem:
+def _baseline_problem(proposal: Proposal, problem: Locate, path: Path, p: Problem) -> Problem:
     """One problem of the baseline, at the proposal key that caused it where there is one."""
     if (moved := _at_set(proposal, problem, p)) is not None:
         return moved
-    if p.path != "policies" or p.source != str(path):
+    if p.path != "policies" or p.source != source_of(path):
         return p  # a broken baseline file speaks for itself
-    known = sorted(base.policies)
-    close = difflib.get_close_matches(proposal.baseline, known, n=1)
-    hint = f"did you mean '{close[0]}'? " if close else ""
-    listed = ", ".join(known) or "none defined"
-    message = (
-        f"unknown policy {proposal.baseline!r}; {hint}expected a policy file "
-        f"or one of the scenario's policies: {listed}"
-    )
-    return problem(("baseline",), message)
+    return problem(("baseline",), p.message)
 
 
 def _overlay_problems(proposal: Proposal, problem: Locate) -> list[Problem]:

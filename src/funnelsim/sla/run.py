@@ -24,6 +24,7 @@ from funnelsim.base.files import atomic_write, write_json
 from funnelsim.base.jsondoc import plain
 from funnelsim.base.units import parse_duration
 from funnelsim.results import Results, SlaResults
+from funnelsim.results.experiment import check_succeeded
 from funnelsim.results.sla import VERDICT
 from funnelsim.runner import __version__
 from funnelsim.sla import verdict
@@ -54,6 +55,7 @@ def stress_test(
     """
     folder = None if out is None else Path(out)
     results = run_plan(study.plan, folder, resume, overwrite=overwrite, **options)
+    check_succeeded(results)  # the verdict is not written: the folder stays an experiment's
     judged = _judged(study, results)  # before the capacity search: it runs more experiments
     needs = _capacity(study, folder, ae_wait, options) if capacity else None
     where = None if results.path is None else str(results.path)
@@ -174,7 +176,9 @@ def _probe(study: Study, sets: dict[str, int], folder: Path | None, **options: A
         / "capacity"
         / "-".join(f"{key.split('.')[-1].replace('_', '-')}-{n:03d}" for key, n in sets.items())
     )
-    return run_plan(probe_plan(study, sets), where, resume=True, overwrite=True, **options)
+    results = run_plan(probe_plan(study, sets), where, resume=True, overwrite=True, **options)
+    check_succeeded(results)
+    return results
 
 
 def sdr_needed(study: Study, folder: Path | None = None, **options: Any) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from funnelsim.experiments.spec import KEY_METRICS
 from funnelsim.results import Results
 from funnelsim.results.sla import PROPOSAL
 from funnelsim.scenario import resolve
+from funnelsim.scenario.loading import overridden
 from funnelsim.scenario.schema import Scenario
 from funnelsim.sla.judging import counts_for, judge, period_edges
 from funnelsim.sla.proposal import Clause, Period, Proposal
@@ -220,9 +221,9 @@ def _stressed(
 
 def _at_stress(problem: Problem, cond: Condition) -> Problem:
     """A problem an override from a stress file caused, at that file's line."""
-    if not problem.source.startswith("--set "):
+    key = overridden(problem)
+    if key is None:
         return problem
-    key = problem.source.removeprefix("--set ")
     loc = tuple(int(p) if p.isdigit() else p for p in key.split("."))
     message = problem.message if problem.path == key else f"{problem.path}: {problem.message}"
     line = (cond.lines or {}).get(loc)

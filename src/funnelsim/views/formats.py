@@ -10,7 +10,6 @@ figure is called and its unit come from :mod:`funnelsim.record.registry`.
 from __future__ import annotations
 
 import numpy as np
-from rich.markup import escape
 
 from funnelsim.record.registry import metric
 from funnelsim.results import Results
@@ -186,10 +185,3 @@ def duration_words(seconds: float) -> str:
         minutes = max(1, round(seconds / 60))
         return f"about {minutes} minute{'s' if minutes > 1 else ''}"
     return f"about {seconds / 3600:.1f} hours"
-
-
-def literal(name: str) -> str:
-    """A user's name (scenario, policy, source) as terminal text: shown as written, never read
-    as rich markup, and without control characters (escape codes could restyle the terminal)."""
-    printable = "".join(ch if ch.isprintable() else "\N{REPLACEMENT CHARACTER}" for ch in name)
-    return escape(printable)

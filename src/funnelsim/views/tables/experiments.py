@@ -30,6 +30,7 @@ from funnelsim.views.formats import (
     value,
     whole_percent,
 )
+from funnelsim.views.text import literal, printable
 
 
 def _with_interval(metric: str, row: pd.Series, currency: str, signed: bool = False) -> str:
@@ -63,13 +64,14 @@ def comparison(results: Results, point: int = 0) -> Table:
     money = currency(results)
     summary = results.summary[results.summary["point"] == point]
     diffs = results.differences[results.differences["point"] == point]
-    table = Table(title=f"{' vs '.join(policies)}: mean and 95% interval, {replications(results)}")
+    names = [literal(p) for p in policies]
+    table = Table(title=f"{' vs '.join(names)}: mean and 95% interval, {replications(results)}")
     table.add_column("metric")
-    for label in policies:
-        table.add_column(label, justify="right")
-    for label in policies[1:]:
-        table.add_column(f"{label} − {policies[0]}", justify="right")
-    table.add_column("wins " + " / ".join(policies), justify="right")
+    for name in names:
+        table.add_column(name, justify="right")
+    for name in names[1:]:
+        table.add_column(f"{name} − {names[0]}", justify="right")
+    table.add_column("wins " + " / ".join(names), justify="right")
     for metric in summary["metric"].drop_duplicates():
         rows = summary[summary["metric"] == metric].set_index("policy")
         cells = [metric_label(metric)]
@@ -95,7 +97,7 @@ def sweep_table(results: Results) -> Table:
     title = f"Mean ± 95% half-width over {replications(results)} per point"
     table = Table(title=f"{title}; money in {currency(results)}")
     for name in factors:
-        table.add_column(name)
+        table.add_column(literal(name))
     if len(policies) > 1:
         table.add_column("policy")
     for metric in metrics:
@@ -103,7 +105,8 @@ def sweep_table(results: Results) -> Table:
     keyed = summary.set_index(["point", "policy", "metric"])
     for (point, policy), _ in summary.groupby(["point", "policy"], sort=False):
         values = results.manifest["points"][point]
-        cells = [str(values[f]) for f in factors] + ([policy] if len(policies) > 1 else [])
+        cells = [literal(values[f]) for f in factors]
+        cells += [literal(policy)] if len(policies) > 1 else []
         for metric in metrics:
             row = keyed.loc[(point, policy, metric)]
             half = (row["ci_high"] - row["ci_low"]) / 2
@@ -125,9 +128,9 @@ def failures(results: Results) -> Table | None:
         table.add_row(
             str(row["point"]),
             str(row["replication"]),
-            str(row["policy"]),
-            str(row["error"]),
-            replay_command(results, row),
+            literal(row["policy"]),
+            literal(row["error"]),
+            literal(replay_command(results, row)),
         )
     return table
 
@@ -163,7 +166,7 @@ def experiment_report(results: Results) -> Group:
     if broken is not None:
         parts.append(broken)
     if results.path is not None:
-        parts.append(Text(f"results: {results.path}", style="bold"))
+        parts.append(Text(f"results: {printable(results.path)}", style="bold"))
     return Group(*parts)
 
 
@@ -177,7 +180,11 @@ class _Rate(ProgressColumn):
 
 @contextlib.contextmanager
 def progress_bar(console: Console, enabled: bool = True) -> Iterator[Any]:
-    """A progress callback ``(done, total)`` drawing a bar on ``console`` (stderr)."""
+    """A progress callback ``(done, total)`` drawing a bar on ``console`` (stderr).
+
+    The bar appears with the first count, once the work is under way: a mistake found before
+    (a folder already in use, a cluster out of reach) is said without an empty bar above it.
+    """
     if not enabled:
         yield None
         return
@@ -188,10 +195,17 @@ def progress_bar(console: Console, enabled: bool = True) -> Iterator[Any]:
         _Rate(),
         TimeRemainingColumn(elapsed_when_finished=True),
     )
-    with Progress(*columns, console=console, transient=False) as bar:
-        task = bar.add_task("replications", total=None)
+    bar = Progress(*columns, console=console, transient=False)
+    tasks: list[Any] = []
 
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+    def update(done: int, total: int) -> None:
+        if not tasks:
+            bar.start()
+            tasks.append(bar.add_task("replications", total=None))
+        bar.update(tasks[0], completed=done, total=total)
 
+    try:
         yield update
+    finally:
+        if tasks:
+            bar.stop()

@@ -12,7 +12,6 @@ from funnelsim.record.registry import DURATIONS, FUNNEL_STAGES, LEAKAGE_REASONS,
 from funnelsim.record.warmup import BATCH, SERIES, STANDARD_ERRORS, TOLERANCE
 from funnelsim.views.formats import (
     compact_money,
-    literal,
     metric_label,
     metric_unit,
     number,
@@ -20,6 +19,7 @@ from funnelsim.views.formats import (
     significant,
     whole_money,
 )
+from funnelsim.views.text import literal
 
 TIMES = (
     "lead_to_close_days",
@@ -108,7 +108,7 @@ def groups(frame: pd.DataFrame, title: str, currency: str) -> Table:
         table.add_column(col, justify="left" if not col else "right")
     for name, row in frame.iterrows():
         table.add_row(
-            str(name), f"{row['leads']:,.0f}", f"{row['mqls']:,.0f}", f"{row['sqls']:,.0f}",
+            literal(name), f"{row['leads']:,.0f}", f"{row['mqls']:,.0f}", f"{row['sqls']:,.0f}",
             f"{row['opportunities']:,.0f}", f"{row['deals_won']:,.0f}",
             compact_money(row["bookings"], currency), share(row["win_rate"]),
             compact_money(row["cost_per_won_deal"], currency),
@@ -175,7 +175,8 @@ def run_report(result) -> Group:
 
 
 def print_run(result, console: Console | None = None) -> None:
-    (console or Console()).print(run_report(result))
+    """The run's tables on ``console`` (stdout by default, where ``:name:`` stays text)."""
+    (console or Console(emoji=False)).print(run_report(result))
 
 
 def calibration(frame: pd.DataFrame) -> Table:

@@ -11,6 +11,7 @@ from rich.text import Text
 from funnelsim.results import SlaResults
 from funnelsim.results.sla import PROPOSAL, Estimate, Search, condition_title
 from funnelsim.views.formats import metric_label, value, whole_percent
+from funnelsim.views.text import literal, printable
 
 
 def _style(share: float, target: float) -> str:
@@ -23,15 +24,15 @@ def clause_table(sla: SlaResults) -> Table:
     """Per clause and condition: the chance the clause holds in a period, proposal first."""
     table = Table(
         title=f"Chance each clause holds in a {sla.period}",
-        caption=f"Proposal's chance, its 95% interval, and {sla.baseline}'s chance (vs); "
+        caption=f"Proposal's chance, its 95% interval, and {literal(sla.baseline)}'s chance (vs); "
         f"green: at least {sla.target:.0%}",
     )
     table.add_column("clause")
     for condition in sla.conditions:
-        table.add_column(condition.title, justify="right")
+        table.add_column(literal(condition.title), justify="right")
     held, clauses = sla.held, sla.clauses
     for k, clause in enumerate(clauses):
-        row = [f"[bold]{clause.side.capitalize()}[/]: {clause.label}"]
+        row = [f"[bold]{clause.side.capitalize()}[/]: {literal(clause.label)}"]
         for condition in sla.conditions:
             mine = held.get((clause.name, condition.name, PROPOSAL))
             base = held.get((clause.name, condition.name, sla.baseline))
@@ -60,7 +61,7 @@ def breach_table(sla: SlaResults) -> Table:
     table.add_column("periods broken: mkt / sales", justify="right")
     for condition, row in sla.first_breaches().items():
         table.add_row(
-            condition_title(condition),
+            literal(condition_title(condition)),
             *(whole_percent(row[f"first_{w}"]) for w in ("marketing", "sales", "both", "neither")),
             " / ".join(whole_percent(row[f"{s}_breach_share"]) for s in ("marketing", "sales")),
         )
@@ -69,10 +70,11 @@ def breach_table(sla: SlaResults) -> Table:
 
 def impact_table(sla: SlaResults, currency: str) -> Table:
     """Per figure and condition: proposal minus baseline, with its 95% interval."""
-    table = Table(title=f"Proposal − {sla.baseline}: mean paired difference (95% interval)")
+    title = f"Proposal − {literal(sla.baseline)}: mean paired difference (95% interval)"
+    table = Table(title=title)
     table.add_column("figure")
     for condition in sla.conditions:
-        table.add_column(condition.title, justify="right")
+        table.add_column(literal(condition.title), justify="right")
     impacts = sla.impacts
     for metric in dict.fromkeys(m for m, _ in impacts):
         cells = [metric_label(metric)]
@@ -127,13 +129,14 @@ def capacity_text(sla: SlaResults) -> Text:
 def sla_report(sla: SlaResults, currency: str) -> Group:
     """Everything the terminal shows at the end of ``funnelsim sla``."""
     head = Text(
-        f"{sla.name}: proposal against {sla.baseline} on {sla.scenario}, "
-        f"{sla.replications} replications per condition",
+        f"{printable(sla.name)}: proposal against {printable(sla.baseline)} on "
+        f"{printable(sla.scenario)}, {sla.replications} replications per condition",
         style="bold",
     )
     parts: list[Any] = [head, clause_table(sla), breach_table(sla), impact_table(sla, currency)]
     parts.append(capacity_text(sla))
     if sla.path is not None:
-        parts.append(Text(f"results: {sla.path}", style="bold"))
-        parts.append(Text(f"figures and report: funnelsim report {sla.path}"))
+        where = printable(sla.path)
+        parts.append(Text(f"results: {where}", style="bold"))
+        parts.append(Text(f"figures and report: funnelsim report {where}"))
     return Group(*parts)

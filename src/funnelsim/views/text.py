@@ -1,0 +1,26 @@
+"""Text a person typed (a scenario, policy, source, segment, condition or file name) made safe
+for the terminal: shown as written, never read as rich markup, never run as a control code.
+
+A name reaches tables, titles and messages from scenario files, experiment files, proposals
+and the command line. An escape sequence in one could clear the screen or restyle the
+terminal, and a ``[tag]`` could restyle a table or make rich refuse to print it at all.
+"""
+
+from __future__ import annotations
+
+from rich.markup import escape
+
+REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
+"""What stands in for a character that would act on the terminal instead of showing."""
+
+
+def printable(text: object) -> str:
+    """``text`` with every character that does not print (control characters, the escape that
+    starts a terminal sequence, line breaks, invisible format marks) shown as U+FFFD."""
+    return "".join(ch if ch.isprintable() else REPLACEMENT for ch in str(text))
+
+
+def literal(text: object) -> str:
+    """``text`` as rich markup that prints it as written: :func:`printable`, with every
+    ``[`` that could open a markup tag escaped."""
+    return escape(printable(text))
