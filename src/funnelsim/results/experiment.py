@@ -120,6 +120,15 @@ class Results:
             return self.runs[self.runs["status"] == "failed"]
         return self._read(self.path / "runs.parquet", filters=[("status", "==", "failed")])
 
+    @property
+    def succeeded(self) -> int:
+        """How many replications ran to their end (read from the status column alone)."""
+        if "runs" in self.tables or self.path is None:
+            status = self.runs["status"]
+        else:
+            status = pd.read_parquet(self.path / "runs.parquet", columns=["status"])["status"]
+        return int((status == "ok").sum())
+
 
 def named_policies(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     """``frame`` with its ``policy`` column as the policies' names: a categorical ordered as
@@ -133,15 +142,6 @@ def named_policies(frame: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
     if pd.api.types.is_integer_dtype(values):
         values = values.map(dict(enumerate(labels)))
     return frame.assign(policy=pd.Categorical(values, categories=list(labels), ordered=True))
-
-    @property
-    def succeeded(self) -> int:
-        """How many replications ran to their end (read from the status column alone)."""
-        if "runs" in self.tables or self.path is None:
-            status = self.runs["status"]
-        else:
-            status = pd.read_parquet(self.path / "runs.parquet", columns=["status"])["status"]
-        return int((status == "ok").sum())
 
 
 def check_succeeded(results: Results) -> None:
