@@ -283,9 +283,9 @@ BAD_EXPERIMENTS = [
         "x.yaml:2: factors.sdr.headcount: expected greater than or equal to 0, got -1",
     ),
     ("metrics: [bookings, bokings]\n", "x.yaml:1: metrics.1: unknown metric 'bokings'"),
-    ("scenario: nowhere\n", "x.yaml:1: scenario: no scenario file 'nowhere'"),
+    ("scenario: nowhere\n", "x.yaml:1: scenario: 'nowhere': no such file, nor a bundled scenario"),
     ("policies: [aligned, nosuch]\n", "x.yaml:1: policies.1: unknown policy 'nosuch'"),
-    ("policies: [aligned, none.yaml]\n", "x.yaml:1: policies.1: cannot read file"),
+    ("policies: [aligned, none.yaml]\n", "x.yaml:1: policies.1: policy file 'none.yaml': cannot"),
     ("policies: [a/p.yaml, b/p.yaml]\n", "x.yaml:1: policies.1: policies 'a/p.yaml' and"),
     (
         "factors:\n  sdr.headcount: {from: 0, to: 1.0e+9, step: 1}\n",

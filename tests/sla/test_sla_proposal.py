@@ -262,14 +262,15 @@ def test_unknown_baseline_policy(tmp_path):
     path = write(tmp_path, GOOD.replace("baseline: misaligned", "baseline: misalgined"))
     assert problems(path) == [
         f"{path}:3: baseline: unknown policy 'misalgined'; did you mean 'misaligned'? expected a "
-        "policy file or one of the scenario's policies: aligned, misaligned"
+        "policy file or one of the scenario's policies: misaligned, aligned"
     ]
 
 
 def test_unknown_scenario(tmp_path):
     path = write(tmp_path, GOOD.replace("scenario: reference", "scenario: referense"))
     assert problems(path) == [
-        f"{path}:2: scenario: no scenario file 'referense' and no bundled scenario of that name"
+        f"{path}:2: scenario: 'referense': no such file, nor a bundled scenario (bundled: "
+        "enterprise_outbound, mmc, reference, smb_velocity)"
     ]
 
 
@@ -278,7 +279,7 @@ def test_levers_that_contradict_a_clause_are_reported_with_everything_else(tmp_p
     path = write(tmp_path, text.replace("baseline: misaligned", "baseline: nope"))
     assert problems(path) == [
         f"{path}:3: baseline: unknown policy 'nope'; expected a policy file or one of the "
-        "scenario's policies: aligned, misaligned",
+        "scenario's policies: misaligned, aligned",
         f"{path}:15: levers.sdr.attempts: conflicts with sales.attempts.at_least, which sets "
         "sdr.attempts to 6; remove the lever or change the clause",
         f"{path}:15: levers.sdr.atempts: unknown key; did you mean 'attempts'? expected one of: "

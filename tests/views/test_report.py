@@ -181,8 +181,9 @@ def test_the_plot_and_report_commands_write_their_files(folder, cli, tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("--figure", "pie"), "unknown figure(s) pie"),
-        (("--format", "gif"), "format 'gif'"),
+        (("--figure", "pie"), "error: --figure pie: unknown figure; expected one of the figures"),
+        (("--format", "gif"), "error: --format: unknown format 'gif'; expected one of: png, svg"),
+        (("--figure", "revenu"), "did you mean 'revenue'? "),
     ],
 )
 def test_bad_plot_options_exit_2(folder, cli, args, message):

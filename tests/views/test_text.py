@@ -6,7 +6,7 @@ import dataclasses
 import io
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
@@ -24,9 +24,8 @@ HOSTILE = (
 )  # fmt: skip
 """Pieces of hostile names: markup tags, escapes, emoji codes, terminal sequences, control
 and invisible characters."""
-names = st.lists(st.sampled_from(HOSTILE) | st.text(max_size=4), min_size=1, max_size=6).map(
-    "".join
-)
+pieces = st.sampled_from(HOSTILE) | st.sampled_from(HOSTILE) | st.text(max_size=4)
+names = st.lists(pieces, min_size=1, max_size=6).map("".join)
 """Names built from hostile pieces and arbitrary text."""
 
 
@@ -42,9 +41,18 @@ def assert_harmless(output: str) -> None:
     assert all(ch.isprintable() or ch == "\n" for ch in output), repr(output)
 
 
-@given(st.text())
-def test_literal_markup_prints_the_printable_text_exactly(text):
-    assert shown(literal(text)) == printable(text) + "\n"
+CONTEXTS = [("", ""), ("a ", " b"), ("[bold]", "[/bold]"), ("", "[italic]c[/italic]"), ("x", "\\")]
+"""Markup around a name: nothing, words, the tags of a title, a tag right after it."""
+
+
+@given(text=st.text() | names, context=st.sampled_from(CONTEXTS))
+@example(text="a\\", context=("", ""))  # rich's own escape doubles this backslash
+@example(text="S\\\\", context=("[bold]", "[/bold]"))  # and halves these before a tag
+def test_literal_markup_prints_the_printable_text_exactly_wherever_it_stands(text, context):
+    before, after = context
+    plain = {"[bold]": "", "[/bold]": "", "[italic]c[/italic]": "c"}
+    expected = plain.get(before, before) + printable(text) + plain.get(after, after)
+    assert shown(before + literal(text) + after) == expected + "\n"
 
 
 @given(st.text())

@@ -16,6 +16,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 from typer._click import exceptions as parser  # the parser's errors, as typer raises them
+from typer._click.core import Command, Context, Parameter
 from typer.core import TyperGroup
 
 from funnelsim.base.suggest import did_you_mean
@@ -26,15 +27,15 @@ from funnelsim.cli.console import say
 class OneLineGroup(TyperGroup):
     """The app's group of commands: every usage error said by :func:`explain`."""
 
-    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+    def make_context(self, *args: Any, **kwargs: Any) -> Context:
         with _said(self, None):
             return super().make_context(*args, **kwargs)
 
-    def invoke(self, ctx: Any) -> Any:
+    def invoke(self, ctx: Context) -> Any:
         with _said(self, ctx):
             return super().invoke(ctx)
 
-    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+    def resolve_command(self, ctx: Context, args: list[str]) -> Any:
         """A command that does not exist named with the close one and the ones there are."""
         if args and args[0] not in self.commands and not args[0].startswith("-"):
             hint = did_you_mean(args[0], self.commands)
@@ -47,12 +48,12 @@ class OneLineGroup(TyperGroup):
 class Where:
     """The command whose line held the mistake, and how it was called."""
 
-    command: Any
+    command: Command
     path: str
 
 
 @contextlib.contextmanager
-def _said(group: TyperGroup, ctx: Any) -> Iterator[None]:
+def _said(group: TyperGroup, ctx: Context | None) -> Iterator[None]:
     """A usage error raised inside said in one line, exit status 2; help asked for by giving
     no arguments is help, not an error."""
     try:
@@ -64,7 +65,7 @@ def _said(group: TyperGroup, ctx: Any) -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
-def _where(exc: parser.UsageError, group: TyperGroup, ctx: Any) -> Where:
+def _where(exc: parser.UsageError, group: TyperGroup, ctx: Context | None) -> Where:
     """The command being parsed: the error's own context, else the command the group was
     about to run (the parser raises some errors without a context). It is called by the
     console script's name, whatever name the process was started under."""
@@ -116,19 +117,19 @@ def _unknown_option(option: str, where: Where) -> str:
     return f"{option}: no such option of {where.path}; {hint}its options: {', '.join(options)}"
 
 
-def _spellings(param: Any) -> tuple[str, ...]:
+def _spellings(param: Parameter) -> tuple[str, ...]:
     """Every way to write an option: ``--capacity``, ``--no-capacity``, ``-p``."""
     return (*param.opts, *param.secondary_opts)
 
 
-def _name(param: Any) -> str:
+def _name(param: Parameter) -> str:
     """An option by its longest spelling (``--seed``), an argument in capitals (``FOLDER``)."""
     if param.param_type_name == "argument":
         return param.name.upper()
     return max(param.opts, key=len)
 
 
-def _wanted(param: Any) -> str:
+def _wanted(param: Parameter) -> str:
     """What a parameter takes, from its help: ``a results folder written by compare ...``."""
     text = (getattr(param, "help", None) or "a value").strip().rstrip(".")
     first = text.split()[0]

@@ -173,9 +173,15 @@ def read_folder(path: str | Path) -> dict[str, Any]:
         )
     remedy = "run its command again with --resume to write it again"
     check_intact(folder, FINAL_FILES, remedy, manifest.get("sizes"))
-    out: dict[str, Any] = {n: pd.read_csv(folder / f"{n}.csv") for n in ("summary", "differences")}
+    out: dict[str, Any] = {n: _csv(folder / f"{n}.csv") for n in ("summary", "differences")}
     out["manifest"] = manifest
     return out
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    """A table funnelsim wrote: rows end at a line feed only, since pandas leaves a carriage
+    return in a name (a policy, a source in a factor key) unquoted."""
+    return pd.read_csv(path, lineterminator="\n")
 
 
 def _manifest(folder: Path) -> dict[str, Any]:

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from funnelsim.base.mapping import dotted
+from funnelsim.base.suggest import did_you_mean
 from funnelsim.base.yamldoc import Document, Key
 from funnelsim.errors import Problem, ScenarioError, UsageError
 from funnelsim.scenario.schema import Scenario
@@ -188,5 +189,6 @@ def condition(name: str) -> Condition:
             raise UsageError(f"--stress: no such stress file {name!r}")
         return stress_file(name)
     known = ", ".join(BUILT_IN)
-    message = f"unknown stress {name!r}; expected a stress file or one of: {known}"
+    hint = did_you_mean(name, BUILT_IN)
+    message = f"unknown stress {name!r}; {hint}expected a stress file or one of: {known}"
     raise UsageError(f"--stress: {message}")

@@ -21,6 +21,16 @@ def printable(text: object) -> str:
 
 
 def literal(text: object) -> str:
-    """``text`` as rich markup that prints it as written: :func:`printable`, with every
-    ``[`` that could open a markup tag escaped."""
-    return escape(printable(text))
+    """``text`` as rich markup that prints it as written wherever it stands: :func:`printable`,
+    with every ``[`` that could open a markup tag escaped.
+
+    Backslashes before a tag escape it, so a name ending in backslashes would lose half of
+    them to the tag that follows it (``[/bold]``), or keep an extra one where none follows.
+    Those are written doubled and closed by an empty style span, which prints nothing and
+    stands between them and whatever comes next.
+    """
+    safe = printable(text)
+    body = safe.rstrip("\\")
+    if body == safe:
+        return escape(safe)
+    return escape(body) + "\\" * (2 * (len(safe) - len(body))) + "[dim][/dim]"
