@@ -132,9 +132,9 @@ def test_an_option_missing_its_last_letter_is_suggested(name, option):
 
 
 def test_a_short_option_of_another_command_suggests_nothing_odd():
-    """``sweep --reps`` suggests no look-alike (``--resume``): sweep has no replication count."""
-    message = one_line_error("sweep", "--reps", "2", "x")
-    assert message.startswith("--reps: no such option of funnelsim sweep; its options: ")
+    """``sweep --stress`` (an option of ``sla``) suggests no look-alike of sweep's own."""
+    message = one_line_error("sweep", "--stress", "surge", "x")
+    assert message.startswith("--stress: no such option of funnelsim sweep; its options: ")
     assert "did you mean" not in message
 
 

@@ -90,13 +90,19 @@ def comparison():
     return compare(None, ["misaligned", "aligned"], reps=2, seed=1, overrides=SHORT, workers=1)
 
 
+def _named(frame, labels: dict[str, str], *columns: str):
+    """``frame`` with the policy names in ``columns`` renamed (categorical or plain)."""
+    renamed = {c: frame[c].astype(str).map(labels).fillna(frame[c].astype(str)) for c in columns}
+    return frame.assign(**renamed)
+
+
 def _renamed(results, labels: dict[str, str]):
     """The same results with the policies called by ``labels``, and a replication failed."""
     frames = {
-        "summary": results.summary.replace({"policy": labels}),
-        "differences": results.differences.replace({"policy": labels, "baseline": labels}),
+        "summary": _named(results.summary, labels, "policy"),
+        "differences": _named(results.differences, labels, "policy", "baseline"),
     }
-    runs = results.runs.replace({"label": labels}).copy()
+    runs = _named(results.runs, labels, "policy").copy()
     runs.loc[0, ["status", "error"]] = ["failed", f"RuntimeError: {labels['aligned']}"]
     manifest = results.manifest | {"policies": [labels[p] for p in results.manifest["policies"]]}
     return dataclasses.replace(results, **frames, manifest=manifest, tables={"runs": runs})

@@ -162,7 +162,10 @@ def plan(
                 _, scenario = resolve(path, policy, overrides)
             except ScenarioError as exc:
                 for p in exc.problems:
-                    if p.source.removeprefix("--set ") not in given:
+                    key = overridden(p)
+                    if key in given:  # the command line's own --set
+                        p = Problem(f"--set {key}", p.path, p.message, p.line)
+                    else:
                         p = _attribute(p, experiment, source, lines, (k, policy))
                     problems.setdefault((p.source, p.path, p.message), p)
                 continue
