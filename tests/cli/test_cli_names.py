@@ -56,7 +56,7 @@ def wide(monkeypatch):
     monkeypatch.setenv("COLUMNS", "2000")
 
 
-@pytest.fixture(scope="module", params=[1, 2])
+@pytest.fixture(scope="module", params=[1])
 def world(request, tmp_path_factory):
     """A scenario (the M/M/c desk, short) whose every name is hostile, and what refers to it."""
     seed, folder = request.param, tmp_path_factory.mktemp("names")

@@ -246,7 +246,8 @@ def test_a_stress_file_applies_on_top_of_each_policy_and_its_errors_name_the_fil
         mmc_study(mmc_proposal(GENEROUS[0]), stresses=[str(bad)])
     (problem,) = caught.value.problems
     assert (problem.source, problem.path, problem.line) == (str(bad), "sdr.work_time", 3)
-    with pytest.raises(UsageError, match=r"unknown stress 'surf'; did you mean 'surge'\? expected a stress file or"):
+    unknown = r"unknown stress 'surf'; did you mean 'surge'\? expected a stress file or"
+    with pytest.raises(UsageError, match=unknown):
         mmc_study(mmc_proposal(GENEROUS[0]), stresses=["surf"])
 
 
