@@ -30,6 +30,7 @@ from funnelsim.views.formats import (
     value,
     whole_percent,
 )
+from funnelsim.views.tables.fit import Fitted
 
 
 def _with_interval(metric: str, row: pd.Series, currency: str, signed: bool = False) -> str:
@@ -94,10 +95,8 @@ def sweep_table(results: Results) -> Table:
     metrics = list(summary["metric"].drop_duplicates())
     title = f"Mean ± 95% half-width over {replications(results)} per point"
     table = Table(title=f"{title}; money in {currency(results)}")
-    for name in factors:
+    for name in _keys(results):
         table.add_column(name)
-    if len(policies) > 1:
-        table.add_column("policy")
     for metric in metrics:
         table.add_column(metric_label(metric), justify="right")
     keyed = summary.set_index(["point", "policy", "metric"])
@@ -111,6 +110,12 @@ def sweep_table(results: Results) -> Table:
             cells.append(value(metric, row["mean"], "") + spread)
         table.add_row(*cells)
     return table
+
+
+def _keys(results: Results) -> list[str]:
+    """What names a row of the sweep table: the factors, and the policy when there are two."""
+    several = len(results.manifest["policies"]) > 1
+    return [*results.manifest["factors"], *(["policy"] if several else [])]
 
 
 def failures(results: Results) -> Table | None:
@@ -156,12 +161,12 @@ def experiment_report(results: Results) -> Group:
     """Everything the terminal shows at the end of a compare or a sweep."""
     parts: list[Any] = []
     if len(results.manifest["points"]) == 1 and len(results.manifest["policies"]) > 1:
-        parts.append(comparison(results))
+        parts.append(Fitted(comparison(results)))
     else:
-        parts.append(sweep_table(results))
+        parts.append(Fitted(sweep_table(results), keys=len(_keys(results))))
     broken = failures(results)
     if broken is not None:
-        parts.append(broken)
+        parts.append(Fitted(broken, keys=3))
     if results.path is not None:
         parts.append(Text(f"results: {results.path}", style="bold"))
     return Group(*parts)

@@ -11,6 +11,7 @@ from rich.text import Text
 from funnelsim.results import SlaResults
 from funnelsim.results.sla import PROPOSAL, Estimate, Search, condition_title
 from funnelsim.views.formats import metric_label, value, whole_percent
+from funnelsim.views.tables.fit import Fitted
 
 
 def _style(share: float, target: float) -> str:
@@ -131,7 +132,8 @@ def sla_report(sla: SlaResults, currency: str) -> Group:
         f"{sla.replications} replications per condition",
         style="bold",
     )
-    parts: list[Any] = [head, clause_table(sla), breach_table(sla), impact_table(sla, currency)]
+    tables = (clause_table(sla), breach_table(sla), impact_table(sla, currency))
+    parts: list[Any] = [head, *(Fitted(table) for table in tables)]
     parts.append(capacity_text(sla))
     if sla.path is not None:
         parts.append(Text(f"results: {sla.path}", style="bold"))
