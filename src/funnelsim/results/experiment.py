@@ -119,6 +119,7 @@ def read_folder(path: str | Path) -> dict[str, Any]:
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
+    """A results folder's manifest, or one line saying the folder is not one."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):

@@ -26,7 +26,6 @@ from funnelsim.views.formats import (
     currency,
     interval,
     metric_label,
-    partial_note,
     value,
     whole_percent,
 )
@@ -44,9 +43,9 @@ def _with_interval(metric: str, row: pd.Series, currency: str, signed: bool = Fa
 def replications(results: Results) -> str:
     """How many replications were kept, and whether a precision target was met; of an
     unfinished experiment, how many finished."""
-    note = partial_note(results)
-    if note is not None:
-        return note
+    if results.partial is not None:
+        finished, planned = results.partial
+        return f"the {finished:,} of {planned:,} replications that finished"
     reps = results.manifest["replications"]
     text = f"{reps['used']} replications"
     target = reps.get("precision")
@@ -93,7 +92,8 @@ def sweep_table(results: Results) -> Table:
     policies = results.manifest["policies"]
     summary = results.summary
     metrics = list(summary["metric"].drop_duplicates())
-    title = f"Mean ± 95% half-width over {replications(results)} per point"
+    per_point = "" if results.partial else " per point"  # a partial count spans the points
+    title = f"Mean ± 95% half-width over {replications(results)}{per_point}"
     table = Table(title=f"{title}; money in {currency(results)}")
     for name in _keys(results):
         table.add_column(name)
@@ -113,7 +113,7 @@ def sweep_table(results: Results) -> Table:
 
 
 def _keys(results: Results) -> list[str]:
-    """What names a row of the sweep table: the factors, and the policy when there are two."""
+    """What names a row of the sweep table: the factors, and the policy when there are several."""
     several = len(results.manifest["policies"]) > 1
     return [*results.manifest["factors"], *(["policy"] if several else [])]
 
