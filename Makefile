@@ -19,8 +19,9 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 demo: $(STAMP)
-	@echo "make demo: 40 replications of each policy, two measured years each; about 3 minutes on 2 cores,"
-	@echo "and funnelsim estimates the time on this machine once it has timed the first runs."
+	@echo "make demo: 40 replications of each policy over two measured years, then the report;"
+	@echo "7 minutes when measured on a busy 2-core machine (docs/experiments.md). funnelsim prints"
+	@echo "its own estimate for this machine once it has timed the first runs."
 	$(BIN)/funnelsim sweep experiments/aligned-vs-misaligned.yaml --out results/demo --overwrite
 	$(BIN)/funnelsim report results/demo
 

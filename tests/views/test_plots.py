@@ -126,7 +126,9 @@ def test_waterfall_bars_are_the_mean_stage_counts_with_conversions(cmp):
         conversion = f"{100 * stages[1] / stages[0]:.0f}%"
         assert conversion in texts(ax)
     assert len(texts(ax)) == 2 * (len(plots.STAGES) - 1)
-    assert [t.get_text() for t in ax.get_xticklabels()] == list(plots.STAGES.values())
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert [t.replace("\n", " ") for t in ticks] == list(plots.STAGES.values())
+    assert max(len(line) for t in ticks for line in t.splitlines()) <= 16  # wrapped, apart
     assert legend_labels(ax) == ["misaligned", "aligned"]
     assert "count" in ax.get_ylabel()
     assert ax.get_yscale() == "log"

@@ -1,4 +1,5 @@
-"""Running a plan's missing items into a store: chunks sized as they go, progress, precision.
+"""Running a plan's missing items into a store: chunks sized as they go, progress, an
+estimate of the time left, precision.
 
 The chunks are consecutive replications of one point, one replication each until a chunk's
 cost is known, then about :data:`CHUNK_SECONDS` of work. With a precision target,
@@ -55,8 +56,10 @@ class Pace:
 
     def landed(self, done: int) -> float | None:
         """The pace, at the landing that makes it known; None at every other."""
+        if len(self.marks) > self.parallel:
+            return None  # known already
         self.marks.append((time.perf_counter(), done))
-        if len(self.marks) != self.parallel + 1:
+        if len(self.marks) <= self.parallel:
             return None
         (start, before), (end, after) = self.marks[0], self.marks[-1]
         return (after - before) / max(end - start, 1e-9)

@@ -90,7 +90,14 @@ _ROWS = [
     _entry("sals", "count", +1, "SALs"),
     _entry("sqls", "count", +1, "SQLs"),
     _entry("opportunities", "count", +1, "Opportunities"),
-    _entry("wins", "count", +1, "Wins"),
+    _entry(
+        "wins",
+        "count",
+        +1,
+        "Won, of the window's leads",
+        "more of the window's leads won",
+        "fewer of the window's leads won",
+    ),
     _entry("conversion_lead_to_mql", "share", +1, "Lead to MQL"),
     _entry("conversion_mql_to_sal", "share", +1, "MQL to SAL"),
     _entry("conversion_sal_to_sql", "share", +1, "SAL to SQL"),
@@ -120,7 +127,8 @@ _ROWS = [
     _entry("leaked_in_nurture", "count", -1, "In nurture"),
     _entry("leaked_in_sdr", "count", -1, "At the SDR desk"),
     _entry("leaked_in_sales", "count", -1, "In sales"),
-    # Pipeline and revenue over the window.
+    # Pipeline and revenue over the window: whatever closed in it, from leads of any time
+    # (so deals won here are not the waterfall's wins, which follow the window's own leads).
     _entry("pipeline_created_count", "count", +1, "Pipeline created, count"),
     _entry(
         "pipeline_created_value",
@@ -133,7 +141,7 @@ _ROWS = [
     _entry("open_pipeline_count", "count", +1, "Open opportunities"),
     _entry("open_pipeline_value", "money", +1, "Open pipeline"),
     _entry("bookings", "money", +1, "Revenue", "more revenue", "less revenue"),
-    _entry("deals_won", "count", +1, "Deals won"),
+    _entry("deals_won", "count", +1, "Deals won in the window"),
     _entry("average_deal", "money", +1, "Average deal"),
     _entry("ae_queue_at_end", "count", -1, "SQLs waiting for an AE at the end"),
     _entry("sqls_declined", "count", 0, "SQLs declined by AEs"),

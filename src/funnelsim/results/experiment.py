@@ -185,6 +185,7 @@ def _csv(path: Path) -> pd.DataFrame:
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
+    """A results folder's manifest, or one line saying the folder is not one."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):

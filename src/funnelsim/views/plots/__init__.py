@@ -100,7 +100,9 @@ READING = {
     "dashed one the proposal's own headcount.",
     "waterfall": "Each bar is the mean number of leads that reached a stage (log scale, so "
     "equal steps are equal conversion rates); the percentage above a bar is the conversion "
-    "from the stage before, and the whiskers are 95% intervals.",
+    "from the stage before, and the whiskers are 95% intervals. The last bar counts the "
+    "window's leads that were won, whenever they closed; revenue and the win rate count the "
+    "deals closed in the window, from leads of any time, so their count of won deals differs.",
     "revenue": "Each dot is one replication and the bar is the mean; the right-hand panels "
     "pair each replication of a policy with the same replication of the baseline, and when "
     "the black 95% interval of that difference stays clear of zero the gap is not luck.",

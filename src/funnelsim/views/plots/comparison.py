@@ -8,6 +8,7 @@ charts are in :mod:`funnelsim.views.plots.series`, speed to lead in
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping
 
 import matplotlib as mpl
@@ -53,6 +54,8 @@ from funnelsim.views.plots.style import (
 from funnelsim.views.plots.words import phrase, point_text, pretty, replication_count
 
 STAGES = metric_labels(*FUNNEL_STAGES)
+TICK_WIDTH = 16
+"""Characters a line of a stage's name under its bars, before it wraps."""
 LEAK_STAGES = metric_labels(*LEAKAGE_STAGES)
 LEAK_REASONS = metric_labels(*LEAKAGE_REASONS)
 CYCLE = ("lead_to_close_days_p50", "opportunity_age_days_p50")
@@ -75,7 +78,7 @@ def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Ax
     ax.set_yscale("log")
     ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: trim(v)))
     ax.set_ylabel("Leads reaching the stage (count, log scale)")
-    category_ticks(ax, list(STAGES.values()))
+    category_ticks(ax, [textwrap.fill(name, TICK_WIDTH) for name in STAGES.values()])
     policy_legend(ax, results, loc="upper right")
     set_titles(
         ax,

@@ -26,10 +26,10 @@ from funnelsim.views.formats import (
     currency,
     interval,
     metric_label,
-    partial_note,
     value,
     whole_percent,
 )
+from funnelsim.views.tables.fit import Fitted
 from funnelsim.views.text import literal, printable
 
 
@@ -44,9 +44,9 @@ def _with_interval(metric: str, row: pd.Series, currency: str, signed: bool = Fa
 def replications(results: Results) -> str:
     """How many replications were kept, and whether a precision target was met; of an
     unfinished experiment, how many finished."""
-    note = partial_note(results)
-    if note is not None:
-        return note
+    if results.partial is not None:
+        finished, planned = results.partial
+        return f"the {finished:,} of {planned:,} replications that finished"
     reps = results.manifest["replications"]
     text = f"{reps['used']} replications"
     target = reps.get("precision")
@@ -94,12 +94,11 @@ def sweep_table(results: Results) -> Table:
     policies = results.manifest["policies"]
     summary = results.summary
     metrics = list(summary["metric"].drop_duplicates())
-    title = f"Mean ± 95% half-width over {replications(results)} per point"
+    per_point = "" if results.partial else " per point"  # a partial count spans the points
+    title = f"Mean ± 95% half-width over {replications(results)}{per_point}"
     table = Table(title=f"{title}; money in {currency(results)}")
-    for name in factors:
+    for name in _keys(results):
         table.add_column(literal(name))
-    if len(policies) > 1:
-        table.add_column("policy")
     for metric in metrics:
         table.add_column(metric_label(metric), justify="right")
     keyed = summary.set_index(["point", "policy", "metric"])
@@ -114,6 +113,12 @@ def sweep_table(results: Results) -> Table:
             cells.append(value(metric, row["mean"], "") + spread)
         table.add_row(*cells)
     return table
+
+
+def _keys(results: Results) -> list[str]:
+    """What names a row of the sweep table: the factors, and the policy when there are several."""
+    several = len(results.manifest["policies"]) > 1
+    return [*results.manifest["factors"], *(["policy"] if several else [])]
 
 
 def failures(results: Results) -> Table | None:
@@ -159,12 +164,12 @@ def experiment_report(results: Results) -> Group:
     """Everything the terminal shows at the end of a compare or a sweep."""
     parts: list[Any] = []
     if len(results.manifest["points"]) == 1 and len(results.manifest["policies"]) > 1:
-        parts.append(comparison(results))
+        parts.append(Fitted(comparison(results)))
     else:
-        parts.append(sweep_table(results))
+        parts.append(Fitted(sweep_table(results), keys=len(_keys(results))))
     broken = failures(results)
     if broken is not None:
-        parts.append(broken)
+        parts.append(Fitted(broken, keys=3))
     if results.path is not None:
         parts.append(Text(f"results: {printable(results.path)}", style="bold"))
     return Group(*parts)

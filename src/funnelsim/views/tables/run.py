@@ -19,6 +19,7 @@ from funnelsim.views.formats import (
     significant,
     whole_money,
 )
+from funnelsim.views.tables.fit import Fitted
 from funnelsim.views.text import literal
 
 TIMES = (
@@ -29,6 +30,11 @@ TIMES = (
     "ae_wait_days",
 )
 """The durations of a run's timing table, each by its percentiles."""
+WINDOW_DEALS = (
+    "Revenue, win rate and deals won count the deals closed in the window, from leads of any "
+    "time; the waterfall's last stage counts the window's own leads won, whenever they closed"
+)
+"""Why a run shows two counts of won deals."""
 MONEY = ("average_deal", "lead_spend", "cost_per_lead", "cost_per_opportunity", "cost_per_won_deal")
 """The amounts of a run's headline table that stand alone."""
 
@@ -52,7 +58,7 @@ def waterfall(m: dict[str, float]) -> Table:
 
 def headline(summary: dict[str, Any]) -> Table:
     m, cur = summary["metrics"], summary["currency"]
-    table = Table(title="Pipeline, revenue and cost", show_header=False)
+    table = Table(title="Pipeline, revenue and cost", show_header=False, caption=WINDOW_DEALS)
     table.add_column("figure")
     table.add_column("value", justify="right")
     values = {
@@ -60,7 +66,7 @@ def headline(summary: dict[str, Any]) -> Table:
         f"{whole_money(m['pipeline_created_value'], cur)}",
         "open_pipeline_value": f"{m['open_pipeline_count']:,} opps, "
         f"{whole_money(m['open_pipeline_value'], cur)}",
-        "bookings": f"{whole_money(m['bookings'], cur)} from {m['deals_won']:,} deals",
+        "bookings": f"{whole_money(m['bookings'], cur)} from {m['deals_won']:,} deals won",
         "win_rate": share(m["win_rate"]),
         **{name: whole_money(m[name], cur) for name in MONEY},
     }
@@ -101,23 +107,31 @@ def _in_sentence(label: str) -> str:
     return label if label[:2].isupper() else label[0].lower() + label[1:]
 
 
-def groups(frame: pd.DataFrame, title: str, currency: str) -> Table:
-    table = Table(title=title)
-    for col in ("", "leads", "MQLs", "SQLs", "opps", "deals won", "bookings", "win rate",
-                "cost/won"):  # fmt: skip
-        table.add_column(col, justify="left" if not col else "right")
+COHORT = ("leads", "mqls", "sqls", "opportunities")
+"""The columns of a group's leads: those created in the window, and how far they got."""
+CLOSED = ("deals_won", "bookings", "win_rate", "cost_per_won_deal")
+"""The columns of a group's deals: those closed in the window, from leads of any time."""
+
+
+def groups(frame: pd.DataFrame, title: str, currency: str) -> list[Table]:
+    """Two tables per grouping, as the figures are counted: the window's leads, and the deals
+    closed in the window."""
+    leads = Table(title=f"{title}: leads created in the window")
+    deals = Table(title=f"{title}: deals closed in the window")
+    for table, names in ((leads, COHORT), (deals, CLOSED)):
+        table.add_column("")
+        for name in names:
+            table.add_column(metric_label(name), justify="right")
     for name, row in frame.iterrows():
-        table.add_row(
-            literal(name), f"{row['leads']:,.0f}", f"{row['mqls']:,.0f}", f"{row['sqls']:,.0f}",
-            f"{row['opportunities']:,.0f}", f"{row['deals_won']:,.0f}",
-            compact_money(row["bookings"], currency), share(row["win_rate"]),
+        leads.add_row(literal(str(name)), *(f"{row[n]:,.0f}" for n in COHORT))
+        deals.add_row(
+            literal(str(name)),
+            f"{row['deals_won']:,.0f}",
+            compact_money(row["bookings"], currency),
+            share(row["win_rate"]),
             compact_money(row["cost_per_won_deal"], currency),
-        )  # fmt: skip
-    table.caption = (
-        "leads to opps: leads created in the window; deals won, bookings and win rate: "
-        "what closed in the window"
-    )
-    return table
+        )
+    return [leads, deals]
 
 
 def stationarity(diagnostic: dict[str, Any]) -> Table:
@@ -162,16 +176,16 @@ def run_report(result) -> Group:
         f"({w['weeks']:g} weeks after warm-up); {m['leads_simulated']:,} leads simulated in "
         f"{s['runtime_seconds']:.1f}s, {m['events_per_lead']:.2f} events per lead"
     )
-    return Group(
-        title,
+    tables = [
         waterfall(m),
         headline(s),
         timing(m),
         leakage(m),
-        groups(result.by_source, "By source", s["currency"]),
-        groups(result.by_segment, "By segment", s["currency"]),
+        *groups(result.by_source, "By source", s["currency"]),
+        *groups(result.by_segment, "By segment", s["currency"]),
         stationarity(s["stationarity"]),
-    )
+    ]
+    return Group(title, *(Fitted(table) for table in tables))
 
 
 def print_run(result, console: Console | None = None) -> None:

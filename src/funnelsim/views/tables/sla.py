@@ -11,6 +11,7 @@ from rich.text import Text
 from funnelsim.results import SlaResults
 from funnelsim.results.sla import PROPOSAL, Estimate, Search, condition_title
 from funnelsim.views.formats import metric_label, value, whole_percent
+from funnelsim.views.tables.fit import Fitted
 from funnelsim.views.text import literal, printable
 
 
@@ -133,7 +134,8 @@ def sla_report(sla: SlaResults, currency: str) -> Group:
         f"{printable(sla.scenario)}, {sla.replications} replications per condition",
         style="bold",
     )
-    parts: list[Any] = [head, clause_table(sla), breach_table(sla), impact_table(sla, currency)]
+    tables = (clause_table(sla), breach_table(sla), impact_table(sla, currency))
+    parts: list[Any] = [head, *(Fitted(table) for table in tables)]
     parts.append(capacity_text(sla))
     if sla.path is not None:
         where = printable(sla.path)
