@@ -71,6 +71,7 @@ def test_a_runs_tables(run):
             ["reason", "leads"],
             *groups,
             *groups,
+            ["series", "year 2 / year 1", "standard errors", "MSER-5 warm-up", "filling up"],
         ],
     )
 
