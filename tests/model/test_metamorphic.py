@@ -39,7 +39,10 @@ def test_more_sdrs_never_lengthen_any_wait_in_the_queueing_reduction():
 def test_higher_threshold_never_raises_mql_volume_without_recycling():
     mqls = []
     for threshold in (45, 50, 55, 62):
-        scenario = small(**NO_RECYCLING, **{"scoring.mql_threshold": threshold})
+        # From an empty start: a steady start's pool at time zero depends on the threshold.
+        scenario = small(
+            **NO_RECYCLING, **{"scoring.mql_threshold": threshold, "horizon.start": "empty"}
+        )
         ledger = funnelsim.simulate(scenario, seed=9).ledger
         mqls.append(set(np.flatnonzero(np.isfinite(ledger.mql_at)).tolist()))
     for low, high in pairwise(mqls):

@@ -175,7 +175,9 @@ def measure(result: RunResult, probe: RunResult | None = None) -> dict[str, floa
         {"fit": ledger.fit, "created": ledger.created, "buy_start": ledger.buy_start}
     )
     codes = [list(scenario.sources).index(name) for name in nurtured]
-    shares = readiness_shares(frame[np.isin(ledger.source, codes)], scenario.sdr.min_fit)
+    # The run's own captures: the history's leads at time zero are those not yet promoted.
+    captured = np.isin(ledger.source, codes) & (ledger.created >= 0)
+    shares = readiness_shares(frame[captured], scenario.sdr.min_fit)
     out["ready_at_capture"] = shares["ready"]
     out["not_yet_ready_at_capture"] = shares["not_yet"]
     out["unqualified_at_capture"] = shares["unqualified"]

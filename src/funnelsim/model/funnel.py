@@ -15,6 +15,7 @@ import numpy as np
 from funnelsim.base.calendar import Calendar
 from funnelsim.base.streams import Streams
 from funnelsim.model.clock import CountingEnvironment
+from funnelsim.model.history import nurture_pool
 from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.rules import recycle
 from funnelsim.model.rules.qualify import qualification
@@ -23,7 +24,7 @@ from funnelsim.model.rules.trust import SalesTrust, judged_by_sales, owed_attemp
 from funnelsim.model.sales import SalesSteps, deal_counters
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import Task, new_tasks
-from funnelsim.model.sources import generate_leads
+from funnelsim.model.sources import generate_leads, joined
 from funnelsim.record.ledger import SPELL, SPELL_AT, Ledger
 from funnelsim.record.response import within_response
 from funnelsim.scenario.schema import Scenario
@@ -50,7 +51,8 @@ class Stages(SalesSteps):
         self.scenario, self.streams = scenario, streams
         self.env = CountingEnvironment()
         self.calendar = Calendar.from_spec(scenario.calendar, scenario.start_date)
-        self.leads = leads = generate_leads(scenario, streams)
+        prior, nurtured = nurture_pool(scenario, streams)
+        self.leads = leads = joined([prior.columns(), generate_leads(scenario, streams).columns()])
         self.ledger = Ledger(
             *(leads.created, leads.source, leads.segment, leads.fit, leads.cost),
             *(leads.buy_start, leads.buy_end),
@@ -64,6 +66,7 @@ class Stages(SalesSteps):
         self.threshold = scenario.scoring.mql_threshold
         self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
+        self.engine.resume(np.arange(len(prior)), nurtured)  # the history's leads come first
         self.period = ReviewPeriod()  # what the next threshold review will look at
         self._tick_end = 0.0
         self._rules(scenario)
@@ -88,10 +91,14 @@ class Stages(SalesSteps):
         self.decisions = recycle.decisions(scenario.recycle)
 
     def start(self) -> None:
-        """Enrol the nurtured leads and start the nurture clock (and the review, if on)."""
+        """Enrol the run's nurtured leads and start the nurture clock (and the review, if on).
+
+        The history's leads, captured before time zero, are in nurture already.
+        """
         prospected = np.array([s.skips_nurture for s in self.scenario.sources.values()])
         direct = prospected[self.leads.source]
-        self.engine.enrol(np.flatnonzero(~direct), self.leads.created[~direct])
+        nurtured = ~direct & (self.leads.created >= 0.0)
+        self.engine.enrol(np.flatnonzero(nurtured), self.leads.created[nurtured])
         if self.logging:
             for lead, t in enumerate(self.leads.created.tolist()):
                 self.ledger.log(t, lead, "lead created")

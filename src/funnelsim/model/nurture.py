@@ -31,6 +31,16 @@ class Outcomes:
     unsubscribed_at: np.ndarray
 
 
+@dataclass(frozen=True)
+class NurtureState:
+    """Leads' nurture as it stands: interest as of the last touch, and the touch counters."""
+
+    interest: np.ndarray
+    updated_at: np.ndarray
+    touches: np.ndarray
+    next_touch: np.ndarray
+
+
 class NurtureEngine:
     """The nurture state of every lead, and the vectorised step that moves it forward."""
 
@@ -58,6 +68,20 @@ class NurtureEngine:
     def enrol(self, leads: np.ndarray | int, at: np.ndarray | float) -> None:
         """Put leads in nurture; their first scoring is at ``at`` (capture, or a recycle)."""
         self.next_touch[leads] = at
+
+    def state(self, leads: np.ndarray) -> NurtureState:
+        """Where these leads stand in nurture: to carry them into another engine."""
+        return NurtureState(
+            self.interest[leads],
+            self.updated_at[leads],
+            self.touches[leads],
+            self.next_touch[leads],
+        )
+
+    def resume(self, leads: np.ndarray, state: NurtureState) -> None:
+        """Carry leads in nurture over from another engine, as they stood there."""
+        self.interest[leads], self.updated_at[leads] = state.interest, state.updated_at
+        self.touches[leads], self.next_touch[leads] = state.touches, state.next_touch
 
     def advance(self, until: float, threshold: float, only: np.ndarray | None = None) -> Outcomes:
         """Touch every enrolled lead due before ``until``; return the MQLs and opt-outs."""

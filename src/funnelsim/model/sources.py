@@ -5,6 +5,10 @@ month's seasonality x any campaign bursts), drawn for the whole horizon at once:
 event is spent on a lead that nurture never promotes. Every attribute of a lead is drawn
 from streams keyed by (source, rank within source), so a policy that changes one source
 leaves every other source's leads exactly as they were (common random numbers).
+
+Leads are captured in an :class:`Era`: the run itself, or the history before it that a
+steady-state start draws (:mod:`funnelsim.model.history`) on streams of its own, so the run's
+leads are the same whichever way it starts.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -23,15 +27,32 @@ SOURCE_KEY_SHIFT = 32
 """Lead keys are ``crc32(source name) << 32 | rank``: stable when sources are added or moved."""
 
 
-def daily_rates(source: Source, start_date: dt.date, days: int) -> np.ndarray:
-    """Expected arrivals on each simulated day."""
+@dataclass(frozen=True)
+class Era:
+    """When leads are captured, and the streams and lead keys that draw them."""
+
+    since: float  # simulated days; whole days, so that each day is a calendar date
+    until: float
+    prefix: str = ""  # of the names of the streams drawn in order (arrivals, fit, interest)
+    first_rank: int = 0  # of the lead keys: the history's never meet the run's
+    nurtured_only: bool = False  # prospects skip nurture: a steady start has none waiting
+    bursts: bool = True  # campaign bursts are dated in the run's own time
+
+
+def run_era(scenario: Scenario) -> Era:
+    """The run's own leads: captured from time zero to the end of the horizon."""
+    return Era(0.0, scenario.horizon.length)
+
+
+def daily_rates(source: Source, start_date: dt.date, days: int, bursts: bool = True) -> np.ndarray:
+    """Expected arrivals on each simulated day from ``start_date``."""
     rate = np.full(days, source.rate_per_week / 7.0)
     if source.seasonality is not None:
         months = (np.datetime64(start_date, "D") + np.arange(days)).astype("datetime64[M]")
         month_index = (months.astype(int) % 12).astype(int)  # 0 = January
         rate *= np.asarray(source.seasonality)[month_index]
     day = np.arange(days, dtype=float)
-    for burst in source.bursts:
+    for burst in source.bursts if bursts else ():
         # The share of each day the burst covers, so that a six-hour burst counts too.
         inside = np.clip(
             np.minimum(day + 1, burst.start + burst.length) - np.maximum(day, burst.start), 0, 1
@@ -65,13 +86,17 @@ class Leads:
     def __len__(self) -> int:
         return len(self.created)
 
+    def columns(self) -> tuple[np.ndarray, ...]:
+        """The columns, in field order (``dataclasses.astuple`` would copy them)."""
+        return tuple(getattr(self, f.name) for f in fields(self))
 
-def generate_leads(scenario: Scenario, streams: Streams) -> Leads:
-    """Draw every lead of the horizon, all sources merged in time order."""
-    parts = [
-        _source_leads(scenario, streams, s, name, source)
-        for s, (name, source) in enumerate(scenario.sources.items())
-    ]
+    def take(self, index: np.ndarray) -> Leads:
+        """These leads, in the order of ``index``."""
+        return Leads(*(column[index] for column in self.columns()))
+
+
+def joined(parts: list[tuple[np.ndarray, ...]]) -> Leads:
+    """Leads of several parts (their columns in field order), merged in time order."""
     columns = [np.concatenate(col) for col in zip(*parts, strict=True)]
     order = np.argsort(columns[1], kind="stable")
     key, created, source, segment, fit, interest, start, end, cost = (c[order] for c in columns)
@@ -88,16 +113,30 @@ def generate_leads(scenario: Scenario, streams: Streams) -> Leads:
     )
 
 
+def generate_leads(scenario: Scenario, streams: Streams, era: Era | None = None) -> Leads:
+    """Draw every lead of an era (the run's, by default), all sources merged in time order."""
+    era = era or run_era(scenario)
+    return joined(
+        [
+            _source_leads(scenario, streams, s, name, source, era)
+            for s, (name, source) in enumerate(scenario.sources.items())
+            if not (era.nurtured_only and source.skips_nurture)
+        ]
+    )
+
+
 def _source_leads(
-    scenario: Scenario, streams: Streams, s: int, name: str, source: Source
+    scenario: Scenario, streams: Streams, s: int, name: str, source: Source, era: Era
 ) -> tuple[np.ndarray, ...]:
     """One source's leads, as the columns of :class:`Leads` in its field order."""
-    until = scenario.horizon.length
-    rates = daily_rates(source, scenario.start_date, int(np.ceil(until)))
-    created = arrival_times(rates, streams.generator(f"arrivals/{name}"), until)
+    until = era.until - era.since
+    first_day = scenario.start_date + dt.timedelta(days=era.since)
+    rates = daily_rates(source, first_day, int(np.ceil(until)), era.bursts)
+    arrivals = streams.generator(f"{era.prefix}arrivals/{name}")
+    created = era.since + arrival_times(rates, arrivals, until)
     n = created.size
     key = (np.uint64(zlib.crc32(name.encode())) << np.uint64(SOURCE_KEY_SHIFT)) + np.arange(
-        n, dtype=np.uint64
+        era.first_rank, era.first_rank + n, dtype=np.uint64
     )
 
     def draw(stream: str) -> np.ndarray:
@@ -110,8 +149,8 @@ def _source_leads(
         created,
         np.full(n, s),
         segment,
-        source.fit.sample(streams.generator(f"lead/{name}/fit"), n),
-        source.interest.sample(streams.generator(f"lead/{name}/interest"), n),
+        source.fit.sample(streams.generator(f"{era.prefix}lead/{name}/fit"), n),
+        source.interest.sample(streams.generator(f"{era.prefix}lead/{name}/interest"), n),
         start,
         end,
         np.full(n, source.cost_per_lead),

@@ -45,12 +45,20 @@ from funnelsim.scenario.fields import (
 
 
 class Horizon(Frozen):
-    """How long to simulate; metrics cover ``length`` after a ``warmup`` that fills the funnel."""
+    """How long to simulate; metrics cover ``length`` after a ``warmup`` that fills the funnel.
+
+    ``start: steady`` (the default) opens the run on the nurture pool a funnel that has run
+    for years holds: leads captured over the ``history`` before time zero, advanced through
+    nurture to it (:mod:`funnelsim.model.history`). ``start: empty`` opens on an empty
+    funnel, as a company launching its first campaigns does.
+    """
 
     length: Duration = Field(gt=0)
     warmup: Duration = 0.0
+    start: Literal["steady", "empty"] = "steady"
+    history: Duration = Field(default=3 * 52 * 7.0, gt=0)
 
-    @field_validator("length")
+    @field_validator("length", "history")
     @classmethod
     def _bounded(cls, days: float) -> float:
         if days > MAX_HORIZON_DAYS:
