@@ -75,6 +75,15 @@ def reference_runs(policy: str | None, seeds: tuple[int, ...]) -> list[FunnelRun
     return [timed_run(scenario, seed)[0] for seed in seeds]
 
 
+EMPTY_START = {"horizon.start": "empty", "horizon.warmup": "13w", "horizon.length": "117w"}
+"""The reference as it ran before its steady start: an empty funnel and a 13-week warm-up."""
+
+
+def empty_start_run(seed: int) -> FunnelRun:
+    """One timed run of the reference opened on an empty funnel, measuring the same 104 weeks."""
+    return timed_run(funnelsim.load_scenario(overrides=EMPTY_START), seed)[0]
+
+
 def reference_run(seed: int) -> FunnelRun:
     """One timed run of the bundled reference scenario as bundled."""
     return timed_run(funnelsim.load_scenario(), seed)[0]

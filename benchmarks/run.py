@@ -137,6 +137,27 @@ def simpy_mmc_section(sizes: Sizes, warmup: float) -> tuple[list[Row], float]:
     return rows, statistics.fmean(r.mean_wait for r in found)
 
 
+def steady_start_section(sizes: Sizes) -> list[Row]:
+    """What a stationary window costs: the reference as bundled (a steady start and a 26-week
+    warm-up) against the same 104 measured weeks from an empty start after 13 weeks, which
+    still fill up. Timed in pairs over the seeds twice, like the M/M/c."""
+    progress("reference scenario: steady start against an empty start, in pairs")
+    steady, empty = [], []
+    for seed in sizes.seeds * PAIRED_ROUNDS:
+        steady.append(fc.reference_run(seed).seconds)
+        empty.append(fc.empty_start_run(seed).seconds)
+    ratio = min(steady) / min(empty)
+    return [
+        Row("Seconds per replication, steady start (as bundled)", min(steady), _s(min(steady))),
+        Row("Seconds per replication, empty start, 13-week warm-up", min(empty), _s(min(empty))),
+        Row("Steady start / empty start", ratio, times(ratio), Target("<=", 1.2, "<= 1.2x")),
+    ]
+
+
+def _s(seconds: float) -> str:
+    return f"{seconds:.2f} s"
+
+
 def ciw_section(sizes: Sizes, warmup: float, simpy_wait: float) -> list[Row]:
     """funnelsim's SDR desk reduced to M/M/c against Ciw on the same queue and customers."""
     progress(f"funnelsim SDR desk as M/M/c, horizon {sizes.mmc_horizon}")
@@ -306,6 +327,7 @@ def collect(sizes: Sizes) -> dict[str, list[Row]]:
     ciw_rows = ciw_section(sizes, warmup, simpy_wait)
     return {
         "Reference scenario": ref_rows,
+        "The cost of a stationary window": steady_start_section(sizes),
         "Against a bare SimPy loop": loop_rows,
         f"Against a SimPy M/M/c queue (c={SERVERS}, load {LOAD})": mmc_rows,
         "The SDR desk as M/M/c, against Ciw": ciw_rows,

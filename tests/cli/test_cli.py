@@ -196,13 +196,15 @@ def test_a_run_gives_back_the_terminate_handler_it_found(runner, tmp_path):
 
 
 def test_run_warns_in_one_line_while_its_json_carries_the_diagnostic(runner):
-    as_json = runner.invoke(app, ["run", "--json", "--seed", "0"])
+    empty_start = ["--set", "horizon.start=empty", "--set", "horizon.warmup=13w"]
+    empty_start += ["--set", "horizon.length=117w"]  # the reference as it fills up
+    as_json = runner.invoke(app, ["run", "--json", "--seed", "0", *empty_start])
     assert as_json.exit_code == 0, as_json.output
     stationarity = json.loads(as_json.stdout)["stationarity"]  # stdout is the document alone
     assert stationarity["stationary"] is False
     assert stationarity["series"]["sqls"]["filling"] is True
     warning = f"warning: {stationarity['warning']}"
-    tables = runner.invoke(app, ["run", "--seed", "0"])
+    tables = runner.invoke(app, ["run", "--seed", "0", *empty_start])
     for result in (as_json, tables):
         assert [line for line in result.stderr.splitlines() if "warning" in line] == [warning]
     assert "Measured window: still filling up" in tables.stdout

@@ -18,8 +18,13 @@ from funnelsim.results.stationarity import window_check
 from funnelsim.views.report.html import write_report
 from tests.helpers import SHORT
 
-ARGS = ["--policy", "misaligned", "--policy", "aligned", "--reps", "2", "--seed", "4"]
-"""The reference scenario as bundled (13 weeks of warm-up, two measured years), two policies."""
+EMPTY_START = {"horizon.start": "empty", "horizon.warmup": "13w", "horizon.length": "117w"}
+"""The reference scenario from an empty start: 13 weeks of warm-up, two measured years."""
+ARGS = [
+    *("--policy", "misaligned", "--policy", "aligned", "--reps", "2", "--seed", "4"),
+    *(arg for key, value in EMPTY_START.items() for arg in ("--set", f"{key}={value}")),
+]
+"""Two policies on the reference scenario from an empty start: their windows fill up."""
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +39,7 @@ def test_each_run_reports_the_figures_a_replay_of_it_gives(compared):
     _, folder = compared
     runs = funnelsim.load_results(folder).runs
     for row in runs.itertuples():
-        scenario = funnelsim.load_scenario(policy=row.policy)
+        scenario = funnelsim.load_scenario(policy=row.policy, overrides=EMPTY_START)
         replayed = funnelsim.simulate(scenario, seed=row.seed).summary["metrics"]
         for name in FIGURES:
             value = getattr(row, name)
@@ -45,7 +50,12 @@ def test_each_run_reports_the_figures_a_replay_of_it_gives(compared):
 def test_the_runs_table_is_the_same_bytes_with_two_workers(compared, tmp_path):
     _, folder = compared
     funnelsim.compare(
-        policies=["misaligned", "aligned"], reps=2, seed=4, workers=2, out=tmp_path / "two"
+        policies=["misaligned", "aligned"],
+        reps=2,
+        seed=4,
+        overrides=EMPTY_START,
+        workers=2,
+        out=tmp_path / "two",
     )
     assert (tmp_path / "two" / "runs.parquet").read_bytes() == (
         folder / "runs.parquet"
