@@ -7,11 +7,13 @@ written the same everywhere; a name that is not here is an error, never a guess.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from funnelsim.base.suggest import did_you_mean
 from funnelsim.errors import FunnelsimError
+from funnelsim.record.cohorts import HORIZONS, OUTCOMES, QUARTER
 from funnelsim.record.ledger import LEAK_REASONS, STAGE_OF_LEAK
+from funnelsim.record.warmup import SERIES
 
 KINDS = {
     "money": ("", ""),
@@ -33,7 +35,8 @@ class Metric:
     """One figure: what it measures and how the views name and write it.
 
     ``better`` is +1 when more is better, -1 when less is, 0 when neither; ``rise`` and
-    ``fall`` are how a sentence says it went up or down.
+    ``fall`` are how a sentence says it went up or down; ``about``, for a rate, what it counts
+    over what: its numerator, its denominator, and their cohort or period.
     """
 
     name: str
@@ -42,6 +45,7 @@ class Metric:
     label: str
     rise: str
     fall: str
+    about: str = ""
 
     @property
     def unit(self) -> str:
@@ -59,6 +63,87 @@ def _entry(name: str, kind: str, better: int, label: str, rise: str = "", fall: 
         raise ValueError(f"{name}: unknown kind {kind!r}; expected one of {list(KINDS)}")
     words = label.lower() if label[:3] != label[:3].upper() else label
     return Metric(name, kind, better, label, rise or f"higher {words}", fall or f"lower {words}")
+
+
+def _rate(name: str, better: int, label: str, about: str) -> Metric:
+    return replace(_entry(name, "share", better, label), about=about)
+
+
+JUDGED = "the MQLs of the window whose SLA deadline fell inside the run"
+WINDOW = "leads captured in the measured window"
+FIRST = f"leads captured in the window's first {QUARTER:.0f} days"
+OPEN = "still open (in nurture, at the SDR desk, waiting for an AE or in an open opportunity)"
+_OUTCOME = {
+    "won": ("Won", +1, "won"),
+    "closed_lost": ("Closed lost", -1, "closed lost (a deal lost or ended with no decision)"),
+    "disqualified": ("Disqualified", -1, "disqualified by an SDR"),
+    "leaked": ("Leakage", -1, "leaked (left without a decision)"),
+    "still_open": ("Still open at the end", 0, OPEN),
+}
+"""Each outcome of :data:`~funnelsim.record.cohorts.OUTCOMES`, and still open: the label of
+its share, its direction, and the words of a sentence."""
+
+
+def _cohort_outcomes() -> list[Metric]:
+    """The window's leads followed to their outcomes (record/cohorts.py), still open apart."""
+    at_end = f"{WINDOW.capitalize()} {OPEN} when the run ends"
+    return [
+        replace(
+            _entry("still_open_at_end", "count", 0, "Still open at the end"), about=f"{at_end}."
+        ),
+        _rate(
+            "still_open_share",
+            0,
+            "Still open at the end, share of leads",
+            f"{at_end}, over all {WINDOW}: neither leaked nor won, their story not over.",
+        ),
+        *(_within(outcome, days) for outcome in OUTCOMES for days in HORIZONS),
+        *(_still_open_after(days) for days in HORIZONS),
+        replace(
+            _entry("leads_first_quarter", "count", 0, "Leads of the first measured quarter"),
+            about=f"The {FIRST}, followed to the run's end: each for at least the window less "
+            f"{QUARTER:.0f} days.",
+        ),
+        *(_first_quarter(outcome) for outcome in (*OUTCOMES, "still_open")),
+    ]
+
+
+def _within(outcome: str, days: int) -> Metric:
+    """The cumulative incidence of ``outcome`` within ``days`` of capture."""
+    label, better, words = _OUTCOME[outcome]
+    label = "Leaked" if outcome == "leaked" else label
+    return _rate(
+        f"{outcome}_within_{days}d",
+        better,
+        f"{label} within {days} days of capture",
+        f"Share of the {WINDOW} {words} within {days} days of capture: the Aalen-Johansen "
+        "cumulative incidence, each lead still open at the run's end censored there, so "
+        "it counts for as long as it was seen.",
+    )
+
+
+def _still_open_after(days: int) -> Metric:
+    return _rate(
+        f"still_open_after_{days}d",
+        0,
+        f"Still open {days} days after capture",
+        f"Share of the {WINDOW} with no outcome {days} days after capture (Kaplan-Meier, "
+        f"open leads censored at the run's end); with the four cumulative incidences within "
+        f"{days} days it makes 100%.",
+    )
+
+
+def _first_quarter(outcome: str) -> Metric:
+    """The share of the first quarter's leads in ``outcome`` (or still open) at the end."""
+    label, better, words = _OUTCOME[outcome]
+    share = "leakage_rate" if outcome == "leaked" else f"{outcome}_share"
+    return _rate(
+        f"{share}_first_quarter",
+        better,
+        f"{label}, first-quarter leads",
+        f"Of the {FIRST}, the share {words} when the run ends; each counted once, in its "
+        "state at the end.",
+    )
 
 
 DURATIONS = {
@@ -127,6 +212,8 @@ _ROWS = [
     _entry("leaked_in_nurture", "count", -1, "In nurture"),
     _entry("leaked_in_sdr", "count", -1, "At the SDR desk"),
     _entry("leaked_in_sales", "count", -1, "In sales"),
+    # The window's leads followed to their outcomes: still open beside leakage.
+    *_cohort_outcomes(),
     # Pipeline and revenue over the window: whatever closed in it, from leads of any time
     # (so deals won here are not the waterfall's wins, which follow the window's own leads).
     _entry("pipeline_created_count", "count", +1, "Pipeline created, count"),
@@ -210,7 +297,48 @@ _ROWS = [
     _entry("mql_threshold", "score", 0, "MQL threshold"),
 ]
 
-METRICS: dict[str, Metric] = {m.name: m for m in _ROWS}
+_REACHED = {
+    "mql": "MQL",
+    "sal": "SAL",
+    "sql": "SQL",
+    "opportunity": "an opportunity",
+    "won": "a win",
+}
+_STEPS = [*zip(["lead", *_REACHED], _REACHED, strict=False), ("lead", "won")]
+"""The waterfall's conversions: each stage to the next, and lead to won."""
+
+
+def _conversion(a: str, b: str) -> str:
+    over = "all of them" if a == "lead" else f"those that ever reached {_REACHED[a]}"
+    return (
+        f"Of the {WINDOW}, those that ever reached {_REACHED[b]}, over {over}; leads still on "
+        "their way count as not converted."
+    )
+
+
+_ABOUT = {
+    "leakage_rate": f"{WINDOW.capitalize()} that leaked by the run's end, over all {WINDOW}. "
+    "Leads still open at the end are not counted as leaked, and the later a lead was captured "
+    "the less time it had: read it beside the share still open at the end.",
+    **{f"conversion_{a}_to_{b}": _conversion(a, b) for a, b in _STEPS},
+    "win_rate": "Deals closed won in the window, over all deals closed in it (won, lost, no "
+    "decision, stalled, abandoned), from leads of any time.",
+    "quota_attainment": "Revenue per AE per year in the window, over one AE's yearly quota.",
+    "sla_compliance": f"MQLs first touched within the response time, over {JUDGED}.",
+    "never_worked_share": f"MQLs that aged out of the SDR queue untouched, over {JUDGED}.",
+    "sdr_utilisation": "SDR time spent on attempts in the window, over the desk's open time.",
+    "ae_utilisation": "Open opportunities held over the window, over the AEs' slots.",
+    **{
+        f"filling_{name}": f"1 when the weekly {words} were still filling up over the window, "
+        "else 0: over replications, the share of runs."
+        for name, words in SERIES.items()
+    },
+    "window_stationary": "1 when the measured window is stationary, else 0: over "
+    "replications, the share of runs.",
+}
+"""What each rate counts over what, beside the cohort outcomes' own."""
+
+METRICS: dict[str, Metric] = {m.name: replace(m, about=_ABOUT.get(m.name, m.about)) for m in _ROWS}
 """Every figure by name: the runner's, and the weekly series' own."""
 
 FUNNEL_STAGES = ("leads", "mqls", "sals", "sqls", "opportunities", "wins")
