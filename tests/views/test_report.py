@@ -184,6 +184,7 @@ def test_the_plot_and_report_commands_write_their_files(folder, cli, tmp_path):
         (("--figure", "pie"), "error: --figure pie: unknown figure; expected one of the figures"),
         (("--format", "gif"), "error: --format: unknown format 'gif'; expected one of: png, svg"),
         (("--figure", "revenu"), "did you mean 'revenue'? "),
+        (("--figure", "cycle"), "did you mean 'lead_to_close'? "),
     ],
 )
 def test_bad_plot_options_exit_2(folder, cli, args, message):

@@ -117,3 +117,93 @@ def _incidence(days: np.ndarray, outcome: np.ndarray, window: float) -> dict[str
 
 def _share(a: int, b: int) -> float:
     return a / b if b else float("nan")
+
+
+# -- their words, for the registry -------------------------------------------------------------
+WINDOW = "leads captured in the measured window"
+FIRST = f"leads captured in the window's first {QUARTER:.0f} days"
+OPEN = "still open (in nurture, at the SDR desk, waiting for an AE or in an open opportunity)"
+_WORDS = {
+    "won": ("Won", +1, "won"),
+    "closed_lost": ("Closed lost", -1, "closed lost (a deal lost or ended with no decision)"),
+    "disqualified": ("Disqualified", -1, "disqualified by an SDR"),
+    "leaked": ("Leakage", -1, "leaked (left without a decision)"),
+    "still_open": ("Still open at the end", 0, OPEN),
+}
+"""Each outcome, and still open: the label of its share, which way is better, and how a
+sentence says it."""
+Words = tuple[str, str, int, str, str, str]
+"""A figure's entry: name, kind, better direction, label, what it counts over what, and whose
+share it is in a sentence ("more leads {...}")."""
+
+
+def vocabulary() -> list[Words]:
+    """The entries of :data:`NAMES`, in order, for the metric registry."""
+    at_end = f"{WINDOW.capitalize()} {OPEN} when the run ends"
+    return [
+        ("still_open_at_end", "count", 0, "Still open at the end", f"{at_end}.", ""),
+        (
+            "still_open_share",
+            "share",
+            0,
+            "Still open at the end, share of leads",
+            f"{at_end}, over all {WINDOW}: neither leaked nor won, their story not over.",
+            "still open at the end",
+        ),
+        *(_within(outcome, days) for outcome in OUTCOMES for days in HORIZONS),
+        *(_still_open_after(days) for days in HORIZONS),
+        (
+            "leads_first_quarter",
+            "count",
+            0,
+            "Leads of the first measured quarter",
+            f"The {FIRST}, followed to the run's end: each for at least the window less "
+            f"{QUARTER:.0f} days.",
+            "",
+        ),
+        *(_first_quarter(outcome) for outcome in (*OUTCOMES, "still_open")),
+    ]
+
+
+def _within(outcome: str, days: int) -> Words:
+    """The cumulative incidence of ``outcome`` within ``days`` of capture."""
+    label, better, words = _WORDS[outcome]
+    label = "Leaked" if outcome == "leaked" else label
+    return (
+        f"{outcome}_within_{days}d",
+        "share",
+        better,
+        f"{label} within {days} days of capture",
+        f"Share of the {WINDOW} {words} within {days} days of capture: the Aalen-Johansen "
+        "cumulative incidence, each lead still open at the run's end censored there, so "
+        "it counts for as long as it was seen.",
+        f"{outcome.replace('_', ' ')} within {days} days of capture",
+    )
+
+
+def _still_open_after(days: int) -> Words:
+    return (
+        f"still_open_after_{days}d",
+        "share",
+        0,
+        f"Still open {days} days after capture",
+        f"Share of the {WINDOW} with no outcome {days} days after capture (Kaplan-Meier, "
+        f"open leads censored at the run's end); with the four cumulative incidences within "
+        f"{days} days it makes 100%.",
+        f"still open {days} days after capture",
+    )
+
+
+def _first_quarter(outcome: str) -> Words:
+    """The share of the first quarter's leads in ``outcome`` (or still open) at the end."""
+    label, better, words = _WORDS[outcome]
+    share = "leakage_rate" if outcome == "leaked" else f"{outcome}_share"
+    return (
+        f"{share}_first_quarter",
+        "share",
+        better,
+        f"{label}, first-quarter leads",
+        f"Of the {FIRST}, the share {words} when the run ends; each counted once, in its "
+        "state at the end.",
+        f"of the first quarter {outcome.replace('_', ' ')} at the end",
+    )

@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 
 from funnelsim.base.suggest import did_you_mean
 from funnelsim.errors import FunnelsimError
-from funnelsim.record.cohorts import HORIZONS, OUTCOMES, QUARTER
+from funnelsim.record import cohorts
+from funnelsim.record.cohorts import WINDOW
 from funnelsim.record.ledger import LEAK_REASONS, STAGE_OF_LEAK
 from funnelsim.record.warmup import SERIES
 
@@ -65,85 +66,14 @@ def _entry(name: str, kind: str, better: int, label: str, rise: str = "", fall: 
     return Metric(name, kind, better, label, rise or f"higher {words}", fall or f"lower {words}")
 
 
-def _rate(name: str, better: int, label: str, about: str) -> Metric:
-    return replace(_entry(name, "share", better, label), about=about)
+def _described(name: str, kind: str, better: int, label: str, about: str, leads: str) -> Metric:
+    """A figure with what it counts over what; ``leads`` says whose share it is, as in "more
+    leads {leads}" and "fewer leads {leads}" of a sentence."""
+    rise, fall = (f"more leads {leads}", f"fewer leads {leads}") if leads else ("", "")
+    return replace(_entry(name, kind, better, label, rise, fall), about=about)
 
 
 JUDGED = "the MQLs of the window whose SLA deadline fell inside the run"
-WINDOW = "leads captured in the measured window"
-FIRST = f"leads captured in the window's first {QUARTER:.0f} days"
-OPEN = "still open (in nurture, at the SDR desk, waiting for an AE or in an open opportunity)"
-_OUTCOME = {
-    "won": ("Won", +1, "won"),
-    "closed_lost": ("Closed lost", -1, "closed lost (a deal lost or ended with no decision)"),
-    "disqualified": ("Disqualified", -1, "disqualified by an SDR"),
-    "leaked": ("Leakage", -1, "leaked (left without a decision)"),
-    "still_open": ("Still open at the end", 0, OPEN),
-}
-"""Each outcome of :data:`~funnelsim.record.cohorts.OUTCOMES`, and still open: the label of
-its share, its direction, and the words of a sentence."""
-
-
-def _cohort_outcomes() -> list[Metric]:
-    """The window's leads followed to their outcomes (record/cohorts.py), still open apart."""
-    at_end = f"{WINDOW.capitalize()} {OPEN} when the run ends"
-    return [
-        replace(
-            _entry("still_open_at_end", "count", 0, "Still open at the end"), about=f"{at_end}."
-        ),
-        _rate(
-            "still_open_share",
-            0,
-            "Still open at the end, share of leads",
-            f"{at_end}, over all {WINDOW}: neither leaked nor won, their story not over.",
-        ),
-        *(_within(outcome, days) for outcome in OUTCOMES for days in HORIZONS),
-        *(_still_open_after(days) for days in HORIZONS),
-        replace(
-            _entry("leads_first_quarter", "count", 0, "Leads of the first measured quarter"),
-            about=f"The {FIRST}, followed to the run's end: each for at least the window less "
-            f"{QUARTER:.0f} days.",
-        ),
-        *(_first_quarter(outcome) for outcome in (*OUTCOMES, "still_open")),
-    ]
-
-
-def _within(outcome: str, days: int) -> Metric:
-    """The cumulative incidence of ``outcome`` within ``days`` of capture."""
-    label, better, words = _OUTCOME[outcome]
-    label = "Leaked" if outcome == "leaked" else label
-    return _rate(
-        f"{outcome}_within_{days}d",
-        better,
-        f"{label} within {days} days of capture",
-        f"Share of the {WINDOW} {words} within {days} days of capture: the Aalen-Johansen "
-        "cumulative incidence, each lead still open at the run's end censored there, so "
-        "it counts for as long as it was seen.",
-    )
-
-
-def _still_open_after(days: int) -> Metric:
-    return _rate(
-        f"still_open_after_{days}d",
-        0,
-        f"Still open {days} days after capture",
-        f"Share of the {WINDOW} with no outcome {days} days after capture (Kaplan-Meier, "
-        f"open leads censored at the run's end); with the four cumulative incidences within "
-        f"{days} days it makes 100%.",
-    )
-
-
-def _first_quarter(outcome: str) -> Metric:
-    """The share of the first quarter's leads in ``outcome`` (or still open) at the end."""
-    label, better, words = _OUTCOME[outcome]
-    share = "leakage_rate" if outcome == "leaked" else f"{outcome}_share"
-    return _rate(
-        f"{share}_first_quarter",
-        better,
-        f"{label}, first-quarter leads",
-        f"Of the {FIRST}, the share {words} when the run ends; each counted once, in its "
-        "state at the end.",
-    )
 
 
 DURATIONS = {
@@ -213,7 +143,7 @@ _ROWS = [
     _entry("leaked_in_sdr", "count", -1, "At the SDR desk"),
     _entry("leaked_in_sales", "count", -1, "In sales"),
     # The window's leads followed to their outcomes: still open beside leakage.
-    *_cohort_outcomes(),
+    *(_described(*words) for words in cohorts.vocabulary()),
     # Pipeline and revenue over the window: whatever closed in it, from leads of any time
     # (so deals won here are not the waterfall's wins, which follow the window's own leads).
     _entry("pipeline_created_count", "count", +1, "Pipeline created, count"),
@@ -354,12 +284,15 @@ KEY_METRICS = (
     "win_rate",
     "lead_to_close_days_p50",
     "leakage_rate",
+    "still_open_share",
+    "leaked_within_365d",
     "speed_to_lead_hours_p50",
     "sla_compliance",
     "cost_per_won_deal",
 )
 """The figures a comparison shows by default: revenue, pipeline, win rate, lead to close,
-leakage, speed to lead, SLA compliance and cost per won deal."""
+leakage with the leads still open beside it and leakage within a year of capture, speed to
+lead, SLA compliance and cost per won deal."""
 
 
 def metric(name: str) -> Metric:

@@ -8,6 +8,7 @@ import pandas as pd
 from rich.console import Console, Group
 from rich.table import Table
 
+from funnelsim.record.cohorts import HORIZONS, QUARTER
 from funnelsim.record.registry import DURATIONS, FUNNEL_STAGES, LEAKAGE_REASONS, LEAKAGE_STAGES
 from funnelsim.record.warmup import BATCH, SERIES, STANDARD_ERRORS, TOLERANCE
 from funnelsim.views.formats import (
@@ -76,7 +77,7 @@ def headline(summary: dict[str, Any]) -> Table:
 
 
 def timing(m: dict[str, float]) -> Table:
-    table = Table(title="Cycle length, speed to lead and capacity")
+    table = Table(title="Durations, speed to lead and capacity")
     for col in ("measure", "p10", "p50", "p90"):
         table.add_column(col, justify="left" if col == "measure" else "right")
     for key in TIMES:
@@ -92,13 +93,54 @@ def timing(m: dict[str, float]) -> Table:
 
 
 def leakage(m: dict[str, float]) -> Table:
-    table = Table(title=f"Leakage: {m['leaked']:,} leads ({share(m['leakage_rate'])} of leads)")
+    table = Table(
+        title=f"Leakage: {m['leaked']:,} leads ({share(m['leakage_rate'])}); "
+        f"still open: {m['still_open_at_end']:,} ({share(m['still_open_share'])})"
+    )
     table.add_column("reason")
     table.add_column("leads", justify="right")
     for name in LEAKAGE_REASONS:
         table.add_row(metric_label(name), f"{m[name]:,}")
     stages = (f"{_in_sentence(metric_label(name))} {m[name]:,}" for name in LEAKAGE_STAGES)
     table.caption = "by stage: " + ", ".join(stages)
+    return table
+
+
+END_STATES = {
+    "won": ("final_won",),
+    "closed_lost": ("final_lost", "final_no_decision"),
+    "disqualified": ("final_disqualified",),
+    "leaked": ("final_leaked",),
+    "still_open": ("still_open_at_end",),
+}
+"""Per outcome of the cohort table, the counts of final states it gathers."""
+
+
+def outcomes(m: dict[str, float], window_start: str) -> Table:
+    """The window's leads by outcome, still open beside: at the end, within each horizon of
+    capture (open leads censored), and for the first quarter's leads followed to the end."""
+    table = Table(title="Outcomes of the window's leads, the still open counted as open")
+    within = [f"within {h} d" for h in HORIZONS]
+    for col in ("outcome", "at the end", *within, "first quarter"):
+        table.add_column(col, justify="left" if col == "outcome" else "right")
+    for outcome, finals in END_STATES.items():
+        at_end = sum(m[name] for name in finals) / m["leads"] if m["leads"] else float("nan")
+        if outcome == "still_open":
+            incidences = [m[f"still_open_after_{h}d"] for h in HORIZONS]
+            quarter = m["still_open_share_first_quarter"]
+        else:
+            incidences = [m[f"{outcome}_within_{h}d"] for h in HORIZONS]
+            share_name = "leakage_rate" if outcome == "leaked" else f"{outcome}_share"
+            quarter = m[f"{share_name}_first_quarter"]
+        label = outcome.replace("_", " ").capitalize()
+        table.add_row(label, *(share(x) for x in (at_end, *incidences, quarter)))
+    table.caption = (
+        f"At the end: the {m['leads']:,} leads captured in the window, by their state when "
+        "the run ends. Within: the share with that outcome that soon after capture "
+        "(Aalen-Johansen; still open: no outcome yet), each lead still open at the end "
+        f"censored there. First quarter: the {m['leads_first_quarter']:,} leads captured in "
+        f"the {QUARTER:.0f} days from {window_start}, followed to the end."
+    )
     return table
 
 
@@ -180,6 +222,7 @@ def run_report(result) -> Group:
         waterfall(m),
         headline(s),
         timing(m),
+        outcomes(m, w["start"]),
         leakage(m),
         *groups(result.by_source, "By source", s["currency"]),
         *groups(result.by_segment, "By segment", s["currency"]),
