@@ -3,8 +3,12 @@ lifelines' Aalen-Johansen fitter, and a run's cohort figures against its own led
 
 from __future__ import annotations
 
+import contextlib
+import io
+import re
 import warnings
 from fractions import Fraction as F
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -153,3 +157,13 @@ def test_an_empty_cohort_has_no_rates():
     counts = ("still_open_at_end", "leads_first_quarter")
     assert [figures[k] for k in counts] == [0, 0]
     assert all(np.isnan(v) for k, v in figures.items() if k not in counts)
+
+
+def test_the_worked_example_in_the_docs_prints_what_it_shows():
+    text = (Path(__file__).parents[2] / "docs" / "cohorts.md").read_text()
+    text = text[text.index("## A worked example") :]
+    code, shown = re.search(r"```python\n(.*?)```\n\n```\n(.*?)```", text, re.S).groups()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(code, "docs/cohorts.md", "exec"), {})
+    assert out.getvalue() == shown
