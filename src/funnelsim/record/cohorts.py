@@ -23,8 +23,16 @@ from funnelsim.record.ledger import STATES, Ledger
 OUTCOMES = ("won", "closed_lost", "disqualified", "leaked")
 """How a lead's journey ends: won; closed lost (a deal lost, or ended with no decision);
 disqualified by an SDR; or leaked (left without a decision, for any reason)."""
-_OUTCOME_OF_STATE = {"won": 1, "lost": 2, "no_decision": 2, "disqualified": 3, "leaked": 4}
-CODE = np.array([_OUTCOME_OF_STATE.get(state, 0) for state in STATES], dtype=np.int64)
+_OUTCOME_OF_STATE = {
+    "won": "won",
+    "lost": "closed_lost",
+    "no_decision": "closed_lost",
+    "disqualified": "disqualified",
+    "leaked": "leaked",
+}
+CODE = np.array(
+    [OUTCOMES.index(_OUTCOME_OF_STATE[s]) + 1 if s in _OUTCOME_OF_STATE else 0 for s in STATES]
+)
 """Per ledger state, its outcome's position in :data:`OUTCOMES` plus one; 0 while open
 (nurture, SDR desk, waiting for an AE, open opportunity)."""
 HORIZONS = (180, 365)
@@ -57,7 +65,7 @@ def follow_up(ledger: Ledger, start: float, end: float) -> tuple[np.ndarray, ...
 
 
 def cumulative_incidence(
-    days: np.ndarray, outcome: np.ndarray, horizons: tuple[int, ...] = HORIZONS
+    days: np.ndarray, outcome: np.ndarray, horizons: tuple[float, ...] = HORIZONS
 ) -> dict[str, np.ndarray]:
     """Per outcome, the Aalen-Johansen cumulative incidence within each horizon (the share of
     leads whose outcome came at most that many days after capture); and ``still_open``, the
@@ -91,10 +99,14 @@ def figures(ledger: Ledger, start: float, end: float) -> dict[str, float]:
     still_open = int((outcome == 0).sum())
     out = {"still_open_at_end": still_open, "still_open_share": _share(still_open, leads)}
     out |= _incidence(days, outcome, end - start)
-    first = followed > end - start - QUARTER  # captured in the window's first quarter
-    counts = np.bincount(outcome[first], minlength=len(OUTCOMES) + 1)
-    shares = [_share(int(n), int(first.sum())) for n in counts]
-    out["leads_first_quarter"] = int(first.sum())
+    return out | _quarter_shares(outcome[followed > end - start - QUARTER])
+
+
+def _quarter_shares(outcome: np.ndarray) -> dict[str, float]:
+    """The first quarter's leads (their outcome codes), and their shares by outcome."""
+    leads = len(outcome)
+    shares = [_share(int(n), leads) for n in np.bincount(outcome, minlength=len(OUTCOMES) + 1)]
+    out = {"leads_first_quarter": leads}
     out |= {f"{o}_share_first_quarter": s for o, s in zip(OUTCOMES[:-1], shares[1:], strict=False)}
     out["leakage_rate_first_quarter"] = shares[-1]
     out["still_open_share_first_quarter"] = shares[0]

@@ -106,14 +106,27 @@ def leakage(m: dict[str, float]) -> Table:
     return table
 
 
-END_STATES = {
-    "won": ("final_won",),
-    "closed_lost": ("final_lost", "final_no_decision"),
-    "disqualified": ("final_disqualified",),
-    "leaked": ("final_leaked",),
-    "still_open": ("still_open_at_end",),
+OUTCOME_ROWS = {
+    "Won": (("final_won",), "won_within_{}d", "won_share_first_quarter"),
+    "Closed lost": (
+        ("final_lost", "final_no_decision"),
+        "closed_lost_within_{}d",
+        "closed_lost_share_first_quarter",
+    ),
+    "Disqualified": (
+        ("final_disqualified",),
+        "disqualified_within_{}d",
+        "disqualified_share_first_quarter",
+    ),
+    "Leaked": (("final_leaked",), "leaked_within_{}d", "leakage_rate_first_quarter"),
+    "Still open": (
+        ("still_open_at_end",),
+        "still_open_after_{}d",
+        "still_open_share_first_quarter",
+    ),
 }
-"""Per outcome of the cohort table, the counts of final states it gathers."""
+"""Per row of the outcomes table: the final states it counts at the end, its figure within
+each horizon of capture, and its share of the first quarter's leads."""
 
 
 def outcomes(m: dict[str, float], window_start: str) -> Table:
@@ -123,17 +136,11 @@ def outcomes(m: dict[str, float], window_start: str) -> Table:
     within = [f"within {h} d" for h in HORIZONS]
     for col in ("outcome", "at the end", *within, "first quarter"):
         table.add_column(col, justify="left" if col == "outcome" else "right")
-    for outcome, finals in END_STATES.items():
-        at_end = sum(m[name] for name in finals) / m["leads"] if m["leads"] else float("nan")
-        if outcome == "still_open":
-            incidences = [m[f"still_open_after_{h}d"] for h in HORIZONS]
-            quarter = m["still_open_share_first_quarter"]
-        else:
-            incidences = [m[f"{outcome}_within_{h}d"] for h in HORIZONS]
-            share_name = "leakage_rate" if outcome == "leaked" else f"{outcome}_share"
-            quarter = m[f"{share_name}_first_quarter"]
-        label = outcome.replace("_", " ").capitalize()
-        table.add_row(label, *(share(x) for x in (at_end, *incidences, quarter)))
+    for label, (finals, incidence, quarter) in OUTCOME_ROWS.items():
+        ended = sum(m[name] for name in finals)
+        at_end = ended / m["leads"] if m["leads"] else float("nan")
+        cells = (at_end, *(m[incidence.format(h)] for h in HORIZONS), m[quarter])
+        table.add_row(label, *map(share, cells))
     table.caption = (
         f"At the end: the {m['leads']:,} leads captured in the window, by their state when "
         "the run ends. Within: the share with that outcome that soon after capture "
