@@ -186,9 +186,9 @@ def _within(outcome: str, days: int) -> Words:
         "share",
         better,
         f"{label} within {days} days of capture",
-        f"Share of the {WINDOW} {words} within {days} days of capture: the Aalen-Johansen "
-        "cumulative incidence, each lead still open at the run's end censored there, so "
-        "it counts for as long as it was seen.",
+        f"{WINDOW.capitalize()} {words} within {days} days of capture, over all {WINDOW}: "
+        "the Aalen-Johansen cumulative incidence, each lead still open at the run's end "
+        "censored there, so it counts for as long as it was seen.",
         f"{outcome.replace('_', ' ')} within {days} days of capture",
     )
 
@@ -199,9 +199,9 @@ def _still_open_after(days: int) -> Words:
         "share",
         0,
         f"Still open {days} days after capture",
-        f"Share of the {WINDOW} with no outcome {days} days after capture (Kaplan-Meier, "
-        f"open leads censored at the run's end); with the four cumulative incidences within "
-        f"{days} days it makes 100%.",
+        f"{WINDOW.capitalize()} with no outcome {days} days after capture, over all {WINDOW} "
+        "(Kaplan-Meier, open leads censored at the run's end); with the four cumulative "
+        f"incidences within {days} days it makes 100%.",
         f"still open {days} days after capture",
     )
 
@@ -215,7 +215,7 @@ def _first_quarter(outcome: str) -> Words:
         "share",
         better,
         f"{label}, first-quarter leads",
-        f"Of the {FIRST}, the share {words} when the run ends; each counted once, in its "
-        "state at the end.",
+        f"{FIRST.capitalize()} {words} when the run ends, over all {FIRST}: each counted "
+        "once, in its state at the end.",
         f"of the first quarter {outcome.replace('_', ' ')} at the end",
     )
