@@ -191,13 +191,17 @@ def lead_to_close(results: Results, fig: Figure | None = None, *, point: int = 0
         grouped(ax, results, categories, lambda i, p, m=metric: values_of(frames[i], p, m))
         value_axis(ax, metric, code)
         ax.set_title(f"{metric_label(metric)}, per replication", fontsize=9)
-    means = {
-        label: on_figure(TO_CLOSE[0], mean_interval(values_of(runs, label, TO_CLOSE[0]))[0], code)
-        for label in policy_labels(results)
-    }
+    close, age = (
+        {
+            label: on_figure(metric, mean_interval(values_of(runs, label, metric))[0], code)
+            for label in policy_labels(results)
+        }
+        for metric in TO_CLOSE
+    )
     set_titles(
         axes[0].figure,
-        f"Lead to close{point_text(results, point)}: {phrase(means)} (mean of medians)",
+        f"Lead to close{point_text(results, point)}: {phrase(close)}; opportunity age at "
+        f"close: {phrase(age)} (means of medians)",
         f"Each dot is one replication ({replication_count(runs)}); bar: mean; "
         "violin: the spread when there are enough replications",
         results,
