@@ -16,7 +16,7 @@ import pandas as pd
 from funnelsim.base.jsondoc import content_hash
 from funnelsim.base.streams import Streams
 from funnelsim.model.fast import Funnel
-from funnelsim.record import metrics, warmup
+from funnelsim.record import cohorts, metrics, warmup
 from funnelsim.record.ledger import Ledger, event_log
 from funnelsim.scenario.schema import Scenario
 
@@ -49,7 +49,7 @@ RUN_FIGURES = ("leads_simulated", "events_scheduled", "events_per_lead", "final_
 @functools.cache
 def metric_names() -> tuple[str, ...]:
     """The name of every figure in ``summary["metrics"]``, in order, without running a model."""
-    return (*metrics.names(), *RUN_FIGURES, *warmup.FIGURES)
+    return (*metrics.names(), *cohorts.NAMES, *RUN_FIGURES, *warmup.FIGURES)
 
 
 def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
@@ -113,8 +113,10 @@ def simulate(
 
 
 def _figures(funnel: Funnel, ledger: Ledger, ctx: metrics.Context) -> dict[str, Any]:
-    """The funnel's figures, then the figures about the run itself (:data:`RUN_FIGURES`)."""
+    """The funnel's figures, the cohort's followed to its outcomes, then the figures about the
+    run itself (:data:`RUN_FIGURES`)."""
     figures = metrics.scalars(ledger, ctx) | metrics.utilisation(ledger, ctx)
+    figures |= cohorts.figures(ledger, ctx.start, ctx.end)
     events_scheduled = funnel.events_scheduled()
     run_figures = (
         len(ledger),

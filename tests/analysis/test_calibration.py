@@ -10,8 +10,9 @@ typical company rather than a survey's average:
   sitting 10 points from the average is unremarkable (a judgment, not a published spread);
 * the response-time decay: above 3, "several times likelier". The published 60x compares
   firms, not leads within one desk, and cannot coexist with a 40-85% MQL-to-SAL rate;
-* mid-market cycle and deal: the Bridge Group medians (60-72 days, 25-35 thousand) widened
-  by about 15% each side, since their bands are by deal size and ours is a segment.
+* mid-market won opportunity age and deal: the Bridge Group medians (60-72 days, 25-35
+  thousand) widened by about 15% each side, since their bands are by deal size and ours is a
+  segment.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from funnelsim.analysis.calibration import (
     readiness_shares,
     response_decay,
     stage_rate,
-    won_cycle,
+    won_opportunity_age,
 )
 from funnelsim.base.calendar import Calendar
 from funnelsim.record.ledger import OPP, SPELL
@@ -43,7 +44,7 @@ BANDS: dict[str, tuple[float, float]] = {
     "not_yet_ready_at_capture": (0.39, 0.59),
     "unqualified_at_capture": (0.15, 0.35),
     "not_yet_in_market_within_11_months": (0.62, 0.82),
-    "mid_market_median_cycle": (50.0, 85.0),
+    "mid_market_median_won_opportunity_age": (50.0, 85.0),
     "mid_market_median_won_deal": (22_000.0, 42_000.0),
     "forecast_won": (0.37, 0.57),
     "forecast_lost": (0.20, 0.40),
@@ -59,7 +60,7 @@ BANDS: dict[str, tuple[float, float]] = {
 }
 
 SALES_SIDE = (
-    "mid_market_median_cycle",
+    "mid_market_median_won_opportunity_age",
     "mid_market_median_won_deal",
     "forecast_won",
     "forecast_lost",
@@ -158,7 +159,7 @@ def test_forecast_outcomes_count_deals_that_entered_the_last_stage():
     assert split == pytest.approx({"won": 2 / 5, "lost": 1 / 5, "no_decision": 2 / 5})
 
 
-def test_won_cycle_is_the_median_of_won_deals_only():
+def test_won_opportunity_age_is_the_median_of_won_deals_only():
     opps = pd.DataFrame(
         {
             "outcome": [OPP["won"], OPP["won"], OPP["won"], OPP["lost"]],
@@ -167,8 +168,8 @@ def test_won_cycle_is_the_median_of_won_deals_only():
             "value": [10.0, 30.0, 20.0, 1e9],
         }
     )
-    assert won_cycle(opps) == (70.0, 20.0)
-    assert all(math.isnan(v) for v in won_cycle(opps.iloc[3:]))
+    assert won_opportunity_age(opps) == (70.0, 20.0)
+    assert all(math.isnan(v) for v in won_opportunity_age(opps.iloc[3:]))
 
 
 def test_response_decay_compares_fast_and_slow_first_touches():

@@ -68,3 +68,11 @@ def test_kinds_and_directions_of_the_key_figures(name, kind, better):
 
 def test_key_metrics_are_registered():
     assert set(KEY_METRICS) <= set(METRICS)
+
+
+def test_every_rate_says_what_it_counts_over_what():
+    """A share without its numerator and denominator invites the reading the cohort figures
+    were built against: leads still open taken for leads that will never leak."""
+    assert not [m.name for m in METRICS.values() if m.kind == "share" and " over " not in m.about]
+    assert "not counted as leaked" in metric("leakage_rate").about
+    assert "Aalen-Johansen" in metric("leaked_within_365d").about

@@ -68,6 +68,7 @@ def test_a_runs_tables(run):
         [
             ["stage", "leads", "from previous", "from leads"],
             ["measure", "p10", "p50", "p90"],
+            ["outcome", "at the end", "within 180 d", "within 365 d", "first quarter"],
             ["reason", "leads"],
             *groups,
             *groups,

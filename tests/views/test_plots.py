@@ -184,11 +184,14 @@ def test_fans_have_a_median_and_two_bands_per_policy(cmp):
         assert line.get_ydata()[-1] == pytest.approx(booked)
 
 
-def test_cycle_per_policy_and_segment(cmp):
-    axes = plots.cycle(cmp)
+def test_lead_to_close_and_opportunity_age_per_policy_and_segment(cmp):
+    axes = plots.lead_to_close(cmp)
     assert len(axes) == 2
+    title = axes[0].figure.get_suptitle()
+    assert title.startswith("Lead to close") and "; opportunity age at close: " in title
+    assert "cycle" not in title.lower()
     segments = list(dict.fromkeys(cmp.groups.query("group == 'segment'")["name"]))
-    for ax, metric in zip(axes, plots.CYCLE, strict=True):
+    for ax, metric in zip(axes, plots.TO_CLOSE, strict=True):
         ticks = [t.get_text() for t in ax.get_xticklabels()]
         assert ticks[0] == "All" and len(ticks) == 1 + len(segments)
         assert ax.get_ylabel().endswith("(days)")

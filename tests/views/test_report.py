@@ -3,6 +3,7 @@ real browser (headless Chromium), figures that render with visible content."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import re
@@ -12,13 +13,16 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib import image
 
 import funnelsim
+from funnelsim.record.registry import KEY_METRICS, metric
 from funnelsim.views import plots
 from funnelsim.views.report.html import write_report
-from funnelsim.views.report.sentences import verdict
+from funnelsim.views.report.sentences import headline, tone_of, verdict
+from funnelsim.views.tables.experiments import comparison
 from tests.helpers import SHORT
 
 VOID = {"meta", "link", "br", "hr", "img", "input", "col", "area", "base", "wbr", "source"}
@@ -184,6 +188,7 @@ def test_the_plot_and_report_commands_write_their_files(folder, cli, tmp_path):
         (("--figure", "pie"), "error: --figure pie: unknown figure; expected one of the figures"),
         (("--format", "gif"), "error: --format: unknown format 'gif'; expected one of: png, svg"),
         (("--figure", "revenu"), "did you mean 'revenue'? "),
+        (("--figure", "cycle"), "did you mean 'lead_to_close'? "),
     ],
 )
 def test_bad_plot_options_exit_2(folder, cli, args, message):
@@ -232,3 +237,21 @@ def test_an_output_of_the_wrong_kind_or_place_is_one_line_and_writes_nothing(fol
     (copy / "figures").write_text("not a folder")
     drawn = cli("plot", str(copy), "--figure", "revenue")
     assert drawn.exit_code == 2 and "a file is there; expected a folder" in drawn.output
+
+
+def test_every_rate_says_what_it_counts_over_what_and_still_open_stands_by_leakage(folder, report):
+    results = funnelsim.load_results(folder)
+    text = report.read_text()
+    rates = [m for m in KEY_METRICS if metric(m).kind == "share"]
+    assert KEY_METRICS.index("still_open_share") == KEY_METRICS.index("leakage_rate") + 1
+    caption = comparison(results).caption
+    for name in rates:
+        assert metric(name).about in html.unescape(text) and metric(name).about in caption
+    row = next(r for r in headline(results) if r["metric"] == metric("still_open_share").label)
+    assert row["wins"] == "–" and all(cell["tone"] == "" for cell in row["differences"])
+
+
+def test_a_figure_neither_better_nor_worse_has_no_tone():
+    clear = pd.Series({"ci_low": 0.3, "ci_high": 0.4})
+    assert tone_of("still_open_share", clear) == ""
+    assert tone_of("leakage_rate", clear) == "worse"

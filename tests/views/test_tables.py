@@ -11,7 +11,7 @@ from rich.console import Console
 from funnelsim import runner
 from funnelsim.record.registry import FUNNEL_STAGES, LEAKAGE_REASONS, LEAKAGE_STAGES, metric
 from funnelsim.scenario import load_scenario
-from funnelsim.views.formats import interval, value
+from funnelsim.views.formats import interval, share, value
 from funnelsim.views.plots import LEAK_REASONS, LEAK_STAGES, STAGES
 from funnelsim.views.tables.run import leakage, run_report, stationarity
 from tests.helpers import SHORT
@@ -100,3 +100,26 @@ def test_the_measured_window_table_shows_each_series_checks():
     assert _cells(lines, "weekly MQLs") == ["weekly MQLs", "1.26x", "4.8", "≥ 55 w", "yes"]
     assert _cells(lines, "weekly SQLs") == ["weekly SQLs", "1.02x", "4.8", "55 w", "no"]
     assert _cells(lines, "weekly bookings")[1:] == ["2.20x", "4.8", "0 w", "no"]
+
+
+def test_the_outcomes_table_puts_still_open_beside_each_outcome(lines, result):
+    """At the end: the final states over the window's leads; within 180 and 365 days: not
+    estimated in a 10-week window; first quarter: the first quarter's shares."""
+    m = result.summary["metrics"]
+    leads = m["leads"]
+    rows = {
+        "Won": (m["final_won"], "won_share_first_quarter"),
+        "Closed lost": (
+            m["final_lost"] + m["final_no_decision"],
+            "closed_lost_share_first_quarter",
+        ),
+        "Disqualified": (m["final_disqualified"], "disqualified_share_first_quarter"),
+        "Leaked": (m["leaked"], "leakage_rate_first_quarter"),
+        "Still open": (m["still_open_at_end"], "still_open_share_first_quarter"),
+    }
+    for label, (at_end, quarter) in rows.items():
+        assert _cells(lines, label)[1:] == [share(at_end / leads), "–", "–", share(m[quarter])]
+    assert leakage(m).title == (
+        f"Leakage: {m['leaked']:,} leads ({share(m['leakage_rate'])}); still open: "
+        f"{m['still_open_at_end']:,} ({share(m['still_open_share'])})"
+    )

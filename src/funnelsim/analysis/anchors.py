@@ -86,8 +86,8 @@ ANCHORS: tuple[Anchor, ...] = (
         "share of the not-yet group whose buying window opens within 11 months of capture",
     ),
     Anchor(
-        "mid_market_median_cycle",
-        "median cycle 60 days at 25k ACV, 72 days at 35k",
+        "mid_market_median_won_opportunity_age",
+        "median sales cycle (opportunity opened to won) 60 days at 25k ACV, 72 days at 35k",
         math.nan,
         50.0,
         85.0,

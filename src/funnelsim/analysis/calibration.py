@@ -32,7 +32,7 @@ __all__ = [
     "readiness_shares",
     "response_decay",
     "stage_rate",
-    "won_cycle",
+    "won_opportunity_age",
 ]
 
 COLUMNS = (
@@ -119,8 +119,9 @@ def forecast_outcomes(opps: pd.DataFrame, stages: np.ndarray) -> dict[str, float
     }
 
 
-def won_cycle(opps: pd.DataFrame) -> tuple[float, float]:
-    """Median days from opening to closing won, and median value, of the won deals given."""
+def won_opportunity_age(opps: pd.DataFrame) -> tuple[float, float]:
+    """Median age at close of the won deals given (days from opening to closing won), and
+    their median value: the published "sales cycle" starts at the opportunity."""
     won = opps[opps["outcome"] == OPP["won"]]
     if won.empty:
         return math.nan, math.nan
@@ -188,10 +189,10 @@ def measure(result: RunResult, probe: RunResult | None = None) -> dict[str, floa
     segment = ledger.segment[closed["lead"].to_numpy()]
     names = list(scenario.segments)
     if "mid_market" in names:
-        days, value = won_cycle(closed[segment == names.index("mid_market")])
+        days, value = won_opportunity_age(closed[segment == names.index("mid_market")])
     else:
         days = value = math.nan
-    out["mid_market_median_cycle"] = days
+    out["mid_market_median_won_opportunity_age"] = days
     out["mid_market_median_won_deal"] = value
     stages = np.array([len(s.stages) for s in scenario.segments.values()])[segment]
     split = forecast_outcomes(closed, stages)

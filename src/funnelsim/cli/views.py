@@ -52,7 +52,7 @@ def plot(folder: ResultsArg, figure: FiguresOpt = None, fmt: FormatOpt = "png") 
     figures = folder / "figures"
     with reported():
         if unknown:
-            hint = did_you_mean(unknown[0], known)
+            hint = did_you_mean(plots.RENAMED.get(unknown[0], unknown[0]), known)
             message = f"unknown figure; {hint}expected one of the figures here: {', '.join(known)}"
             raise UsageError(f"--figure {', '.join(unknown)}: {message}")
         _writable(figures, "a folder for the figures", folder_wanted=True)

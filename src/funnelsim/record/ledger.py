@@ -98,6 +98,7 @@ class Ledger:
     buy_start: np.ndarray  # the lead's latent buying window, kept for calibration's readiness
     buy_end: np.ndarray
     state: np.ndarray = field(init=False)
+    state_at: np.ndarray = field(init=False)  # when the lead entered its state: an outcome's time
     reason: np.ndarray = field(init=False)
     leak_stage: np.ndarray = field(init=False)
     mql_at: np.ndarray = field(init=False)
@@ -114,6 +115,7 @@ class Ledger:
     def __post_init__(self) -> None:
         n = len(self.created)
         self.state = np.full(n, STATE["nurture"], dtype=np.int8)
+        self.state_at = self.created.astype(float)
         self.reason = np.full(n, -1, dtype=np.int8)
         self.leak_stage = np.full(n, -1, dtype=np.int8)
         for name in ("mql_at", "sal_at", "sql_at", "opp_at", "won_at"):
@@ -127,6 +129,7 @@ class Ledger:
 
     def move(self, lead: int | np.ndarray, state: str, now: float | np.ndarray) -> None:
         self.state[lead] = STATE[state]
+        self.state_at[lead] = now
 
     def leak(
         self, lead: int | np.ndarray, reason: str, now: float | np.ndarray, stage: str

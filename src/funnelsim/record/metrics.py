@@ -5,7 +5,11 @@ Two kinds of figure, both over the measured window (after warm-up):
 * **cohort** figures follow the leads created in the window to wherever they are at the end
   (the waterfall, leakage, final states); a lead counts once per stage it ever reached;
 * **period** figures count what happened in the window whoever it happened to (pipeline
-  created, bookings, win rate, cycle lengths, speed to lead, utilisation, cost per deal).
+  created, bookings, win rate, lead to close, MQL to close and opportunity age, speed to lead,
+  utilisation, cost per deal).
+
+The cohort followed to its outcomes, with the leads still open counted as open, is
+:mod:`~funnelsim.record.cohorts`.
 """
 
 from __future__ import annotations

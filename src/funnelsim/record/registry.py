@@ -7,11 +7,14 @@ written the same everywhere; a name that is not here is an error, never a guess.
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from funnelsim.base.suggest import did_you_mean
 from funnelsim.errors import FunnelsimError
+from funnelsim.record import cohorts
+from funnelsim.record.cohorts import WINDOW
 from funnelsim.record.ledger import LEAK_REASONS, STAGE_OF_LEAK
+from funnelsim.record.warmup import SERIES
 
 KINDS = {
     "money": ("", ""),
@@ -33,7 +36,8 @@ class Metric:
     """One figure: what it measures and how the views name and write it.
 
     ``better`` is +1 when more is better, -1 when less is, 0 when neither; ``rise`` and
-    ``fall`` are how a sentence says it went up or down.
+    ``fall`` are how a sentence says it went up or down; ``about``, for a rate, what it counts
+    over what: its numerator, its denominator, and their cohort or period.
     """
 
     name: str
@@ -42,6 +46,7 @@ class Metric:
     label: str
     rise: str
     fall: str
+    about: str = ""
 
     @property
     def unit(self) -> str:
@@ -59,6 +64,16 @@ def _entry(name: str, kind: str, better: int, label: str, rise: str = "", fall: 
         raise ValueError(f"{name}: unknown kind {kind!r}; expected one of {list(KINDS)}")
     words = label.lower() if label[:3] != label[:3].upper() else label
     return Metric(name, kind, better, label, rise or f"higher {words}", fall or f"lower {words}")
+
+
+def _described(name: str, kind: str, better: int, label: str, about: str, leads: str) -> Metric:
+    """A figure with what it counts over what; ``leads`` says whose share it is, as in "more
+    leads {leads}" and "fewer leads {leads}" of a sentence."""
+    rise, fall = (f"more leads {leads}", f"fewer leads {leads}") if leads else ("", "")
+    return replace(_entry(name, kind, better, label, rise, fall), about=about)
+
+
+JUDGED = "the MQLs of the window whose SLA deadline fell inside the run"
 
 
 DURATIONS = {
@@ -127,6 +142,8 @@ _ROWS = [
     _entry("leaked_in_nurture", "count", -1, "In nurture"),
     _entry("leaked_in_sdr", "count", -1, "At the SDR desk"),
     _entry("leaked_in_sales", "count", -1, "In sales"),
+    # The window's leads followed to their outcomes: still open beside leakage.
+    *(_described(*words) for words in cohorts.vocabulary()),
     # Pipeline and revenue over the window: whatever closed in it, from leads of any time
     # (so deals won here are not the waterfall's wins, which follow the window's own leads).
     _entry("pipeline_created_count", "count", +1, "Pipeline created, count"),
@@ -210,7 +227,48 @@ _ROWS = [
     _entry("mql_threshold", "score", 0, "MQL threshold"),
 ]
 
-METRICS: dict[str, Metric] = {m.name: m for m in _ROWS}
+_REACHED = {
+    "mql": "MQL",
+    "sal": "SAL",
+    "sql": "SQL",
+    "opportunity": "an opportunity",
+    "won": "a win",
+}
+_STEPS = [*zip(["lead", *_REACHED], _REACHED, strict=False), ("lead", "won")]
+"""The waterfall's conversions: each stage to the next, and lead to won."""
+
+
+def _conversion(a: str, b: str) -> str:
+    over = "all of them" if a == "lead" else f"those that ever reached {_REACHED[a]}"
+    return (
+        f"Of the {WINDOW}, those that ever reached {_REACHED[b]}, over {over}; leads still on "
+        "their way count as not converted."
+    )
+
+
+_ABOUT = {
+    "leakage_rate": f"{WINDOW.capitalize()} that leaked by the run's end, over all {WINDOW}. "
+    "Leads still open at the end are not counted as leaked, and the later a lead was captured "
+    "the less time it had: read it beside the share still open at the end.",
+    **{f"conversion_{a}_to_{b}": _conversion(a, b) for a, b in _STEPS},
+    "win_rate": "Deals closed won in the window, over all deals closed in it (won, lost, no "
+    "decision, stalled, abandoned), from leads of any time.",
+    "quota_attainment": "Revenue per AE per year in the window, over one AE's yearly quota.",
+    "sla_compliance": f"MQLs first touched within the response time, over {JUDGED}.",
+    "never_worked_share": f"MQLs that aged out of the SDR queue untouched, over {JUDGED}.",
+    "sdr_utilisation": "SDR time spent on attempts in the window, over the desk's open time.",
+    "ae_utilisation": "Open opportunities held over the window, over the AEs' slots.",
+    **{
+        f"filling_{name}": f"1 when the weekly {words} were still filling up over the window, "
+        "else 0: over replications, the share of runs."
+        for name, words in SERIES.items()
+    },
+    "window_stationary": "1 when the measured window is stationary, else 0: over "
+    "replications, the share of runs.",
+}
+"""What each rate counts over what, beside the cohort outcomes' own."""
+
+METRICS: dict[str, Metric] = {m.name: replace(m, about=_ABOUT.get(m.name, m.about)) for m in _ROWS}
 """Every figure by name: the runner's, and the weekly series' own."""
 
 FUNNEL_STAGES = ("leads", "mqls", "sals", "sqls", "opportunities", "wins")
@@ -226,12 +284,15 @@ KEY_METRICS = (
     "win_rate",
     "lead_to_close_days_p50",
     "leakage_rate",
+    "still_open_share",
+    "leaked_within_365d",
     "speed_to_lead_hours_p50",
     "sla_compliance",
     "cost_per_won_deal",
 )
 """The figures a comparison shows by default: revenue, pipeline, win rate, lead to close,
-leakage, speed to lead, SLA compliance and cost per won deal."""
+leakage with the leads still open beside it and leakage within a year of capture, speed to
+lead, SLA compliance and cost per won deal."""
 
 
 def metric(name: str) -> Metric:

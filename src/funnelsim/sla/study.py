@@ -43,8 +43,10 @@ IMPACT = (
     "lead_to_close_days_p50",
     "opportunity_age_days_p50",
     "leakage_rate",
+    "still_open_share",
 )
-"""What the proposal does to the business: revenue, pipeline, cycle length and leakage."""
+"""What the proposal does to the business: revenue, pipeline, lead to close, opportunity age,
+and leakage beside the leads still open."""
 
 
 @dataclass(frozen=True)

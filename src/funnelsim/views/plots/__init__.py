@@ -17,7 +17,7 @@ default); the sweep figures (:func:`factor_effect`, :func:`heatmap`) show every 
 This module is the registry: every figure by name (:data:`FIGURES`), how to read it
 (:data:`READING`), which apply to an experiment (:func:`available`), and writing them
 (:func:`save_all`). The figures themselves are in :mod:`~funnelsim.views.plots.comparison`
-(funnel, revenue, cycle, leakage), :mod:`~funnelsim.views.plots.series` (weekly fan charts,
+(funnel, revenue, lead to close, leakage), :mod:`~funnelsim.views.plots.series` (weekly fan charts,
 utilisation), :mod:`~funnelsim.views.plots.sla` (speed to lead), :mod:`~funnelsim.views.plots.sweep`
 (factor effect, heat map) and :mod:`~funnelsim.views.plots.stress` (an SLA stress test); what
 they share is in :mod:`~funnelsim.views.plots.style` (colours, axes, titles),
@@ -39,11 +39,11 @@ from funnelsim.results import Results
 from funnelsim.views.formats import currency, money
 
 # ``NAME as NAME``: importable from here as before the split, though outside ``__all__``.
-from funnelsim.views.plots.comparison import CYCLE as CYCLE
 from funnelsim.views.plots.comparison import LEAK_REASONS as LEAK_REASONS
 from funnelsim.views.plots.comparison import LEAK_STAGES as LEAK_STAGES
 from funnelsim.views.plots.comparison import STAGES as STAGES
-from funnelsim.views.plots.comparison import cycle, leakage, revenue, waterfall
+from funnelsim.views.plots.comparison import TO_CLOSE as TO_CLOSE
+from funnelsim.views.plots.comparison import lead_to_close, leakage, revenue, waterfall
 from funnelsim.views.plots.data import factor_names
 from funnelsim.views.plots.series import BANDS as BANDS
 from funnelsim.views.plots.series import bookings_fan, pipeline_fan, utilisation
@@ -71,9 +71,9 @@ __all__ = [
     "colours",
     "compliance_by_headcount",
     "currency",
-    "cycle",
     "factor_effect",
     "heatmap",
+    "lead_to_close",
     "leakage",
     "money",
     "pipeline_fan",
@@ -110,10 +110,13 @@ READING = {
     "the dark band holds half of the replications, the light band 90%.",
     "bookings_fan": "The line is the median revenue booked since the warm-up ended; the dark "
     "band holds half of the replications, the light band 90%; steeper is better.",
-    "cycle": "Each dot is one replication's median cycle, overall and per segment, and the "
-    "bar is the mean; lower is faster.",
-    "leakage": "Each bar is the mean share of leads that leaked, split by where they leaked "
-    "(left) and why (right); the number on top is the total leakage rate.",
+    "lead_to_close": "Each dot is one replication's median days from capture to a won deal "
+    "(left) and from opening an opportunity to its close (right), overall and per segment; "
+    "the bar is the mean; lower is faster.",
+    "leakage": "Each bar is the mean share of the window's leads that leaked by the run's end, "
+    "split by where they leaked (left) and why (right); the number on top is the total "
+    "leakage rate. Leads still open at the end, named in the subtitle, are not counted as "
+    "leaked: they may still leak, or win.",
     "speed_to_lead": "Left: the share of replications whose median (solid) or 90th "
     "percentile (dashed) response took at most x business hours, so further left is faster "
     "and the dotted line is the SLA; right: the share of each month's MQLs touched within "
@@ -138,7 +141,7 @@ FIGURES: dict[str, Callable[..., Any]] = {
     "revenue": revenue,
     "pipeline_fan": pipeline_fan,
     "bookings_fan": bookings_fan,
-    "cycle": cycle,
+    "lead_to_close": lead_to_close,
     "leakage": leakage,
     "speed_to_lead": speed_to_lead,
     "utilisation": utilisation,
@@ -147,6 +150,10 @@ FIGURES: dict[str, Callable[..., Any]] = {
 }
 """Every figure by name, in the order a report shows them."""
 
+
+RENAMED = {"cycle": "lead_to_close"}
+"""Figures by a former name, with the name they have now: "cycle" drew lead to close and
+opportunity age, which readers took for the sales cycle."""
 
 STRESS = ("clause_compliance", "compliance_by_headcount")
 """The figures of an SLA stress test's verdict, which the report shows in its SLA section."""

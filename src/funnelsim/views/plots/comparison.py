@@ -1,4 +1,5 @@
-"""The figures that set policies side by side at one sweep point: funnel, revenue, cycle, leakage.
+"""The figures that set policies side by side at one sweep point: funnel, revenue, lead to close
+and opportunity age, leakage.
 
 Each reads the finished runs of one point (``point=0`` unless given) and draws every policy
 in its colour; the registry names the stage and leakage columns they read. Weekly fan
@@ -58,7 +59,8 @@ TICK_WIDTH = 16
 """Characters a line of a stage's name under its bars, before it wraps."""
 LEAK_STAGES = metric_labels(*LEAKAGE_STAGES)
 LEAK_REASONS = metric_labels(*LEAKAGE_REASONS)
-CYCLE = ("lead_to_close_days_p50", "opportunity_age_days_p50")
+TO_CLOSE = ("lead_to_close_days_p50", "opportunity_age_days_p50")
+"""The durations of :func:`lead_to_close`: from capture to a won deal, and from opening to close."""
 
 
 def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Axes:
@@ -178,24 +180,28 @@ def _verdict(runs: pd.DataFrame, results: Results, metric: str, more: str, less:
     return "; ".join(parts) or labels[0]
 
 
-def cycle(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
-    """Cycle length per replication: lead to close and opportunity age (medians per run),
-    overall and per segment, policies side by side. Returns the two panels."""
+def lead_to_close(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
+    """Lead to close (won deals) and opportunity age at close, each run's median, overall and
+    per segment, policies side by side. Returns the two panels."""
     runs = finished_runs(results, point)
     categories, frames = _by_segment(results, runs, point)
     axes = panels(fig, 1, 2, (12.0, 4.8))
     code = currency(results)
-    for ax, metric in zip(axes, CYCLE, strict=True):
+    for ax, metric in zip(axes, TO_CLOSE, strict=True):
         grouped(ax, results, categories, lambda i, p, m=metric: values_of(frames[i], p, m))
         value_axis(ax, metric, code)
         ax.set_title(f"{metric_label(metric)}, per replication", fontsize=9)
-    means = {
-        label: on_figure(CYCLE[0], mean_interval(values_of(runs, label, CYCLE[0]))[0], code)
-        for label in policy_labels(results)
-    }
+    close, age = (
+        {
+            label: on_figure(metric, mean_interval(values_of(runs, label, metric))[0], code)
+            for label in policy_labels(results)
+        }
+        for metric in TO_CLOSE
+    )
     set_titles(
         axes[0].figure,
-        f"Lead to close{point_text(results, point)}: {phrase(means)} (mean of medians)",
+        f"Lead to close{point_text(results, point)}: {phrase(close)}; opportunity age at "
+        f"close: {phrase(age)} (means of medians)",
         f"Each dot is one replication ({replication_count(runs)}); bar: mean; "
         "violin: the spread when there are enough replications",
         results,
@@ -217,7 +223,8 @@ def _by_segment(
 def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
     """Leakage as a share of leads, stacked by stage (left) and by reason (right), per policy.
 
-    Stacks are mean shares over replications, so each total is the mean leakage rate.
+    Stacks are mean shares over replications, so each total is the mean leakage rate; the
+    leads still open at the end, not counted as leaked, are named beside it.
     """
     runs = finished_runs(results, point)
     axes = panels(fig, 1, 2, (12.0, 4.8))
@@ -226,11 +233,15 @@ def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> l
     ):
         totals = _stacked(ax, results, runs, parts)
         ax.set_title(title, fontsize=9)
-    rates = {label: percent(t, 3) for label, t in zip(policy_labels(results), totals, strict=True)}
+    labels = policy_labels(results)
+    rates = {label: percent(t, 3) for label, t in zip(labels, totals, strict=True)}
+    still_open = runs.groupby("policy", observed=True)["still_open_share"].mean()
+    open_rates = {label: percent(still_open[label], 3) for label in labels}
     set_titles(
         axes[0].figure,
         f"Leakage{point_text(results, point)}: {phrase(rates)} of leads leaked",
-        f"Mean share of leads over {replication_count(runs)}",
+        f"Mean share of the window's leads over {replication_count(runs)}; still open at the "
+        f"end, not counted as leaked: {phrase(open_rates)}",
         results,
     )
     return axes

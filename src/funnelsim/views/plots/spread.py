@@ -1,7 +1,7 @@
 """How a sample of replications is drawn: each value a dot, the mean a bar, a violin for shape.
 
 With a handful of replications the dots say more than a box plot would. Every panel that
-shows a metric per replication (revenue, cycle, speed to lead, utilisation) draws it here.
+shows a metric per replication (revenue, lead to close, speed to lead, utilisation) draws it here.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ from funnelsim.record.registry import KEY_METRICS
 from funnelsim.record.registry import metric as metric_entry
 from funnelsim.results import Results
 from funnelsim.results.stats import direction
-from funnelsim.views.formats import currency, metric_label, value, whole_percent
+from funnelsim.views.formats import currency, metric_label, value
+from funnelsim.views.tables.experiments import wins
 
 
 def mean_cell(
@@ -41,8 +42,9 @@ def headline(results: Results, point: int = 0) -> list[dict[str, Any]]:
         by_policy = summary[summary["metric"] == metric].set_index("policy")
         row: dict[str, Any] = {
             "metric": metric_label(metric),
+            "about": metric_entry(metric).about,
             "means": [mean_cell(metric, by_policy.loc[p], money) for p in policies],
-            "wins": [whole_percent(by_policy.loc[p, "win_share"]) for p in policies],
+            "wins": wins(metric, [by_policy.loc[p, "win_share"] for p in policies]),
             "differences": [],
         }
         for label in policies[1:]:
@@ -55,9 +57,10 @@ def headline(results: Results, point: int = 0) -> list[dict[str, Any]]:
 
 
 def tone_of(metric: str, diff: pd.Series) -> str:
-    """'better' or 'worse' when the interval excludes zero, else '' (cannot tell)."""
+    """'better' or 'worse' when the interval excludes zero, else '' (cannot tell, or more of
+    the figure is neither better nor worse)."""
     low, high = diff["ci_low"], diff["ci_high"]
-    if not (low > 0 or high < 0):
+    if not (low > 0 or high < 0) or direction(metric) == 0:
         return ""
     return "better" if (low > 0) == (direction(metric) > 0) else "worse"
 

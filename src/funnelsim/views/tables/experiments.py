@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -21,6 +21,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
+from funnelsim.record.registry import metric as metric_entry
 from funnelsim.results import Results
 from funnelsim.views.formats import (
     currency,
@@ -79,10 +80,24 @@ def comparison(results: Results, point: int = 0) -> Table:
         for label in policies[1:]:
             d = diffs[(diffs["metric"] == metric) & (diffs["policy"] == label)]
             cells.append(_with_interval(metric, d.iloc[0], money, signed=True) if len(d) else "–")
-        shares = [rows.loc[p, "win_share"] for p in policies]
-        cells.append(" / ".join(whole_percent(s) for s in shares))
+        cells.append(wins(metric, [rows.loc[p, "win_share"] for p in policies]))
         table.add_row(*cells)
+    table.caption = denominators(summary["metric"].drop_duplicates())
+    table.caption_justify = "left"
     return table
+
+
+def wins(metric: str, shares: list[float]) -> str:
+    """How often each policy was best, or a dash where more is neither better nor worse."""
+    if metric_entry(metric).better == 0:
+        return "–"
+    return " / ".join(whole_percent(s) for s in shares)
+
+
+def denominators(metrics: Iterable[str]) -> str | None:
+    """What each rate among ``metrics`` counts over what, one sentence each."""
+    said = [f"{metric_label(m)}: {metric_entry(m).about}" for m in metrics if metric_entry(m).about]
+    return " ".join(said) or None
 
 
 def sweep_table(results: Results) -> Table:
@@ -112,6 +127,8 @@ def sweep_table(results: Results) -> Table:
             spread = "" if half != half else f" ± {value(metric, half, '')}"
             cells.append(value(metric, row["mean"], "") + spread)
         table.add_row(*cells)
+    table.caption = denominators(metrics)
+    table.caption_justify = "left"
     return table
 
 

@@ -8,6 +8,7 @@ import pandas as pd
 from rich.console import Console, Group
 from rich.table import Table
 
+from funnelsim.record.cohorts import HORIZONS, QUARTER
 from funnelsim.record.registry import DURATIONS, FUNNEL_STAGES, LEAKAGE_REASONS, LEAKAGE_STAGES
 from funnelsim.record.warmup import BATCH, SERIES, STANDARD_ERRORS, TOLERANCE
 from funnelsim.views.formats import (
@@ -76,7 +77,7 @@ def headline(summary: dict[str, Any]) -> Table:
 
 
 def timing(m: dict[str, float]) -> Table:
-    table = Table(title="Cycle length, speed to lead and capacity")
+    table = Table(title="Durations, speed to lead and capacity")
     for col in ("measure", "p10", "p50", "p90"):
         table.add_column(col, justify="left" if col == "measure" else "right")
     for key in TIMES:
@@ -92,13 +93,61 @@ def timing(m: dict[str, float]) -> Table:
 
 
 def leakage(m: dict[str, float]) -> Table:
-    table = Table(title=f"Leakage: {m['leaked']:,} leads ({share(m['leakage_rate'])} of leads)")
+    table = Table(
+        title=f"Leakage: {m['leaked']:,} leads ({share(m['leakage_rate'])}); "
+        f"still open: {m['still_open_at_end']:,} ({share(m['still_open_share'])})"
+    )
     table.add_column("reason")
     table.add_column("leads", justify="right")
     for name in LEAKAGE_REASONS:
         table.add_row(metric_label(name), f"{m[name]:,}")
     stages = (f"{_in_sentence(metric_label(name))} {m[name]:,}" for name in LEAKAGE_STAGES)
     table.caption = "by stage: " + ", ".join(stages)
+    return table
+
+
+OUTCOME_ROWS = {
+    "Won": (("final_won",), "won_within_{}d", "won_share_first_quarter"),
+    "Closed lost": (
+        ("final_lost", "final_no_decision"),
+        "closed_lost_within_{}d",
+        "closed_lost_share_first_quarter",
+    ),
+    "Disqualified": (
+        ("final_disqualified",),
+        "disqualified_within_{}d",
+        "disqualified_share_first_quarter",
+    ),
+    "Leaked": (("final_leaked",), "leaked_within_{}d", "leakage_rate_first_quarter"),
+    "Still open": (
+        ("still_open_at_end",),
+        "still_open_after_{}d",
+        "still_open_share_first_quarter",
+    ),
+}
+"""Per row of the outcomes table: the final states it counts at the end, its figure within
+each horizon of capture, and its share of the first quarter's leads."""
+
+
+def outcomes(m: dict[str, float], window_start: str) -> Table:
+    """The window's leads by outcome, still open beside: at the end, within each horizon of
+    capture (open leads censored), and for the first quarter's leads followed to the end."""
+    table = Table(title="Outcomes of the window's leads, the still open counted as open")
+    within = [f"within {h} d" for h in HORIZONS]
+    for col in ("outcome", "at the end", *within, "first quarter"):
+        table.add_column(col, justify="left" if col == "outcome" else "right")
+    for label, (finals, incidence, quarter) in OUTCOME_ROWS.items():
+        ended = sum(m[name] for name in finals)
+        at_end = ended / m["leads"] if m["leads"] else float("nan")
+        cells = (at_end, *(m[incidence.format(h)] for h in HORIZONS), m[quarter])
+        table.add_row(label, *map(share, cells))
+    table.caption = (
+        f"At the end: the {m['leads']:,} leads captured in the window, by their state when "
+        "the run ends. Within: the share with that outcome that soon after capture "
+        "(Aalen-Johansen; still open: no outcome yet), each lead still open at the end "
+        f"censored there. First quarter: the {m['leads_first_quarter']:,} leads captured in "
+        f"the {QUARTER:.0f} days from {window_start}, followed to the end."
+    )
     return table
 
 
@@ -180,6 +229,7 @@ def run_report(result) -> Group:
         waterfall(m),
         headline(s),
         timing(m),
+        outcomes(m, w["start"]),
         leakage(m),
         *groups(result.by_source, "By source", s["currency"]),
         *groups(result.by_segment, "By segment", s["currency"]),
