@@ -100,7 +100,7 @@ def test_the_answer_comes_from_the_numbers(folder, report):
     text = report.read_text(encoding="utf-8")
     for sentence in verdict(results):
         assert sentence.replace("&", "&amp;") in text
-    revenue = results.differences.set_index("metric").loc["bookings"]
+    revenue = results.differences.set_index("metric").loc["bookings_per_year"]
     spans_zero = revenue["ci_low"] < 0 < revenue["ci_high"]
     assert ("cannot be told apart" in text) == spans_zero
     assert "sdr.attempts" in text  # the policies differ on it: shown among the assumptions

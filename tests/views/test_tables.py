@@ -59,7 +59,8 @@ def test_durations_are_labelled_by_what_they_measure_with_their_unit(lines, resu
 
 
 def test_the_headline_names_revenue_and_each_cost_as_the_comparison_does(lines):
-    for name in ("bookings", "win_rate", "cost_per_lead", "cost_per_won_deal"):
+    names = ("bookings_per_year", "win_rate", "gtm_cost_per_year", "contribution_per_year")
+    for name in (*names, "cost_per_lead", "cost_per_sql", "cost_per_won_deal"):
         _cells(lines, metric(name).label)
 
 
