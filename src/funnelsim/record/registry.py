@@ -189,7 +189,9 @@ _ROWS = [
     *_percentiles("speed_to_lead_hours", "slower first touches ({})", "faster first touches ({})"),
     _entry("sla_compliance", "share", +1, "SLA compliance, own SLA"),
     *(
-        _entry(f"sla_compliance_within_{w}", "share", +1, f"SLA compliance within {w}")
+        _entry(
+            f"sla_compliance_within_{w}", "share", +1, f"SLA compliance within {w} (same for all)"
+        )
         for w in YARDSTICKS
     ),
     _entry("mqls_judged_for_sla", "count", +1, "MQLs judged for the SLA"),

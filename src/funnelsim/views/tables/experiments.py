@@ -26,8 +26,10 @@ from funnelsim.views.formats import (
     currency,
     interval,
     metric_label,
+    span,
     value,
     whole_percent,
+    yardstick_note,
 )
 from funnelsim.views.tables.fit import Fitted
 from funnelsim.views.text import literal, printable
@@ -82,6 +84,7 @@ def comparison(results: Results, point: int = 0) -> Table:
         shares = [rows.loc[p, "win_share"] for p in policies]
         cells.append(" / ".join(whole_percent(s) for s in shares))
         table.add_row(*cells)
+    table.caption = yardstick_note(results, literal)
     return table
 
 
@@ -162,7 +165,7 @@ def replay_command(results: Results, row: pd.Series) -> str:
 
 def experiment_report(results: Results) -> Group:
     """Everything the terminal shows at the end of a compare or a sweep."""
-    parts: list[Any] = []
+    parts: list[Any] = [Text(span(results).capitalize())]
     if len(results.manifest["points"]) == 1 and len(results.manifest["policies"]) > 1:
         parts.append(Fitted(comparison(results)))
     else:
