@@ -101,3 +101,12 @@ def test_the_measured_window_table_shows_each_series_checks():
     assert _cells(lines, "weekly MQLs") == ["weekly MQLs", "1.26x", "4.8", "≥ 55 w", "yes"]
     assert _cells(lines, "weekly SQLs") == ["weekly SQLs", "1.02x", "4.8", "55 w", "no"]
     assert _cells(lines, "weekly bookings")[1:] == ["2.20x", "4.8", "0 w", "no"]
+
+
+def test_a_money_interval_has_the_digits_that_tell_its_ends_apart():
+    assert interval("cost_per_won_deal", 8_040, 8_110, "USD") == "USD 8.04k to USD 8.11k"
+    assert interval("gtm_cost_per_year", 6.43e6, 6.5e6, "") == "6.43M to 6.50M"
+    assert interval("gtm_cost_per_year", 6_431_000, 6_432_000, "", signed=True) == (
+        "+6.431M to +6.432M"
+    )
+    assert interval("cost_per_won_deal", 8_000, 8_000, "USD") == "USD 8k to USD 8k"

@@ -31,8 +31,8 @@ def mean_cell(
     if row["ci_low"] != row["ci_low"]:
         return {"value": mean, "interval": ""}
     code = "" if narrow else money
-    low, high = (value(metric, row[k], code, signed) for k in ("ci_low", "ci_high"))
-    return {"value": mean, "interval": f"{low} to {high}"}
+    span = interval(metric, row["ci_low"], row["ci_high"], code, signed, once=False)
+    return {"value": mean, "interval": span}
 
 
 def headline(results: Results, point: int = 0) -> list[dict[str, Any]]:
@@ -114,8 +114,9 @@ def _what_it_cost(diffs: pd.DataFrame, other: str, money: str) -> str:
         if (other, metric) in diffs.index:
             d = diffs.loc[(other, metric)]
             span = interval(metric, d["ci_low"], d["ci_high"], money, signed=True)
-            parts.append(f"{words} {value(metric, d['mean'], money, signed=True)} a year ({span})")
-    return f" Its {join(parts)}." if parts else ""
+            change = value(metric, d["mean"], money, signed=True)
+            parts.append(f"{words} differs by {change} a year (95% interval {span})")
+    return f" For {other}, {join(parts)}." if parts else ""
 
 
 def _tradeoffs(diffs: pd.DataFrame, other: str, base: str) -> list[str]:
