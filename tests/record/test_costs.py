@@ -3,6 +3,7 @@ the yardstick's response times, and bad cost input."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -165,3 +166,12 @@ def test_the_program_of_an_unknown_source_lists_the_sources():
     scenario = small()
     message = scenario.cost.model_copy(update={"programs": {"x": 1.0}}).unknown_sources(["a"])
     assert message == ["cost.programs.x: unknown source 'x'; expected one of the sources: a"]
+
+
+def test_with_nothing_to_split_by_the_sources_share_people_cost_evenly():
+    """A window after every lead, touch and opportunity: no attempts, no opportunity-days and
+    no leads to split by, so each of the two sources carries half."""
+    ctx = dataclasses.replace(_context(), start=50.0, end=50.0 + YEAR)
+    _, by_source = _figures(ctx)
+    assert by_source["sdr_cost_per_year"].tolist() == pytest.approx([40_000.0, 40_000.0])
+    assert by_source["ae_cost_per_year"].tolist() == pytest.approx([60_000.0, 60_000.0])

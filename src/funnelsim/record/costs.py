@@ -58,10 +58,8 @@ def _ratio(a: float, b: float) -> float:
 def _split(total: float, weights: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     """``total`` in proportion to ``weights``; to ``fallback`` when the weights are all zero,
     and evenly when both are."""
-    for w in (weights, fallback, np.ones(len(weights))):
-        if w.sum() > 0:
-            return total * w / w.sum()
-    return np.zeros(0)
+    w = next(w for w in (weights, fallback, np.ones(len(weights))) if w.sum() > 0)
+    return total * w / w.sum()
 
 
 def _inside(start: np.ndarray, end: np.ndarray, ctx: Context) -> np.ndarray:
