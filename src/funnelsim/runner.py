@@ -16,8 +16,10 @@ import pandas as pd
 from funnelsim.base.jsondoc import content_hash
 from funnelsim.base.streams import Streams
 from funnelsim.model.fast import Funnel
-from funnelsim.record import cohorts, metrics, warmup
+from funnelsim.record import cohorts, costs, metrics, warmup
 from funnelsim.record.ledger import Ledger, event_log
+from funnelsim.record.registry import money_periods
+from funnelsim.record.response import YARDSTICKS
 from funnelsim.scenario.schema import Scenario
 
 try:
@@ -49,7 +51,7 @@ RUN_FIGURES = ("leads_simulated", "events_scheduled", "events_per_lead", "final_
 @functools.cache
 def metric_names() -> tuple[str, ...]:
     """The name of every figure in ``summary["metrics"]``, in order, without running a model."""
-    return (*metrics.names(), *cohorts.NAMES, *RUN_FIGURES, *warmup.FIGURES)
+    return (*metrics.names(), *cohorts.NAMES, *costs.FIGURES, *RUN_FIGURES, *warmup.FIGURES)
 
 
 def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
@@ -65,6 +67,11 @@ def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
         quota_per_ae=scenario.sales.quota_per_ae or float("nan"),
         source_names=tuple(scenario.sources),
         segment_names=tuple(scenario.segments),
+        sdr_cost_per_year=scenario.sdr.headcount * scenario.cost.sdr_per_year,
+        ae_cost_per_year=scenario.sales.ae_count * scenario.cost.ae_per_year,
+        programs_per_year=tuple(scenario.cost.programs.get(s, 0.0) for s in scenario.sources),
+        gross_margin=scenario.cost.gross_margin,
+        yardsticks=tuple((w, funnel.calendar.open_time(w)) for w in YARDSTICKS),
     )
 
 
@@ -94,7 +101,8 @@ def simulate(
         funnel = Funnel(scenario, streams, record_events=events)
         ledger = funnel.run()
     ctx = context(scenario, funnel)
-    figures = _figures(funnel, ledger, ctx)
+    spent = costs.spends(ledger, ctx)
+    figures = _figures(funnel, ledger, ctx, spent)
     runtime = time.perf_counter() - started  # the frames below are reading, not running
     seed_out = seed_record(streams.root)
     weekly = metrics.weekly(ledger, ctx, funnel.thresholds)
@@ -103,8 +111,8 @@ def simulate(
         scenario=scenario,
         seed=seed_out,
         summary=_summary(scenario, seed_out, figures | window.figures(), runtime, window),
-        by_source=metrics.by_group(ledger, ctx, "source"),
-        by_segment=metrics.by_group(ledger, ctx, "segment"),
+        by_source=costs.by_source(spent, metrics.by_group(ledger, ctx, "source"), ctx),
+        by_segment=costs.yearly(metrics.by_group(ledger, ctx, "segment"), ctx),
         weekly=weekly,
         ledger=ledger,
         events=_event_log(scenario, ledger) if events else None,
@@ -112,11 +120,14 @@ def simulate(
     )
 
 
-def _figures(funnel: Funnel, ledger: Ledger, ctx: metrics.Context) -> dict[str, Any]:
-    """The funnel's figures, the cohort's followed to its outcomes, then the figures about the
-    run itself (:data:`RUN_FIGURES`)."""
+def _figures(
+    funnel: Funnel, ledger: Ledger, ctx: metrics.Context, spent: pd.DataFrame
+) -> dict[str, Any]:
+    """The funnel's figures, the cohort's followed to its outcomes, their costs, then the
+    figures about the run itself (:data:`RUN_FIGURES`)."""
     figures = metrics.scalars(ledger, ctx) | metrics.utilisation(ledger, ctx)
     figures |= cohorts.figures(ledger, ctx.start, ctx.end)
+    figures |= costs.total(spent, figures, ctx)
     events_scheduled = funnel.events_scheduled()
     run_figures = (
         len(ledger),
@@ -148,7 +159,9 @@ def _summary(
             "start": (scenario.start_date + _days(horizon.warmup)).isoformat(),
             "end": (scenario.start_date + _days(horizon.length)).isoformat(),
             "weeks": round((horizon.length - horizon.warmup) / 7.0, 3),
+            "years": round((horizon.length - horizon.warmup) / 365.25, 4),
         },
+        "money_periods": money_periods(figures),
         "metrics": figures,
         "stationarity": window.document(),
         "runtime_seconds": runtime,

@@ -249,9 +249,9 @@ def test_a_replication_that_raises_is_recorded_and_the_rest_carry_on(monkeypatch
     assert (results.runs["status"] == "ok").sum() == 5
     assert results.manifest["failed"] == 1
     summary = results.summary.set_index(["policy", "metric"])
-    assert summary.loc[("misaligned", "bookings"), "n"] == 2
-    assert summary.loc[("aligned", "bookings"), "n"] == 3
-    assert results.differences.set_index("metric").loc["bookings", "n"] == 2  # pairs only
+    assert summary.loc[("misaligned", "bookings_per_year"), "n"] == 2
+    assert summary.loc[("aligned", "bookings_per_year"), "n"] == 3
+    assert results.differences.set_index("metric").loc["bookings_per_year", "n"] == 2  # pairs only
 
 
 def test_precision_stops_at_the_first_replication_count_whose_interval_is_narrow_enough():
@@ -345,7 +345,7 @@ def test_compare_prints_the_table_and_json(tmp_path, cli):
     document = json.loads(cli(*args, "--overwrite", "--json").stdout)
     assert document["replications"]["used"] == 2
     metrics = {row["metric"] for row in document["differences"]}
-    assert "bookings" in metrics and "sla_compliance" in metrics
+    assert "bookings_per_year" in metrics and "sla_compliance" in metrics
 
 
 def test_a_sweep_of_one_policy_has_an_empty_but_readable_differences_table(tmp_path):

@@ -61,12 +61,12 @@ def test_the_csv_tables_and_the_parquet_runs_agree(written):
     summary = pd.read_csv(written / "summary.csv").set_index(["policy", "metric"])
     differences = pd.read_csv(written / "differences.csv").set_index("metric")
     for policy in POLICIES:
-        booked = runs.loc[runs["policy"] == policy, "bookings"]
-        assert summary.at[(policy, "bookings"), "mean"] == pytest.approx(booked.mean())
-    wide = runs.pivot(index="replication", columns="policy", values="bookings")
+        booked = runs.loc[runs["policy"] == policy, "bookings_per_year"]
+        assert summary.at[(policy, "bookings_per_year"), "mean"] == pytest.approx(booked.mean())
+    wide = runs.pivot(index="replication", columns="policy", values="bookings_per_year")
     paired = (wide["aligned"] - wide["misaligned"]).mean()
-    assert differences.at["bookings", "policy"] == "aligned"
-    assert differences.at["bookings", "mean"] == pytest.approx(paired)
+    assert differences.at["bookings_per_year", "policy"] == "aligned"
+    assert differences.at["bookings_per_year", "mean"] == pytest.approx(paired)
 
 
 def test_positions_from_folders_written_before_names_are_read_as_names():

@@ -148,7 +148,7 @@ def test_revenue_shows_every_replication_and_the_paired_difference(cmp):
     dots = [c for c in revenue.collections if isinstance(c, PathCollection)]
     assert [len(c.get_offsets()) for c in dots] == [3, 3]
     for k, c in enumerate(dots):
-        booked = runs.loc[runs["policy"] == POLICIES[k], "bookings"].to_numpy()
+        booked = runs.loc[runs["policy"] == POLICIES[k], "bookings_per_year"].to_numpy()
         np.testing.assert_allclose(np.sort(c.get_offsets()[:, 1]), np.sort(booked))
     for ax in (revenue, diff, pipeline):
         assert "USD" in ax.get_ylabel()
@@ -156,7 +156,7 @@ def test_revenue_shows_every_replication_and_the_paired_difference(cmp):
     assert all(t.get_text().lstrip("-").startswith("USD") for t in revenue.get_yticklabels())
     table = cmp.differences.set_index("metric")
     mean = diff.lines[0].get_ydata()[0]  # the black mean of the paired differences
-    assert mean == pytest.approx(table.at["bookings", "mean"])
+    assert mean == pytest.approx(table.at["bookings_per_year", "mean"])
     assert "aligned" in axes[0].figure.get_suptitle()
 
 
@@ -301,7 +301,7 @@ def test_factor_effect_of_one_factor_follows_the_summary_per_policy(one):
     for line, band, policy in zip(
         ax.get_lines(), ax.collections, ["misaligned", "aligned"], strict=True
     ):
-        expected = summary_means(one, "bookings", policy)
+        expected = summary_means(one, "bookings_per_year", policy)
         assert list(line.get_xdata()) == [0.0, 1.0]
         np.testing.assert_allclose(line.get_ydata(), expected["mean"])
         edges = band.get_paths()[0].vertices[:, 1]
@@ -329,9 +329,9 @@ def test_factor_effect_of_two_factors_draws_a_line_per_value_of_the_other(two):
 
 
 def test_heatmap_cells_are_the_summary_means(two):
-    ax = plots.heatmap(two, metric="bookings", policy="aligned")
+    ax = plots.heatmap(two, metric="bookings_per_year", policy="aligned")
     (image,) = [i for i in ax.get_images() if isinstance(i, AxesImage)]
-    rows = summary_means(two, "bookings", "aligned")
+    rows = summary_means(two, "bookings_per_year", "aligned")
     grid = rows.pivot(index="sla.response_time", columns="sdr.headcount", values="mean")
     np.testing.assert_allclose(image.get_array(), grid.loc[["1h", "4h"], [3, 5]].to_numpy())
     written = [plots.money(v, "USD", 3) for v in grid.loc[["1h", "4h"], [3, 5]].to_numpy().ravel()]

@@ -104,9 +104,10 @@ def test_the_answer_comes_from_the_numbers(folder, report):
     text = report.read_text(encoding="utf-8")
     for sentence in verdict(results):
         assert sentence.replace("&", "&amp;") in text
-    revenue = results.differences.set_index("metric").loc["bookings"]
+    revenue = results.differences.set_index("metric").loc["bookings_per_year"]
     spans_zero = revenue["ci_low"] < 0 < revenue["ci_high"]
     assert ("cannot be told apart" in text) == spans_zero
+    assert "go-to-market cost differs by" in text  # revenue always beside what it cost
     assert "sdr.attempts" in text  # the policies differ on it: shown among the assumptions
     assert results.manifest["scenario"]["aligned"]["hash"][:19] in text
 

@@ -59,7 +59,8 @@ def test_durations_are_labelled_by_what_they_measure_with_their_unit(lines, resu
 
 
 def test_the_headline_names_revenue_and_each_cost_as_the_comparison_does(lines):
-    for name in ("bookings", "win_rate", "cost_per_lead", "cost_per_won_deal"):
+    names = ("bookings_per_year", "win_rate", "gtm_cost_per_year", "contribution_per_year")
+    for name in (*names, "cost_per_lead", "cost_per_sql", "cost_per_won_deal"):
         _cells(lines, metric(name).label)
 
 
@@ -123,3 +124,12 @@ def test_the_outcomes_table_puts_still_open_beside_each_outcome(lines, result):
         f"Leakage: {m['leaked']:,} leads ({share(m['leakage_rate'])}); still open: "
         f"{m['still_open_at_end']:,} ({share(m['still_open_share'])})"
     )
+
+
+def test_a_money_interval_has_the_digits_that_tell_its_ends_apart():
+    assert interval("cost_per_won_deal", 8_040, 8_110, "USD") == "USD 8.04k to USD 8.11k"
+    assert interval("gtm_cost_per_year", 6.43e6, 6.5e6, "") == "6.43M to 6.50M"
+    assert interval("gtm_cost_per_year", 6_431_000, 6_432_000, "", signed=True) == (
+        "+6.431M to +6.432M"
+    )
+    assert interval("cost_per_won_deal", 8_000, 8_000, "USD") == "USD 8k to USD 8k"

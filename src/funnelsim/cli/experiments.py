@@ -13,6 +13,7 @@ from funnelsim.cli.execution import Execution, execution_options
 from funnelsim.cli.options import ExperimentSeedOpt, RepsOpt, ScenarioArg, SetOpt
 from funnelsim.errors import ScenarioError
 from funnelsim.record.registry import KEY_METRICS
+from funnelsim.record.response import YARDSTICKS
 from funnelsim.views.text import printable
 
 if TYPE_CHECKING:
@@ -44,6 +45,13 @@ MetricOpt = Annotated[
         f"{', '.join(KEY_METRICS)}, or any other of a run's metrics.",
     ),
 ]
+YardstickOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Also judge every policy's SLA compliance within this one response time "
+        f"({', '.join(YARDSTICKS)}) [default: the strictest SLA among the policies].",
+    ),
+]
 MaxRepsOpt = Annotated[
     int | None, typer.Option(min=2, help="Most replications --precision adds up to [default: 200].")
 ]
@@ -61,6 +69,7 @@ def compare(
     precision: PrecisionOpt = None,
     metric: MetricOpt = None,
     max_reps: MaxRepsOpt = None,
+    yardstick: YardstickOpt = None,
     set_: SetOpt = None,
     *,
     execution: Execution,
@@ -71,11 +80,23 @@ def compare(
 
     with reported():
         target = _target(precision, metric, max_reps, reps)
+        _check_yardstick(yardstick)
         overrides = parse_overrides(set_ or [])
         policies = policy or ["misaligned", "aligned"]
-        prepared = comparison(scenario, policies, reps, seed, overrides=overrides)
+        prepared = comparison(
+            scenario, policies, reps, seed, overrides=overrides, yardstick=yardstick
+        )
     name = "compare-" + "-".join(prepared.labels)
     conduct_plan(prepared, execution.folder(name), execution, precision=target)
+
+
+def _check_yardstick(yardstick: str | None) -> None:
+    """A yardstick the runs measure, or a usage error saying which they do."""
+    from funnelsim.errors import UsageError
+    from funnelsim.experiments.yardstick import unknown
+
+    if yardstick is not None and (message := unknown(yardstick)):
+        raise UsageError(f"--yardstick: {message}")
 
 
 def _target(
@@ -146,10 +167,16 @@ def conduct_plan(
 def experiment_document(results: Results, check: WindowCheck | None) -> dict[str, Any]:
     """What ``compare --json`` and ``sweep --json`` print; ``check`` is the stationarity of
     the measured windows (:func:`~funnelsim.results.stationarity.window_check`)."""
+    from funnelsim.record.registry import money_periods
+    from funnelsim.views.formats import span
+
     failed = results.failed[["point", "replication", "policy", "seed", "error"]]
     return {
         "results": str(results.path),
         "replications": results.manifest["replications"],
+        "measured": span(results),
+        "money_periods": money_periods(results.summary["metric"].drop_duplicates()),
+        "yardstick": results.manifest.get("yardstick"),
         "failed": failed.to_dict(orient="records"),
         "summary": results.summary.to_dict(orient="records"),
         "differences": results.differences.to_dict(orient="records"),

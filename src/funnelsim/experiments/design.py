@@ -24,6 +24,7 @@ from funnelsim.base.yamldoc import Key
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.execution import Periods
 from funnelsim.experiments.spec import Design, Experiment, Interval, Range, Scalar
+from funnelsim.experiments.yardstick import strictest, with_yardstick
 from funnelsim.runner import __version__
 from funnelsim.scenario import resolve
 from funnelsim.scenario.loading import overridden, scenario_file
@@ -71,6 +72,18 @@ class Plan:
             for replication in replications:
                 for policy in range(len(self.labels)):
                     yield Item(point, replication, policy)
+
+    @property
+    def yardstick(self) -> str:
+        """The response time every policy's first touches are also judged by: the one given,
+        or the strictest SLA of the experiment's scenarios."""
+        given = self.experiment.yardstick
+        return given or strictest(s for point in self.scenarios for s in point)
+
+    @property
+    def metrics(self) -> list[str]:
+        """The metrics summarised: the experiment's, with compliance within the yardstick."""
+        return with_yardstick(list(self.experiment.metrics), self.yardstick)
 
     @property
     def fingerprint(self) -> str:

@@ -82,6 +82,8 @@ def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, A
         "common_random_numbers": p.experiment.common_random_numbers,
         "experiment": p.experiment.model_dump(mode="json", by_alias=True),
         "policies": list(p.labels),
+        "metrics": list(p.metrics),
+        "yardstick": {"response_time": p.yardstick, "given": p.experiment.yardstick is not None},
         "factors": list(p.factors),
         "points": list(p.points),
         "scenario": {
@@ -205,7 +207,7 @@ def _statistics(
     p: Plan, store: Store, replications: int, precision: Precision | None
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
     """The summary, the paired differences and the count of failed runs."""
-    metrics = list(p.experiment.metrics)
+    metrics = list(p.metrics)
     if precision is not None and precision.metric not in metrics:
         metrics.append(precision.metric)
     runs = store.runs([*ID_COLUMNS, *p.factors, "status", *metrics])  # what the statistics read
@@ -226,6 +228,7 @@ def compare(
     precision: float | None = None,
     metric: str = "bookings",
     max_reps: int = 200,
+    yardstick: str | None = None,
     **options: Any,
 ) -> Results:
     """Compare policies on one scenario under common random numbers.
@@ -233,12 +236,16 @@ def compare(
     ``policies`` are names from the scenario's ``policies`` section or policy files; the
     first is the baseline of the paired differences. With ``precision``, replications are
     added until the 95% interval of the difference in ``metric`` is within ``precision`` of
-    its mean (e.g. 0.05), up to ``max_reps``. Other options (``out``, ``workers``,
+    its mean (e.g. 0.05), up to ``max_reps``. SLA compliance is also judged within one
+    ``yardstick`` response time for every policy (``"1h"``; by default the strictest SLA
+    among them). Other options (``out``, ``workers``,
     ``scheduler``, ``resume``, ``overwrite``, ``on_progress``, ``on_estimate``) are those of
     :func:`conduct`.
     """
     target = None if precision is None else Precision(precision, metric, max_reps)
-    prepared = comparison(scenario, policies, reps, seed, overrides=overrides, metrics=metrics)
+    prepared = comparison(
+        scenario, policies, reps, seed, overrides=overrides, metrics=metrics, yardstick=yardstick
+    )
     return conduct(prepared, precision=target, **options)
 
 
@@ -250,6 +257,7 @@ def comparison(
     *,
     overrides: Mapping[str, Any] | None = None,
     metrics: Sequence[str] = KEY_METRICS,
+    yardstick: str | None = None,
 ) -> Plan:
     """The checked plan of a comparison: one point, these policies, common random numbers."""
     data = {
@@ -259,6 +267,7 @@ def comparison(
         "replications": reps,
         "seed": seed,
         "metrics": list(metrics),
+        "yardstick": yardstick,
     }
     return plan(parse_experiment(data, ARGUMENTS), ARGUMENTS)
 

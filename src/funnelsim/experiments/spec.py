@@ -22,6 +22,7 @@ from funnelsim.base.strict import Frozen
 from funnelsim.base.units import SECONDS_PER_UNIT
 from funnelsim.base.yamldoc import Document, problem_at, validated
 from funnelsim.errors import ScenarioError
+from funnelsim.experiments.yardstick import unknown
 from funnelsim.record.registry import KEY_METRICS, unknown_metric
 from funnelsim.runner import metric_names
 
@@ -175,6 +176,11 @@ class Experiment(Frozen):
     seed: int = Field(default=0, ge=0)
     metrics: list[str] = Field(default_factory=lambda: list(KEY_METRICS), min_length=1)
     common_random_numbers: CRN = "across_policies"
+    yardstick: str | None = Field(
+        default=None,
+        description="the response time every policy's SLA compliance is also judged by; "
+        "the strictest SLA of the experiment's scenarios when omitted",
+    )
 
     @property
     def labels(self) -> list[str]:
@@ -208,6 +214,8 @@ def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
     for k, name in enumerate(experiment.metrics):
         if name not in known:
             out.append((("metrics", k), unknown_metric(name, known)))
+    if experiment.yardstick is not None and (message := unknown(experiment.yardstick)):
+        out.append((("yardstick",), message))
     sampled = isinstance(experiment.design, Design)
     out += _size_checks(experiment)
     for key, factor in experiment.factors.items():

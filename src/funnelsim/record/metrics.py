@@ -14,6 +14,7 @@ The cohort followed to its outcomes, with the leads still open counted as open, 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from funnelsim.base.calendar import Calendar
 from funnelsim.record.ledger import LEAK_REASONS, OPP, SPELL, STAGE_OF_LEAK, STATE, STATES, Ledger
-from funnelsim.record.response import within_response
+from funnelsim.record.response import YARDSTICKS, within_response
 
 FUNNEL = (
     ("lead", "leads"),
@@ -52,6 +53,16 @@ class Context:
     quota_per_ae: float  # one AE's yearly bookings quota; NaN when the scenario sets none
     source_names: tuple[str, ...]
     segment_names: tuple[str, ...]
+    sdr_cost_per_year: float = 0.0  # all SDRs, fully loaded
+    ae_cost_per_year: float = 0.0  # all AEs, fully loaded
+    programs_per_year: tuple[float, ...] = ()  # per source, in the order of source_names
+    gross_margin: float = 1.0
+    yardsticks: tuple[tuple[str, float], ...] = ()  # response times (as written, open days)
+
+    @property
+    def years(self) -> float:
+        """The measured window's length in years of 365.25 days: what per-year figures divide by."""
+        return (self.end - self.start) / 365.25
 
 
 def _pct(values: np.ndarray, name: str, scale: float = 1.0) -> dict[str, float]:
@@ -95,6 +106,7 @@ class _Columns:
     due: np.ndarray  # per spell: its SLA deadline fell inside the run, so it can be judged
     judged: np.ndarray  # per spell: such an MQL in the window
     waited: np.ndarray  # per spell: open time from MQL to first touch
+    left: np.ndarray  # per spell: open time from MQL to the run's end
 
     @classmethod
     def of(cls, ledger: Ledger, ctx: Context) -> _Columns:
@@ -121,6 +133,7 @@ class _Columns:
             due=(due := end - b_mql >= ctx.sla_response),
             judged=_within(mql, ctx) & due,
             waited=cal.business_array(touch) - b_mql,
+            left=end - b_mql,
         )
 
 
@@ -158,11 +171,6 @@ def _scalars(
         out[f"leaked_in_{name}"] = n
     out.update(_pipeline(ledger, ctx, cols.opps, mask))
     out.update(_speed(ctx, cols, mask))
-    spend = float(ledger.cost[cohort].sum())
-    out["lead_spend"] = spend
-    out["cost_per_lead"] = _ratio(spend, counts[0])
-    out["cost_per_opportunity"] = _ratio(spend, out["pipeline_created_count"])
-    out["cost_per_won_deal"] = _ratio(spend, out["deals_won"])
     return out
 
 
@@ -190,8 +198,7 @@ def _pipeline(
     }
     for name in ("declined", "no_sales_capacity"):  # SQLs that never became a deal
         out[f"sqls_{name}"] = int((_within(resolved, ctx) & (outcome == OPP[name])).sum())
-    years = (ctx.end - ctx.start) / 365.25
-    out["bookings_per_ae_year"] = _ratio(out["bookings"], ctx.ae_count * years)
+    out["bookings_per_ae_year"] = _ratio(out["bookings"], ctx.ae_count * ctx.years)
     out["quota_attainment"] = _ratio(out["bookings_per_ae_year"], ctx.quota_per_ae)
     for name in ("lost", "no_decision", "stalled", "abandoned"):
         out[f"deals_{name}"] = int((closed & (outcome == OPP[name])).sum())
@@ -220,6 +227,11 @@ def _speed(ctx: Context, cols: _Columns, mask: np.ndarray) -> dict[str, float]:
     on_time = judged & _on_time(touch, waited, ctx)
     out["sla_compliance"] = _ratio(int(on_time.sum()), int(judged.sum()))
     out["mqls_judged_for_sla"] = int(judged.sum())
+    in_window, left = _within(spells["mql_at"][mine], ctx), cols.left[mine]
+    for written, response in ctx.yardsticks:
+        due = in_window & (left >= response)
+        met = due & np.isfinite(touch) & within_response(waited, response)
+        out[f"sla_compliance_within_{written}"] = _ratio(int(met.sum()), int(due.sum()))
     out["never_worked_share"] = _ratio(
         int((judged & (spells["outcome"][mine] == SPELL["never_worked"])).sum()),
         int(judged.sum()),
@@ -251,6 +263,7 @@ def names() -> tuple[str, ...]:
     empty.sdr_busy = []
     empty.close()
     ctx = Context(0.0, 1.0, dt.date(2000, 1, 3), Calendar.always_open(), 0.0, 1, 1, 1, 1.0, (), ())
+    ctx = dataclasses.replace(ctx, yardsticks=tuple((w, 0.0) for w in YARDSTICKS))
     return (*scalars(empty, ctx), *utilisation(empty, ctx))
 
 

@@ -14,6 +14,7 @@ from funnelsim.errors import FunnelsimError
 from funnelsim.record import cohorts
 from funnelsim.record.cohorts import WINDOW
 from funnelsim.record.ledger import LEAK_REASONS, STAGE_OF_LEAK
+from funnelsim.record.response import YARDSTICKS
 from funnelsim.record.warmup import SERIES
 
 KINDS = {
@@ -36,8 +37,10 @@ class Metric:
     """One figure: what it measures and how the views name and write it.
 
     ``better`` is +1 when more is better, -1 when less is, 0 when neither; ``rise`` and
-    ``fall`` are how a sentence says it went up or down; ``about``, for a rate, what it counts
-    over what: its numerator, its denominator, and their cohort or period.
+    ``fall`` are how a sentence says it went up or down. Money states its ``period``: per
+    year, a total over the measured window, a level at its end, or per unit (per deal).
+    ``about``, for a rate, says what it counts over what: its numerator, its denominator, and
+    their cohort or period.
     """
 
     name: str
@@ -46,6 +49,7 @@ class Metric:
     label: str
     rise: str
     fall: str
+    period: str = ""
     about: str = ""
 
     @property
@@ -59,11 +63,25 @@ class Metric:
         return KINDS[self.kind][1]
 
 
-def _entry(name: str, kind: str, better: int, label: str, rise: str = "", fall: str = "") -> Metric:
+def _entry(
+    name: str, kind: str, better: int, label: str, rise: str = "", fall: str = "", period: str = ""
+) -> Metric:
     if kind not in KINDS:
         raise ValueError(f"{name}: unknown kind {kind!r}; expected one of {list(KINDS)}")
+    if (kind == "money") != bool(period):
+        raise ValueError(f"{name}: money, and only money, states its period")
     words = label.lower() if label[:3] != label[:3].upper() else label
-    return Metric(name, kind, better, label, rise or f"higher {words}", fall or f"lower {words}")
+    rise, fall = rise or f"higher {words}", fall or f"lower {words}"
+    return Metric(name, kind, better, label, rise, fall, period)
+
+
+YEAR, TOTAL = "per year", "total over the measured window"
+"""The periods of money: flows per year by default; totals where a user adds them up."""
+
+
+def _yearly(name: str, better: int, label: str, rise: str = "", fall: str = "") -> Metric:
+    """A flow of money stated per year, named and labelled so."""
+    return _entry(f"{name}_per_year", "money", better, f"{label} per year", rise, fall, YEAR)
 
 
 def _described(name: str, kind: str, better: int, label: str, about: str, leads: str) -> Metric:
@@ -151,19 +169,30 @@ _ROWS = [
         "pipeline_created_value",
         "money",
         +1,
-        "Pipeline created",
+        "Pipeline created, total over the window",
         "more pipeline created",
         "less pipeline created",
+        TOTAL,
     ),
     _entry("open_pipeline_count", "count", +1, "Open opportunities"),
-    _entry("open_pipeline_value", "money", +1, "Open pipeline"),
-    _entry("bookings", "money", +1, "Revenue", "more revenue", "less revenue"),
+    _entry("open_pipeline_value", "money", +1, "Open pipeline at the end", period="at the end"),
+    _entry(
+        "bookings",
+        "money",
+        +1,
+        "Revenue, total over the window",
+        "more revenue",
+        "less revenue",
+        TOTAL,
+    ),
     _entry("deals_won", "count", +1, "Deals won in the window"),
-    _entry("average_deal", "money", +1, "Average deal"),
+    _entry("average_deal", "money", +1, "Average deal", period="per deal"),
     _entry("ae_queue_at_end", "count", -1, "SQLs waiting for an AE at the end"),
     _entry("sqls_declined", "count", 0, "SQLs declined by AEs"),
     _entry("sqls_no_sales_capacity", "count", -1, "SQLs whose buyer gave up waiting for an AE"),
-    _entry("bookings_per_ae_year", "money", +1, "Revenue per AE, per year"),
+    _entry(
+        "bookings_per_ae_year", "money", +1, "Revenue per AE, per year", period="per AE per year"
+    ),
     _entry("quota_attainment", "share", +1, "Quota attainment"),
     _entry("deals_lost", "count", -1, "Deals lost"),
     _entry("deals_no_decision", "count", -1, "Deals without a decision"),
@@ -176,21 +205,38 @@ _ROWS = [
     *_percentiles("opportunity_age_days", "an older {} opportunity", "a younger {} opportunity"),
     *_percentiles("ae_wait_days", "a longer {} wait for an AE", "a shorter {} wait for an AE"),
     *_percentiles("speed_to_lead_hours", "slower first touches ({})", "faster first touches ({})"),
-    _entry("sla_compliance", "share", +1, "SLA compliance"),
+    _entry("sla_compliance", "share", +1, "SLA compliance, own SLA"),
+    *(
+        _entry(
+            f"sla_compliance_within_{w}", "share", +1, f"SLA compliance within {w} (same for all)"
+        )
+        for w in YARDSTICKS
+    ),
     _entry("mqls_judged_for_sla", "count", +1, "MQLs judged for the SLA"),
     _entry("never_worked_share", "share", -1, "Never worked, share of MQLs"),
-    # What the leads cost.
-    _entry("lead_spend", "money", -1, "Lead spend"),
-    _entry("cost_per_lead", "money", -1, "Cost per lead"),
-    _entry("cost_per_opportunity", "money", -1, "Cost per opportunity"),
+    # What going to market cost (record/costs.py), per year, and per unit.
+    _yearly("lead_spend", -1, "Lead spend"),
+    _yearly("program_spend", -1, "Program spend"),
+    _yearly("marketing_spend", -1, "Marketing spend"),
+    _yearly("sdr_cost", -1, "SDR cost"),
+    _yearly("ae_cost", -1, "AE cost"),
+    _yearly("gtm_cost", -1, "Go-to-market cost", "a higher go-to-market cost", "a lower one"),
+    _yearly("bookings", +1, "Revenue", "more revenue", "less revenue"),
+    _yearly("pipeline_created_value", +1, "Pipeline created", "more pipeline", "less pipeline"),
+    _yearly("contribution", +1, "Contribution", "more contribution", "less contribution"),
+    _entry("cost_per_lead", "money", -1, "Cost per lead", period="per lead"),
+    _entry("cost_per_sql", "money", -1, "Cost per SQL", period="per SQL"),
+    _entry("cost_per_opportunity", "money", -1, "Cost per opportunity", period="per opportunity"),
     _entry(
         "cost_per_won_deal",
         "money",
         -1,
-        "Cost per won deal",
+        "Cost per won deal (CAC)",
         "a higher cost per won deal",
         "a lower cost per won deal",
+        "per won deal",
     ),
+    _entry("sqls_in_window", "count", +1, "SQLs qualified in the window"),
     _entry("sdr_utilisation", "share", +1, "SDR utilisation"),
     _entry("ae_utilisation", "share", +1, "AE utilisation"),
     # The run itself.
@@ -279,8 +325,10 @@ LEAKAGE_STAGES = tuple(f"leaked_in_{stage}" for stage in STAGE_OF_LEAK)
 """The leaked leads by the stage they leaked from."""
 
 KEY_METRICS = (
-    "bookings",
-    "pipeline_created_value",
+    "bookings_per_year",
+    "pipeline_created_value_per_year",
+    "gtm_cost_per_year",
+    "contribution_per_year",
     "win_rate",
     "lead_to_close_days_p50",
     "leakage_rate",
@@ -290,9 +338,16 @@ KEY_METRICS = (
     "sla_compliance",
     "cost_per_won_deal",
 )
-"""The figures a comparison shows by default: revenue, pipeline, win rate, lead to close,
-leakage with the leads still open beside it and leakage within a year of capture, speed to
-lead, SLA compliance and cost per won deal."""
+"""The figures a comparison shows by default: revenue, pipeline, go-to-market cost and
+contribution per year, win rate, lead to close, leakage with the leads still open beside it
+and leakage within a year of capture, speed to lead, SLA compliance and cost per won deal;
+revenue beside what it cost."""
+
+
+def money_periods(names: Collection[str]) -> dict[str, str]:
+    """The period of each money figure among ``names``: what a JSON document states beside
+    its amounts."""
+    return {name: METRICS[name].period for name in names if METRICS[name].kind == "money"}
 
 
 def metric(name: str) -> Metric:

@@ -18,6 +18,11 @@ a rounding step past a response time the touch met exactly; the slack absorbs th
 has been the same 1e-12 in every caller, so adopting this rule changed no result.
 """
 
+YARDSTICKS = ("5m", "15m", "30m", "1h", "2h", "4h", "1d", "2d", "3d", "1w")
+"""Response times every run judges its first touches against, whatever its own SLA says:
+business time, as a scenario writes it. A comparison reads all its policies at one of them
+(``sla_compliance_within_1h``), so policies with different SLAs are held to one yardstick."""
+
 Waited = TypeVar("Waited", float, np.ndarray)
 
 

@@ -226,7 +226,7 @@ def _unfinished(folder: Path, manifest: dict[str, Any]) -> Results:
 
 def _metrics(manifest: dict[str, Any]) -> list[str]:
     """The metrics an experiment summarises: its own, and the one its precision target watches."""
-    metrics = list(manifest["experiment"]["metrics"])
+    metrics = list(manifest.get("metrics", manifest["experiment"]["metrics"]))
     target = manifest["replications"].get("precision") or {}
     watched = target.get("metric")
     return metrics + ([watched] if watched and watched not in metrics else [])

@@ -25,6 +25,7 @@ from funnelsim.base.distributions import (
 )
 from funnelsim.base.strict import Frozen
 from funnelsim.base.units import format_duration
+from funnelsim.scenario.cost import Cost
 from funnelsim.scenario.fields import (
     MAX_HORIZON_DAYS,
     MAX_MULTIPLIER,
@@ -372,6 +373,7 @@ class Scenario(Frozen):
     sales: Sales
     recycle: Recycle = Recycle()
     sla: Sla = Sla()
+    cost: Cost = Cost()
     policies: dict[str, dict[str, Any]] = {}
     policy: str | None = Field(default=None, description="the policy applied, set by the loader")
     overrides: dict[str, Any] = Field(default={}, exclude=True, description="--set, by the loader")
@@ -385,6 +387,12 @@ class Scenario(Frozen):
         except ValueError:
             raise ValueError("expected finite numbers in every policy, not .nan or .inf") from None
         return policies
+
+    @model_validator(mode="after")
+    def _programs_of_known_sources(self):
+        if problems := self.cost.unknown_sources(self.sources):
+            raise ValueError("; ".join(problems))
+        return self
 
     @field_validator("currency")
     @classmethod

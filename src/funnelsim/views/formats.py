@@ -9,8 +9,11 @@ figure is called and its unit come from :mod:`funnelsim.record.registry`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
+from funnelsim.base.units import parse_duration
 from funnelsim.record.registry import metric
 from funnelsim.results import Results
 
@@ -168,10 +171,22 @@ def interval(
     """A 95% interval, ``low to high``; ``once`` writes a unit the two ends share only at the
     end, for narrow columns."""
     low_text, high_text = (value(name, x, code, signed) for x in (low, high))
+    if low_text == high_text and low != high and metric(name).kind == "money":
+        low_text, high_text = _apart(low, high, code, signed)
     for suffix in (" pts", "%", " d", " h", " w", "x") if once else ():
         if low_text.endswith(suffix) and high_text.endswith(suffix):
             low_text = low_text.removesuffix(suffix)
     return f"{low_text} to {high_text}"
+
+
+def _apart(low: float, high: float, code: str, signed: bool) -> tuple[str, str]:
+    """Two amounts that differ, written with as many significant digits as tells them apart
+    (``USD 8.04k to USD 8.11k``, not ``USD 8k to USD 8k``)."""
+    for digits in range(3, 10):
+        texts = [("+" if signed and x > 0 else "") + money(x, code, digits) for x in (low, high)]
+        if texts[0] != texts[1]:
+            break
+    return texts[0], texts[1]
 
 
 def duration_words(seconds: float) -> str:
@@ -185,3 +200,32 @@ def duration_words(seconds: float) -> str:
         minutes = max(1, round(seconds / 60))
         return f"about {minutes} minute{'s' if minutes > 1 else ''}"
     return f"about {seconds / 3600:.1f} hours"
+
+
+def span(results: Results) -> str:
+    """The measured window once, with the period of money, for the top of every view."""
+    scenario = next(iter(results.manifest["scenario"].values()))["resolved"]
+    horizon = scenario["horizon"]
+    days = parse_duration(str(horizon["length"])) - parse_duration(str(horizon.get("warmup", 0)))
+    return (
+        f"measured over {days / 7:g} weeks ({days / 365.25:.2f} years) after warm-up; money per "
+        "year unless a figure says otherwise"
+    )
+
+
+def yardstick_note(results: Results, name: Callable[[str], str] = str) -> str | None:
+    """Which SLA compliance is which: each policy's own SLA, and the one yardstick for all;
+    None for results that predate the yardstick. ``name`` writes a policy's name (as rich
+    markup that prints it as written, for a terminal)."""
+    yardstick = results.manifest.get("yardstick")
+    if yardstick is None:
+        return None
+    own = ", ".join(
+        f"{name(label)} {entry['resolved']['sla']['response_time']}"
+        for label, entry in results.manifest["scenario"].items()
+    )
+    how = "as given" if yardstick["given"] else "the strictest SLA compared"
+    return (
+        f"{metric_label('sla_compliance')}: each policy against its own response time ({own}); "
+        f"within {yardstick['response_time']}: every policy against the same one ({how})"
+    )

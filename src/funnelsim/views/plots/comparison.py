@@ -126,14 +126,14 @@ def revenue(results: Results, fig: Figure | None = None, *, point: int = 0) -> l
     cols = 2 if len(policy_labels(results)) > 1 else 1
     axes = panels(fig, 2, cols, (5.0 * cols + 1, 7.5))
     code = currency(results)
-    for row, metric in enumerate(("bookings", "pipeline_created_value")):
+    for row, metric in enumerate(("bookings_per_year", "pipeline_created_value_per_year")):
         ax = axes[row * cols]
         by_policy(ax, results, runs, metric)
         value_axis(ax, metric, code)
         ax.set_title(f"{metric_label(metric)} per replication (bar: mean)", fontsize=9)
         if cols == 2:
             _differences(axes[row * cols + 1], results, runs, metric)
-    verdict = _verdict(runs, results, "bookings", "books more than", "books less than")
+    verdict = _verdict(runs, results, "bookings_per_year", "books more than", "books less than")
     set_titles(
         axes[0].figure,
         f"Revenue per replication{point_text(results, point)}: {verdict}",

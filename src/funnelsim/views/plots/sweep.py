@@ -51,7 +51,7 @@ MAX_TICKS = 12
 
 def factor_effect(
     results: Results,
-    metric: str = "bookings",
+    metric: str = "bookings_per_year",
     factor: str | None = None,
     *,
     ax: Axes | None = None,
@@ -110,7 +110,7 @@ def _effect_line(
 
 def heatmap(
     results: Results,
-    metric: str = "bookings",
+    metric: str = "bookings_per_year",
     x: str | None = None,
     y: str | None = None,
     *,

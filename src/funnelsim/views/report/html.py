@@ -26,7 +26,7 @@ from funnelsim.base.files import atomic_write
 from funnelsim.base.mapping import dotted
 from funnelsim.results import Results
 from funnelsim.results.stationarity import window_check
-from funnelsim.views.formats import currency, partial_note
+from funnelsim.views.formats import currency, partial_note, span, yardstick_note
 from funnelsim.views.report.sentences import headline, verdict
 from funnelsim.views.report.sla import sla_question, sla_section
 from funnelsim.views.tables.experiments import replications
@@ -155,6 +155,8 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
         headline=headline(results) if one_point else [],
         replications=replications(results),
         money=currency(results),
+        span=span(results),
+        yardstick=yardstick_note(results),
         figures=[f for f in embedded if f.name not in STRESS],
         assumptions=assumptions(results),
         points=m["points"] if not one_point else [],

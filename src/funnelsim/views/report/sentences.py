@@ -14,8 +14,13 @@ from funnelsim.record.registry import KEY_METRICS
 from funnelsim.record.registry import metric as metric_entry
 from funnelsim.results import Results
 from funnelsim.results.stats import direction
-from funnelsim.views.formats import currency, metric_label, value
+from funnelsim.views.formats import currency, interval, metric_label, value
 from funnelsim.views.tables.experiments import wins
+
+REVENUE = "bookings_per_year"
+"""The revenue the verdict leads with, per year."""
+ITS_COST = ("gtm_cost_per_year", "contribution_per_year")
+"""What the revenue sentence sets beside revenue: what it cost, and what was left."""
 
 
 def mean_cell(
@@ -27,8 +32,8 @@ def mean_cell(
     if row["ci_low"] != row["ci_low"]:
         return {"value": mean, "interval": ""}
     code = "" if narrow else money
-    low, high = (value(metric, row[k], code, signed) for k in ("ci_low", "ci_high"))
-    return {"value": mean, "interval": f"{low} to {high}"}
+    span = interval(metric, row["ci_low"], row["ci_high"], code, signed, once=False)
+    return {"value": mean, "interval": span}
 
 
 def headline(results: Results, point: int = 0) -> list[dict[str, Any]]:
@@ -76,38 +81,51 @@ def verdict(results: Results, point: int = 0) -> list[str]:
     means = results.summary[results.summary["point"] == point].set_index(["policy", "metric"])
     base, sentences = policies[0], []
     for other in policies[1:]:
-        if (other, "bookings") in diffs.index:
-            revenue = {p: means.loc[(p, "bookings"), "mean"] for p in (base, other)}
-            sentences.append(_revenue(other, base, diffs.loc[(other, "bookings")], revenue, money))
+        if (other, REVENUE) in diffs.index:
+            revenue = {p: means.loc[(p, REVENUE), "mean"] for p in (base, other)}
+            said = _revenue(other, base, diffs.loc[(other, REVENUE)], revenue, money)
+            sentences.append(said + _what_it_cost(diffs, other, money))
             sentences += _tradeoffs(diffs, other, base)
     return sentences
 
 
 def _revenue(other: str, base: str, d: pd.Series, revenue: dict, money: str) -> str:
     """The revenue sentence: the difference with its interval, or that none can be told."""
-    low, high = (value("bookings", d[k], money, signed=True) for k in ("ci_low", "ci_high"))
+    low, high = (value(REVENUE, d[k], money, signed=True) for k in ("ci_low", "ci_high"))
     n = int(d["n"])
-    if not tone_of("bookings", d):
+    if not tone_of(REVENUE, d):
         return (
             f"On revenue, {other} and {base} cannot be told apart after {n} replications: "
-            f"the difference is {value('bookings', d['mean'], money, signed=True)}, with a "
-            f"95% interval from {low} to {high} that includes zero. More replications "
+            f"the difference is {value(REVENUE, d['mean'], money, signed=True)} per year, "
+            f"with a 95% interval from {low} to {high} that includes zero. More replications "
             "(--precision) would narrow it."
         )
     more = "more" if d["mean"] > 0 else "less"
     share = d["policy_better"] if more == "more" else d["baseline_better"]
-    books = {p: value("bookings", revenue[p], money) for p in (base, other)}
+    books = {p: value(REVENUE, revenue[p], money) for p in (base, other)}
     return (
-        f"{other.capitalize()} books {books[other]} against {books[base]} for {base}: "
-        f"{value('bookings', abs(d['mean']), money)} {more} (95% interval {low} to {high}), "
+        f"{other.capitalize()} books {books[other]} a year against {books[base]} for {base}: "
+        f"{value(REVENUE, abs(d['mean']), money)} {more} (95% interval {low} to {high}), "
         f"and {more} in {share:.0%} of {n} paired replications."
     )
+
+
+def _what_it_cost(diffs: pd.DataFrame, other: str, money: str) -> str:
+    """Beside the revenue: how much more (or less) going to market cost, and contribution."""
+    parts = []
+    for metric, words in zip(ITS_COST, ("go-to-market cost", "contribution"), strict=True):
+        if (other, metric) in diffs.index:
+            d = diffs.loc[(other, metric)]
+            span = interval(metric, d["ci_low"], d["ci_high"], money, signed=True)
+            change = value(metric, d["mean"], money, signed=True)
+            parts.append(f"{words} differs by {change} a year (95% interval {span})")
+    return f" For {other}, {join(parts)}." if parts else ""
 
 
 def _tradeoffs(diffs: pd.DataFrame, other: str, base: str) -> list[str]:
     """What else clearly moves, for better and for worse, beyond revenue."""
     gains, costs = [], []
-    for metric in KEY_METRICS[1:]:
+    for metric in [m for m in KEY_METRICS if m not in (REVENUE, *ITS_COST)]:
         if (other, metric) not in diffs.index:
             continue
         d = diffs.loc[(other, metric)]
@@ -137,7 +155,7 @@ def join(parts: Sequence[str]) -> str:
 def _sweep_verdict(results: Results) -> list[str]:
     """For one policy over sweep points: where the revenue is highest and lowest."""
     money = currency(results)
-    revenue = results.summary[results.summary["metric"] == "bookings"]
+    revenue = results.summary[results.summary["metric"] == REVENUE]
     if revenue.empty:
         return []
     best, worst = revenue.loc[revenue["mean"].idxmax()], revenue.loc[revenue["mean"].idxmin()]
@@ -149,7 +167,7 @@ def _sweep_verdict(results: Results) -> list[str]:
 
     def amount(row: pd.Series) -> str:
         half = (row["ci_high"] - row["ci_low"]) / 2
-        return f"{value('bookings', row['mean'], money)} ± {value('bookings', half, '')}"
+        return f"{value(REVENUE, row['mean'], money)} ± {value(REVENUE, half, '')} a year"
 
     return [
         f"Revenue is highest at {where(best)}: {amount(best)} (mean ± 95% half-width), and "

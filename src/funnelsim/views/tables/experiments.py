@@ -27,8 +27,10 @@ from funnelsim.views.formats import (
     currency,
     interval,
     metric_label,
+    span,
     value,
     whole_percent,
+    yardstick_note,
 )
 from funnelsim.views.tables.fit import Fitted
 from funnelsim.views.text import literal, printable
@@ -82,7 +84,8 @@ def comparison(results: Results, point: int = 0) -> Table:
             cells.append(_with_interval(metric, d.iloc[0], money, signed=True) if len(d) else "–")
         cells.append(wins(metric, [rows.loc[p, "win_share"] for p in policies]))
         table.add_row(*cells)
-    table.caption = denominators(summary["metric"].drop_duplicates())
+    notes = [yardstick_note(results, literal), denominators(summary["metric"].drop_duplicates())]
+    table.caption = " ".join(note for note in notes if note) or None
     table.caption_justify = "left"
     return table
 
@@ -179,7 +182,7 @@ def replay_command(results: Results, row: pd.Series) -> str:
 
 def experiment_report(results: Results) -> Group:
     """Everything the terminal shows at the end of a compare or a sweep."""
-    parts: list[Any] = []
+    parts: list[Any] = [Text(span(results).capitalize())]
     if len(results.manifest["points"]) == 1 and len(results.manifest["policies"]) > 1:
         parts.append(Fitted(comparison(results)))
     else:

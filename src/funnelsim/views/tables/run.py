@@ -36,8 +36,19 @@ WINDOW_DEALS = (
     "time; the waterfall's last stage counts the window's own leads won, whenever they closed"
 )
 """Why a run shows two counts of won deals."""
-MONEY = ("average_deal", "lead_spend", "cost_per_lead", "cost_per_opportunity", "cost_per_won_deal")
-"""The amounts of a run's headline table that stand alone."""
+MONEY = (
+    "average_deal",
+    "marketing_spend_per_year",
+    "sdr_cost_per_year",
+    "ae_cost_per_year",
+    "gtm_cost_per_year",
+    "contribution_per_year",
+    "cost_per_lead",
+    "cost_per_sql",
+    "cost_per_opportunity",
+    "cost_per_won_deal",
+)
+"""The amounts of a run's headline table that stand alone: each states its period."""
 
 
 def waterfall(m: dict[str, float]) -> Table:
@@ -59,15 +70,17 @@ def waterfall(m: dict[str, float]) -> Table:
 
 def headline(summary: dict[str, Any]) -> Table:
     m, cur = summary["metrics"], summary["currency"]
+    pipeline = m["pipeline_created_value_per_year"]
     table = Table(title="Pipeline, revenue and cost", show_header=False, caption=WINDOW_DEALS)
     table.add_column("figure")
     table.add_column("value", justify="right")
     values = {
-        "pipeline_created_value": f"{m['pipeline_created_count']:,} opps, "
-        f"{whole_money(m['pipeline_created_value'], cur)}",
+        "pipeline_created_value_per_year": f"{whole_money(pipeline, cur)} "
+        f"({m['pipeline_created_count']:,} opps over the window)",
         "open_pipeline_value": f"{m['open_pipeline_count']:,} opps, "
         f"{whole_money(m['open_pipeline_value'], cur)}",
-        "bookings": f"{whole_money(m['bookings'], cur)} from {m['deals_won']:,} deals won",
+        "bookings_per_year": f"{whole_money(m['bookings_per_year'], cur)} "
+        f"({whole_money(m['bookings'], cur)} from {m['deals_won']:,} deals over the window)",
         "win_rate": share(m["win_rate"]),
         **{name: whole_money(m[name], cur) for name in MONEY},
     }
@@ -158,16 +171,19 @@ def _in_sentence(label: str) -> str:
 
 COHORT = ("leads", "mqls", "sqls", "opportunities")
 """The columns of a group's leads: those created in the window, and how far they got."""
-CLOSED = ("deals_won", "bookings", "win_rate", "cost_per_won_deal")
+CLOSED = ("deals_won", "bookings_per_year", "win_rate")
 """The columns of a group's deals: those closed in the window, from leads of any time."""
+COSTS = ("gtm_cost_per_year", "contribution_per_year", "cost_per_won_deal")
+"""The columns of a group's costs, where the run splits them (by source)."""
 
 
 def groups(frame: pd.DataFrame, title: str, currency: str) -> list[Table]:
     """Two tables per grouping, as the figures are counted: the window's leads, and the deals
     closed in the window."""
     leads = Table(title=f"{title}: leads created in the window")
-    deals = Table(title=f"{title}: deals closed in the window")
-    for table, names in ((leads, COHORT), (deals, CLOSED)):
+    deals = Table(title=f"{title}: deals closed in the window, money per year")
+    closed = CLOSED + (COSTS if set(COSTS) <= set(frame.columns) else ())
+    for table, names in ((leads, COHORT), (deals, closed)):
         table.add_column("")
         for name in names:
             table.add_column(metric_label(name), justify="right")
@@ -176,9 +192,9 @@ def groups(frame: pd.DataFrame, title: str, currency: str) -> list[Table]:
         deals.add_row(
             literal(str(name)),
             f"{row['deals_won']:,.0f}",
-            compact_money(row["bookings"], currency),
+            compact_money(row["bookings_per_year"], currency),
             share(row["win_rate"]),
-            compact_money(row["cost_per_won_deal"], currency),
+            *(compact_money(row[n], currency) for n in closed[len(CLOSED) :]),
         )
     return [leads, deals]
 
@@ -222,7 +238,8 @@ def run_report(result) -> Group:
     title = (
         f"[bold]{literal(s['scenario'])}[/bold]{policy}, seed {s['seed']}: "
         f"{w['start']} to {w['end']} "
-        f"({w['weeks']:g} weeks after warm-up); {m['leads_simulated']:,} leads simulated in "
+        f"({w['weeks']:g} weeks, {w['years']:.2f} years, after warm-up; money per year unless "
+        f"said); {m['leads_simulated']:,} leads simulated in "
         f"{s['runtime_seconds']:.1f}s, {m['events_per_lead']:.2f} events per lead"
     )
     tables = [

@@ -1,0 +1,55 @@
+"""What going to market costs beyond the leads: the people, the programs, and the margin.
+
+A scenario's ``cost`` section. Leads cost what their source's ``cost_per_lead`` says; this
+section adds each SDR's and AE's fully loaded cost per year (pay at target plus benefits,
+taxes and overhead), fixed program spend per source per year, and the gross margin that
+turns bookings into contribution. Every amount is per year; every default is zero (and a
+margin of 1, so contribution is bookings less cost), so a scenario without the section
+keeps its meaning. See docs/cost.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from pydantic import Field
+
+from funnelsim.base.distributions import Probability
+from funnelsim.base.strict import Frozen
+from funnelsim.scenario.fields import Money
+
+
+class Cost(Frozen):
+    """Fully loaded people cost per head per year, program spend per year, gross margin.
+
+    People cost scales with headcount: every SDR and AE on the books costs a full year's
+    loaded cost, whether ramped or not (headcount is fixed for a run, and ramp is not
+    modelled in capacity either).
+    """
+
+    sdr_per_year: Money = Field(
+        default=0.0, description="one SDR's fully loaded cost per year (OTE x 1.2-1.3)"
+    )
+    ae_per_year: Money = Field(
+        default=0.0, description="one AE's fully loaded cost per year (OTE x 1.2-1.3)"
+    )
+    programs: dict[str, Money] = Field(
+        default={},
+        description="fixed marketing program spend per source per year, beyond its leads' "
+        "cost_per_lead (events' booths, agency retainers, tools)",
+    )
+    gross_margin: Probability = Field(
+        default=1.0,
+        description="share of bookings kept after the cost of delivering them; contribution "
+        "is bookings x gross_margin less go-to-market cost",
+    )
+
+    def unknown_sources(self, sources: Collection[str]) -> list[str]:
+        """Program spend for sources the scenario does not define: each a sentence."""
+        expected = ", ".join(sources)
+        return [
+            f"cost.programs.{name}: unknown source {name!r}; expected one of the sources: "
+            f"{expected}"
+            for name in self.programs
+            if name not in sources
+        ]
