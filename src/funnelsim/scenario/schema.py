@@ -27,7 +27,6 @@ from funnelsim.base.strict import Frozen
 from funnelsim.base.units import format_duration
 from funnelsim.scenario.cost import Cost
 from funnelsim.scenario.fields import (
-    MAX_HORIZON_DAYS,
     MAX_MULTIPLIER,
     MAX_OPEN_PER_AE,
     MAX_RATE_PER_WEEK,
@@ -43,35 +42,7 @@ from funnelsim.scenario.fields import (
     UnitDist,
     Weekday,
 )
-
-
-class Horizon(Frozen):
-    """How long to simulate; metrics cover ``length`` after a ``warmup`` that fills the funnel.
-
-    ``start: steady`` (the default) opens the run on the nurture pool a funnel that has run
-    for years holds: leads captured over the ``history`` before time zero, advanced through
-    nurture to it (:mod:`funnelsim.model.history`). ``start: empty`` opens on an empty
-    funnel, as a company launching its first campaigns does.
-    """
-
-    length: Duration = Field(gt=0)
-    warmup: Duration = 0.0
-    start: Literal["steady", "empty"] = "steady"
-    history: Duration = Field(default=3 * 52 * 7.0, gt=0)
-
-    @field_validator("length", "history")
-    @classmethod
-    def _bounded(cls, days: float) -> float:
-        if days > MAX_HORIZON_DAYS:
-            longest = format_duration(MAX_HORIZON_DAYS)
-            raise ValueError(f"expected at most {longest}, got {format_duration(days)}")
-        return days
-
-    @model_validator(mode="after")
-    def _warmup_inside(self):
-        if not self.warmup < self.length:
-            raise ValueError("expected warmup shorter than length")
-        return self
+from funnelsim.scenario.horizon import Horizon
 
 
 class CalendarSpec(Frozen):
