@@ -301,6 +301,11 @@ _ABOUT = {
     "decision, stalled, abandoned), from leads of any time.",
     "quota_attainment": "Revenue per AE per year in the window, over one AE's yearly quota.",
     "sla_compliance": f"MQLs first touched within the response time, over {JUDGED}.",
+    **{
+        f"sla_compliance_within_{time}": f"MQLs first touched within {time} of business time, "
+        f"over the MQLs of the window whose deadline at {time} fell inside the run."
+        for time in YARDSTICKS
+    },
     "never_worked_share": f"MQLs that aged out of the SDR queue untouched, over {JUDGED}.",
     "sdr_utilisation": "SDR time spent on attempts in the window, over the desk's open time.",
     "ae_utilisation": "Open opportunities held over the window, over the AEs' slots.",
