@@ -5,7 +5,7 @@ Load a scenario, simulate it, read the figures::
     import funnelsim
     scenario = funnelsim.load_scenario(policy="aligned")
     result = funnelsim.simulate(scenario, seed=1)
-    result.summary["metrics"]["bookings"]
+    result.summary["metrics"]["bookings_per_year"]
 
 Compare policies over many replications, or sweep an experiment file::
 
