@@ -292,7 +292,11 @@ def notes(sizes: Sizes, minutes: float) -> list[str]:
         f"and then its M/M/c run, over the seeds {PAIRED_ROUNDS} times, the fastest of each.",
         "funnelsim timings cover the whole `funnelsim.simulate(scenario, seed=s)` call, metrics "
         "included; loading the scenario file is not timed. Events are the events the model "
-        "scheduled, SimPy's and the SDR desk's own (`events_scheduled` in the run's metrics).",
+        "scheduled, SimPy's and the SDR desk's own (`events_scheduled` in the run's metrics). "
+        "Leads are `leads_simulated`: as bundled, the reference starts steady, so they include "
+        "the leads carried in from before the run, which cost only their nurture; the M/M/c "
+        "pairs and the empty-start row use the reference from an empty start with a 13-week "
+        "warm-up (117 weeks), as it ran before.",
         f"Bare SimPy loop: {sizes.loop_processes} processes that only `yield env.timeout(d)`, "
         f"{sizes.loop_steps:,} times each, with a different constant `d` per process.",
         f"SimPy M/M/c: {SERVERS} servers of a `simpy.Resource`, load {LOAD}, one process per "
