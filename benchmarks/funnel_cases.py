@@ -65,7 +65,7 @@ def timed_run(scenario: funnelsim.Scenario, seed: int) -> tuple[FunnelRun, funne
 
 def warm_up() -> None:
     """One short untimed run, so lazy imports and first-call caches do not count."""
-    scenario = funnelsim.load_scenario(overrides={"horizon.length": "17w"})
+    scenario = funnelsim.load_scenario(overrides={"horizon.warmup": "4w", "horizon.length": "17w"})
     funnelsim.simulate(scenario, seed=0)
 
 
