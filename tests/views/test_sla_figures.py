@@ -183,7 +183,7 @@ def test_the_sentences_say_what_the_numbers_say(sla, html):
     assert f"the proposal's {sdr['current']}" in capacity
     revenue = sentences[-1]
     assert revenue.startswith("Under normal conditions the proposal")
-    bookings = next(r for r in doc["impact"] if r["metric"] == "bookings")
+    bookings = next(r for r in doc["impact"] if r["metric"] == "bookings_per_year")
     clear = bookings["ci_low"] > 0 or bookings["ci_high"] < 0
     assert ("cannot be told apart" in revenue) != clear
 
@@ -199,7 +199,7 @@ def _edited(sla, **changes):
         document["capacity"] = changes["capacity"]
     if "revenue" in changes:
         for r in document["impact"]:
-            if r["metric"] == "bookings":
+            if r["metric"] == "bookings_per_year":
                 r |= dict(zip(("difference", "ci_low", "ci_high"), changes["revenue"], strict=True))
     return dataclasses.replace(sla, document=document)
 
@@ -213,7 +213,7 @@ def test_sentences_for_a_clause_a_stress_breaks_and_a_clear_revenue_gain(sla):
     assert holding.startswith("Under normal conditions every clause holds in a month")
     assert "“1,000 MQLs a month” holds under every stress" in breaking
     assert "“85% touched within 15m (business)” falls below 90% under lost sdrs (40%)" in breaking
-    assert "books USD 2.00M more than base (95% interval +USD 1.00M to +USD 3.00M)" in revenue
+    assert "books USD 2.00M a year more than base (95% interval +USD 1.00M to +USD 3.00M)" in revenue
     assert "under stress it books more under lost sdrs" in revenue
 
 

@@ -38,15 +38,15 @@ from funnelsim.sla.proposal import Clause, Period, Proposal
 from funnelsim.sla.stress import BUILT_IN, NORMAL, Condition, condition
 
 IMPACT = (
-    "bookings",
-    "pipeline_created_value",
+    "bookings_per_year",
+    "pipeline_created_value_per_year",
     "lead_to_close_days_p50",
     "opportunity_age_days_p50",
     "leakage_rate",
     "still_open_share",
 )
-"""What the proposal does to the business: revenue, pipeline, lead to close, opportunity age,
-and leakage beside the leads still open."""
+"""What the proposal does to the business: revenue and pipeline per year, lead to close,
+opportunity age, and leakage beside the leads still open."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import pandas as pd
 from funnelsim.results import SlaResults
 from funnelsim.results.sla import PROPOSAL, Estimate, Search, condition_title
 from funnelsim.views.formats import metric_label, value, whole_percent
-from funnelsim.views.report.sentences import join, mean_cell, tone_of
+from funnelsim.views.report.sentences import REVENUE, join, mean_cell, tone_of
 
 
 def sla_section(sla: SlaResults, money: str) -> dict[str, Any]:
@@ -266,7 +266,7 @@ def _sdrs_needed(sdr: Search | None, target: str) -> str:
 def _revenue_impact(sla: SlaResults, money: str) -> str:
     """The proposal's revenue against the baseline's: under normal conditions with its
     interval, then under each stress as far as the intervals tell."""
-    diffs = {c: _difference(e) for (m, c), e in sla.impacts.items() if m == "bookings"}
+    diffs = {c: _difference(e) for (m, c), e in sla.impacts.items() if m == REVENUE}
     normal, *stresses = [c.name for c in sla.conditions]
     d = diffs.get(normal)
     if d is None or d["mean"] != d["mean"]:
@@ -280,7 +280,7 @@ def _revenue_impact(sla: SlaResults, money: str) -> str:
     groups: dict[str, list[str]] = {}
     for s in stresses:
         if s in diffs and diffs[s]["mean"] == diffs[s]["mean"]:
-            groups.setdefault(tone_of("bookings", diffs[s]), []).append(condition_title(s))
+            groups.setdefault(tone_of(REVENUE, diffs[s]), []).append(condition_title(s))
     parts = [phrase.format(join(groups[k])) for k, phrase in phrases.items() if k in groups]
     if parts:
         text += f"; under stress it books {join(parts)} (by the 95% intervals)"
@@ -288,15 +288,16 @@ def _revenue_impact(sla: SlaResults, money: str) -> str:
 
 
 def _normal_revenue(d: pd.Series, base: str, where: str, money: str) -> str:
-    """The revenue difference under normal conditions: more or less, or not told apart."""
-    low, high = (value("bookings", d[k], money, signed=True) for k in ("ci_low", "ci_high"))
-    if tone_of("bookings", d):
+    """The revenue difference under normal conditions, per year: more or less, or not told
+    apart."""
+    low, high = (value(REVENUE, d[k], money, signed=True) for k in ("ci_low", "ci_high"))
+    if tone_of(REVENUE, d):
         return (
-            f"{where} the proposal books {value('bookings', abs(d['mean']), money)} "
+            f"{where} the proposal books {value(REVENUE, abs(d['mean']), money)} a year "
             f"{'more' if d['mean'] > 0 else 'less'} than {base} (95% interval {low} to {high})"
         )
     return (
-        f"{where} the proposal's revenue cannot be told apart from {base}'s: "
-        f"{value('bookings', d['mean'], money, signed=True)}, with a 95% interval from "
+        f"{where} the proposal's revenue per year cannot be told apart from {base}'s: "
+        f"{value(REVENUE, d['mean'], money, signed=True)}, with a 95% interval from "
         f"{low} to {high} that includes zero"
     )
