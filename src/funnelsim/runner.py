@@ -161,11 +161,24 @@ def _summary(
             "weeks": round((horizon.length - horizon.warmup) / 7.0, 3),
             "years": round((horizon.length - horizon.warmup) / 365.25, 4),
         },
+        "funnel_start": _funnel_start(scenario),
         "money_periods": money_periods(figures),
         "metrics": figures,
         "stationarity": window.document(),
         "runtime_seconds": runtime,
         "version": __version__,
+    }
+
+
+def _funnel_start(scenario: Scenario) -> dict[str, Any]:
+    """How the funnel stood at time zero: empty, or steady with the history it was drawn from."""
+    horizon = scenario.horizon
+    if horizon.start == "empty":
+        return {"state": "empty"}
+    return {
+        "state": "steady",
+        "history_weeks": round(horizon.history / 7.0, 3),
+        "history_from": (scenario.start_date - _days(horizon.history)).isoformat(),
     }
 
 

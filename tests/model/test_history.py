@@ -102,3 +102,10 @@ def test_the_reference_window_is_stationary(policy):
 def _yearly(weekly, series: str) -> tuple[float, float]:
     measured = weekly.loc[~weekly["warmup"], series].to_numpy()
     return measured[:YEAR].sum(), measured[YEAR : 2 * YEAR].sum()
+
+
+def test_a_run_says_how_it_started():
+    steady = funnelsim.simulate(small(), seed=1).summary["funnel_start"]
+    assert steady == {"state": "steady", "history_weeks": 156.0, "history_from": "2023-01-09"}
+    empty = funnelsim.simulate(small(**{"horizon.start": "empty"}), seed=1).summary
+    assert empty["funnel_start"] == {"state": "empty"}

@@ -230,6 +230,12 @@ def _suggested(check: dict[str, Any]) -> str:
     return f"{'≥ ' if check['mser5_at_search_limit'] else ''}{weeks:.0f} w"
 
 
+def _start(summary: dict) -> str:
+    """How the run started, for its title: from a steady start, or an empty one."""
+    state = summary.get("funnel_start", {}).get("state")
+    return f" from {'a' if state == 'steady' else 'an'} {state} start" if state else ""
+
+
 def run_report(result) -> Group:
     s = result.summary
     w = s["window"]
@@ -238,8 +244,8 @@ def run_report(result) -> Group:
     title = (
         f"[bold]{literal(s['scenario'])}[/bold]{policy}, seed {s['seed']}: "
         f"{w['start']} to {w['end']} "
-        f"({w['weeks']:g} weeks, {w['years']:.2f} years, after warm-up; money per year unless "
-        f"said); {m['leads_simulated']:,} leads simulated in "
+        f"({w['weeks']:g} weeks, {w['years']:.2f} years, after warm-up{_start(s)}; money per "
+        f"year unless said); {m['leads_simulated']:,} leads simulated in "
         f"{s['runtime_seconds']:.1f}s, {m['events_per_lead']:.2f} events per lead"
     )
     tables = [
