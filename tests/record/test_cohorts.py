@@ -159,6 +159,18 @@ def test_an_empty_cohort_has_no_rates():
     assert all(np.isnan(v) for k, v in figures.items() if k not in counts)
 
 
+def test_a_measured_year_of_52_weeks_reads_the_year_and_a_shorter_window_does_not():
+    """52 weeks are 364 days: a window one day short of a horizon still reads it."""
+    ledger = runner.simulate(
+        load_scenario(overrides={"horizon.length": "56w", "horizon.warmup": "4w"}), seed=2
+    ).ledger
+    start = 28.0
+    year = cohorts.figures(ledger, start, start + 364.0)
+    assert np.isfinite(year["leaked_within_365d"]) and np.isfinite(year["still_open_after_365d"])
+    short = cohorts.figures(ledger, start, start + 363.0)
+    assert np.isnan(short["leaked_within_365d"]) and np.isfinite(short["leaked_within_180d"])
+
+
 def test_the_worked_example_in_the_docs_prints_what_it_shows():
     text = (Path(__file__).parents[2] / "docs" / "cohorts.md").read_text()
     text = text[text.index("## A worked example") :]

@@ -37,6 +37,9 @@ CODE = np.array(
 (nurture, SDR desk, waiting for an AE, open opportunity)."""
 HORIZONS = (180, 365)
 """Days since capture at which the cumulative incidences are read."""
+SHORT_BY = 1.0
+"""How many days a window may fall short of a horizon and still have it read: a measured year
+of 52 weeks is 364 days, and one day's shortfall moves an incidence by next to nothing."""
 QUARTER = 365.25 / 4
 """The first measured quarter: leads captured this many days after the window opened."""
 
@@ -115,10 +118,10 @@ def _quarter_shares(outcome: np.ndarray) -> dict[str, float]:
 
 def _incidence(days: np.ndarray, outcome: np.ndarray, window: float) -> dict[str, float]:
     """The cumulative incidences at :data:`HORIZONS`; NaN past the longest follow-up (the
-    window's length) or without leads."""
+    window's length, give or take :data:`SHORT_BY`) or without leads."""
     nan = np.full(len(HORIZONS), np.nan)
     found = cumulative_incidence(days, outcome) if len(days) else {}
-    reach = np.array(HORIZONS) <= window
+    reach = np.array(HORIZONS) <= window + SHORT_BY
     out = {}
     for name in (*OUTCOMES, "still_open"):
         values = np.where(reach, found.get(name, nan), np.nan)
