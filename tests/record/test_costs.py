@@ -152,7 +152,7 @@ def test_a_scenario_without_a_cost_section_costs_only_its_leads():
         ({"cost.ae_per_year": "lots"}, "cost.ae_per_year", "number"),
         ({"cost.gross_margin": 1.5}, "cost.gross_margin", "less than or equal to 1"),
         ({"cost.programs": {"events": -10}}, "cost.programs.events", "greater than or equal"),
-        ({"cost.programs": {"webinars": 10}}, "", "cost.programs.webinars: unknown source"),
+        ({"cost.programs": {"webinars": 10}}, "cost.programs.webinars", "unknown source 'webi"),
     ],
 )
 def test_bad_cost_input_names_the_key(overrides, key, words):
@@ -163,9 +163,13 @@ def test_bad_cost_input_names_the_key(overrides, key, words):
 
 
 def test_the_program_of_an_unknown_source_lists_the_sources():
-    scenario = small()
-    message = scenario.cost.model_copy(update={"programs": {"x": 1.0}}).unknown_sources(["a"])
-    assert message == ["cost.programs.x: unknown source 'x'; expected one of the sources: a"]
+    with pytest.raises(funnelsim.ScenarioError) as caught:
+        small(**{"cost.programs": {"x": 1.0}})
+    [problem] = caught.value.problems
+    assert problem.message == (
+        "unknown source 'x'; expected one of the sources: "
+        "inbound, paid, events, outbound_sdr, tele, partners"
+    )
 
 
 def test_with_nothing_to_split_by_the_sources_share_people_cost_evenly():

@@ -10,8 +10,6 @@ keeps its meaning. See docs/cost.md.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
 from pydantic import Field
 
 from funnelsim.base.distributions import Probability
@@ -43,13 +41,3 @@ class Cost(Frozen):
         description="share of bookings kept after the cost of delivering them; contribution "
         "is bookings x gross_margin less go-to-market cost",
     )
-
-    def unknown_sources(self, sources: Collection[str]) -> list[str]:
-        """Program spend for sources the scenario does not define: each a sentence."""
-        expected = ", ".join(sources)
-        return [
-            f"cost.programs.{name}: unknown source {name!r}; expected one of the sources: "
-            f"{expected}"
-            for name in self.programs
-            if name not in sources
-        ]

@@ -166,27 +166,39 @@ def _merged(base: dict, patch: Mapping) -> dict:
     return out
 
 
-def _unknown_segments(layers: _Layers) -> list[Problem]:
-    """Segment mixes that name segments the scenario does not define (checked on raw data)."""
+def _unknown_names(layers: _Layers) -> list[Problem]:
+    """Names of things the scenario does not define (checked on raw data, each at its key):
+    segments in a source's segment mix, sources in the cost's program spend."""
     data = layers.data
-    segments = data.get("segments") if isinstance(data.get("segments"), dict) else {}
-    sources = data.get("sources") if isinstance(data.get("sources"), dict) else {}
+    segments, sources = _section(data, "segments"), _section(data, "sources")
+    named = [
+        (("sources", name, "segment_mix", seg), "segment", segments)
+        for name, source in sources.items()
+        for seg in _section(source, "segment_mix")
+    ]
+    named += [
+        (("cost", "programs", name), "source", sources)
+        for name in _section(_section(data, "cost"), "programs")
+    ]
     problems = []
-    for name, source in sources.items():
-        mix = source.get("segment_mix") if isinstance(source, dict) else None
-        for seg in mix if isinstance(mix, dict) else ():
-            if seg not in segments:
-                key = ("sources", name, "segment_mix", seg)
-                source_file, line = layers.where(key)
-                expected = ", ".join(map(str, segments)) or "none defined"
-                message = f"unknown segment {seg!r}; expected one of the segments: {expected}"
-                problems.append(Problem(source_file, ".".join(map(str, key)), message, line))
+    for key, kind, defined in named:
+        if key[-1] not in defined:
+            source_file, line = layers.where(key)
+            expected = ", ".join(map(str, defined)) or "none defined"
+            message = f"unknown {kind} {key[-1]!r}; expected one of the {kind}s: {expected}"
+            problems.append(Problem(source_file, ".".join(map(str, key)), message, line))
     return problems
+
+
+def _section(data: Any, key: str) -> dict:
+    """``data[key]`` when both are mappings, else nothing: the schema reports what is wrong."""
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
 
 
 def _validate(layers: _Layers, overrides: dict[str, Any]) -> Scenario:
     """The scenario, remembering the overrides as given (outside its content and its hash)."""
-    problems = _unknown_segments(layers)
+    problems = _unknown_names(layers)
     try:
         scenario = Scenario.model_validate({**layers.data, "overrides": overrides})
     except pydantic.ValidationError as exc:

@@ -359,12 +359,6 @@ class Scenario(Frozen):
             raise ValueError("expected finite numbers in every policy, not .nan or .inf") from None
         return policies
 
-    @model_validator(mode="after")
-    def _programs_of_known_sources(self):
-        if problems := self.cost.unknown_sources(self.sources):
-            raise ValueError("; ".join(problems))
-        return self
-
     @field_validator("currency")
     @classmethod
     def _currency(cls, code: str) -> str:
