@@ -19,6 +19,7 @@ from matplotlib import image
 
 import funnelsim
 from funnelsim.record.registry import KEY_METRICS, metric
+from funnelsim.results.experiment import FORMAT
 from funnelsim.views import plots
 from funnelsim.views.report.html import write_report
 from funnelsim.views.report.sentences import headline, tone_of, verdict
@@ -198,10 +199,22 @@ def test_bad_plot_options_exit_2(folder, cli, args, message):
 
 
 def test_an_unfinished_folder_with_nothing_finished_is_refused_by_plot_and_report(tmp_path, cli):
-    (tmp_path / "manifest.json").write_text('{"status": "running"}')
+    (tmp_path / "manifest.json").write_text(json.dumps({"status": "running", "format": FORMAT}))
     for command in ("plot", "report"):
         result = cli(command, str(tmp_path))
         assert result.exit_code == 2 and "no replication has finished yet" in result.stderr
+
+
+def test_a_folder_of_an_earlier_funnelsim_is_refused_in_one_line(folder, tmp_path, cli):
+    old = tmp_path / "old"
+    shutil.copytree(folder, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    (old / "manifest.json").write_text(json.dumps(manifest | {"format": "results folder 2"}))
+    for command in ("plot", "report"):
+        result = cli(command, str(old))
+        assert result.exit_code == 2 and result.stderr.count("\n") == 1
+        assert "written by an earlier funnelsim" in result.stderr
+        assert "run the experiment again" in result.stderr
 
 
 def test_a_sweep_gets_a_report_with_its_points_and_surface(tmp_path):

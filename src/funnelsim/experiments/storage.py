@@ -47,12 +47,16 @@ from funnelsim.base.files import (
 from funnelsim.errors import UsageError
 from funnelsim.experiments.execution import ChunkResult
 from funnelsim.experiments.tables import to_table
-from funnelsim.results.experiment import FINAL_FILES, ID_COLUMNS, MANIFEST, TABLES, named_policies
+from funnelsim.results.experiment import (
+    FINAL_FILES,
+    FORMAT,
+    ID_COLUMNS,
+    MANIFEST,
+    TABLES,
+    named_policies,
+)
 from funnelsim.results.parts import whole
 
-FORMAT = "funnelsim results folder 2"
-"""The manifest's ``format``: how funnelsim knows a folder it may overwrite is its own, and
-one it may resume holds its tables as they are written now (format 1 numbered the policies)."""
 _CHUNK = re.compile(r"^(p\d{6}-r\d{7}-\d{7}|\..+\.partial)$")
 ROWS_PER_GROUP = 2_048
 """Rows per Parquet row group in the final files: the most the parent holds of a table."""

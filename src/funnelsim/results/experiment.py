@@ -27,6 +27,10 @@ TABLES = ("runs", "weekly", "groups", "periods")
 FINAL_FILES = (*(f"{t}.parquet" for t in TABLES), "summary.csv", "differences.csv")
 REQUIRED_FILES = tuple(name for name in FINAL_FILES if name != "periods.parquet")
 MANIFEST = "manifest.json"
+FORMAT = "funnelsim results folder 3"
+"""The manifest's ``format``: how funnelsim knows a folder is its own and holds the tables it
+writes now (format 1 numbered the policies; format 2 had no per-year money, cohort figures
+with open leads censored, or cost)."""
 ID_COLUMNS = ("point", "replication", "policy")
 """What names one run in the tables: its sweep point, replication and policy (by position)."""
 
@@ -185,13 +189,19 @@ def _csv(path: Path) -> pd.DataFrame:
 
 
 def _manifest(folder: Path) -> dict[str, Any]:
-    """A results folder's manifest, or one line saying the folder is not one."""
+    """A results folder's manifest, or one line saying the folder is not one, or not one this
+    funnelsim can read."""
     try:
         manifest = json.loads((folder / MANIFEST).read_text())
     except (OSError, ValueError):
         manifest = None
     if not isinstance(manifest, dict):
         raise FunnelsimError(f"{folder}: not a results folder (no readable manifest.json)")
+    if manifest.get("format") != FORMAT:
+        raise FunnelsimError(
+            f"{folder}: written by an earlier funnelsim, whose figures this one no longer has "
+            "(money per year, cohorts with open leads, cost); run the experiment again"
+        )
     return manifest
 
 
@@ -203,10 +213,9 @@ def load_results(path: str | Path, partial: bool = False) -> Results:
     :attr:`Results.partial`; a finished one loads as usual.
     """
     folder = Path(path)
-    if partial:
-        manifest = _manifest(folder)
-        if manifest.get("status") != "complete":
-            return _unfinished(folder, manifest)
+    manifest = _manifest(folder)
+    if partial and manifest.get("status") != "complete":
+        return _unfinished(folder, manifest)
     return Results(**read_folder(folder), path=folder)
 
 
