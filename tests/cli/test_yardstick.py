@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 import funnelsim
 from funnelsim.cli.app import app
 from funnelsim.experiments.yardstick import strictest, with_yardstick
+from funnelsim.views.formats import yardstick_note
 from tests.helpers import SHORT, SHORT_ARGS
 
 
@@ -37,6 +38,22 @@ def test_compliance_within_the_yardstick_follows_compliance_with_the_own_sla():
     shown = ["bookings_per_year", "sla_compliance", "sla_compliance_within_1h", "win_rate"]
     assert with_yardstick(metrics, "1h") == shown
     assert with_yardstick(["win_rate"], "1h") == ["win_rate"]
+    # a yardstick asked for is shown even without compliance with each policy's own SLA
+    assert with_yardstick(["win_rate"], "1h", given=True) == [
+        "win_rate",
+        "sla_compliance_within_1h",
+    ]
+    assert with_yardstick(shown, "1h", given=True) == shown
+
+
+def test_a_sweep_over_the_sla_says_the_own_sla_varies_and_no_note_without_the_figure():
+    spec = {"policies": ["aligned"], "set": SHORT, "replications": 1,
+            "factors": {"sla.response_time": ["4h", "1h"]}}  # fmt: skip
+    swept = funnelsim.sweep(spec, workers=1)
+    note = yardstick_note(swept)
+    assert "the sweep's sla.response_time at each point" in note and "within 1h" in note
+    plain = funnelsim.sweep({**spec, "metrics": ["bookings_per_year"]}, workers=1)
+    assert yardstick_note(plain) is None
 
 
 def test_compare_judges_both_policies_by_the_stricter_sla_by_default():

@@ -83,7 +83,8 @@ class Plan:
     @property
     def metrics(self) -> list[str]:
         """The metrics summarised: the experiment's, with compliance within the yardstick."""
-        return with_yardstick(list(self.experiment.metrics), self.yardstick)
+        given = self.experiment.yardstick is not None
+        return with_yardstick(list(self.experiment.metrics), self.yardstick, given)
 
     @property
     def fingerprint(self) -> str:

@@ -49,11 +49,13 @@ def strictest(scenarios: Iterable[Mapping[str, Any]]) -> str:
     return within[-1] if within else YARDSTICKS[0]
 
 
-def with_yardstick(metrics: list[str], response_time: str | None) -> list[str]:
+def with_yardstick(metrics: list[str], response_time: str | None, given: bool = False) -> list[str]:
     """The metrics a comparison reports: compliance within the yardstick right after
-    compliance with each policy's own SLA, when that is among them."""
-    if response_time is None or COMPLIANCE not in metrics:
+    compliance with each policy's own SLA, when that is among them, or last when the
+    yardstick was ``given`` (asked for, so shown)."""
+    if response_time is None or figure(response_time) in metrics:
         return metrics
-    at = metrics.index(COMPLIANCE) + 1
-    extra = [figure(response_time)] if figure(response_time) not in metrics else []
-    return [*metrics[:at], *extra, *metrics[at:]]
+    if COMPLIANCE in metrics:
+        at = metrics.index(COMPLIANCE) + 1
+        return [*metrics[:at], figure(response_time), *metrics[at:]]
+    return [*metrics, figure(response_time)] if given else metrics

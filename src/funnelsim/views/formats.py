@@ -218,12 +218,16 @@ def yardstick_note(results: Results, name: Callable[[str], str] = str) -> str | 
     None for results that predate the yardstick. ``name`` writes a policy's name (as rich
     markup that prints it as written, for a terminal)."""
     yardstick = results.manifest.get("yardstick")
-    if yardstick is None:
+    if yardstick is None or (
+        f"sla_compliance_within_{yardstick['response_time']}" not in set(results.summary["metric"])
+    ):
         return None
     own = ", ".join(
         f"{name(label)} {entry['resolved']['sla']['response_time']}"
         for label, entry in results.manifest["scenario"].items()
     )
+    if "sla.response_time" in results.manifest["factors"]:
+        own = "the sweep's sla.response_time at each point"
     how = "as given" if yardstick["given"] else "the strictest SLA compared"
     return (
         f"{metric_label('sla_compliance')}: each policy against its own response time ({own}); "
