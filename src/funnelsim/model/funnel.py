@@ -24,7 +24,7 @@ from funnelsim.model.rules.trust import SalesTrust, judged_by_sales, owed_attemp
 from funnelsim.model.sales import SalesSteps, deal_counters
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import Task, new_tasks
-from funnelsim.model.sources import generate_leads, joined
+from funnelsim.model.sources import generate_leads
 from funnelsim.record.ledger import SPELL, SPELL_AT, Ledger
 from funnelsim.record.response import within_response
 from funnelsim.scenario.schema import Scenario
@@ -52,7 +52,7 @@ class Stages(SalesSteps):
         self.env = CountingEnvironment()
         self.calendar = Calendar.from_spec(scenario.calendar, scenario.start_date)
         prior, nurtured = nurture_pool(scenario, streams)
-        self.leads = leads = joined([prior.columns(), generate_leads(scenario, streams).columns()])
+        self.leads = leads = prior.followed_by(generate_leads(scenario, streams))
         self.ledger = Ledger(
             *(leads.created, leads.source, leads.segment, leads.fit, leads.cost),
             *(leads.buy_start, leads.buy_end),

@@ -90,6 +90,10 @@ class Leads:
         """The columns, in field order (``dataclasses.astuple`` would copy them)."""
         return tuple(getattr(self, f.name) for f in fields(self))
 
+    def followed_by(self, later: Leads) -> Leads:
+        """These leads, then ``later`` ones, all captured after the last of these."""
+        return Leads(*map(np.concatenate, zip(self.columns(), later.columns(), strict=True)))
+
     def take(self, index: np.ndarray) -> Leads:
         """These leads, in the order of ``index``."""
         return Leads(*(column[index] for column in self.columns()))

@@ -84,6 +84,12 @@ def _yearly(name: str, better: int, label: str, rise: str = "", fall: str = "") 
     return _entry(f"{name}_per_year", "money", better, f"{label} per year", rise, fall, YEAR)
 
 
+def _total(name: str, label: str, words: str) -> Metric:
+    """Money summed over the measured window (more is better), labelled so."""
+    label = f"{label}, total over the window"
+    return _entry(name, "money", +1, label, f"more {words}", f"less {words}", TOTAL)
+
+
 def _described(name: str, kind: str, better: int, label: str, about: str, leads: str) -> Metric:
     """A figure with what it counts over what; ``leads`` says whose share it is, as in "more
     leads {leads}" and "fewer leads {leads}" of a sentence."""
@@ -165,26 +171,10 @@ _ROWS = [
     # Pipeline and revenue over the window: whatever closed in it, from leads of any time
     # (so deals won here are not the waterfall's wins, which follow the window's own leads).
     _entry("pipeline_created_count", "count", +1, "Pipeline created, count"),
-    _entry(
-        "pipeline_created_value",
-        "money",
-        +1,
-        "Pipeline created, total over the window",
-        "more pipeline created",
-        "less pipeline created",
-        TOTAL,
-    ),
+    _total("pipeline_created_value", "Pipeline created", "pipeline created"),
     _entry("open_pipeline_count", "count", +1, "Open opportunities"),
     _entry("open_pipeline_value", "money", +1, "Open pipeline at the end", period="at the end"),
-    _entry(
-        "bookings",
-        "money",
-        +1,
-        "Revenue, total over the window",
-        "more revenue",
-        "less revenue",
-        TOTAL,
-    ),
+    _total("bookings", "Revenue", "revenue"),
     _entry("deals_won", "count", +1, "Deals won in the window"),
     _entry("average_deal", "money", +1, "Average deal", period="per deal"),
     _entry("ae_queue_at_end", "count", -1, "SQLs waiting for an AE at the end"),
