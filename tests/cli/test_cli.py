@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pandas as pd
@@ -202,7 +203,10 @@ def test_run_warns_in_one_line_while_its_json_carries_the_diagnostic(runner):
     assert as_json.exit_code == 0, as_json.output
     stationarity = json.loads(as_json.stdout)["stationarity"]  # stdout is the document alone
     assert stationarity["stationary"] is False
-    assert stationarity["series"]["sqls"]["filling"] is True
+    # The warning names the filling series whose year ratio is farthest from 1.
+    ratios = [s["year_ratio"] for s in stationarity["series"].values() if s["filling"]]
+    moved_most = max(ratios, key=lambda ratio: abs(math.log(ratio)))
+    assert f"in year 2 are {moved_most:.2f}x year 1" in stationarity["warning"]
     warning = f"warning: {stationarity['warning']}"
     tables = runner.invoke(app, ["run", "--seed", "0", *empty_start])
     for result in (as_json, tables):

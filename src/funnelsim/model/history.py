@@ -12,12 +12,14 @@ before the run begins. What the desk and sales hold at time zero fills during th
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 
 import numpy as np
 
 from funnelsim.base.streams import Streams
-from funnelsim.model.nurture import NurtureEngine, NurtureState
+from funnelsim.model.nurture import Carried, NurtureEngine, subscribed
 from funnelsim.model.sources import Era, Leads, generate_leads
 from funnelsim.scenario.schema import Scenario
 
@@ -31,7 +33,7 @@ def history_era(scenario: Scenario) -> Era:
     return Era(-days, 0.0, "history/", HISTORY_RANK, nurtured_only=True, bursts=False)
 
 
-def nurture_pool(scenario: Scenario, streams: Streams) -> tuple[Leads, NurtureState]:
+def nurture_pool(scenario: Scenario, streams: Streams) -> tuple[Leads, Carried]:
     """The leads in nurture at time zero, and where each stands in it.
 
     None from an empty start, nor when every source skips nurture.
@@ -41,9 +43,11 @@ def nurture_pool(scenario: Scenario, streams: Streams) -> tuple[Leads, NurtureSt
         not source.skips_nurture for source in scenario.sources.values()
     ):
         era = Era(0.0, 0.0)  # no time before the run: no leads
-    leads = generate_leads(scenario, streams, era)
+    # A lead that opts out before time zero is never in the pool: only its capture is drawn.
+    keep = functools.partial(subscribed, scenario.nurture, streams, at=0.0)
+    leads = generate_leads(scenario, streams, dataclasses.replace(era, keep=keep))
     engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
     engine.enrol(np.arange(len(leads)), leads.created)
     engine.advance(0.0, scenario.scoring.mql_threshold)
     staying = np.flatnonzero(np.isfinite(engine.next_touch))
-    return leads.take(staying), engine.state(staying)
+    return leads.take(staying), engine.carry(staying)

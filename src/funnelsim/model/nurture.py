@@ -1,16 +1,21 @@
-"""Marketing nurture, advanced in vectorised steps instead of one event per touch.
+"""Marketing nurture, advanced from one telling touch to the next instead of touch by touch.
 
 A lead in nurture is touched every ``touch_every``. At a touch its interest has decayed since
 the last one (half-life), it may engage (likelier when its buyer is in market), which closes
 part of the gap to full interest, it may unsubscribe, and it is scored: a score at or above
-the threshold makes it an MQL at that touch. Nothing else can change a nurtured lead between
-touches, so the engine advances every lead in nurture to the end of the current period at
-once, and the model only spends SimPy events on the MQLs it finds.
+the threshold makes it an MQL at that touch.
+
+Most touches change nothing but the decay, and a score only falls while nothing happens. So
+the engine draws, for each lead, which of its touches will tell (the next engagement and the
+opt-out, each a geometric number of touches away; the touch its buyer enters or leaves the
+market, when engagement's odds change; a touch a lowered threshold reaches) and visits those
+alone, every lead due in a period at once, in vectorised steps. The touches between are
+applied in one decay. The model only spends SimPy events on the MQLs it finds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -18,6 +23,10 @@ from funnelsim.base.streams import Streams
 from funnelsim.model.scoring import noisy_score, score_noise
 from funnelsim.model.sources import Leads
 from funnelsim.scenario.schema import Nurture, Scoring
+
+NEVER = np.inf
+ENGAGE, UNSUBSCRIBE = "nurture/engage", "nurture/unsubscribe"
+"""The streams of nurture's per-lead draws."""
 
 
 @dataclass
@@ -31,14 +40,46 @@ class Outcomes:
     unsubscribed_at: np.ndarray
 
 
-@dataclass(frozen=True)
+@dataclass
 class NurtureState:
-    """Leads' nurture as it stands: interest as of the last touch, and the touch counters."""
+    """Where each lead stands in nurture, by column.
+
+    Touches are counted from the lead's enrolment (capture, or its return from a recycle):
+    touch ``k`` is at ``enrolled + k * touch_every``, and ``engage_at``, ``leave_at`` and
+    ``turn_at`` name the touches of its next engagement, its opt-out, and its buyer entering or
+    leaving the market (``inf``: never). ``index`` is the next touch that tells, at
+    ``next_touch`` (``inf``: not in nurture); interest is as of ``updated_at``, its last told
+    touch. ``draws`` and ``enrolments`` count the lead's draws, for its per-lead streams.
+    """
 
     interest: np.ndarray
     updated_at: np.ndarray
-    touches: np.ndarray
+    enrolled: np.ndarray
+    index: np.ndarray
     next_touch: np.ndarray
+    engage_at: np.ndarray
+    leave_at: np.ndarray
+    turn_at: np.ndarray
+    draws: np.ndarray
+    enrolments: np.ndarray
+
+    def take(self, leads: np.ndarray) -> NurtureState:
+        """These leads' state, in the order of ``leads``."""
+        return NurtureState(*(getattr(self, f.name)[leads] for f in fields(self)))
+
+    def put(self, leads: np.ndarray, state: NurtureState) -> None:
+        """Write ``state`` as these leads' state."""
+        for f in fields(self):
+            getattr(self, f.name)[leads] = getattr(state, f.name)
+
+
+@dataclass(frozen=True)
+class Carried:
+    """Leads in nurture carried to another engine: their state, and what it was checked at."""
+
+    state: NurtureState
+    since: float  # every touch before it has been told
+    bar: float  # the threshold the leads' schedules were checked against
 
 
 class NurtureEngine:
@@ -47,57 +88,73 @@ class NurtureEngine:
     def __init__(self, leads: Leads, nurture: Nurture, scoring: Scoring, streams: Streams):
         self.leads, self.nurture, self.scoring, self.streams = leads, nurture, scoring, streams
         n = len(leads)
-        self.interest = leads.interest.copy()
-        self.updated_at = leads.created.copy()
-        self.touches = np.zeros(n, dtype=np.uint64)  # touches so far: the per-lead draw counter
-        self.next_touch = np.full(n, np.inf)  # inf: not in nurture
+        self.state = NurtureState(
+            interest=leads.interest.copy(),
+            updated_at=leads.created.copy(),
+            enrolled=np.zeros(n),
+            index=np.zeros(n),
+            next_touch=np.full(n, NEVER),
+            engage_at=np.full(n, NEVER),
+            leave_at=np.full(n, NEVER),
+            turn_at=np.full(n, NEVER),
+            draws=np.zeros(n, dtype=np.uint64),
+            enrolments=np.zeros(n, dtype=np.uint64),
+        )
         self._decay = np.log(2.0) / nurture.interest_half_life
+        # log(1 - p) of engaging out of and in market, and of opting out: geometric gaps.
+        engage, unsubscribe = nurture.engage, nurture.unsubscribe
+        with np.errstate(divide="ignore"):  # odds of one: the very next touch
+            self._log_miss = np.log1p(-np.array([engage.not_in_market, engage.in_market]))
+            self._log_stay = float(np.log1p(-unsubscribe))
+        self._since, self._bar = -NEVER, -NEVER  # see Carried
         # The scoring model's error for each lead: it misjudges the same lead the same way
         # at every touch, so noise alone never walks a cold lead over the threshold.
         self.noise = score_noise(scoring, streams.lead_uniforms("score/noise", leads.key))
         # What a touch reads of each lead and never changes, side by side: one gather a touch.
-        # Each lead's own part of its touch draws (engage, unsubscribe) is mixed once, here.
+        # Each lead's own part of its draws (engage, unsubscribe) is mixed once, here.
         self._fixed = np.column_stack((leads.created, leads.buy_start, leads.buy_end, leads.fit))
         self._mixed = np.column_stack(
-            [
-                streams.mixed_leads(name, leads.key)
-                for name in ("nurture/engage", "nurture/unsubscribe")
-            ]
+            [streams.mixed_leads(name, leads.key) for name in (ENGAGE, UNSUBSCRIBE)]
         )
+
+    @property
+    def next_touch(self) -> np.ndarray:
+        """When each lead's next telling touch is; ``inf`` when it is not in nurture."""
+        return self.state.next_touch
 
     def enrol(self, leads: np.ndarray | int, at: np.ndarray | float) -> None:
         """Put leads in nurture; their first scoring is at ``at`` (capture, or a recycle)."""
-        self.next_touch[leads] = at
+        state = self.state
+        state.enrolled[leads] = state.next_touch[leads] = at
+        state.index[leads] = 0.0
 
-    def state(self, leads: np.ndarray) -> NurtureState:
+    def carry(self, leads: np.ndarray) -> Carried:
         """Where these leads stand in nurture: to carry them into another engine."""
-        return NurtureState(
-            self.interest[leads],
-            self.updated_at[leads],
-            self.touches[leads],
-            self.next_touch[leads],
-        )
+        return Carried(self.state.take(leads), self._since, self._bar)
 
-    def resume(self, leads: np.ndarray, state: NurtureState) -> None:
+    def resume(self, leads: np.ndarray, carried: Carried) -> None:
         """Carry leads in nurture over from another engine, as they stood there."""
-        self.interest[leads], self.updated_at[leads] = state.interest, state.updated_at
-        self.touches[leads], self.next_touch[leads] = state.touches, state.next_touch
+        self.state.put(leads, carried.state)
+        self._since, self._bar = max(self._since, carried.since), max(self._bar, carried.bar)
 
     def advance(self, until: float, threshold: float, only: np.ndarray | None = None) -> Outcomes:
-        """Touch every enrolled lead due before ``until``; return the MQLs and opt-outs."""
+        """Tell every touch before ``until`` of the leads in nurture (or of ``only``, which
+        catches up leads just returned); return the MQLs and opt-outs."""
+        if only is None and threshold < self._bar:
+            self._lowered(threshold)
+        self._bar = threshold if only is None else max(self._bar, threshold)
         found: list[tuple[np.ndarray, ...]] = []
         gone: list[tuple[np.ndarray, np.ndarray]] = []
-        due = self.next_touch
+        due = self.state.next_touch
         pool = np.flatnonzero(due < until) if only is None else only[due[only] < until]
         while pool.size:
-            at, mql, score, unsub = self._touch(pool, threshold)
+            at, mql, score, unsub = self._tell(pool, threshold)
             found.append((pool[mql], at[mql], score[mql]))
             gone.append((pool[unsub], at[unsub]))
-            after, left = at + self.nurture.touch_every, mql | unsub
-            due[pool] = after
-            due[pool[left]] = np.inf
-            # Only the leads just touched can be due again: those that stay, due before until.
-            pool = pool[~left & (after < until)]
+            due[pool[mql | unsub]] = NEVER
+            pool = pool[due.take(pool) < until]
+        if only is None:
+            self._since = until
         if not found:
             empty = np.empty(0, dtype=np.int64)
             return Outcomes(empty, np.empty(0), np.empty(0), empty, np.empty(0))
@@ -106,33 +163,109 @@ class NurtureEngine:
         out, out_at = (np.concatenate(c) for c in zip(*gone, strict=True))
         return Outcomes(lead[order], at[order], score[order], out, out_at)
 
-    def _touch(self, pool: np.ndarray, threshold: float) -> tuple[np.ndarray, ...]:
-        """Touch the leads of ``pool`` once; return the touch times, MQLs, scores, opt-outs.
+    def _tell(self, pool: np.ndarray, threshold: float) -> tuple[np.ndarray, ...]:
+        """Visit the next telling touch of each lead of ``pool``; return the touch times,
+        MQLs, scores and opt-outs, and schedule each lead's next telling touch.
 
         Each lead's columns are gathered with ``take``: the same values as ``column[pool]``,
-        copied by a cheaper loop (a period touches every lead in nurture); the fixed ones
-        together, a row per lead.
+        copied by a cheaper loop; the fixed ones together, a row per lead.
         """
-        nurture = self.nurture
+        state = self.state
         created, buy_start, buy_end, fit = self._fixed.take(pool, axis=0).T
-        engage, unsubscribe = self._mixed.take(pool, axis=0).T
-        now = self.next_touch.take(pool)
-        k = self.touches.take(pool)
-        interest = self.interest.take(pool) * np.exp(
-            -self._decay * (now - self.updated_at.take(pool))
+        k, now = state.index.take(pool), state.next_touch.take(pool)
+        interest = state.interest.take(pool) * np.exp(
+            -self._decay * (now - state.updated_at.take(pool))
         )
-        # The touch at capture only scores the lead: no email has been sent yet.
-        sent = now > created
+        engage_at, leave_at = state.engage_at.take(pool), state.leave_at.take(pool)
+        turn_at, draws = state.turn_at.take(pool), state.draws.take(pool)
         in_market = (buy_start <= now) & (now < buy_end)
-        p_engage = np.where(in_market, nurture.engage.in_market, nurture.engage.not_in_market)
-        draw = self.streams.uniforms_of_mixed
-        engaged = sent & (draw(engage, k) < p_engage)
-        interest = interest + engaged * nurture.interest_gain * (1.0 - interest)
-        unsub = sent & (draw(unsubscribe, k) < nurture.unsubscribe)
+        # A lead's enrolment touch draws its opt-out; it and the touch its buyer enters or
+        # leaves the market draw its next engagement, at the odds in force until the next turn.
+        fresh = np.flatnonzero(k == 0)
+        if fresh.size:
+            leave_at[fresh] = self._opt_out(pool[fresh], now[fresh] > created[fresh])
+        turned = np.flatnonzero((k == 0) | (k == turn_at))
+        if turned.size:
+            # The capture touch only scores the lead: no email has been sent yet.
+            first = k[turned] + (now[turned] <= created[turned])
+            engage_at[turned] = first + self._gap(pool[turned], draws[turned], in_market[turned])
+            draws[turned] += 1
+            edge = _market_edge(now[turned], buy_start[turned], buy_end[turned], in_market[turned])
+            turn_at[turned] = self._first_touch(state.enrolled[pool[turned]], edge)
+        engaged = np.flatnonzero(engage_at == k)
+        if engaged.size:
+            interest[engaged] += self.nurture.interest_gain * (1.0 - interest[engaged])
+            gap = self._gap(pool[engaged], draws[engaged], in_market[engaged])
+            engage_at[engaged] = k[engaged] + 1.0 + gap
+            draws[engaged] += 1
+        unsub = leave_at == k
         noise = self.noise if np.ndim(self.noise) == 0 else self.noise.take(pool)
         score = noisy_score(self.scoring, fit, interest, noise)
-        self.interest[pool] = interest
-        self.updated_at[pool] = now
-        self.touches[pool] = k + 1
-        mql = ~unsub & (score >= threshold)
-        return now, mql, score, unsub
+        state.interest[pool], state.updated_at[pool] = interest, now
+        state.engage_at[pool], state.leave_at[pool] = engage_at, leave_at
+        state.turn_at[pool], state.draws[pool] = turn_at, draws
+        nxt = np.minimum(np.minimum(engage_at, leave_at), turn_at)
+        state.index[pool] = nxt
+        state.next_touch[pool] = state.enrolled.take(pool) + nxt * self.nurture.touch_every
+        return now, ~unsub & (score >= threshold), score, unsub
+
+    def _gap(self, leads: np.ndarray, draws: np.ndarray, in_market: np.ndarray) -> np.ndarray:
+        """Touches before the next engagement, at the odds of in or out of market: geometric."""
+        u = self.streams.uniforms_of_mixed(self._mixed[leads, 0], draws)
+        with np.errstate(divide="ignore"):  # odds of zero: never
+            return np.floor(np.log(u) / self._log_miss[in_market.astype(np.intp)])
+
+    def _opt_out(self, leads: np.ndarray, sent: np.ndarray) -> np.ndarray:
+        """The touch of each enrolment at which the lead opts out (the capture touch cannot)."""
+        state = self.state
+        u = self.streams.uniforms_of_mixed(self._mixed[leads, 1], state.enrolments[leads])
+        state.enrolments[leads] += 1
+        return opt_out_touch(u, self._log_stay, sent)
+
+    def _first_touch(self, enrolled: np.ndarray, t: np.ndarray | float) -> np.ndarray:
+        """The first touch of each enrolment at or after ``t``, in the engine's own arithmetic
+        (touch ``k`` is at ``enrolled + k * touch_every``), so that no rounding skips one."""
+        every = self.nurture.touch_every
+        k = np.maximum(np.ceil((t - enrolled) / every), 0.0)
+        k[enrolled + k * every < t] += 1.0
+        earlier = (k > 0) & (enrolled + (k - 1.0) * every >= t)
+        k[earlier] -= 1.0
+        return k
+
+    def _lowered(self, threshold: float) -> None:
+        """The threshold fell: a lead whose score at its first untold touch clears it becomes an
+        MQL there. (While nothing happens a score only falls, so no later touch could.)"""
+        state = self.state
+        pool = np.flatnonzero(np.isfinite(state.next_touch))
+        k = np.minimum(self._first_touch(state.enrolled[pool], self._since), state.index[pool])
+        now = state.enrolled[pool] + k * self.nurture.touch_every
+        interest = state.interest[pool] * np.exp(-self._decay * (now - state.updated_at[pool]))
+        noise = self.noise if np.ndim(self.noise) == 0 else self.noise[pool]
+        score = noisy_score(self.scoring, self._fixed[pool, 3], interest, noise)
+        hit = (score >= threshold) & (k < state.index[pool])
+        state.index[pool[hit]], state.next_touch[pool[hit]] = k[hit], now[hit]
+
+
+def opt_out_touch(u: np.ndarray, log_stay: float, sent: np.ndarray | bool) -> np.ndarray:
+    """The touch of an enrolment at which a lead opts out, from its uniform: geometric, with
+    ``log_stay = log(1 - unsubscribe)``; a capture touch (``sent`` false) cannot."""
+    with np.errstate(divide="ignore"):  # no opting out: never
+        return np.floor(np.log(u) / log_stay) + np.logical_not(sent)
+
+
+def subscribed(
+    nurture: Nurture, streams: Streams, key: np.ndarray, created: np.ndarray, at: float
+) -> np.ndarray:
+    """Whether leads nurtured from capture have not opted out before ``at``: the opt-out of
+    their first enrolment, drawn as the engine draws it, comes at ``at`` or later."""
+    u = streams.lead_uniforms(UNSUBSCRIBE, key)
+    with np.errstate(divide="ignore"):
+        log_stay = float(np.log1p(-nurture.unsubscribe))
+    return created + opt_out_touch(u, log_stay, False) * nurture.touch_every >= at
+
+
+def _market_edge(
+    now: np.ndarray, buy_start: np.ndarray, buy_end: np.ndarray, in_market: np.ndarray
+) -> np.ndarray:
+    """When each buyer next enters or leaves the market after ``now`` (``inf``: never)."""
+    return np.where(in_market, buy_end, np.where(now < buy_start, buy_start, NEVER))

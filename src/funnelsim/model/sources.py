@@ -37,6 +37,8 @@ class Era:
     first_rank: int = 0  # of the lead keys: the history's never meet the run's
     nurtured_only: bool = False  # prospects skip nurture: a steady start has none waiting
     bursts: bool = True  # campaign bursts are dated in the run's own time
+    # Which leads (by key and capture time) to draw further; the rest are never seen.
+    keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def run_era(scenario: Scenario) -> Era:
@@ -138,10 +140,13 @@ def _source_leads(
     rates = daily_rates(source, first_day, int(np.ceil(until)), era.bursts)
     arrivals = streams.generator(f"{era.prefix}arrivals/{name}")
     created = era.since + arrival_times(rates, arrivals, until)
-    n = created.size
     key = (np.uint64(zlib.crc32(name.encode())) << np.uint64(SOURCE_KEY_SHIFT)) + np.arange(
-        era.first_rank, era.first_rank + n, dtype=np.uint64
+        era.first_rank, era.first_rank + created.size, dtype=np.uint64
     )
+    if era.keep is not None:
+        kept = era.keep(key, created)
+        key, created = key[kept], created[kept]
+    n = created.size
 
     def draw(stream: str) -> np.ndarray:
         return streams.lead_uniforms(f"lead/{stream}", key)
