@@ -38,7 +38,9 @@ def test_history_leads_were_captured_within_the_history_and_never_worked_before_
     leads, state = nurture_pool(scenario, Streams(5))
     assert (leads.created >= -280.0).all() and (leads.created < 0).all()
     assert (state.state.next_touch >= 0).all()  # each is next touched in the run
-    assert (state.state.updated_at < 0).all() and (state.state.updated_at >= leads.created).all()
+    assert (state.state.column("updated_at") < 0).all() and (
+        state.state.column("updated_at") >= leads.created
+    ).all()
     # A lead that outbound SDRs prospect skips nurture: none waits in the pool.
     outbound = [k for k, s in enumerate(scenario.sources.values()) if s.skips_nurture]
     assert not np.isin(leads.source, outbound).any()

@@ -94,8 +94,8 @@ def test_engagement_starts_with_the_buyers_window_and_ends_with_it():
     peak = _by_hand(0.0, 5)[-1]
     assert not engine.advance(2000.0, 50 * peak + 1e-9).mql.size
     # Last told at touch 10, the first outside the window: decayed once since the peak.
-    assert engine.state.updated_at[0] == 10 * T
-    assert engine.state.interest[0] == pytest.approx(peak * 0.5 ** (T / HALF_LIFE))
+    assert engine.state.column("updated_at")[0] == 10 * T
+    assert engine.state.column("interest")[0] == pytest.approx(peak * 0.5 ** (T / HALF_LIFE))
     fresh = _setup(
         1,
         fit=0.0,

@@ -15,7 +15,7 @@ applied in one decay. The model only spends SimPy events on the MQLs it finds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -40,37 +40,45 @@ class Outcomes:
     unsubscribed_at: np.ndarray
 
 
+COLUMNS = (
+    "interest",
+    "updated_at",
+    "enrolled",
+    "index",
+    "engage_at",
+    "leave_at",
+    "turn_at",
+    "draws",
+    "enrolments",
+)
+"""A lead's nurture state, a row of :attr:`NurtureState.rows`. Touches are counted from the
+lead's enrolment (capture, or its return from a recycle): touch ``k`` is at
+``enrolled + k * touch_every``, and ``engage_at``, ``leave_at`` and ``turn_at`` name the
+touches of its next engagement, its opt-out, and its buyer entering or leaving the market
+(``inf``: never). ``index`` is its next touch that tells; interest is as of ``updated_at``, its
+last told touch. ``draws`` and ``enrolments`` count its draws, for its per-lead streams."""
+
+
 @dataclass
 class NurtureState:
-    """Where each lead stands in nurture, by column.
+    """Where each lead stands in nurture: a row of :data:`COLUMNS` per lead, side by side so
+    that a step gathers and writes back each lead's state at once; and when its next telling
+    touch is (``inf``: not in nurture)."""
 
-    Touches are counted from the lead's enrolment (capture, or its return from a recycle):
-    touch ``k`` is at ``enrolled + k * touch_every``, and ``engage_at``, ``leave_at`` and
-    ``turn_at`` name the touches of its next engagement, its opt-out, and its buyer entering or
-    leaving the market (``inf``: never). ``index`` is the next touch that tells, at
-    ``next_touch`` (``inf``: not in nurture); interest is as of ``updated_at``, its last told
-    touch. ``draws`` and ``enrolments`` count the lead's draws, for its per-lead streams.
-    """
-
-    interest: np.ndarray
-    updated_at: np.ndarray
-    enrolled: np.ndarray
-    index: np.ndarray
+    rows: np.ndarray
     next_touch: np.ndarray
-    engage_at: np.ndarray
-    leave_at: np.ndarray
-    turn_at: np.ndarray
-    draws: np.ndarray
-    enrolments: np.ndarray
+
+    def column(self, name: str) -> np.ndarray:
+        """One column of the rows (a view)."""
+        return self.rows[:, COLUMNS.index(name)]
 
     def take(self, leads: np.ndarray) -> NurtureState:
         """These leads' state, in the order of ``leads``."""
-        return NurtureState(*(getattr(self, f.name)[leads] for f in fields(self)))
+        return NurtureState(self.rows[leads], self.next_touch[leads])
 
     def put(self, leads: np.ndarray, state: NurtureState) -> None:
         """Write ``state`` as these leads' state."""
-        for f in fields(self):
-            getattr(self, f.name)[leads] = getattr(state, f.name)
+        self.rows[leads], self.next_touch[leads] = state.rows, state.next_touch
 
 
 @dataclass(frozen=True)
@@ -88,18 +96,10 @@ class NurtureEngine:
     def __init__(self, leads: Leads, nurture: Nurture, scoring: Scoring, streams: Streams):
         self.leads, self.nurture, self.scoring, self.streams = leads, nurture, scoring, streams
         n = len(leads)
-        self.state = NurtureState(
-            interest=leads.interest.copy(),
-            updated_at=leads.created.copy(),
-            enrolled=np.zeros(n),
-            index=np.zeros(n),
-            next_touch=np.full(n, NEVER),
-            engage_at=np.full(n, NEVER),
-            leave_at=np.full(n, NEVER),
-            turn_at=np.full(n, NEVER),
-            draws=np.zeros(n, dtype=np.uint64),
-            enrolments=np.zeros(n, dtype=np.uint64),
-        )
+        rows = np.full((n, len(COLUMNS)), NEVER)
+        rows[:, :4] = np.column_stack((leads.interest, leads.created, np.zeros(n), np.zeros(n)))
+        rows[:, 7:] = 0.0
+        self.state = NurtureState(rows, np.full(n, NEVER))
         self._decay = np.log(2.0) / nurture.interest_half_life
         # log(1 - p) of engaging out of and in market, and of opting out: geometric gaps.
         engage, unsubscribe = nurture.engage, nurture.unsubscribe
@@ -125,8 +125,8 @@ class NurtureEngine:
     def enrol(self, leads: np.ndarray | int, at: np.ndarray | float) -> None:
         """Put leads in nurture; their first scoring is at ``at`` (capture, or a recycle)."""
         state = self.state
-        state.enrolled[leads] = state.next_touch[leads] = at
-        state.index[leads] = 0.0
+        state.rows[leads, 2] = state.next_touch[leads] = at
+        state.rows[leads, 3] = 0.0
 
     def carry(self, leads: np.ndarray) -> Carried:
         """Where these leads stand in nurture: to carry them into another engine."""
@@ -170,80 +170,77 @@ class NurtureEngine:
         Each lead's columns are gathered with ``take``: the same values as ``column[pool]``,
         copied by a cheaper loop; the fixed ones together, a row per lead.
         """
-        state = self.state
+        state, every = self.state, self.nurture.touch_every
         created, buy_start, buy_end, fit = self._fixed.take(pool, axis=0).T
-        k, now = state.index.take(pool), state.next_touch.take(pool)
-        interest = state.interest.take(pool) * np.exp(
-            -self._decay * (now - state.updated_at.take(pool))
-        )
-        engage_at, leave_at = state.engage_at.take(pool), state.leave_at.take(pool)
-        turn_at, draws = state.turn_at.take(pool), state.draws.take(pool)
+        rows, now = state.rows.take(pool, axis=0), state.next_touch.take(pool)
+        _, updated_at, enrolled, k, engage_at, leave_at, turn_at, draws, enrolments = rows.T
+        interest = rows[:, 0] * np.exp(-self._decay * (now - updated_at))
         in_market = (buy_start <= now) & (now < buy_end)
         # A lead's enrolment touch draws its opt-out; it and the touch its buyer enters or
         # leaves the market draw its next engagement, at the odds in force until the next turn.
         fresh = np.flatnonzero(k == 0)
         if fresh.size:
-            leave_at[fresh] = self._opt_out(pool[fresh], now[fresh] > created[fresh])
+            u = self._uniforms(pool[fresh], 1, enrolments[fresh])
+            leave_at[fresh] = opt_out_touch(u, self._log_stay, now[fresh] > created[fresh])
+            enrolments[fresh] += 1.0
         turned = np.flatnonzero((k == 0) | (k == turn_at))
         if turned.size:
             # The capture touch only scores the lead: no email has been sent yet.
             first = k[turned] + (now[turned] <= created[turned])
             engage_at[turned] = first + self._gap(pool[turned], draws[turned], in_market[turned])
-            draws[turned] += 1
+            draws[turned] += 1.0
             edge = _market_edge(now[turned], buy_start[turned], buy_end[turned], in_market[turned])
-            turn_at[turned] = self._first_touch(state.enrolled[pool[turned]], edge)
+            turn_at[turned] = _first_touch(enrolled[turned], edge, every)
         engaged = np.flatnonzero(engage_at == k)
         if engaged.size:
             interest[engaged] += self.nurture.interest_gain * (1.0 - interest[engaged])
             gap = self._gap(pool[engaged], draws[engaged], in_market[engaged])
             engage_at[engaged] = k[engaged] + 1.0 + gap
-            draws[engaged] += 1
+            draws[engaged] += 1.0
         unsub = leave_at == k
         noise = self.noise if np.ndim(self.noise) == 0 else self.noise.take(pool)
         score = noisy_score(self.scoring, fit, interest, noise)
-        state.interest[pool], state.updated_at[pool] = interest, now
-        state.engage_at[pool], state.leave_at[pool] = engage_at, leave_at
-        state.turn_at[pool], state.draws[pool] = turn_at, draws
         nxt = np.minimum(np.minimum(engage_at, leave_at), turn_at)
-        state.index[pool] = nxt
-        state.next_touch[pool] = state.enrolled.take(pool) + nxt * self.nurture.touch_every
+        rows[:, 0], rows[:, 1], rows[:, 3] = interest, now, nxt
+        state.rows[pool] = rows
+        state.next_touch[pool] = enrolled + nxt * every
         return now, ~unsub & (score >= threshold), score, unsub
+
+    def _uniforms(self, leads: np.ndarray, stream: int, counters: np.ndarray) -> np.ndarray:
+        """These leads' uniforms of nurture's stream ``stream`` (engage 0, unsubscribe 1)."""
+        return self.streams.uniforms_of_mixed(
+            self._mixed[leads, stream], counters.astype(np.uint64)
+        )
 
     def _gap(self, leads: np.ndarray, draws: np.ndarray, in_market: np.ndarray) -> np.ndarray:
         """Touches before the next engagement, at the odds of in or out of market: geometric."""
-        u = self.streams.uniforms_of_mixed(self._mixed[leads, 0], draws)
+        u = self._uniforms(leads, 0, draws)
         with np.errstate(divide="ignore"):  # odds of zero: never
             return np.floor(np.log(u) / self._log_miss[in_market.astype(np.intp)])
-
-    def _opt_out(self, leads: np.ndarray, sent: np.ndarray) -> np.ndarray:
-        """The touch of each enrolment at which the lead opts out (the capture touch cannot)."""
-        state = self.state
-        u = self.streams.uniforms_of_mixed(self._mixed[leads, 1], state.enrolments[leads])
-        state.enrolments[leads] += 1
-        return opt_out_touch(u, self._log_stay, sent)
-
-    def _first_touch(self, enrolled: np.ndarray, t: np.ndarray | float) -> np.ndarray:
-        """The first touch of each enrolment at or after ``t``, in the engine's own arithmetic
-        (touch ``k`` is at ``enrolled + k * touch_every``), so that no rounding skips one."""
-        every = self.nurture.touch_every
-        k = np.maximum(np.ceil((t - enrolled) / every), 0.0)
-        k[enrolled + k * every < t] += 1.0
-        earlier = (k > 0) & (enrolled + (k - 1.0) * every >= t)
-        k[earlier] -= 1.0
-        return k
 
     def _lowered(self, threshold: float) -> None:
         """The threshold fell: a lead whose score at its first untold touch clears it becomes an
         MQL there. (While nothing happens a score only falls, so no later touch could.)"""
-        state = self.state
+        state, every = self.state, self.nurture.touch_every
         pool = np.flatnonzero(np.isfinite(state.next_touch))
-        k = np.minimum(self._first_touch(state.enrolled[pool], self._since), state.index[pool])
-        now = state.enrolled[pool] + k * self.nurture.touch_every
-        interest = state.interest[pool] * np.exp(-self._decay * (now - state.updated_at[pool]))
+        interest, updated_at, enrolled, index = state.rows.take(pool, axis=0)[:, :4].T
+        k = np.minimum(_first_touch(enrolled, self._since, every), index)
+        now = enrolled + k * every
+        interest = interest * np.exp(-self._decay * (now - updated_at))
         noise = self.noise if np.ndim(self.noise) == 0 else self.noise[pool]
         score = noisy_score(self.scoring, self._fixed[pool, 3], interest, noise)
-        hit = (score >= threshold) & (k < state.index[pool])
-        state.index[pool[hit]], state.next_touch[pool[hit]] = k[hit], now[hit]
+        hit = (score >= threshold) & (k < index)
+        state.rows[pool[hit], 3], state.next_touch[pool[hit]] = k[hit], now[hit]
+
+
+def _first_touch(enrolled: np.ndarray, t: np.ndarray | float, every: float) -> np.ndarray:
+    """The first touch of each enrolment at or after ``t``, in the engine's own arithmetic
+    (touch ``k`` is at ``enrolled + k * every``), so that no rounding skips one."""
+    k = np.maximum(np.ceil((t - enrolled) / every), 0.0)
+    k[enrolled + k * every < t] += 1.0
+    earlier = (k > 0) & (enrolled + (k - 1.0) * every >= t)
+    k[earlier] -= 1.0
+    return k
 
 
 def opt_out_touch(u: np.ndarray, log_stay: float, sent: np.ndarray | bool) -> np.ndarray:
