@@ -144,3 +144,20 @@ def test_a_fitted_table_in_a_group_keeps_its_place():
     last.add_row("2")
     text = render(Group(Fitted(first), "between", Fitted(last)))
     assert text.index("x") < text.index("between") < text.index("y")
+
+
+@pytest.mark.parametrize(
+    ("factors", "said"),
+    [
+        ({}, "Measured over 10 weeks (0.19 years)"),  # 12 weeks, 2 of them warm-up
+        ({"horizon.length": ["10w", "14w"]}, "Measured over 8 to 12 weeks, by sweep point,"),
+    ],
+)
+def test_the_measured_span_is_said_once_and_a_sweep_over_the_horizon_gives_its_range(factors, said):
+    spec = {"policies": ["aligned"], "factors": factors, "replications": 1, "set": dict(SHORT)}
+    if factors:
+        del spec["set"]["horizon.length"]  # a factor may not also be set
+    text = render(experiment_report(funnelsim.sweep(spec | {"metrics": ["bookings"]}, workers=1)))
+    assert text.count("Measured over") == 1
+    words = " ".join(text.split())  # the line may wrap
+    assert f"{said} after warm-up; money per year unless a figure says otherwise" in words

@@ -203,14 +203,32 @@ def duration_words(seconds: float) -> str:
 
 
 def span(results: Results) -> str:
-    """The measured window once, with the period of money, for the top of every view."""
-    scenario = next(iter(results.manifest["scenario"].values()))["resolved"]
-    horizon = scenario["horizon"]
-    days = parse_duration(str(horizon["length"])) - parse_duration(str(horizon.get("warmup", 0)))
-    return (
-        f"measured over {days / 7:g} weeks ({days / 365.25:.2f} years) after warm-up; money per "
-        "year unless a figure says otherwise"
+    """The measured window once, with the period of money, for the top of every view; a sweep
+    over the horizon gives its range."""
+    weeks = sorted({days / 7 for days in _measured_days(results)})
+    low, high = weeks[0], weeks[-1]
+    over = (
+        f"{low:g} weeks ({low * 7 / 365.25:.2f} years)"
+        if low == high
+        else f"{low:g} to {high:g} weeks, by sweep point,"
     )
+    return f"measured over {over} after warm-up; money per year unless a figure says otherwise"
+
+
+def _measured_days(results: Results) -> list[float]:
+    """Days measured at each sweep point: its horizon, or the scenario's where not swept."""
+    horizon = next(iter(results.manifest["scenario"].values()))["resolved"]["horizon"]
+    points = results.manifest.get("points") or [{}]
+    return [
+        _days(point.get("horizon.length", horizon["length"]))
+        - _days(point.get("horizon.warmup", horizon.get("warmup", 0)))
+        for point in points
+    ]
+
+
+def _days(duration: str | float) -> float:
+    """A duration as a scenario holds it: text with a unit, or a number of days."""
+    return float(duration) if isinstance(duration, int | float) else parse_duration(duration)
 
 
 def yardstick_note(results: Results, name: Callable[[str], str] = str) -> str | None:
