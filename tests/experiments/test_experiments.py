@@ -319,6 +319,24 @@ def test_bad_experiment_files_name_the_file_line_and_key(tmp_path, text, message
     assert not out.exists()
 
 
+@pytest.mark.parametrize("extra", [(), ("--reps", "3")])
+def test_every_problem_of_an_experiment_file_is_reported_at_once_in_line_order(
+    tmp_path, cli, extra
+):
+    """A problem the file shows alone (an unknown metric) and one only resolving the scenario
+    at each point finds (a factor value) are reported together, however the run is asked for."""
+    text = "metrics: [bookings, bokings]\nfactors:\n  sdr.headcount: [4, -1]\n"
+    (tmp_path / "x.yaml").write_text(text)
+    result = cli("sweep", str(tmp_path / "x.yaml"), *extra, cwd=tmp_path)
+    assert result.exit_code == 2
+    lines = result.stderr.replace(str(tmp_path) + os.sep, "").splitlines()
+    assert lines[0] == "error: 2 problems found"
+    assert lines[1].strip().startswith("x.yaml:1: metrics.1: unknown metric 'bokings'")
+    assert lines[2].strip() == (
+        "x.yaml:3: factors.sdr.headcount: expected greater than or equal to 0, got -1"
+    )
+
+
 def test_an_existing_results_folder_is_kept_unless_asked(tmp_path, cli):
     out = tmp_path / "out"
     args = ("compare", "--reps", "2", "--workers", "1", "--quiet", "--out", str(out))

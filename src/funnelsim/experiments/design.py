@@ -11,7 +11,7 @@ leads and the same buyers, and their paired difference is the policy's effect al
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,8 +151,10 @@ def plan(
     lines: Mapping[Key, int] | None = None,
     base: Path | None = None,
     options: Mapping[str, Any] | None = None,
+    found: Sequence[Problem] = (),
 ) -> Plan:
-    """Resolve the scenario under every policy at every point; raise every problem at once.
+    """Resolve the scenario under every policy at every point; raise every problem at once,
+    with those already ``found`` in the experiment itself.
 
     A bad factor value is reported at the factor's key in the experiment file, once, however
     many points share it; a bad ``--set`` of the command line (in ``options``) by itself.
@@ -185,8 +187,10 @@ def plan(
                 continue
             resolved.append(scenario.model_dump(mode="json", by_alias=True))
         scenarios.append(tuple(resolved))
-    if problems:
-        raise ScenarioError(list(problems.values()))
+    if found or problems:
+        # The experiment file's own problems first, in the order of its lines.
+        every = [*found, *problems.values()]
+        raise ScenarioError(sorted(every, key=lambda p: (p.source != source, p.line or 0)))
     replay = {"scenario": portable(path), "policies": [portable(p) for p in policies if p]}
     labels = tuple(experiment.labels)
     factors = tuple(experiment.factors)

@@ -30,8 +30,8 @@ from funnelsim.experiments.received import MalformedChunk
 from funnelsim.experiments.spec import (
     KEY_METRICS,
     Experiment,
+    checked_experiment,
     experiment_file,
-    parse_experiment,
     read_experiment,
 )
 from funnelsim.experiments.storage import ResultsFolder, now
@@ -269,7 +269,8 @@ def comparison(
         "metrics": list(metrics),
         "yardstick": yardstick,
     }
-    return plan(parse_experiment(data, ARGUMENTS), ARGUMENTS)
+    experiment, found = checked_experiment(data, ARGUMENTS)
+    return plan(experiment, ARGUMENTS, found=found)
 
 
 def sweep(
@@ -305,22 +306,26 @@ def prepare(
     """
     given = {"replications": reps, "seed": seed, "set": dict(overrides or {})}
     changed = {key: value for key, value in given.items() if value not in (None, {})}
-    source, lines, base = "<experiment>", {}, None
+    source, lines, base, found = "<experiment>", {}, None, []
     if isinstance(spec, Experiment):
         experiment = spec
     elif isinstance(spec, Mapping):
-        experiment = parse_experiment(spec, source)
+        experiment, found = checked_experiment(spec, source)
     else:
         path = experiment_file(spec)
-        experiment, doc = read_experiment(path)
+        experiment, found, doc = read_experiment(path)
         source, lines, base = doc.source, doc.lines, path.parent
     if changed:
-        experiment = _changed(experiment, changed, source)
-    return plan(experiment, source, lines, base, changed)
+        experiment, again = _changed(experiment, changed, source)
+        found = found or again  # the file's own problems keep their lines
+    return plan(experiment, source, lines, base, changed, found)
 
 
-def _changed(experiment: Experiment, changed: dict[str, Any], source: str) -> Experiment:
-    """The experiment with the command line's replications, seed and settings, checked again.
+def _changed(
+    experiment: Experiment, changed: dict[str, Any], source: str
+) -> tuple[Experiment, list[Problem]]:
+    """The experiment with the command line's replications, seed and settings, checked again
+    (:func:`checked_experiment`).
 
     A setting of a factor's key is refused: the factor's values would replace it at every
     point, so it would change nothing.
@@ -333,7 +338,8 @@ def _changed(experiment: Experiment, changed: dict[str, Any], source: str) -> Ex
     data = experiment.model_dump(mode="json", by_alias=True)
     data |= {k: v for k, v in changed.items() if k != "set"}
     flags = ", ".join(_FLAGS[key] for key in changed)
-    return parse_experiment({**data, "set": {**experiment.set, **sets}}, f"{source} with {flags}")
+    data["set"] = {**experiment.set, **sets}
+    return checked_experiment(data, f"{source} with {flags}")
 
 
 _FLAGS = {"replications": "--reps", "seed": "--seed", "set": "--set"}

@@ -21,7 +21,7 @@ from funnelsim.base.bundled import bundled, find
 from funnelsim.base.strict import Frozen
 from funnelsim.base.units import SECONDS_PER_UNIT
 from funnelsim.base.yamldoc import Document, problem_at, validated
-from funnelsim.errors import ScenarioError
+from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.yardstick import unknown
 from funnelsim.record.registry import KEY_METRICS, unknown_metric
 from funnelsim.runner import metric_names
@@ -192,12 +192,28 @@ class Experiment(Frozen):
 
 def parse_experiment(data: Mapping[str, Any], source: str, lines=None) -> Experiment:
     """Validate experiment data; raise :class:`ScenarioError` listing every problem."""
-    lines = lines or {}
-    experiment = validated(Experiment, data, source, lines)
-    problems = [problem_at(source, lines, loc, m) for loc, m in _cross_checks(experiment)]
+    experiment, problems = checked_experiment(data, source, lines)
     if problems:
         raise ScenarioError(problems)
     return experiment
+
+
+def checked_experiment(
+    data: Mapping[str, Any], source: str, lines=None
+) -> tuple[Experiment, list[Problem]]:
+    """Validate experiment data; return it with the problems that span keys, so that resolving
+    the scenario at every point can add its own and every problem is reported at once.
+
+    Raises :class:`ScenarioError` when the data do not make an experiment at all, or make one
+    too large to resolve.
+    """
+    lines = lines or {}
+    experiment = validated(Experiment, data, source, lines)
+    problems = [problem_at(source, lines, loc, m) for loc, m in _cross_checks(experiment)]
+    too_large = [problem_at(source, lines, loc, m) for loc, m in _size_checks(experiment)]
+    if too_large:
+        raise ScenarioError(problems + too_large)
+    return experiment, problems
 
 
 def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
@@ -217,7 +233,6 @@ def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
     if experiment.yardstick is not None and (message := unknown(experiment.yardstick)):
         out.append((("yardstick",), message))
     sampled = isinstance(experiment.design, Design)
-    out += _size_checks(experiment)
     for key, factor in experiment.factors.items():
         if sampled and not isinstance(factor, Interval):
             out.append((("factors", key), "a Latin hypercube samples intervals {min, max}"))
@@ -274,7 +289,8 @@ def experiment_file(name: str | Path) -> Path:
     return find(name, BUNDLED, "experiment")
 
 
-def read_experiment(path: str | Path) -> tuple[Experiment, Document]:
-    """Load and validate an experiment file; its document keeps the line of every key."""
+def read_experiment(path: str | Path) -> tuple[Experiment, list[Problem], Document]:
+    """Load and validate an experiment file (:func:`checked_experiment`); its document keeps
+    the line of every key."""
     doc = Document(Path(path))
-    return parse_experiment(doc.data, doc.source, doc.lines), doc
+    return *checked_experiment(doc.data, doc.source, doc.lines), doc
