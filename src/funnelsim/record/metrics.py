@@ -93,15 +93,19 @@ def _overlap(start: np.ndarray, end: np.ndarray, ctx: Context) -> float:
 
 @dataclass(frozen=True)
 class _Columns:
-    """The ledger's columns as the scalar figures read them, computed once for many masks.
+    """The ledger's columns as the scalar figures read them, computed once for many groups.
 
-    Every figure of a group is the same arithmetic on the group's elements of these columns,
-    so a table of groups (:func:`by_group`) prepares them once rather than once per group.
+    Every figure of a group is the same arithmetic on the group's rows of these columns, so a
+    table of groups (:func:`by_group`) prepares them once and takes each group's rows
+    (:meth:`only`) rather than masking every column of the whole run for every figure.
     """
 
     created_in_window: np.ndarray  # per lead
     reached: list[np.ndarray]  # per lead: MQL, SAL, SQL, opportunity, won ever stamped
-    opps: dict[str, np.ndarray]  # per opportunity
+    state: np.ndarray  # per lead: where it ended, and why and where it leaked
+    reason: np.ndarray
+    leak_stage: np.ndarray
+    opps: dict[str, np.ndarray]  # per opportunity, with its lead's capture time
     spells: dict[str, np.ndarray]  # per spell: lead, prospect, outcome, MQL and touch times
     due: np.ndarray  # per spell: its SLA deadline fell inside the run, so it can be judged
     judged: np.ndarray  # per spell: such an MQL in the window
@@ -115,6 +119,8 @@ class _Columns:
         mql, touch = spells["mql_at"].to_numpy(), spells["first_touch_at"].to_numpy()
         b_mql = cal.business_array(mql)
         end = cal.business_array(np.array([ctx.end]))[0]
+        by_opp = {name: opps[name].to_numpy() for name in opps.columns}
+        by_opp["lead_created"] = ledger.created[by_opp["lead"]]
         return cls(
             created_in_window=_within(ledger.created, ctx),
             reached=[
@@ -127,7 +133,10 @@ class _Columns:
                     ledger.won_at,
                 )
             ],
-            opps={name: opps[name].to_numpy() for name in opps.columns},
+            state=ledger.state,
+            reason=ledger.reason,
+            leak_stage=ledger.leak_stage,
+            opps=by_opp,
             spells={name: spells[name].to_numpy() for name in spells.columns},
             # Only MQLs whose SLA deadline fell inside the run can be judged.
             due=(due := end - b_mql >= ctx.sla_response),
@@ -136,17 +145,35 @@ class _Columns:
             left=end - b_mql,
         )
 
+    def only(self, leads: np.ndarray) -> _Columns:
+        """The rows of these leads (a boolean mask over leads), and of their spells and deals."""
+        lead = np.flatnonzero(leads)
+        spell = np.flatnonzero(leads[self.spells["lead"]])
+        opp = np.flatnonzero(leads[self.opps["lead"]])
+        return _Columns(
+            created_in_window=self.created_in_window.take(lead),
+            reached=[stamped.take(lead) for stamped in self.reached],
+            state=self.state.take(lead),
+            reason=self.reason.take(lead),
+            leak_stage=self.leak_stage.take(lead),
+            opps={name: column.take(opp) for name, column in self.opps.items()},
+            spells={name: column.take(spell) for name, column in self.spells.items()},
+            due=self.due.take(spell),
+            judged=self.judged.take(spell),
+            waited=self.waited.take(spell),
+            left=self.left.take(spell),
+        )
+
 
 def scalars(ledger: Ledger, ctx: Context, leads: np.ndarray | None = None) -> dict[str, float]:
     """Every scalar figure, flat, for the leads in ``leads`` (a boolean mask; all if None)."""
-    return _scalars(ledger, ctx, _Columns.of(ledger, ctx), leads)
+    cols = _Columns.of(ledger, ctx)
+    return _scalars(ctx, cols if leads is None else cols.only(leads))
 
 
-def _scalars(
-    ledger: Ledger, ctx: Context, cols: _Columns, leads: np.ndarray | None
-) -> dict[str, float]:
-    mask = np.ones(len(ledger), bool) if leads is None else leads
-    cohort = mask & cols.created_in_window
+def _scalars(ctx: Context, cols: _Columns) -> dict[str, float]:
+    """Every scalar figure of the rows in ``cols``."""
+    cohort = cols.created_in_window
     out: dict[str, float] = {}
     # Waterfall: leads of the cohort that ever reached each stage.
     reached = [cohort] + [cohort & stamped for stamped in cols.reached]
@@ -157,31 +184,26 @@ def _scalars(
         out[f"conversion_{a}_to_{b}"] = _ratio(nb, na)
     out["conversion_lead_to_won"] = _ratio(counts[-1], counts[0])
     # Final states and leakage of the cohort.
-    states = np.bincount(ledger.state[cohort], minlength=len(STATES))
+    states = np.bincount(cols.state[cohort], minlength=len(STATES))
     for name, n in zip(STATES, states.tolist(), strict=True):
         out[f"final_{name}"] = n
-    leaked = cohort & (ledger.state == STATE["leaked"])
+    leaked = cohort & (cols.state == STATE["leaked"])
     out["leaked"] = int(leaked.sum())
     out["leakage_rate"] = _ratio(out["leaked"], counts[0])
-    reasons = np.bincount(ledger.reason[leaked], minlength=len(LEAK_REASONS))
+    reasons = np.bincount(cols.reason[leaked], minlength=len(LEAK_REASONS))
     for name, n in zip(LEAK_REASONS, reasons.tolist(), strict=True):
         out[f"leaked_{name}"] = n
-    stages = np.bincount(ledger.leak_stage[leaked], minlength=len(STAGE_OF_LEAK))
+    stages = np.bincount(cols.leak_stage[leaked], minlength=len(STAGE_OF_LEAK))
     for name, n in zip(STAGE_OF_LEAK, stages.tolist(), strict=True):
         out[f"leaked_in_{name}"] = n
-    out.update(_pipeline(ledger, ctx, cols.opps, mask))
-    out.update(_speed(ctx, cols, mask))
+    out.update(_pipeline(ctx, cols.opps))
+    out.update(_speed(ctx, cols))
     return out
 
 
-def _pipeline(
-    ledger: Ledger, ctx: Context, opps: dict[str, np.ndarray], mask: np.ndarray
-) -> dict[str, float]:
-    mine = mask[opps["lead"]]
-    opened = opps["opened_at"][mine]
-    resolved = opps["resolved_at"][mine]
-    outcome = opps["outcome"][mine]
-    value = opps["value"][mine]
+def _pipeline(ctx: Context, opps: dict[str, np.ndarray]) -> dict[str, float]:
+    opened, resolved = opps["opened_at"], opps["resolved_at"]
+    outcome, value = opps["outcome"], opps["value"]
     created = _within(opened, ctx)
     closed = _within(resolved, ctx) & np.isfinite(opened)  # deals, not SQLs never opened
     won = closed & (outcome == OPP["won"])
@@ -203,12 +225,11 @@ def _pipeline(
     for name in ("lost", "no_decision", "stalled", "abandoned"):
         out[f"deals_{name}"] = int((closed & (outcome == OPP[name])).sum())
     out["win_rate"] = _ratio(out["deals_won"], int(closed.sum()))
-    lead = opps["lead"][mine][won]
-    out |= _pct(resolved[won] - ledger.created[lead], "lead_to_close_days")
-    out |= _pct(resolved[won] - opps["mql_at"][mine][won], "mql_to_close_days")
+    out |= _pct(resolved[won] - opps["lead_created"][won], "lead_to_close_days")
+    out |= _pct(resolved[won] - opps["mql_at"][won], "mql_to_close_days")
     decided = closed & np.isin(outcome, [OPP["won"], OPP["lost"], OPP["no_decision"]])
     out |= _pct(resolved[decided] - opened[decided], "opportunity_age_days")
-    queued = opps["queued_at"][mine]
+    queued = opps["queued_at"]
     out |= _pct(opened[created] - queued[created], "ae_wait_days")
     return out
 
@@ -218,9 +239,9 @@ def _on_time(touch: np.ndarray, waited: np.ndarray, ctx: Context) -> np.ndarray:
     return np.isfinite(touch) & within_response(waited, ctx.sla_response)
 
 
-def _speed(ctx: Context, cols: _Columns, mask: np.ndarray) -> dict[str, float]:
+def _speed(ctx: Context, cols: _Columns) -> dict[str, float]:
     spells = cols.spells
-    mine = mask[spells["lead"]] & ~spells["prospect"]
+    mine = ~spells["prospect"]
     touch = spells["first_touch_at"][mine]
     judged, waited = cols.judged[mine], cols.waited[mine]
     out = _pct(waited[judged], "speed_to_lead_hours", scale=24.0)
@@ -271,9 +292,7 @@ def by_group(ledger: Ledger, ctx: Context, column: str) -> pd.DataFrame:
     """The scalar figures per source or per segment, one row each."""
     names = ctx.source_names if column == "source" else ctx.segment_names
     codes, cols = getattr(ledger, column), _Columns.of(ledger, ctx)
-    rows = [
-        {column: name, **_scalars(ledger, ctx, cols, codes == k)} for k, name in enumerate(names)
-    ]
+    rows = [{column: name, **_scalars(ctx, cols.only(codes == k))} for k, name in enumerate(names)]
     return pd.DataFrame(rows).set_index(column)
 
 
