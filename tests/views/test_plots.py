@@ -400,3 +400,16 @@ def test_save_all_refuses_unknown_figures_and_formats(cmp, tmp_path):
     with pytest.raises(ValueError, match="format"):
         plots.save_all(cmp, tmp_path, fmt="jpg")
     assert not list(tmp_path.iterdir())
+
+
+def test_a_name_with_dollar_signs_is_drawn_as_written_not_as_mathematics(tmp_path):
+    """``p$^$`` read as mathtext is a syntax error at save time; it is a policy's name."""
+    policy = tmp_path / "p$^$.yaml"
+    policy.write_text("sdr: {headcount: 5}\n")
+    results = funnelsim.compare(
+        None, ["misaligned", str(policy)], reps=2, overrides=SHORT, workers=1
+    )
+    paths = plots.save_all(results, tmp_path / "figures")
+    assert len(paths) == len(plots.available(results))
+    axes = plots.revenue(results)
+    assert "p$^$" in [label.get_text() for label in axes[0].get_xticklabels()]

@@ -46,6 +46,7 @@ from funnelsim.views.plots.style import (
     colour_ticks,
     colours,
     label_above,
+    literal_text,
     panels,
     policy_legend,
     set_titles,
@@ -63,6 +64,7 @@ TO_CLOSE = ("lead_to_close_days_p50", "opportunity_age_days_p50")
 """The durations of :func:`lead_to_close`: from capture to a won deal, and from opening to close."""
 
 
+@literal_text
 def waterfall(results: Results, ax: Axes | None = None, *, point: int = 0) -> Axes:
     """Leads reaching each stage, policies side by side, with conversion between stages.
 
@@ -116,6 +118,7 @@ def _stage_bars(
     return means
 
 
+@literal_text
 def revenue(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
     """Revenue and pipeline created per replication, and the paired differences.
 
@@ -180,6 +183,7 @@ def _verdict(runs: pd.DataFrame, results: Results, metric: str, more: str, less:
     return "; ".join(parts) or labels[0]
 
 
+@literal_text
 def lead_to_close(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
     """Lead to close (won deals) and opportunity age at close, each run's median, overall and
     per segment, policies side by side. Returns the two panels."""
@@ -220,6 +224,7 @@ def _by_segment(
     return ["All", *map(pretty, names)], frames
 
 
+@literal_text
 def leakage(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
     """Leakage as a share of leads, stacked by stage (left) and by reason (right), per policy.
 

@@ -27,6 +27,7 @@ from funnelsim.views.plots.spread import grouped
 from funnelsim.views.plots.style import (
     axes_or_new,
     colours,
+    literal_text,
     panels,
     policy_legend,
     set_titles,
@@ -95,11 +96,13 @@ def _fan_figure(results: Results, ax: Axes | None, point: int, column: str, cumu
     return ax
 
 
+@literal_text
 def pipeline_fan(results: Results, ax: Axes | None = None, *, point: int = 0) -> Axes:
     """Open pipeline value at each week's end after warm-up: median and 50%/90% bands."""
     return _fan_figure(results, ax, point, "open_pipeline_value", cumulative=False)
 
 
+@literal_text
 def bookings_fan(results: Results, ax: Axes | None = None, *, point: int = 0) -> Axes:
     """Revenue booked since warm-up, week by week: median and 50%/90% bands.
 
@@ -109,6 +112,7 @@ def bookings_fan(results: Results, ax: Axes | None = None, *, point: int = 0) ->
     return _fan_figure(results, ax, point, "bookings", cumulative=True)
 
 
+@literal_text
 def utilisation(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
     """SDR and AE utilisation per replication (left) and the SDR queue by week (right).
 

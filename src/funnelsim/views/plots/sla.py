@@ -20,6 +20,7 @@ from funnelsim.views.plots.series import bands, date_axis
 from funnelsim.views.plots.spread import by_policy
 from funnelsim.views.plots.style import (
     colours,
+    literal_text,
     log_axis,
     panels,
     policy_legend,
@@ -35,6 +36,7 @@ _PERCENTILES = {_P50: ("median", "-"), "speed_to_lead_hours_p90": ("90th percent
 """The per-run percentiles of speed to lead drawn as ECDFs, and their line styles."""
 
 
+@literal_text
 def speed_to_lead(results: Results, fig: Figure | None = None, *, point: int = 0) -> list[Axes]:
     """Speed to lead as an ECDF over replications with the SLA marked (left), and SLA
     compliance by month across replications (right). Returns the two panels.

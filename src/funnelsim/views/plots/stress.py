@@ -23,6 +23,7 @@ from funnelsim.views.plots.data import error_bars
 from funnelsim.views.plots.style import (
     axes_or_new,
     colours,
+    literal_text,
     set_titles,
     side_by_side,
     tick_formatter,
@@ -53,6 +54,7 @@ def on_sla(figure: Callable[..., Axes]) -> Callable[..., Axes]:
     return draw
 
 
+@literal_text
 def clause_compliance(sla: SlaResults, ax: Axes | None = None) -> Axes:
     """The chance each clause holds in a period under every condition, the proposal against
     its baseline: one row per condition, grouped by clause, so a stress that breaks a clause
@@ -157,6 +159,7 @@ def _shares(chance: Estimate) -> tuple[float, float, float]:
     return chance.mean, max(chance.low, 0.0), min(chance.high, 1.0)
 
 
+@literal_text
 def compliance_by_headcount(sla: SlaResults, ax: Axes | None = None) -> Axes:
     """The chance the first-touch clause holds in a period at each SDR headcount the capacity
     search probed, with the proposal's headcount and the one it needs marked: how far the

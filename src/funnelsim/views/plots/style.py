@@ -7,9 +7,11 @@ headless :class:`~matplotlib.figure.Figure` objects that pyplot never sees.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
+import matplotlib
 import numpy as np
 from matplotlib import ticker
 from matplotlib.axes import Axes
@@ -30,6 +32,21 @@ white, comes last."""
 PARTS = "cividis"
 """The colour map for parts of a whole (leakage stacks) and heat maps: colour-blind safe,
 and distinct from the policy colours, which stay reserved for policies."""
+
+
+Drawing = TypeVar("Drawing", bound=Callable[..., Any])
+
+
+def literal_text(draw: Drawing) -> Drawing:
+    """Draw every text as written: a policy, factor or file name with dollar signs in it
+    (``p$^$``) would otherwise be read as mathematics, and break the figure when saved."""
+
+    @functools.wraps(draw)
+    def drawn(*args: Any, **kwargs: Any) -> Any:
+        with matplotlib.rc_context({"text.parse_math": False}):
+            return draw(*args, **kwargs)
+
+    return drawn  # type: ignore[return-value]
 
 
 def colours(results: Results) -> dict[str, str]:

@@ -26,6 +26,7 @@ from funnelsim.views.plots.style import (
     axes_or_new,
     category_ticks,
     colours,
+    literal_text,
     policy_legend,
     set_titles,
     style_legend,
@@ -49,6 +50,7 @@ MAX_TICKS = 12
 """A whole-numbered factor (a headcount) with at most this many values gets a tick at each."""
 
 
+@literal_text
 def factor_effect(
     results: Results,
     metric: str = "bookings_per_year",
@@ -108,6 +110,7 @@ def _effect_line(
     ax.fill_between(x, rows["ci_low"], rows["ci_high"], color=colour, alpha=0.15, lw=0)
 
 
+@literal_text
 def heatmap(
     results: Results,
     metric: str = "bookings_per_year",
