@@ -164,6 +164,28 @@ def nothing_runs(monkeypatch):
     monkeypatch.setattr(execution, "simulate", broken)
 
 
+@pytest.mark.parametrize("as_json", [False, True])
+def test_a_comparison_whose_replications_all_fail_prints_no_table_of_dashes(
+    cli, tmp_path, nothing_runs, as_json
+):
+    """Nothing ran, so there is nothing to tabulate: one line says where the errors are;
+    ``--json`` still gives machines the failed replications."""
+    out = tmp_path / "out"
+    args = ["compare", "--reps", "2", "--workers", "1", "-q", "--out", str(out)]
+    args += ["--set", "horizon.length=12w", "--set", "horizon.warmup=2w"]
+    result = cli(*args, *(["--json"] if as_json else []))
+    assert result.exit_code == 1
+    first = pd.read_parquet(out / "runs.parquet")["error"].iloc[0]
+    assert result.stderr.splitlines() == [
+        "error: all 4 replications failed, so there is nothing to judge or draw; each one's "
+        f"error and seed are recorded in {out / 'runs.parquet'} (the first: {first})"
+    ]
+    if as_json:
+        assert len(json.loads(result.stdout)["failed"]) == 4
+    else:
+        assert result.stdout == ""
+
+
 def test_a_stress_test_whose_replications_all_fail_says_so_in_one_line(cli, tmp_path, nothing_runs):
     out = tmp_path / "out"
     args = ["sla", "sla-proposal", "--stress", "normal", "--reps", "2", "--workers", "1", "-q"]

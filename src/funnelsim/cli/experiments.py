@@ -143,8 +143,13 @@ def sweep(
 def conduct_plan(
     prepared: Plan, out: Path, execution: Execution, precision: Precision | None = None
 ) -> None:
-    """Run a checked plan with a progress bar, print the tables, exit with what happened."""
+    """Run a checked plan with a progress bar, print the tables, exit with what happened.
+
+    When every replication failed there is nothing to tabulate: ``--json`` still prints the
+    failed replications, and the command ends in one line saying where their errors are.
+    """
     from funnelsim.experiments import conduct
+    from funnelsim.results.experiment import check_succeeded
     from funnelsim.results.stationarity import window_check
     from funnelsim.views.tables.experiments import experiment_report
 
@@ -154,10 +159,12 @@ def conduct_plan(
     if execution.overwrite:
         for name in results.manifest.get("removed", []):
             err.print(f"removed {printable(out / name)}", soft_wrap=True, markup=False)
-    check = window_check(results)
+    check = window_check(results) if results.succeeded else None
     if execution.as_json:
         print_json(experiment_document(results, check))
-    else:
+    with reported():
+        check_succeeded(results)
+    if not execution.as_json:
         terminal().print(experiment_report(results))
     warn(check.warning if check else None)
     if not results.failed.empty:
