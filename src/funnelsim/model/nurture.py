@@ -57,6 +57,8 @@ lead's enrolment (capture, or its return from a recycle): touch ``k`` is at
 touches of its next engagement, its opt-out, and its buyer entering or leaving the market
 (``inf``: never). ``index`` is its next touch that tells; interest is as of ``updated_at``, its
 last told touch. ``draws`` and ``enrolments`` count its draws, for its per-lead streams."""
+INTEREST, UPDATED_AT, ENROLLED, INDEX = range(4)
+DRAWS = COLUMNS.index("draws")
 
 
 @dataclass
@@ -96,9 +98,9 @@ class NurtureEngine:
     def __init__(self, leads: Leads, nurture: Nurture, scoring: Scoring, streams: Streams):
         self.leads, self.nurture, self.scoring, self.streams = leads, nurture, scoring, streams
         n = len(leads)
-        rows = np.full((n, len(COLUMNS)), NEVER)
-        rows[:, :4] = np.column_stack((leads.interest, leads.created, np.zeros(n), np.zeros(n)))
-        rows[:, 7:] = 0.0
+        rows = np.full((n, len(COLUMNS)), NEVER)  # no engagement, opt-out or turn drawn yet
+        rows[:, INTEREST], rows[:, UPDATED_AT] = leads.interest, leads.created
+        rows[:, ENROLLED], rows[:, INDEX], rows[:, DRAWS:] = 0.0, 0.0, 0.0
         self.state = NurtureState(rows, np.full(n, NEVER))
         self._decay = np.log(2.0) / nurture.interest_half_life
         # log(1 - p) of engaging out of and in market, and of opting out: geometric gaps.
@@ -125,8 +127,8 @@ class NurtureEngine:
     def enrol(self, leads: np.ndarray | int, at: np.ndarray | float) -> None:
         """Put leads in nurture; their first scoring is at ``at`` (capture, or a recycle)."""
         state = self.state
-        state.rows[leads, 2] = state.next_touch[leads] = at
-        state.rows[leads, 3] = 0.0
+        state.rows[leads, ENROLLED] = state.next_touch[leads] = at
+        state.rows[leads, INDEX] = 0.0
 
     def carry(self, leads: np.ndarray) -> Carried:
         """Where these leads stand in nurture: to carry them into another engine."""
@@ -174,7 +176,7 @@ class NurtureEngine:
         created, buy_start, buy_end, fit = self._fixed.take(pool, axis=0).T
         rows, now = state.rows.take(pool, axis=0), state.next_touch.take(pool)
         _, updated_at, enrolled, k, engage_at, leave_at, turn_at, draws, enrolments = rows.T
-        interest = rows[:, 0] * np.exp(-self._decay * (now - updated_at))
+        interest = rows[:, INTEREST] * np.exp(-self._decay * (now - updated_at))
         in_market = (buy_start <= now) & (now < buy_end)
         # A lead's enrolment touch draws its opt-out; it and the touch its buyer enters or
         # leaves the market draw its next engagement, at the odds in force until the next turn.
@@ -201,7 +203,7 @@ class NurtureEngine:
         noise = self.noise if np.ndim(self.noise) == 0 else self.noise.take(pool)
         score = noisy_score(self.scoring, fit, interest, noise)
         nxt = np.minimum(np.minimum(engage_at, leave_at), turn_at)
-        rows[:, 0], rows[:, 1], rows[:, 3] = interest, now, nxt
+        rows[:, INTEREST], rows[:, UPDATED_AT], rows[:, INDEX] = interest, now, nxt
         state.rows[pool] = rows
         state.next_touch[pool] = enrolled + nxt * every
         return now, ~unsub & (score >= threshold), score, unsub
@@ -223,14 +225,15 @@ class NurtureEngine:
         MQL there. (While nothing happens a score only falls, so no later touch could.)"""
         state, every = self.state, self.nurture.touch_every
         pool = np.flatnonzero(np.isfinite(state.next_touch))
-        interest, updated_at, enrolled, index = state.rows.take(pool, axis=0)[:, :4].T
+        interest, updated_at, enrolled, index = state.rows.take(pool, axis=0)[:, : INDEX + 1].T
         k = np.minimum(_first_touch(enrolled, self._since, every), index)
         now = enrolled + k * every
         interest = interest * np.exp(-self._decay * (now - updated_at))
         noise = self.noise if np.ndim(self.noise) == 0 else self.noise[pool]
-        score = noisy_score(self.scoring, self._fixed[pool, 3], interest, noise)
+        fit = self._fixed[pool, 3]  # created, buy_start, buy_end, fit
+        score = noisy_score(self.scoring, fit, interest, noise)
         hit = (score >= threshold) & (k < index)
-        state.rows[pool[hit], 3], state.next_touch[pool[hit]] = k[hit], now[hit]
+        state.rows[pool[hit], INDEX], state.next_touch[pool[hit]] = k[hit], now[hit]
 
 
 def _first_touch(enrolled: np.ndarray, t: np.ndarray | float, every: float) -> np.ndarray:
