@@ -103,11 +103,10 @@ class NurtureEngine:
         rows[:, ENROLLED], rows[:, INDEX], rows[:, DRAWS:] = 0.0, 0.0, 0.0
         self.state = NurtureState(rows, np.full(n, NEVER))
         self._decay = np.log(2.0) / nurture.interest_half_life
-        # log(1 - p) of engaging out of and in market, and of opting out: geometric gaps.
-        engage, unsubscribe = nurture.engage, nurture.unsubscribe
-        with np.errstate(divide="ignore"):  # odds of one: the very next touch
-            self._log_miss = np.log1p(-np.array([engage.not_in_market, engage.in_market]))
-            self._log_stay = float(np.log1p(-unsubscribe))
+        # Of engaging out of and in market, and of opting out: the geometric gaps' parameters.
+        engage = nurture.engage
+        self._log_miss = log_miss(np.array([engage.not_in_market, engage.in_market]))
+        self._log_stay = float(log_miss(nurture.unsubscribe))
         self._since, self._bar = -NEVER, -NEVER  # see Carried
         # The scoring model's error for each lead: it misjudges the same lead the same way
         # at every touch, so noise alone never walks a cold lead over the threshold.
@@ -176,7 +175,7 @@ class NurtureEngine:
         created, buy_start, buy_end, fit = self._fixed.take(pool, axis=0).T
         rows, now = state.rows.take(pool, axis=0), state.next_touch.take(pool)
         _, updated_at, enrolled, k, engage_at, leave_at, turn_at, draws, enrolments = rows.T
-        interest = rows[:, INTEREST] * np.exp(-self._decay * (now - updated_at))
+        interest = self._decayed(rows[:, INTEREST], updated_at, now)
         in_market = (buy_start <= now) & (now < buy_end)
         # A lead's enrolment touch draws its opt-out; it and the touch its buyer enters or
         # leaves the market draw its next engagement, at the odds in force until the next turn.
@@ -200,8 +199,7 @@ class NurtureEngine:
             engage_at[engaged] = k[engaged] + 1.0 + gap
             draws[engaged] += 1.0
         unsub = leave_at == k
-        noise = self.noise if np.ndim(self.noise) == 0 else self.noise.take(pool)
-        score = noisy_score(self.scoring, fit, interest, noise)
+        score = self._score(pool, fit, interest)
         nxt = np.minimum(np.minimum(engage_at, leave_at), turn_at)
         rows[:, INTEREST], rows[:, UPDATED_AT], rows[:, INDEX] = interest, now, nxt
         state.rows[pool] = rows
@@ -220,6 +218,16 @@ class NurtureEngine:
         with np.errstate(divide="ignore"):  # odds of zero: never
             return np.floor(np.log(u) / self._log_miss[in_market.astype(np.intp)])
 
+    def _decayed(self, interest: np.ndarray, since: np.ndarray, now: np.ndarray) -> np.ndarray:
+        """Interest at ``now`` of leads last touched at ``since``: one decay for the gap, the
+        same arithmetic wherever a touch is told or checked."""
+        return interest * np.exp(-self._decay * (now - since))
+
+    def _score(self, pool: np.ndarray, fit: np.ndarray, interest: np.ndarray) -> np.ndarray:
+        """The scores of the leads of ``pool``, with their own scoring error."""
+        noise = self.noise if np.ndim(self.noise) == 0 else self.noise.take(pool)
+        return noisy_score(self.scoring, fit, interest, noise)
+
     def _lowered(self, threshold: float) -> None:
         """The threshold fell: a lead whose score at its first untold touch clears it becomes an
         MQL there. (While nothing happens a score only falls, so no later touch could.)"""
@@ -228,10 +236,8 @@ class NurtureEngine:
         interest, updated_at, enrolled, index = state.rows.take(pool, axis=0)[:, : INDEX + 1].T
         k = np.minimum(_first_touch(enrolled, self._since, every), index)
         now = enrolled + k * every
-        interest = interest * np.exp(-self._decay * (now - updated_at))
-        noise = self.noise if np.ndim(self.noise) == 0 else self.noise[pool]
         fit = self._fixed[pool, 3]  # created, buy_start, buy_end, fit
-        score = noisy_score(self.scoring, fit, interest, noise)
+        score = self._score(pool, fit, self._decayed(interest, updated_at, now))
         hit = (score >= threshold) & (k < index)
         state.rows[pool[hit], INDEX], state.next_touch[pool[hit]] = k[hit], now[hit]
 
@@ -259,9 +265,15 @@ def subscribed(
     """Whether leads nurtured from capture have not opted out before ``at``: the opt-out of
     their first enrolment, drawn as the engine draws it, comes at ``at`` or later."""
     u = streams.lead_uniforms(UNSUBSCRIBE, key)
-    with np.errstate(divide="ignore"):
-        log_stay = float(np.log1p(-nurture.unsubscribe))
+    log_stay = float(log_miss(nurture.unsubscribe))
     return created + opt_out_touch(u, log_stay, False) * nurture.touch_every >= at
+
+
+def log_miss(p: np.ndarray | float) -> np.ndarray:
+    """``log(1 - p)``, the parameter of a geometric gap between chances ``p``: ``-inf`` for a
+    certainty (the very next touch)."""
+    with np.errstate(divide="ignore"):
+        return np.log1p(-np.asarray(p, dtype=float))
 
 
 def _market_edge(
