@@ -43,7 +43,7 @@ class Funnel(Stages):
         self.env.run(until=horizon)
         self.desk.close(horizon)
         self._close_sales(horizon)
-        self.ledger.sdr_busy = np.array(self.desk.busy).reshape(-1, 2)
+        self.ledger.sdr_busy = np.array(self.desk.busy, dtype=float).reshape(-1, 2)
         self.ledger.close()
         return self.ledger
 

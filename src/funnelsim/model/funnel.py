@@ -124,10 +124,10 @@ class Stages(SalesSteps):
 
         The prospects come in order of arrival, so each period's are a slice.
         """
-        horizon, created = self.scenario.horizon.length, self.leads.created
+        horizon, created = self.scenario.horizon.length, self.leads.created[prospects]
         while self.env.now < horizon:
             self._tick_end = min(self.env.now + NURTURE_PERIOD, horizon)
-            first, last = np.searchsorted(created[prospects], (self.env.now, self._tick_end))
+            first, last = np.searchsorted(created, (self.env.now, self._tick_end))
             found = self.engine.advance(self._tick_end, self.threshold)
             self._found(found, self.env.now, prospects[first:last])
             yield self.env.timeout(self._tick_end - self.env.now)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -164,8 +163,8 @@ class SdrDesk:
         self._opening = -INF  # the opening booked for work waiting while closed, once booked
         self.idle = list(range(spec.headcount))[::-1]  # a stack: the lowest id works first
         self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
-        # Start and end of every attempt, flat: raw doubles, so the ledger's copy is one memcpy.
-        self.busy = array("d")
+        # Start and end of every attempt, flat: a list's extend by a pair is the cheapest append.
+        self.busy: list[float] = []
         self.events = 0  # the desk's own events handled: work arriving, attempts ending, ...
 
     # -- work arriving -------------------------------------------------------------------

@@ -201,14 +201,13 @@ class Table:
         self._frame, self._rows = self.frame(), []
 
     def frame(self) -> pd.DataFrame:
+        """The rows as a frame. They are read as one array of floats, which holds every id,
+        count and flag exactly, and each column then takes its own dtype."""
         if self._frame is not None:
             return self._frame
-        columns = list(zip(*self._rows, strict=True)) or [()] * len(self._dtypes)
+        rows = np.array(self._rows, dtype=float).reshape(len(self._rows), len(self._dtypes))
         return pd.DataFrame(
-            {
-                name: np.array(column, dtype=dtype)
-                for (name, dtype), column in zip(self._dtypes.items(), columns, strict=True)
-            }
+            {name: rows[:, k].astype(dtype) for k, (name, dtype) in enumerate(self._dtypes.items())}
         )
 
 
