@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from funnelsim.cli import experiments, run, sla, views
+from funnelsim.cli import experiments, explain, run, sla, views
 from funnelsim.cli.usage import OneLineGroup
 
 app = typer.Typer(
@@ -42,6 +42,7 @@ for command in (
     run.calibrate,
     experiments.compare,
     experiments.sweep,
+    explain.explain,
     sla.sla,
     views.plot,
     views.report,

@@ -17,6 +17,10 @@ from funnelsim.record.response import YARDSTICKS
 from funnelsim.views.text import printable
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from rich.console import RenderableType
+
     from funnelsim.experiments import Plan, Precision
     from funnelsim.results import Results
     from funnelsim.results.stationarity import WindowCheck
@@ -141,18 +145,25 @@ def sweep(
 
 
 def conduct_plan(
-    prepared: Plan, out: Path, execution: Execution, precision: Precision | None = None
+    prepared: Plan,
+    out: Path,
+    execution: Execution,
+    precision: Precision | None = None,
+    view: View | None = None,
 ) -> None:
     """Run a checked plan with a progress bar, print the tables, exit with what happened.
 
-    When every replication failed there is nothing to tabulate: ``--json`` still prints the
-    failed replications, and the command ends in one line saying where their errors are.
+    ``view`` says what the results show in the terminal and add to ``--json`` (the tables of
+    a comparison or sweep by default). When every replication failed there is nothing to
+    tabulate: ``--json`` still prints the failed replications, and the command ends in one
+    line saying where their errors are.
     """
     from funnelsim.experiments import conduct
     from funnelsim.results.experiment import check_succeeded
     from funnelsim.results.stationarity import window_check
     from funnelsim.views.tables.experiments import experiment_report
 
+    view = view or View(experiment_report)
     with execution.progress(out) as reporting:
         options = execution.options() | reporting | {"precision": precision}
         results = conduct(prepared, out=out, **options)
@@ -161,14 +172,23 @@ def conduct_plan(
             err.print(f"removed {printable(out / name)}", soft_wrap=True, markup=False)
     check = window_check(results) if results.succeeded else None
     if execution.as_json:
-        print_json(experiment_document(results, check))
+        extra = view.document(results) if results.succeeded else {}
+        print_json(experiment_document(results, check) | extra)
     with reported():
         check_succeeded(results)
     if not execution.as_json:
-        terminal().print(experiment_report(results))
+        terminal().print(view.report(results))
     warn(check.warning if check else None)
     if not results.failed.empty:
         raise typer.Exit(1)
+
+
+@dataclasses.dataclass(frozen=True)
+class View:
+    """What a command's results show: the terminal's tables, and what ``--json`` adds."""
+
+    report: Callable[[Results], RenderableType]
+    document: Callable[[Results], dict[str, Any]] = lambda results: {}
 
 
 def experiment_document(results: Results, check: WindowCheck | None) -> dict[str, Any]:

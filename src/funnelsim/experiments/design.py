@@ -54,6 +54,7 @@ class Plan:
     replay: dict[str, Any]  # the scenario and policies as `funnelsim run` finds them anywhere
     periods: Periods | None = None  # what to count per period of each run, if anything
     options: dict[str, Any] = field(default_factory=dict)  # what --reps/--seed/--set changed
+    analysis: dict[str, Any] | None = None  # what an analysis needs to read the results back
 
     def seed(self, item: Item) -> int:
         """The seed of ``item``'s run, from (root seed, point, replication[, policy])."""
@@ -100,6 +101,8 @@ class Plan:
         }
         if self.periods is not None:
             content["periods"] = repr(self.periods)  # a frozen dataclass: its fields, in order
+        if self.analysis is not None:
+            content["analysis"] = self.analysis
         return content_hash(content)
 
 

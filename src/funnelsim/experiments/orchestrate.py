@@ -72,7 +72,7 @@ class Precision:
 
 def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, Any]:
     first = {label: p.scenarios[0][k] for k, label in enumerate(p.labels)}
-    return {
+    manifest = {
         "funnelsim_version": __version__,
         "status": "running",
         "command": command,
@@ -98,6 +98,9 @@ def _manifest(p: Plan, command: str, precision: Precision | None) -> dict[str, A
             "precision": None if precision is None else vars(precision),
         },
     }
+    if p.analysis is not None:  # what an analysis built on the plan reads its results with
+        manifest["analysis"] = p.analysis
+    return manifest
 
 
 def conduct(

@@ -1,0 +1,81 @@
+"""``funnelsim explain``: which lever carries the difference between two policies."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from funnelsim.cli.console import reported
+from funnelsim.cli.execution import Execution, execution_options
+from funnelsim.cli.experiments import PoliciesOpt, View, conduct_plan
+from funnelsim.cli.options import ExperimentSeedOpt, RepsOpt, ScenarioArg, SetOpt
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from funnelsim.results import Results
+
+
+class By(StrEnum):
+    """How keys become levers."""
+
+    lever = "lever"
+    key = "key"
+
+
+ByOpt = Annotated[
+    By,
+    typer.Option(
+        help="Group the keys in which the policies differ into levers (threshold, review, sla, "
+        "cadence, followups, recycling, headcount), or take each key as a lever of its own.",
+    ),
+]
+OrdersOpt = Annotated[
+    int | None,
+    typer.Option(
+        min=2,
+        help="Estimate the Shapley values from this many sampled orders of the levers "
+        "(by default: exact up to 6 levers, else 8 orders).",
+    ),
+]
+
+
+@execution_options
+def explain(
+    scenario: ScenarioArg = None,
+    policy: PoliciesOpt = None,
+    by: ByOpt = By.lever,
+    orders: OrdersOpt = None,
+    reps: RepsOpt = 10,
+    seed: ExperimentSeedOpt = 0,
+    set_: SetOpt = None,
+    *,
+    execution: Execution,
+) -> None:
+    """Split the difference between two policies into each lever's share (Shapley values)."""
+    from funnelsim.analysis.explain import explanation_plan
+    from funnelsim.scenario import parse_overrides
+
+    with reported():
+        overrides = parse_overrides(set_ or [])
+        policies = policy or ["misaligned", "aligned"]
+        prepared = explanation_plan(
+            scenario, policies, reps, seed, by=by.value, overrides=overrides, orders=orders
+        )
+    name = "explain-" + "-".join(policies)
+    conduct_plan(prepared, execution.folder(name), execution, view=View(_report, _document))
+
+
+def _report(results: Results) -> RenderableType:
+    from funnelsim.results.explanation import explain as explained
+    from funnelsim.views.tables.explain import explanation_report
+
+    return explanation_report(explained(results))
+
+
+def _document(results: Results) -> dict[str, Any]:
+    from funnelsim.results.explanation import explain as explained
+
+    return {"explanation": explained(results).document()}
