@@ -130,6 +130,11 @@ def verdict(*conditions: str, capacity: bool) -> Callable[[Result, Path], None]:
     return check
 
 
+def explained(result: Result, cwd: Path) -> None:
+    folder("results/explain", 2)(result, cwd)
+    assert "aligned − misaligned, lever by lever" in result.stdout
+
+
 STRESSES = ("normal", "surge", "lost_sdrs", "seasonal_peak", "lower_fit_mix")
 TWINS = {
     "funnelsim run": Twin(SHORT_ARGS, summary_table),
@@ -157,6 +162,9 @@ TWINS = {
         QUICK,
         folder("results/big", 2),
         before=["compare", "--out", "results/big", *QUICK, "--reps", "1"],
+    ),
+    "funnelsim explain --policy misaligned --policy aligned --reps 10 --out results/explain": Twin(
+        QUICK, explained
     ),
     "funnelsim plot results/cmp": Twin([], figures("waterfall.png", "revenue.png")),
     "funnelsim plot results/cmp --figure revenue --format svg": Twin([], figures("revenue.svg")),
