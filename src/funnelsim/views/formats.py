@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from funnelsim.base.units import parse_duration
-from funnelsim.record.registry import metric
+from funnelsim.record.registry import Metric, metric
 from funnelsim.results import Results
 
 DASH = "–"
@@ -151,18 +151,23 @@ def value(name: str, x: float, code: str, signed: bool = False) -> str:
     """
     if x != x:
         return DASH
-    sign = "-" if x < 0 else "+" if signed and x > 0 else ""
-    x = abs(x)
-    entry = metric(name)
+    text = _magnitude(metric(name), abs(x), code, signed)
+    if not any(digit in text for digit in "123456789"):
+        return text  # a difference that rounds to nothing has no sign
+    return ("-" if x < 0 else "+" if signed and x > 0 else "") + text
+
+
+def _magnitude(entry: Metric, x: float, code: str, signed: bool) -> str:
+    """A non-negative value in its metric's unit; ``signed`` writes shares in points."""
     if entry.kind == "money":
-        return sign + compact_money(x, code).strip()
+        return compact_money(x, code).strip()
     if entry.kind == "share":
-        return f"{sign}{100 * x:.1f} pts" if signed else f"{sign}{100 * x:.1f}%"
+        return f"{100 * x:.1f} pts" if signed else f"{100 * x:.1f}%"
     if entry.kind == "ratio":
-        return f"{sign}{x:.2f}x"
+        return f"{x:.2f}x"
     if entry.kind in ("days", "hours", "weeks"):
-        return f"{sign}{x:,.1f}{entry.suffix}"
-    return f"{sign}{x:,.0f}" if x >= 100 else f"{sign}{x:.3g}"
+        return f"{x:,.1f}{entry.suffix}"
+    return f"{x:,.0f}" if x >= 100 else f"{x:.3g}"
 
 
 def interval(
