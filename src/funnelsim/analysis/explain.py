@@ -27,7 +27,7 @@ import numpy as np
 from funnelsim.base.mapping import dotted
 from funnelsim.errors import Problem, ScenarioError, UsageError
 from funnelsim.experiments.design import ARGUMENTS, Plan, portable, scenario_path
-from funnelsim.experiments.spec import checked_experiment
+from funnelsim.experiments.spec import Experiment, checked_experiment
 from funnelsim.record.registry import KEY_METRICS
 from funnelsim.scenario import resolve
 
@@ -145,55 +145,74 @@ def explanation_plan(
     first, second = _two(policies)
     path = scenario_path(str(scenario) if scenario is not None else "reference", None)
     sets = dict(overrides or {})
-    data = [
-        resolve(path, _policy(policy), sets)[1].model_dump(mode="json", by_alias=True)
-        for policy in (first, second)
-    ]
-    values = differing(*data)
-    if not values:
-        raise UsageError(
-            f"policies {first!r} and {second!r} set every key alike: nothing to explain"
-        )
+    experiment = _experiment(scenario, (first, second), sets, reps, seed, metrics)
+    names = (experiment.labels[0], experiment.labels[1])  # a policy file by its stem
+    values = _switched(path, (first, second), sets, names)
     found = levers(values, by)
     n = len(found.names)
     sequence = (
         None if orders is None and n <= EXACT_UP_TO else sampled_orders(n, orders or ORDERS, seed)
     )
     members = coalitions(n, sequence)
-    labels = [_label(first, second, found, c) for c in members]
     settings = [{**sets, **found.settings(c, values)} for c in members]
     scenarios = tuple(
         _coalition(path, first, s, found, c) for s, c in zip(settings, members, strict=True)
     )
-    experiment, problems = checked_experiment(
-        {
-            "scenario": str(scenario or "reference"),
-            "policies": [first, second],
-            "set": sets,
-            "replications": reps,
-            "seed": seed,
-            "metrics": list(metrics),
-        },
-        ARGUMENTS,
-    )
-    if problems:
-        raise ScenarioError(problems)
     replay = {
         "scenario": portable(path),
         "policies": [None if _policy(first) is None else portable(first)] * len(members),
         "sets": [settings],
     }
+    labels = tuple(_label(names, found, c) for c in members)
     analysis = {
         "kind": "explain",
-        "first": first,
-        "second": second,
+        "first": names[0],
+        "second": names[1],
         "by": by,
         "levers": list(found.names),
         "keys": {name: list(keys) for name, keys in zip(found.names, found.keys, strict=True)},
         "coalitions": [list(c) for c in members],
         "orders": None if sequence is None else [list(o) for o in sequence],
     }
-    return Plan(experiment, tuple(labels), (), ({},), (scenarios,), replay, analysis=analysis)
+    return Plan(experiment, labels, (), ({},), (scenarios,), replay, analysis=analysis)
+
+
+def _experiment(
+    scenario: str | Path | None,
+    policies: tuple[str, str],
+    sets: dict[str, Any],
+    reps: int,
+    seed: int,
+    metrics: Sequence[str],
+) -> Experiment:
+    """The experiment an explanation is: the two policies compared, as ``compare`` would."""
+    data = {
+        "scenario": str(scenario or "reference"),
+        "policies": list(policies),
+        "set": sets,
+        "replications": reps,
+        "seed": seed,
+        "metrics": list(metrics),
+    }
+    experiment, problems = checked_experiment(data, ARGUMENTS)
+    if problems:
+        raise ScenarioError(problems)
+    return experiment
+
+
+def _switched(
+    path: Path, policies: tuple[str, str], sets: dict[str, Any], names: tuple[str, str]
+) -> dict[str, Any]:
+    """The keys the second policy sets otherwise than the first, with its values."""
+    first, second = (
+        resolve(path, _policy(p), sets)[1].model_dump(mode="json", by_alias=True) for p in policies
+    )
+    values = differing(first, second)
+    if not values:
+        raise UsageError(
+            f"policies {names[0]!r} and {names[1]!r} set every key alike: nothing to explain"
+        )
+    return values
 
 
 def _policy(name: str) -> str | None:
@@ -207,13 +226,13 @@ def _two(policies: Sequence[str]) -> tuple[str, str]:
     return policies[0], policies[1]
 
 
-def _label(first: str, second: str, found: Levers, members: tuple[int, ...]) -> str:
+def _label(names: tuple[str, str], found: Levers, members: tuple[int, ...]) -> str:
     """A coalition's name: the first policy, the second, or the first with the levers switched."""
     if not members:
-        return first
+        return names[0]
     if len(members) == len(found.names):
-        return second
-    return " + ".join([first, *(found.names[k] for k in members)])
+        return names[1]
+    return " + ".join([names[0], *(found.names[k] for k in members)])
 
 
 def _coalition(

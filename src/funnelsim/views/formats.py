@@ -176,7 +176,8 @@ def interval(
     """A 95% interval, ``low to high``; ``once`` writes a unit the two ends share only at the
     end, for narrow columns."""
     low_text, high_text = (value(name, x, code, signed) for x in (low, high))
-    if low_text == high_text and low != high and metric(name).kind == "money":
+    apart = abs(high - low) >= 1.0  # less than one unit of money apart: the same amount
+    if low_text == high_text and apart and metric(name).kind == "money":
         low_text, high_text = _apart(low, high, code, signed)
     for suffix in (" pts", "%", " d", " h", " w", "x") if once else ():
         if low_text.endswith(suffix) and high_text.endswith(suffix):

@@ -45,6 +45,7 @@ from funnelsim.views.plots.comparison import STAGES as STAGES
 from funnelsim.views.plots.comparison import TO_CLOSE as TO_CLOSE
 from funnelsim.views.plots.comparison import lead_to_close, leakage, revenue, waterfall
 from funnelsim.views.plots.data import factor_names
+from funnelsim.views.plots.explain import contributions
 from funnelsim.views.plots.series import BANDS as BANDS
 from funnelsim.views.plots.series import bookings_fan, pipeline_fan, utilisation
 from funnelsim.views.plots.sla import sla_hours, speed_to_lead
@@ -70,6 +71,7 @@ __all__ = [
     "clause_compliance",
     "colours",
     "compliance_by_headcount",
+    "contributions",
     "currency",
     "factor_effect",
     "heatmap",
@@ -130,6 +132,11 @@ READING = {
     "heatmap": "Each cell is the metric's mean at one combination of the two factors, dark "
     "for low and light for high; follow a row or a column to see one factor's effect with "
     "the other held fixed.",
+    "contributions": "Starting from the first policy, each bar adds one lever's Shapley "
+    "value (green raises the metric, red lowers it), the whisker its 95% interval, and the "
+    "grey bar is the whole difference between the two policies, which the levers sum to. A "
+    "lever's value is what switching it adds, averaged over every order of switching the "
+    "levers, so a lever that only pays together with another shares that gain with it.",
 }
 """One-line reading guide per figure, for the report and the docs."""
 
@@ -147,6 +154,7 @@ FIGURES: dict[str, Callable[..., Any]] = {
     "utilisation": utilisation,
     "factor_effect": factor_effect,
     "heatmap": heatmap,
+    "contributions": contributions,
 }
 """Every figure by name, in the order a report shows them."""
 
@@ -158,14 +166,24 @@ opportunity age, which readers took for the sales cycle."""
 STRESS = ("clause_compliance", "compliance_by_headcount")
 """The figures of an SLA stress test's verdict, which the report shows in its SLA section."""
 
-COMPARISON = tuple(name for name in FIGURES if name not in (*STRESS, "factor_effect", "heatmap"))
+COMPARISON = tuple(
+    name for name in FIGURES if name not in (*STRESS, "factor_effect", "heatmap", "contributions")
+)
+
+
+def explained(results: Results) -> bool:
+    """Whether the results are an explanation's, whose coalitions are no policies to compare."""
+    return (results.manifest.get("analysis") or {}).get("kind") == "explain"
 
 
 def available(results: Results) -> list[str]:
-    """The figures that apply: an SLA stress test's own when its verdict is in the folder
+    """The figures that apply: an explanation's waterfall alone for its folder; else an SLA
+    stress test's own when its verdict is in the folder
     (the headcount figure if capacity was sought for SDRs), the comparison figures always
     (at point 0 of a sweep), the factor plot for sweeps of one or two factors, the heat map
     for a grid of two."""
+    if explained(results):
+        return ["contributions"]
     factors = factor_names(results)
     names = []
     sla = sla_results(results)

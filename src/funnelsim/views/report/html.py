@@ -25,8 +25,12 @@ import jinja2
 from funnelsim.base.files import atomic_write
 from funnelsim.base.mapping import dotted
 from funnelsim.results import Results
+from funnelsim.results.explanation import explain
 from funnelsim.results.stationarity import window_check
 from funnelsim.views.formats import currency, partial_note, span, yardstick_note
+from funnelsim.views.report.explain import question as explained_question
+from funnelsim.views.report.explain import sentences as explained_sentences
+from funnelsim.views.report.explain import table as explained_table
 from funnelsim.views.report.sentences import headline, verdict
 from funnelsim.views.report.sla import sla_question, sla_section
 from funnelsim.views.tables.experiments import replications
@@ -77,9 +81,10 @@ def _ids(text: str, prefix: str) -> str:
     )
 
 
-def assumptions(results: Results) -> list[dict[str, Any]]:
-    """Key parameters of each policy side by side; every parameter the policies differ on."""
-    policies = results.manifest["policies"]
+def assumptions(results: Results, policies: list[str] | None = None) -> list[dict[str, Any]]:
+    """Key parameters of each policy (or of ``policies``) side by side; every parameter the
+    policies differ on."""
+    policies = policies or results.manifest["policies"]
     scenarios = results.manifest["scenario"]
     flat = {p: dotted(scenarios[p]["resolved"]) for p in policies}
     keys = [k for k in flat[policies[0]] if not k.startswith(("policies", "policy"))]
@@ -133,7 +138,7 @@ _TEMPLATES = importlib.resources.files("funnelsim.views.report") / "templates"
 
 def render_html(results: Results, figures: Iterable[Figure]) -> str:
     """The report as one HTML document; an SLA stress test's verdict and figures first."""
-    from funnelsim.views.plots import STRESS, sla_results
+    from funnelsim.views.plots import STRESS, explained, sla_results
 
     m = results.manifest
     one_point = len(m["points"]) == 1
@@ -142,28 +147,54 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
         Figure(f.name, f.title, _ids(f.svg, f"fig{k}"), f.reading) for k, f in enumerate(figures)
     ]
     check = window_check(results)
+    answer = _explained(results) if explained(results) else _compared(results, sla, one_point)
     return _template().render(
         title=m["experiment"].get("name") or "funnelsim experiment",
-        question=question(results) if sla is None else sla_question(sla),
         warning=check.warning if check else None,
         partial=partial_note(results),
         sla=None if sla is None else sla_section(sla, currency(results)),
         sla_figures=[f for f in embedded if f.name in STRESS],
-        verdict=verdict(results),
-        policies=m["policies"],
-        baseline=m["policies"][0],
-        headline=headline(results) if one_point else [],
         replications=replications(results),
         money=currency(results),
         span=span(results),
         yardstick=yardstick_note(results),
         figures=[f for f in embedded if f.name not in STRESS],
-        assumptions=assumptions(results),
         points=m["points"] if not one_point else [],
         factors=m["factors"],
         provenance=provenance(results),
         css=_TEMPLATES.joinpath("report.css").read_text(),
+        **answer,
     )
+
+
+def _compared(results: Results, sla: Any, one_point: bool) -> dict[str, Any]:
+    """The answer of a comparison, a sweep or a stress test: the verdict and headline table."""
+    policies = results.manifest["policies"]
+    return {
+        "question": question(results) if sla is None else sla_question(sla),
+        "verdict": verdict(results),
+        "policies": policies,
+        "baseline": policies[0],
+        "headline": headline(results) if one_point else [],
+        "assumptions": assumptions(results),
+        "explanation": None,
+    }
+
+
+def _explained(results: Results) -> dict[str, Any]:
+    """The answer of an explanation: which lever carries the difference, and its table."""
+    explanation = explain(results)
+    two = [explanation.first, explanation.second]
+    money = currency(results)
+    return {
+        "question": explained_question(explanation),
+        "verdict": explained_sentences(explanation, money),
+        "policies": two,
+        "baseline": two[0],
+        "headline": [],
+        "assumptions": assumptions(results, two),  # the coalitions that are the two policies
+        "explanation": explained_table(explanation, money),
+    }
 
 
 def _template() -> jinja2.Template:
