@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from funnelsim.cli import experiments, explain, run, sla, views
+from funnelsim.cli import experiments, explain, robustness, run, sla, views
 from funnelsim.cli.usage import OneLineGroup
 
 app = typer.Typer(
@@ -43,6 +43,7 @@ for command in (
     experiments.compare,
     experiments.sweep,
     explain.explain,
+    robustness.robustness,
     sla.sla,
     views.plot,
     views.report,

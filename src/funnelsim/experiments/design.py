@@ -19,11 +19,12 @@ from typing import Any
 import numpy as np
 from scipy.stats import qmc
 
+from funnelsim.base.intervals import Interval
 from funnelsim.base.jsondoc import content_hash
 from funnelsim.base.yamldoc import Key
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.execution import Periods
-from funnelsim.experiments.spec import Design, Experiment, Interval, Range, Scalar
+from funnelsim.experiments.spec import Design, Experiment, Range, Scalar
 from funnelsim.experiments.yardstick import strictest, with_yardstick
 from funnelsim.runner import __version__
 from funnelsim.scenario import resolve

@@ -18,8 +18,8 @@ import pydantic
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from funnelsim.base.bundled import bundled, find
+from funnelsim.base.intervals import Interval
 from funnelsim.base.strict import Frozen
-from funnelsim.base.units import SECONDS_PER_UNIT
 from funnelsim.base.yamldoc import Document, problem_at, validated
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.experiments.yardstick import unknown
@@ -65,53 +65,6 @@ class Range(Frozen):
         out = [self.start + k * self.step for k in range(count)]
         whole = all(float(v).is_integer() for v in (self.start, self.step))
         return [round(v) for v in out] if whole else [round(v, 12) for v in out]
-
-
-class Interval(Frozen):
-    """An interval a Latin hypercube samples: numbers, or durations in one unit (``1h``..``8h``)."""
-
-    min: float | str
-    max: float | str
-    integer: bool = False
-
-    @model_validator(mode="after")
-    def _ordered(self) -> Interval:
-        (low, unit), (high, unit_high) = _number(self.min), _number(self.max)
-        if unit != unit_high:
-            raise ValueError("expected 'min' and 'max' in the same unit")
-        if high < low:
-            raise ValueError(f"expected 'max' ({self.max}) at or above 'min' ({self.min})")
-        if not math.isfinite(high - low):
-            raise ValueError("expected 'max' - 'min' to be a finite number")
-        if self.integer and unit:
-            raise ValueError("'integer' applies to numbers, not durations")
-        if self.integer and math.ceil(low) > math.floor(high):
-            raise ValueError("expected a whole number between 'min' and 'max'")
-        return self
-
-    def at(self, u: float) -> float | int | str:
-        """The value at quantile ``u`` of the interval (``u`` in [0, 1))."""
-        (low, unit), (high, _) = _number(self.min), _number(self.max)
-        if self.integer:
-            first, last = math.ceil(low), math.floor(high)
-            return min(first + math.floor(u * (last - first + 1)), last)
-        value = low + u * (high - low)
-        return f"{value:.6g}{unit}" if unit else value
-
-
-def _number(value: float | str) -> tuple[float, str]:
-    """A bound as (number, unit): ``"4h"`` is (4.0, "h"), ``12`` is (12.0, "")."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text[-1:] in SECONDS_PER_UNIT:
-            try:
-                number = float(text[:-1])
-            except ValueError:
-                number = math.nan
-            if math.isfinite(number):
-                return number, text[-1]
-        raise ValueError(f"expected a finite number or a duration such as '4h', got {value!r}")
-    return float(value), ""
 
 
 class LatinHypercube(Frozen):

@@ -23,6 +23,7 @@ from pydantic import (
 from funnelsim.base.distributions import (
     Probability,
 )
+from funnelsim.base.mapping import dotted
 from funnelsim.base.strict import Frozen
 from funnelsim.base.units import format_duration
 from funnelsim.scenario.cost import Cost
@@ -43,6 +44,7 @@ from funnelsim.scenario.fields import (
     Weekday,
 )
 from funnelsim.scenario.horizon import Horizon
+from funnelsim.scenario.judgment import Judgment, judgment_problems
 
 
 class CalendarSpec(Frozen):
@@ -345,6 +347,9 @@ class Scenario(Frozen):
     recycle: Recycle = Recycle()
     sla: Sla = Sla()
     cost: Cost = Cost()
+    judgment: dict[str, Judgment] = Field(
+        default={}, description="parameters no published figure sets: range and reason, by key"
+    )
     policies: dict[str, dict[str, Any]] = {}
     policy: str | None = Field(default=None, description="the policy applied, set by the loader")
     overrides: dict[str, Any] = Field(default={}, exclude=True, description="--set, by the loader")
@@ -358,6 +363,16 @@ class Scenario(Frozen):
         except ValueError:
             raise ValueError("expected finite numbers in every policy, not .nan or .inf") from None
         return policies
+
+    @model_validator(mode="after")
+    def _judged(self) -> Scenario:
+        """Each judgment parameter is a key of the scenario, its value inside its range."""
+        if self.judgment:
+            data = self.model_dump(mode="json", by_alias=True, exclude={"judgment", "policies"})
+            problems = judgment_problems(self.judgment, dotted(data))
+            if problems:
+                raise ValueError("; ".join(problems))
+        return self
 
     @field_validator("currency")
     @classmethod

@@ -26,11 +26,13 @@ from funnelsim.base.files import atomic_write
 from funnelsim.base.mapping import dotted
 from funnelsim.results import Results
 from funnelsim.results.explanation import explain
+from funnelsim.results.robustness import load_robustness
 from funnelsim.results.stationarity import window_check
 from funnelsim.views.formats import currency, partial_note, span, yardstick_note
 from funnelsim.views.report.explain import question as explained_question
 from funnelsim.views.report.explain import sentences as explained_sentences
 from funnelsim.views.report.explain import table as explained_table
+from funnelsim.views.report.robustness import robustness_section
 from funnelsim.views.report.sentences import headline, verdict
 from funnelsim.views.report.sla import sla_question, sla_section
 from funnelsim.views.tables.experiments import replications
@@ -170,7 +172,11 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
 def _compared(results: Results, sla: Any, one_point: bool) -> dict[str, Any]:
     """The answer of a comparison, a sweep or a stress test: the verdict and headline table."""
     policies = results.manifest["policies"]
+    robust = load_robustness(results.path) if results.path is not None else None
+    if robust is not None and [robust.first, robust.second] != policies[:2]:
+        robust = None  # a study of other policies says nothing of these
     return {
+        "robustness": None if robust is None else robustness_section(robust, currency(results)),
         "question": question(results) if sla is None else sla_question(sla),
         "verdict": verdict(results),
         "policies": policies,
@@ -194,6 +200,7 @@ def _explained(results: Results) -> dict[str, Any]:
         "headline": [],
         "assumptions": assumptions(results, two),  # the coalitions that are the two policies
         "explanation": explained_table(explanation, money),
+        "robustness": None,
     }
 
 

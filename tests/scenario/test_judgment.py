@@ -1,0 +1,56 @@
+"""Judgment parameters: each a key of the scenario, with a range of its kind and a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+import funnelsim
+from funnelsim.base.intervals import number
+from funnelsim.base.mapping import dotted
+from tests.helpers import problems
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return funnelsim.load_scenario()
+
+
+def values(scenario):
+    return dotted(scenario.model_dump(mode="json", by_alias=True))
+
+
+def test_the_reference_states_its_judgment_calls_inside_their_ranges(reference):
+    assert len(reference.judgment) >= 15
+    own = values(reference)
+    for key, judged in reference.judgment.items():
+        low, high = number(judged.min)[0], number(judged.max)[0]
+        found = number(own[key])[0]
+        if number(judged.min)[1]:  # a duration: compare in days
+            found = funnelsim.base.units.parse_duration(own[key])
+            low, high = (funnelsim.base.units.parse_duration(b) for b in (judged.min, judged.max))
+        assert low <= found <= high, key
+        assert judged.why.strip(), key
+
+
+def test_no_judgment_call_is_a_lever_of_the_bundled_policies(reference):
+    own = values(reference)
+    for policy in ("misaligned", "aligned"):
+        theirs = values(funnelsim.load_scenario(policy=policy))
+        assert not {k for k in reference.judgment if theirs[k] != own[k]}, policy
+
+
+def test_a_judgment_key_the_scenario_lacks_is_refused():
+    found = problems(overrides={"judgment": {"sdr.nope": {"min": 1, "max": 2, "why": "x"}}})
+    assert "judgment.sdr.nope: the scenario has no key sdr.nope" in found[0].message
+
+
+def test_a_range_of_durations_for_a_number_is_refused():
+    found = problems(
+        overrides={"judgment": {"sdr.headcount": {"min": "1d", "max": "2d", "why": "x"}}}
+    )
+    assert "expected a range of the same kind, number or duration" in found[0].message
+
+
+def test_a_value_beyond_its_range_may_be_asked_for():
+    scenario = funnelsim.load_scenario(overrides={"sdr.trust.min_effort": 1.0})
+    assert scenario.sdr.trust.min_effort == 1.0
