@@ -117,7 +117,8 @@ def figures(*names: str) -> Callable[[Result, Path], None]:
 
 def report(result: Result, cwd: Path) -> None:
     assert result.stdout == "report: results/cmp/report.html\n"
-    assert (cwd / "results/cmp/report.html").read_text().startswith("<!DOCTYPE")
+    text = (cwd / "results/cmp/report.html").read_text()
+    assert text.startswith("<!DOCTYPE") and "Does the answer survive the judgment calls?" in text
 
 
 def verdict(*conditions: str, capacity: bool) -> Callable[[Result, Path], None]:
@@ -133,6 +134,11 @@ def verdict(*conditions: str, capacity: bool) -> Callable[[Result, Path], None]:
 def explained(result: Result, cwd: Path) -> None:
     folder("results/explain", 2)(result, cwd)
     assert "aligned − misaligned, lever by lever" in result.stdout
+
+
+def robust(result: Result, cwd: Path) -> None:
+    folder("results/cmp/robustness", 1)(result, cwd)
+    assert "judgment parameters, aligned − misaligned" in result.stdout
 
 
 STRESSES = ("normal", "surge", "lost_sdrs", "seasonal_peak", "lower_fit_mix")
@@ -165,6 +171,9 @@ TWINS = {
     ),
     "funnelsim explain --policy misaligned --policy aligned --reps 10 --out results/explain": Twin(
         QUICK, explained
+    ),
+    "funnelsim robustness --policy misaligned --policy aligned --out results/cmp/robustness": Twin(
+        [*QUICK[2:], "--settings", "2", "--reps", "1"], robust
     ),
     "funnelsim plot results/cmp": Twin([], figures("waterfall.png", "revenue.png")),
     "funnelsim plot results/cmp --figure revenue --format svg": Twin([], figures("revenue.svg")),
@@ -223,14 +232,19 @@ CHAIN = [line for line in TWINS if "results/cmp" in line]
 
 @pytest.mark.parametrize(
     "line",
-    [line for line in TWINS if line.split()[1] in ("compare", "sweep") and line not in CHAIN],
+    [
+        line
+        for line in TWINS
+        if line.split()[1] in ("compare", "sweep", "explain") and line not in CHAIN
+    ],
 )
 def test_the_readme_experiment_commands(line, workspace, monkeypatch):
     run_twin(line, workspace, monkeypatch)
 
 
 def test_the_readme_comparison_then_its_figures_and_report(workspace, monkeypatch):
-    assert [line.split()[1] for line in CHAIN] == ["compare", "plot", "plot", "report"]
+    commands = [line.split()[1] for line in CHAIN]
+    assert commands == ["compare", "robustness", "plot", "plot", "report"]
     for line in CHAIN:
         run_twin(line, workspace, monkeypatch)
 

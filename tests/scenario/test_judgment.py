@@ -54,3 +54,12 @@ def test_a_range_of_durations_for_a_number_is_refused():
 def test_a_value_beyond_its_range_may_be_asked_for():
     scenario = funnelsim.load_scenario(overrides={"sdr.trust.min_effort": 1.0})
     assert scenario.sdr.trust.min_effort == 1.0
+
+
+def test_the_calibration_page_lists_every_judgment_call(reference):
+    from pathlib import Path
+
+    page = (Path(__file__).parents[2] / "docs" / "calibration.md").read_text()
+    for key, judged in reference.judgment.items():
+        assert f"| `{key}` | {judged.min} to {judged.max}" in page, key
+        assert judged.why in page, key

@@ -67,10 +67,17 @@ def _worst(ok: pd.DataFrame) -> tuple[int, str, str]:
     return max(deviations, key=deviations.get)
 
 
+NAMED_UP_TO = 3
+"""A sweep point is named by its factor values up to this many factors, else by its number."""
+
+
 def _where(results: Results, label: str, point: int) -> str:
-    """A policy, and the sweep point's factor values when there are several points."""
+    """A policy, and the sweep point when there are several: its factor values, or, with many
+    factors, its number in the results."""
     points = results.manifest["points"]
     if len(points) < 2:
         return label
+    if len(points[point]) > NAMED_UP_TO:
+        return f"{label} at sweep point {point}"
     values = ", ".join(f"{k}={v}" for k, v in points[point].items())
     return f"{label} at {values}"
