@@ -36,6 +36,9 @@ def _numbers(data, key=()):
 
 
 NUMBERS = list(_numbers(REFERENCE))
+SETTABLE = [key for key in NUMBERS if key[0] != "judgment"]
+"""The numbers ``--set`` can reach: a judgment range sits under a dotted key of its own, so it
+is edited in the file (docs/scenarios.md)."""
 NOT_FINITE = [float("nan"), float("inf"), float("-inf")]
 
 
@@ -71,7 +74,7 @@ def test_a_number_that_is_not_finite_is_refused_at_its_key_and_line(tmp_path, ke
 
 @settings(max_examples=60, deadline=None)
 @given(
-    key=st.sampled_from(NUMBERS),
+    key=st.sampled_from(SETTABLE),
     text=st.sampled_from(["nan", "NaN", "inf", "-inf", "1e999", "-1e400", ".nan", ".inf"]),
 )
 def test_a_set_value_that_is_not_finite_is_refused(key, text):

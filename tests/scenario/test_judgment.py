@@ -19,10 +19,15 @@ def values(scenario):
     return dotted(scenario.model_dump(mode="json", by_alias=True))
 
 
-def test_the_reference_states_its_judgment_calls_inside_their_ranges(reference):
-    assert len(reference.judgment) >= 15
-    own = values(reference)
-    for key, judged in reference.judgment.items():
+BUNDLED = ("reference", "enterprise_outbound", "smb_velocity")
+
+
+@pytest.mark.parametrize("name", BUNDLED)
+def test_the_bundled_scenarios_state_their_judgment_calls_inside_their_ranges(name):
+    scenario = funnelsim.load_scenario(name)
+    assert len(scenario.judgment) >= 15
+    own = values(scenario)
+    for key, judged in scenario.judgment.items():
         low, high = number(judged.min)[0], number(judged.max)[0]
         found = number(own[key])[0]
         if number(judged.min)[1]:  # a duration: compare in days
@@ -32,11 +37,13 @@ def test_the_reference_states_its_judgment_calls_inside_their_ranges(reference):
         assert judged.why.strip(), key
 
 
-def test_no_judgment_call_is_a_lever_of_the_bundled_policies(reference):
-    own = values(reference)
+@pytest.mark.parametrize("name", BUNDLED)
+def test_no_judgment_call_is_a_lever_of_the_bundled_policies(name):
+    scenario = funnelsim.load_scenario(name)
+    own = values(scenario)
     for policy in ("misaligned", "aligned"):
-        theirs = values(funnelsim.load_scenario(policy=policy))
-        assert not {k for k in reference.judgment if theirs[k] != own[k]}, policy
+        theirs = values(funnelsim.load_scenario(name, policy=policy))
+        assert not {k for k in scenario.judgment if theirs[k] != own[k]}, policy
 
 
 def test_a_judgment_key_the_scenario_lacks_is_refused():
