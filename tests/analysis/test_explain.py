@@ -146,3 +146,9 @@ def test_command_line_one_policy_is_a_usage_error(cli):
     assert result.exit_code == 2
     assert "expected two different policies" in result.output
     assert "Traceback" not in result.output
+
+
+def test_command_line_by_takes_lever_or_key(cli):
+    result = cli("explain", "--by", "lev")
+    assert result.exit_code == 2
+    assert "--by: expected 'lever' or 'key', got 'lev'" in result.output

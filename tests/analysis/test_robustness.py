@@ -85,3 +85,26 @@ def test_command_line_and_the_comparison_report(cli, tmp_path):
     assert cli("report", str(out)).exit_code == 0
     text = (out / "report.html").read_text()
     assert "Does the answer survive the judgment calls?" in text and "sdr.trust.min_effort" in text
+
+
+def test_a_judgment_parameter_given_with_set_keeps_its_value():
+    plan = robustness_plan(None, ["misaligned", "aligned"], settings=2, reps=1,
+                           overrides={"sales.acceptance": 0.95})  # fmt: skip
+    assert "sales.acceptance" not in plan.factors
+    assert plan.analysis["fixed_by_set"] == ["sales.acceptance"]
+    assert all(s["sales"]["acceptance"] == 0.95 for point in plan.scenarios for s in point)
+
+
+def test_a_study_that_cannot_be_shown_is_named_in_the_report_not_a_crash(cli, tmp_path):
+    out = tmp_path / "cmp"
+    quick = ["--workers", "1", "-q", *SHORT_ARGS]
+    assert cli("compare", "--reps", "2", "--out", str(out), *quick).exit_code == 0
+    other = ["robustness", "smb_velocity", "--settings", "2", "--reps", "1", *quick]
+    assert cli(*other, "--out", str(out / "robustness")).exit_code == 0
+    assert cli("report", str(out)).exit_code == 0
+    text = (out / "report.html").read_text()
+    assert "another scenario or settings" in text and "segments.growth" not in text
+    manifest = out / "robustness" / "manifest.json"
+    manifest.write_text(manifest.read_text().replace('"complete"', '"running"'))
+    assert cli("report", str(out)).exit_code == 0
+    assert "has not finished" in (out / "report.html").read_text()

@@ -51,3 +51,15 @@ def test_the_values_sum_to_the_whole_difference(orders):
     values = {c: rng.normal(size=2) for c in game(lambda s: 0.0, 5)}
     whole = values[frozenset(range(5))] - values[frozenset()]
     assert shapley(values, 5, orders).sum(axis=0) == pytest.approx(whole)
+
+
+def test_a_replication_missing_from_any_coalition_is_left_out_of_every_row():
+    from funnelsim.results.explanation import TOTAL, _metric_rows
+
+    values = game(lambda s: float(len(s)) + 3.0 * (0 in s), 3)
+    values = {c: np.append(v, 10.0 * v) for c, v in values.items()}  # four replications
+    values[frozenset({1})][2] = np.nan  # a run of one coalition failed
+    rows = {row[1]: row for row in _metric_rows("m", values, ["a", "b", "c"], None)}
+    assert {row[2] for row in rows.values()} == {3}  # one n for every row
+    levers = sum(rows[name][3] for name in ("a", "b", "c"))
+    assert levers == pytest.approx(rows[TOTAL][3])

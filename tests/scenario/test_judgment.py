@@ -68,5 +68,10 @@ def test_the_calibration_page_lists_every_judgment_call(reference):
 
     page = (Path(__file__).parents[2] / "docs" / "calibration.md").read_text()
     for key, judged in reference.judgment.items():
-        assert f"| `{key}` | {judged.min} to {judged.max}" in page, key
+        assert f"| `{key}` | {judged.range_text()}" in page, key
         assert judged.why in page, key
+
+
+def test_a_whole_number_parameter_needs_a_whole_number_range():
+    found = problems(overrides={"judgment": {"sdr.headcount": {"min": 2, "max": 8, "why": "x"}}})
+    assert "sdr.headcount takes whole numbers; expected integer: true" in found[0].message

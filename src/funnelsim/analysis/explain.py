@@ -27,7 +27,7 @@ import numpy as np
 from funnelsim.base.mapping import dotted
 from funnelsim.errors import Problem, ScenarioError, UsageError
 from funnelsim.experiments.design import ARGUMENTS, Plan, portable, scenario_path
-from funnelsim.experiments.spec import Experiment, checked_experiment
+from funnelsim.experiments.spec import MAX_POINTS, Experiment, checked_experiment
 from funnelsim.record.registry import KEY_METRICS
 from funnelsim.scenario import resolve
 
@@ -54,7 +54,8 @@ NOT_SETTINGS = ("name", "description", "policy", "policies")
 
 @dataclass(frozen=True)
 class Levers:
-    """The levers in which two policies differ, each with its keys, in :data:`LEVERS` order."""
+    """The levers in which two policies differ, each with its keys: in :data:`LEVERS` order,
+    then any other key (a lever of its own) in alphabetical order."""
 
     names: tuple[str, ...]
     keys: tuple[tuple[str, ...], ...]
@@ -154,6 +155,10 @@ def explanation_plan(
         None if orders is None and n <= EXACT_UP_TO else sampled_orders(n, orders or ORDERS, seed)
     )
     members = coalitions(n, sequence)
+    if len(members) > MAX_POINTS:
+        raise UsageError(
+            f"--orders: {len(members):,} coalitions to run; expected at most {MAX_POINTS:,}"
+        )
     settings = [{**sets, **found.settings(c, values)} for c in members]
     scenarios = tuple(
         _coalition(path, first, s, found, c) for s, c in zip(settings, members, strict=True)

@@ -5,7 +5,7 @@ plausible range (:mod:`funnelsim.scenario.judgment`). This plan compares two pol
 settings drawn across all those ranges at once (a Latin hypercube), a few replications each
 under common random numbers, so the paired difference is read at every setting. A judgment
 parameter that either policy sets is a lever of the comparison, not a judgment call about the
-world: it stays as the policies set it.
+world: it stays as the policies set it. So does one given with ``--set``: the user's value.
 """
 
 from __future__ import annotations
@@ -42,10 +42,11 @@ def robustness_plan(
     name = str(scenario) if scenario is not None else "reference"
     sets = dict(overrides or {})
     judged, levers = _judged(scenario_path(name, None), policies, sets)
+    fixed = set(judged) & set(sets)  # the user's own value: kept, not sampled
     factors = {
         key: {"min": j.min, "max": j.max, "integer": j.integer}
         for key, j in judged.items()
-        if key not in levers
+        if key not in levers and key not in fixed
     }
     if not factors:
         raise UsageError(
@@ -67,6 +68,7 @@ def robustness_plan(
         "kind": "robustness",
         "why": {key: judged[key].why for key in factors},
         "left_to_the_policies": sorted(set(judged) & levers),
+        "fixed_by_set": sorted(fixed),
     }
     return dataclasses.replace(plan(experiment, ARGUMENTS, found=found), analysis=analysis)
 

@@ -59,3 +59,10 @@ def number(value: float | str) -> tuple[float, str]:
                 return amount, text[-1]
         raise ValueError(f"expected a finite number or a duration such as '4h', got {value!r}")
     return float(value), ""
+
+
+def written(bound: float | str) -> str:
+    """A bound as people write it: ``20``, ``85,000``, ``0.35``, ``0.5d``."""
+    if isinstance(bound, str):
+        return bound
+    return f"{bound:,.0f}" if float(bound).is_integer() else f"{bound:g}"

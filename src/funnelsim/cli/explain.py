@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -18,18 +17,23 @@ if TYPE_CHECKING:
     from funnelsim.results import Results
 
 
-class By(StrEnum):
-    """How keys become levers."""
+BY = ("lever", "key")
+"""How keys become levers: grouped into the levers a revenue team argues about, or one each."""
 
-    lever = "lever"
-    key = "key"
+
+def _by(value: str) -> str:
+    if value not in BY:
+        raise typer.BadParameter(f"expected 'lever' or 'key', got {value!r}")
+    return value
 
 
 ByOpt = Annotated[
-    By,
+    str,
     typer.Option(
+        callback=_by,
         help="Group the keys in which the policies differ into levers (threshold, review, sla, "
-        "cadence, followups, recycling, headcount), or take each key as a lever of its own.",
+        "cadence, followups, recycling, headcount), or take each key as a lever of its own: "
+        "lever or key.",
     ),
 ]
 OrdersOpt = Annotated[
@@ -46,7 +50,7 @@ OrdersOpt = Annotated[
 def explain(
     scenario: ScenarioArg = None,
     policy: PoliciesOpt = None,
-    by: ByOpt = By.lever,
+    by: ByOpt = "lever",
     orders: OrdersOpt = None,
     reps: RepsOpt = 10,
     seed: ExperimentSeedOpt = 0,
@@ -62,7 +66,7 @@ def explain(
         overrides = parse_overrides(set_ or [])
         policies = policy or ["misaligned", "aligned"]
         prepared = explanation_plan(
-            scenario, policies, reps, seed, by=by.value, overrides=overrides, orders=orders
+            scenario, policies, reps, seed, by=by, overrides=overrides, orders=orders
         )
     name = "explain-" + "-".join(policies)
     conduct_plan(prepared, execution.folder(name), execution, view=View(_report, _document))

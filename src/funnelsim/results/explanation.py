@@ -142,7 +142,10 @@ def _metric_rows(
     orders: Sequence[Sequence[int]] | None,
 ) -> list[tuple]:
     """The rows of one metric: each lever's Shapley value and alone effect, the interactions,
-    the total."""
+    the total, all over the same replications: those whose every coalition has the metric (a
+    failed run, or a median of nothing, would leave the levers summing to another total)."""
+    complete = np.logical_and.reduce([np.isfinite(v) for v in values.values()])
+    values = {members: v[complete] for members, v in values.items()}
     none, every = frozenset(), frozenset(range(len(names)))
     phi = shapley(values, len(names), orders)
     alone = np.array([values[frozenset({k})] - values[none] for k in range(len(names))])

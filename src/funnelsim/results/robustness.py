@@ -33,6 +33,7 @@ class Robustness:
     ranges: dict[str, tuple[float | str, float | str]]
     why: dict[str, str]
     left_to_the_policies: tuple[str, ...]
+    fixed_by_set: tuple[str, ...]
     table: pd.DataFrame
     results: Results
 
@@ -50,6 +51,7 @@ class Robustness:
                 p: {"range": list(self.ranges[p]), "why": self.why[p]} for p in self.parameters
             },
             "left_to_the_policies": list(self.left_to_the_policies),
+            "fixed_by_set": list(self.fixed_by_set),
             "settings": self.table.to_dict(orient="records"),
         }
 
@@ -74,6 +76,7 @@ def robustness(results: Results) -> Robustness:
         ranges={p: (factors[p]["min"], factors[p]["max"]) for p in parameters},
         why=dict(analysis["why"]),
         left_to_the_policies=tuple(analysis["left_to_the_policies"]),
+        fixed_by_set=tuple(analysis.get("fixed_by_set", ())),
         table=table[[*columns, *parameters]],
         results=results,
     )

@@ -366,7 +366,8 @@ class Scenario(Frozen):
 
     @model_validator(mode="after")
     def _judged(self) -> Scenario:
-        """Each judgment parameter is a key of the scenario, its value inside its range."""
+        """Each judgment parameter is a key of the scenario, with a range of its kind (its value
+        may lie outside: the range is where a reasonable company sits, not a limit)."""
         if self.judgment:
             data = self.model_dump(mode="json", by_alias=True, exclude={"judgment", "policies"})
             problems = judgment_problems(self.judgment, dotted(data))

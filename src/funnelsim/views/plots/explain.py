@@ -24,6 +24,8 @@ from funnelsim.views.plots.words import replication_count
 
 RAISES, LOWERS, WHOLE = PALETTE[2], PALETTE[5], "0.35"
 """Bars of levers that raise the metric (bluish green), lower it (vermillion), and the total."""
+LONG_NAME = 12
+"""Lever names longer than this are written slanted."""
 MONEY = ("bookings_per_year", "contribution_per_year")
 """The metrics the figure shows, those of them the explanation holds."""
 
@@ -66,7 +68,12 @@ def _waterfall(ax: Axes, rows: pd.DataFrame, metric: str, results: Results) -> N
     code = currency(results)
     _labels(ax, [*tops, total["mean"]], [*shares, total["mean"]], metric, code)
     ax.axhline(0, color="0.3", linewidth=1)
-    category_ticks(ax, [*levers["lever"], "total"])
+    names = [*levers["lever"], "total"]
+    category_ticks(ax, names)
+    if max(map(len, names)) > LONG_NAME:  # keys as levers (--by key): slanted, to be read
+        ax.tick_params(axis="x", labelrotation=30)
+        for label in ax.get_xticklabels():
+            label.set_horizontalalignment("right")
     value_axis(ax, metric, code, f"{metric_label(metric)}, difference")
 
 

@@ -33,12 +33,13 @@ def sentences(explained: Explanation, money: str) -> list[str]:
     lowering = [k for k, row in levers[::-1].iterrows() if row["ci_high"] < 0]
     said.append(_carried(metric, levers, raising, lowering, money))
     alone = levers["alone"].abs().idxmax()
+    together = rows.loc[INTERACTIONS, "mean"]
     said.append(
         f"Switched alone, {alone} moves it most "
-        f"({value(metric, levers.loc[alone, 'alone'], money, signed=True)}); the levers' "
-        f"interactions add {value(metric, rows.loc[INTERACTIONS, 'mean'], money, signed=True)} "
-        "beyond the sum of the levers switched alone, and the Shapley values share that "
-        "between the levers that make it."
+        f"({value(metric, levers.loc[alone, 'alone'], money, signed=True)}). Together the "
+        f"levers do {value(metric, abs(together), money)} {'more' if together >= 0 else 'less'} "
+        "than the sum of what each does alone, and the Shapley values share that between the "
+        "levers that make it."
     )
     return said
 

@@ -24,8 +24,10 @@ import jinja2
 
 from funnelsim.base.files import atomic_write
 from funnelsim.base.mapping import dotted
+from funnelsim.errors import FunnelsimError
 from funnelsim.results import Results
 from funnelsim.results.explanation import explain
+from funnelsim.results.robustness import FOLDER as ROBUSTNESS
 from funnelsim.results.robustness import load_robustness
 from funnelsim.results.stationarity import window_check
 from funnelsim.views.formats import currency, partial_note, span, yardstick_note
@@ -172,11 +174,10 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
 def _compared(results: Results, sla: Any, one_point: bool) -> dict[str, Any]:
     """The answer of a comparison, a sweep or a stress test: the verdict and headline table."""
     policies = results.manifest["policies"]
-    robust = load_robustness(results.path) if results.path is not None else None
-    if robust is not None and [robust.first, robust.second] != policies[:2]:
-        robust = None  # a study of other policies says nothing of these
+    robustness, note = _robustness(results)
     return {
-        "robustness": None if robust is None else robustness_section(robust, currency(results)),
+        "robustness": robustness,
+        "robustness_note": note,
         "question": question(results) if sla is None else sla_question(sla),
         "verdict": verdict(results),
         "policies": policies,
@@ -201,7 +202,29 @@ def _explained(results: Results) -> dict[str, Any]:
         "assumptions": assumptions(results, two),  # the coalitions that are the two policies
         "explanation": explained_table(explanation, money),
         "robustness": None,
+        "robustness_note": None,
     }
+
+
+def _robustness(results: Results) -> tuple[dict[str, Any] | None, str | None]:
+    """The robustness study kept in the comparison's folder, as the report shows it; or, when
+    one is there but cannot be shown, why."""
+    if results.path is None or not (results.path / ROBUSTNESS / "manifest.json").exists():
+        return None, None
+    left_out = f"The robustness study in {ROBUSTNESS}/ is left out:"
+    try:
+        robust = load_robustness(results.path)
+    except FunnelsimError as exc:
+        return None, f"{left_out} {exc}"
+    theirs, ours = robust.results.manifest, results.manifest
+    same = (
+        [robust.first, robust.second] == ours["policies"][:2]
+        and theirs["replay"]["scenario"] == ours["replay"]["scenario"]
+        and theirs["experiment"]["set"] == ours["experiment"]["set"]
+    )
+    if not same:
+        return None, f"{left_out} it compares other policies, or another scenario or settings."
+    return robustness_section(robust, currency(results)), None
 
 
 def _template() -> jinja2.Template:

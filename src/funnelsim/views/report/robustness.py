@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from funnelsim.base.intervals import written
 from funnelsim.results.robustness import Robustness
 from funnelsim.views.formats import metric_label
 from funnelsim.views.report.sentences import mean_cell, tone_of
@@ -29,11 +30,12 @@ def robustness_section(robust: Robustness, money: str) -> dict[str, Any]:
         "parameters": [
             {
                 "key": p,
-                "range": f"{robust.ranges[p][0]} to {robust.ranges[p][1]}",
+                "range": f"{written(robust.ranges[p][0])} to {written(robust.ranges[p][1])}",
                 "why": robust.why[p],
             }
             for p in robust.parameters
         ],
         "left": list(robust.left_to_the_policies),
+        "fixed": list(robust.fixed_by_set),
         "replications": robust.results.manifest["replications"]["used"],
     }

@@ -49,6 +49,10 @@ def robustness_report(robust: Robustness) -> Group:
     if robust.left_to_the_policies:
         kept = ", ".join(robust.left_to_the_policies)
         parts.append(Text(f"Left as the policies set them (levers, not judgment): {kept}."))
+    if robust.fixed_by_set:
+        parts.append(
+            Text(f"Kept at the values given with --set: {', '.join(robust.fixed_by_set)}.")
+        )
     broken = failures(robust.results)
     if broken is not None:
         parts.append(broken)
