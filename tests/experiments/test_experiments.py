@@ -296,7 +296,7 @@ BAD_EXPERIMENTS = [
     ),
     (
         "factors:\n  scoring.mql_threshold: {min: 10, max: 90}\n",
-        "x.yaml:2: factors.scoring.mql_threshold: an interval needs design",
+        "x.yaml:2: factors.scoring.mql_threshold: an interval needs a sampled design",
     ),
     (
         "factors:\n  sdr.headcount: {from: 9, to: 3, step: 1}\n",

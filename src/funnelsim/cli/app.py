@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from funnelsim.cli import experiments, explain, robustness, run, sla, views
+from funnelsim.cli import experiments, explain, robustness, run, sensitivity, sla, views
 from funnelsim.cli.usage import OneLineGroup
 
 app = typer.Typer(
@@ -44,6 +44,7 @@ for command in (
     experiments.sweep,
     explain.explain,
     robustness.robustness,
+    sensitivity.sensitivity,
     sla.sla,
     views.plot,
     views.report,

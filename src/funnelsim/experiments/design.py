@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.stats import qmc
 
 from funnelsim.base.intervals import Interval
 from funnelsim.base.jsondoc import content_hash
@@ -113,10 +112,7 @@ def sweep_points(experiment: Experiment) -> list[dict[str, Scalar]]:
         return [{}]
     names = list(experiment.factors)
     if isinstance(experiment.design, Design):
-        sample = experiment.design.latin_hypercube
-        seed = experiment.seed if sample.seed is None else sample.seed
-        rng = np.random.default_rng(np.random.SeedSequence(seed))
-        unit = qmc.LatinHypercube(d=len(names), rng=rng).random(sample.points)
+        unit = unit_sample(experiment)
         intervals = [experiment.factors[n] for n in names]
         return [
             {n: f.at(float(u)) for n, f, u in zip(names, intervals, row, strict=True)}  # type: ignore[union-attr]
@@ -124,6 +120,13 @@ def sweep_points(experiment: Experiment) -> list[dict[str, Scalar]]:
         ]
     axes = [_values(experiment.factors[n]) for n in names]
     return [dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes)]
+
+
+def unit_sample(experiment: Experiment) -> np.ndarray:
+    """The sampled design's points on the unit cube, a column per factor, in factor order."""
+    sample = experiment.design.sample  # type: ignore[union-attr]
+    seed = experiment.seed if sample.seed is None else sample.seed
+    return sample.unit(len(experiment.factors), seed)
 
 
 def _values(factor: list[Scalar] | Range | Interval) -> list[Scalar]:

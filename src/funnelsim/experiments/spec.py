@@ -22,6 +22,7 @@ from funnelsim.base.intervals import Interval
 from funnelsim.base.strict import Frozen
 from funnelsim.base.yamldoc import Document, problem_at, validated
 from funnelsim.errors import Problem, ScenarioError
+from funnelsim.experiments.sampling import MAX_POINTS, Design
 from funnelsim.experiments.yardstick import unknown
 from funnelsim.record.registry import KEY_METRICS, unknown_metric
 from funnelsim.runner import metric_names
@@ -29,9 +30,6 @@ from funnelsim.runner import metric_names
 Scalar = bool | int | float | str
 MAX_VALUES = 100_000
 """The most values one range may spell out: more is a typo, not a plan."""
-MAX_POINTS = 10_000
-"""The most scenarios an experiment may resolve (sweep points x policies): each is resolved
-and checked before anything runs, about a minute for the most."""
 MAX_ITEMS = 10_000_000
 """The most runs an experiment may plan (points x policies x replications)."""
 CRN = Literal["across_policies", "across_points", "off"]
@@ -67,17 +65,6 @@ class Range(Frozen):
         return [round(v) for v in out] if whole else [round(v, 12) for v in out]
 
 
-class LatinHypercube(Frozen):
-    """``points`` samples over the factors' intervals (scipy.stats.qmc), seeded for repeats."""
-
-    points: int = Field(ge=1, le=MAX_POINTS)
-    seed: int | None = Field(default=None, ge=0)
-
-
-class Design(Frozen):
-    latin_hypercube: LatinHypercube
-
-
 def _factor_kind(value: Any) -> str | None:
     if isinstance(value, Range | Interval):
         return "<range>" if isinstance(value, Range) else "<interval>"
@@ -110,7 +97,8 @@ DesignSpec = Annotated[
     Discriminator(
         _design_kind,
         custom_error_type="design",
-        custom_error_message="expected 'grid' or {latin_hypercube: {points: N}}",
+        custom_error_message="expected 'grid', {latin_hypercube: {points: N}}, "
+        "{morris: {trajectories: N}} or {sobol: {samples: N}}",
     ),
 ]
 
@@ -188,29 +176,38 @@ def _cross_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
     sampled = isinstance(experiment.design, Design)
     for key, factor in experiment.factors.items():
         if sampled and not isinstance(factor, Interval):
-            out.append((("factors", key), "a Latin hypercube samples intervals {min, max}"))
+            out.append((("factors", key), "a sampled design samples intervals {min, max}"))
         elif not sampled and isinstance(factor, Interval):
-            message = "an interval needs design: {latin_hypercube: {points: N}}"
+            message = "an interval needs a sampled design, such as {latin_hypercube: {points: N}}"
             out.append((("factors", key), message))
     if sampled and not experiment.factors:
-        out.append((("design",), "a Latin hypercube needs at least one factor"))
+        out.append((("design",), "a sampled design needs at least one factor"))
     return out
 
 
 def _points(experiment: Experiment) -> int:
     """How many sweep points the design makes (intervals in a grid count as one)."""
     if isinstance(experiment.design, Design):
-        return experiment.design.latin_hypercube.points
+        return experiment.design.sample.count(len(experiment.factors))
     factors = experiment.factors.values()
     return math.prod(f.count if isinstance(f, Range) else len(f) for f in factors
                      if not isinstance(f, Interval))  # fmt: skip
+
+
+def _kind(experiment: Experiment) -> str:
+    return "grid" if experiment.design == "grid" else "design"
 
 
 def _size_checks(experiment: Experiment) -> list[tuple[tuple, str]]:
     """Designs too large to resolve, or to run, refused before any resolving starts."""
     points = _points(experiment)
     if points > MAX_POINTS:  # a sample's points are bounded by the schema
-        return [(("factors",), f"the grid has {points:,} points; expected at most {MAX_POINTS:,}")]
+        return [
+            (
+                ("factors",),
+                f"the {_kind(experiment)} has {points:,} points; expected at most {MAX_POINTS:,}",
+            )
+        ]
     resolved = points * len(experiment.labels)
     if resolved > MAX_POINTS:
         message = (

@@ -1,0 +1,107 @@
+"""Sensitivity indices: on functions whose indices are known, and through the funnel."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import yaml
+
+from funnelsim.analysis.sensitivity import _indices, analyse, sensitivity_plan
+from funnelsim.errors import UsageError
+from funnelsim.experiments import conduct
+from funnelsim.experiments.sampling import Morris, Sobol
+from tests.helpers import SHORT
+
+ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]
+ISHIGAMI_ST = [0.5576, 0.4424, 0.2437]
+"""Analytic indices of the Ishigami function, a = 7, b = 0.1 (Saltelli et al., 2008)."""
+
+
+def ishigami(unit: np.ndarray) -> np.ndarray:
+    x = -math.pi + 2 * math.pi * unit
+    return np.sin(x[:, 0]) + 7 * np.sin(x[:, 1]) ** 2 + 0.1 * x[:, 2] ** 4 * np.sin(x[:, 0])
+
+
+def by_factor(rows, key):
+    return [row[key] for row in rows]
+
+
+def test_sobol_indices_of_the_ishigami_function():
+    unit = Sobol(samples=2048).unit(3, seed=1)
+    y = ishigami(unit)
+    noisy = np.column_stack([y, y + np.random.default_rng(2).normal(0, 0.01, len(y))])
+    rows, _ = _indices(Sobol(samples=2048), ["x1", "x2", "x3"], unit, noisy, 1, 20.0)
+    assert by_factor(rows, "S1") == pytest.approx(ISHIGAMI_S1, abs=0.04)
+    assert by_factor(rows, "ST") == pytest.approx(ISHIGAMI_ST, abs=0.04)
+    assert by_factor(rows, "below_noise") == [False, False, False]
+
+
+def test_morris_effects_of_a_linear_function_are_its_slopes():
+    morris = Morris(trajectories=10)
+    unit = morris.unit(3, seed=3)
+    y = 3.0 * unit[:, 0] + 1.0 * unit[:, 2]
+    rows, _ = _indices(morris, ["a", "b", "c"], unit, np.column_stack([y, y]), 3, 4.0)
+    assert by_factor(rows, "mu_star") == pytest.approx([3.0, 0.0, 1.0])
+    assert by_factor(rows, "below_noise") == [False, True, False]
+
+
+def test_a_small_sobol_sample_says_how_large_a_sample_would_do():
+    unit = Sobol(samples=16).unit(3, seed=1)
+    y = np.column_stack([ishigami(unit)] * 2)
+    _, notes = _indices(Sobol(samples=16), ["x1", "x2", "x3"], unit, y, 1, 20.0)
+    assert notes and "samples" in notes[0] and "would bring each within ±0.1" in notes[0]
+
+
+def experiment(tmp_path, design, policies=("aligned",), metrics=("gtm_cost_per_year",)):
+    data = {
+        "scenario": "reference",
+        "policies": list(policies),
+        "set": SHORT,
+        "factors": {
+            "cost.sdr_per_year": {"min": 50000, "max": 150000},
+            "sdr.trust.min_effort": {"min": 0.1, "max": 0.6},
+        },
+        "design": design,
+        "replications": 2,
+        "metrics": list(metrics),
+    }
+    path = tmp_path / "study.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def test_through_the_funnel_an_input_that_moves_cost_by_a_known_amount(tmp_path):
+    plan = sensitivity_plan(experiment(tmp_path, {"morris": {"trajectories": 2}}))
+    assert plan.experiment.common_random_numbers == "across_points"
+    study = analyse(conduct(plan, out=tmp_path / "out", workers=1))
+    rows = study.table.set_index("factor")
+    # Four SDRs: a step across the whole range of one's cost moves cost by 4 x 100,000.
+    assert rows.loc["cost.sdr_per_year", "mu_star"] == pytest.approx(400_000.0)
+    assert rows.loc["sdr.trust.min_effort", "mu_star"] == pytest.approx(0.0, abs=1e-3)
+    assert rows.loc["sdr.trust.min_effort", "below_noise"]
+    assert json.loads((tmp_path / "out" / "sensitivity.json").read_text())["method"] == "morris"
+
+
+def test_a_design_other_than_morris_or_sobol_is_refused(tmp_path):
+    with pytest.raises(UsageError, match="expected design"):
+        sensitivity_plan(experiment(tmp_path, {"latin_hypercube": {"points": 4}}))
+
+
+def test_command_line(cli, tmp_path):
+    path = experiment(tmp_path, {"morris": {"trajectories": 2}}, ("misaligned", "aligned"),
+                      ("contribution_per_year",))  # fmt: skip
+    result = cli("sensitivity", str(path), "--workers", "1", "--out", str(tmp_path / "o"), "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)["sensitivity"]
+    assert document["output"] == "aligned − misaligned"
+    assert {row["factor"] for row in document["indices"]} == {
+        "cost.sdr_per_year",
+        "sdr.trust.min_effort",
+    }
+    bad = experiment(tmp_path, {"sobol": {"samples": 12}})
+    refused = cli("sensitivity", str(bad))
+    assert refused.exit_code == 2 and "expected a power of two" in refused.output
+    assert "Traceback" not in refused.output
