@@ -125,23 +125,57 @@ def _target(
     return target
 
 
-@execution_options
-def sweep(
-    experiment: ExperimentArg,
-    reps: RepsOpt = None,
-    seed: ExperimentSeedOpt = None,
-    set_: SetOpt = None,
-    *,
-    execution: Execution,
-) -> None:
-    """Run an experiment file: policies x factor points x replications."""
+def file_command(
+    name: str,
+    about: str,
+    planned: Callable[[], Callable[..., Plan]],
+    view: Callable[[], View | None] = lambda: None,
+) -> Callable[..., None]:
+    """A command that runs an experiment file: ``planned()`` makes its plan and ``view()`` says
+    what its results show (imported when the command runs, to keep ``--help`` quick)."""
+
+    def command(
+        experiment: ExperimentArg,
+        reps: RepsOpt = None,
+        seed: ExperimentSeedOpt = None,
+        set_: SetOpt = None,
+        *,
+        execution: Execution,
+    ) -> None:
+        run_file(experiment, reps, seed, set_, execution, planned(), view())
+
+    command.__name__, command.__doc__ = name, about
+    return execution_options(command)
+
+
+def _prepare() -> Callable[..., Plan]:
     from funnelsim.experiments import prepare
+
+    return prepare
+
+
+sweep = file_command(
+    "sweep", "Run an experiment file: policies x factor points x replications.", _prepare
+)
+
+
+def run_file(
+    experiment: Path,
+    reps: int | None,
+    seed: int | None,
+    set_: list[str] | None,
+    execution: Execution,
+    planned: Callable[..., Plan],
+    view: View | None = None,
+) -> None:
+    """Plan an experiment file with ``planned`` (its ``--reps``, ``--seed`` and ``--set``
+    applied), then run it as :func:`conduct_plan` does."""
     from funnelsim.scenario import parse_overrides
 
     with reported(ScenarioError):
         overrides = parse_overrides(set_ or [])
-        prepared = prepare(experiment, reps=reps, seed=seed, overrides=overrides)
-    conduct_plan(prepared, execution.folder(experiment.stem), execution)
+        prepared = planned(experiment, reps=reps, seed=seed, overrides=overrides)
+    conduct_plan(prepared, execution.folder(experiment.stem), execution, view=view)
 
 
 def conduct_plan(
@@ -189,6 +223,14 @@ class View:
 
     report: Callable[[Results], RenderableType]
     document: Callable[[Results], dict[str, Any]] = lambda results: {}
+
+    @classmethod
+    def of(cls, read: Callable[[Results], Any], report: Callable[[Any], RenderableType], key: str):
+        """The view of an analysis: ``read`` makes it from the results, ``report`` draws its
+        tables, and ``--json`` adds its ``document()`` under ``key``."""
+        return cls(
+            lambda results: report(read(results)), lambda results: {key: read(results).document()}
+        )
 
 
 def experiment_document(results: Results, check: WindowCheck | None) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -10,12 +10,6 @@ from funnelsim.cli.console import reported
 from funnelsim.cli.execution import Execution, execution_options
 from funnelsim.cli.experiments import PoliciesOpt, View, conduct_plan
 from funnelsim.cli.options import ExperimentSeedOpt, RepsOpt, ScenarioArg, SetOpt
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
-
-    from funnelsim.results import Results
-
 
 BY = ("lever", "key")
 """How keys become levers: grouped into the levers a revenue team argues about, or one each."""
@@ -60,7 +54,9 @@ def explain(
 ) -> None:
     """Split the difference between two policies into each lever's share (Shapley values)."""
     from funnelsim.analysis.explain import explanation_plan
+    from funnelsim.results.explanation import explain as read
     from funnelsim.scenario import parse_overrides
+    from funnelsim.views.tables.explain import explanation_report
 
     with reported():
         overrides = parse_overrides(set_ or [])
@@ -69,17 +65,5 @@ def explain(
             scenario, policies, reps, seed, by=by, overrides=overrides, orders=orders
         )
     name = "explain-" + "-".join(policies)
-    conduct_plan(prepared, execution.folder(name), execution, view=View(_report, _document))
-
-
-def _report(results: Results) -> RenderableType:
-    from funnelsim.results.explanation import explain as explained
-    from funnelsim.views.tables.explain import explanation_report
-
-    return explanation_report(explained(results))
-
-
-def _document(results: Results) -> dict[str, Any]:
-    from funnelsim.results.explanation import explain as explained
-
-    return {"explanation": explained(results).document()}
+    view = View.of(read, explanation_report, "explanation")
+    conduct_plan(prepared, execution.folder(name), execution, view=view)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -10,11 +10,6 @@ from funnelsim.cli.console import reported
 from funnelsim.cli.execution import Execution, execution_options
 from funnelsim.cli.experiments import PoliciesOpt, View, conduct_plan
 from funnelsim.cli.options import ExperimentSeedOpt, ScenarioArg, SetOpt
-
-if TYPE_CHECKING:
-    from rich.console import RenderableType
-
-    from funnelsim.results import Results
 
 SettingsOpt = Annotated[
     int,
@@ -43,7 +38,9 @@ def robustness(
     Keep the results in a comparison's folder as FOLDER/robustness, and its report shows them.
     """
     from funnelsim.analysis.robustness import robustness_plan
+    from funnelsim.results.robustness import robustness as read
     from funnelsim.scenario import parse_overrides
+    from funnelsim.views.tables.robustness import robustness_report
 
     with reported():
         overrides = parse_overrides(set_ or [])
@@ -52,17 +49,5 @@ def robustness(
             scenario, policies, settings=settings, reps=reps, seed=seed or 0, overrides=overrides
         )
     name = "robustness-" + "-".join(policies)
-    conduct_plan(prepared, execution.folder(name), execution, view=View(_report, _document))
-
-
-def _report(results: Results) -> RenderableType:
-    from funnelsim.results.robustness import robustness as studied
-    from funnelsim.views.tables.robustness import robustness_report
-
-    return robustness_report(studied(results))
-
-
-def _document(results: Results) -> dict[str, Any]:
-    from funnelsim.results.robustness import robustness as studied
-
-    return {"robustness": studied(results).document()}
+    view = View.of(read, robustness_report, "robustness")
+    conduct_plan(prepared, execution.folder(name), execution, view=view)

@@ -2,48 +2,31 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-from funnelsim.cli.console import reported
-from funnelsim.cli.execution import Execution, execution_options
-from funnelsim.cli.experiments import ExperimentArg, View, conduct_plan
-from funnelsim.cli.options import ExperimentSeedOpt, RepsOpt, SetOpt
-from funnelsim.errors import ScenarioError
+from funnelsim.cli.experiments import View, file_command
 
 if TYPE_CHECKING:
-    from rich.console import RenderableType
-
-    from funnelsim.results import Results
+    from funnelsim.experiments import Plan
 
 
-@execution_options
-def sensitivity(
-    experiment: ExperimentArg,
-    reps: RepsOpt = None,
-    seed: ExperimentSeedOpt = None,
-    set_: SetOpt = None,
-    *,
-    execution: Execution,
-) -> None:
-    """Rank the inputs of an experiment file by their effect: Morris screening or Sobol'."""
+def _planned() -> Callable[..., Plan]:
     from funnelsim.analysis.sensitivity import sensitivity_plan
-    from funnelsim.scenario import parse_overrides
 
-    with reported(ScenarioError):
-        overrides = parse_overrides(set_ or [])
-        prepared = sensitivity_plan(experiment, reps=reps, seed=seed, overrides=overrides)
-    view = View(_report, _document)
-    conduct_plan(prepared, execution.folder(experiment.stem), execution, view=view)
+    return sensitivity_plan
 
 
-def _report(results: Results) -> RenderableType:
+def _view() -> View:
     from funnelsim.analysis.sensitivity import analyse
     from funnelsim.views.tables.sensitivity import sensitivity_report
 
-    return sensitivity_report(analyse(results))
+    return View.of(analyse, sensitivity_report, "sensitivity")
 
 
-def _document(results: Results) -> dict[str, Any]:
-    from funnelsim.analysis.sensitivity import analyse
-
-    return {"sensitivity": analyse(results).document()}
+sensitivity = file_command(
+    "sensitivity",
+    "Rank the inputs of an experiment file by their effect: Morris screening or Sobol'.",
+    _planned,
+    _view,
+)
