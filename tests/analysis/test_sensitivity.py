@@ -13,6 +13,8 @@ from funnelsim.analysis.sensitivity import _indices, analyse, sensitivity_plan
 from funnelsim.errors import UsageError
 from funnelsim.experiments import conduct
 from funnelsim.experiments.sampling import Morris, Sobol
+from funnelsim.results import load_results
+from funnelsim.views import plots
 from tests.helpers import SHORT
 
 ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]
@@ -83,6 +85,12 @@ def test_through_the_funnel_an_input_that_moves_cost_by_a_known_amount(tmp_path)
     assert rows.loc["sdr.trust.min_effort", "mu_star"] == pytest.approx(0.0, abs=1e-3)
     assert rows.loc["sdr.trust.min_effort", "below_noise"]
     assert json.loads((tmp_path / "out" / "sensitivity.json").read_text())["method"] == "morris"
+    results = load_results(tmp_path / "out")
+    assert plots.available(results) == ["sensitivity"]
+    [ax] = plots.sensitivity(results)
+    drawn = ax.collections[-1].get_offsets()  # the points: (mu*, sigma) of each input
+    ranked = study.ranked("gtm_cost_per_year")
+    assert np.asarray(drawn)[:, 0] == pytest.approx(ranked["mu_star"].to_numpy())
 
 
 def test_a_design_other_than_morris_or_sobol_is_refused(tmp_path):

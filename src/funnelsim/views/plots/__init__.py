@@ -46,6 +46,7 @@ from funnelsim.views.plots.comparison import TO_CLOSE as TO_CLOSE
 from funnelsim.views.plots.comparison import lead_to_close, leakage, revenue, waterfall
 from funnelsim.views.plots.data import factor_names
 from funnelsim.views.plots.explain import contributions
+from funnelsim.views.plots.sensitivity import sensitivity, studied
 from funnelsim.views.plots.series import BANDS as BANDS
 from funnelsim.views.plots.series import bookings_fan, pipeline_fan, utilisation
 from funnelsim.views.plots.sla import sla_hours, speed_to_lead
@@ -81,6 +82,7 @@ __all__ = [
     "pipeline_fan",
     "revenue",
     "save_all",
+    "sensitivity",
     "sla_hours",
     "sla_results",
     "speed_to_lead",
@@ -137,6 +139,11 @@ READING = {
     "grey bar is the whole difference between the two policies, which the levers sum to. A "
     "lever's value is what switching it adds, averaged over every order of switching the "
     "levers, so a lever that only pays together with another shares that gain with it.",
+    "sensitivity": "Morris: each point is an input, further right the larger its mean effect "
+    "over its whole range (the whisker its 95% interval), higher the more that effect varies "
+    "with the other inputs; Sobol': each input's share of the output's variance, alone "
+    "(light) and with its interactions (dark), with 95% intervals. Grey inputs are within "
+    "twice their noise of zero: the replications' luck could make them.",
 }
 """One-line reading guide per figure, for the report and the docs."""
 
@@ -155,6 +162,7 @@ FIGURES: dict[str, Callable[..., Any]] = {
     "factor_effect": factor_effect,
     "heatmap": heatmap,
     "contributions": contributions,
+    "sensitivity": sensitivity,
 }
 """Every figure by name, in the order a report shows them."""
 
@@ -167,7 +175,9 @@ STRESS = ("clause_compliance", "compliance_by_headcount")
 """The figures of an SLA stress test's verdict, which the report shows in its SLA section."""
 
 COMPARISON = tuple(
-    name for name in FIGURES if name not in (*STRESS, "factor_effect", "heatmap", "contributions")
+    name
+    for name in FIGURES
+    if name not in (*STRESS, "factor_effect", "heatmap", "contributions", "sensitivity")
 )
 
 
@@ -184,6 +194,8 @@ def available(results: Results) -> list[str]:
     for a grid of two."""
     if explained(results):
         return ["contributions"]
+    if studied(results) is not None:
+        return ["sensitivity"]
     factors = factor_names(results)
     names = []
     sla = sla_results(results)
