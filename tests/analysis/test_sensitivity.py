@@ -15,6 +15,7 @@ from funnelsim.experiments import conduct
 from funnelsim.experiments.sampling import Morris, Sobol
 from funnelsim.results import load_results
 from funnelsim.views import plots
+from funnelsim.views.report.html import write_report
 from tests.helpers import SHORT
 
 ISHIGAMI_S1 = [0.3139, 0.4424, 0.0]
@@ -91,6 +92,10 @@ def test_through_the_funnel_an_input_that_moves_cost_by_a_known_amount(tmp_path)
     drawn = ax.collections[-1].get_offsets()  # the points: (mu*, sigma) of each input
     ranked = study.ranked("gtm_cost_per_year")
     assert np.asarray(drawn)[:, 0] == pytest.approx(ranked["mu_star"].to_numpy())
+    page = write_report(results, tmp_path / "report.html").read_text()
+    assert "Which inputs drive aligned, and by how much?" in page
+    assert "no input stands out of the noise" not in page  # cost.sdr_per_year moves cost
+    assert page.index("cost.sdr_per_year") < page.index("sdr.trust.min_effort")
 
 
 def test_a_design_other_than_morris_or_sobol_is_refused(tmp_path):

@@ -29,12 +29,16 @@ from funnelsim.results import Results
 from funnelsim.results.explanation import explain
 from funnelsim.results.robustness import FOLDER as ROBUSTNESS
 from funnelsim.results.robustness import load_robustness
+from funnelsim.results.sensitivity import Sensitivity
 from funnelsim.results.stationarity import window_check
 from funnelsim.views.formats import currency, partial_note, span, yardstick_note
 from funnelsim.views.report.explain import question as explained_question
 from funnelsim.views.report.explain import sentences as explained_sentences
 from funnelsim.views.report.explain import table as explained_table
 from funnelsim.views.report.robustness import robustness_section
+from funnelsim.views.report.sensitivity import question as studied_question
+from funnelsim.views.report.sensitivity import sentences as studied_sentences
+from funnelsim.views.report.sensitivity import table as studied_table
 from funnelsim.views.report.sentences import headline, verdict
 from funnelsim.views.report.sla import sla_question, sla_section
 from funnelsim.views.tables.experiments import replications
@@ -142,7 +146,7 @@ _TEMPLATES = importlib.resources.files("funnelsim.views.report") / "templates"
 
 def render_html(results: Results, figures: Iterable[Figure]) -> str:
     """The report as one HTML document; an SLA stress test's verdict and figures first."""
-    from funnelsim.views.plots import STRESS, explained, sla_results
+    from funnelsim.views.plots import STRESS, explained, sla_results, studied
 
     m = results.manifest
     one_point = len(m["points"]) == 1
@@ -151,7 +155,12 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
         Figure(f.name, f.title, _ids(f.svg, f"fig{k}"), f.reading) for k, f in enumerate(figures)
     ]
     check = window_check(results)
-    answer = _explained(results) if explained(results) else _compared(results, sla, one_point)
+    if explained(results):
+        answer = _explained(results)
+    elif (study := studied(results)) is not None:
+        answer = _studied(results, study)
+    else:
+        answer = _compared(results, sla, one_point)
     return _template().render(
         title=m["experiment"].get("name") or "funnelsim experiment",
         warning=check.warning if check else None,
@@ -201,6 +210,23 @@ def _explained(results: Results) -> dict[str, Any]:
         "headline": [],
         "assumptions": assumptions(results, two),  # the coalitions that are the two policies
         "explanation": explained_table(explanation, money),
+        "robustness": None,
+        "robustness_note": None,
+    }
+
+
+def _studied(results: Results, study: Sensitivity) -> dict[str, Any]:
+    """The answer of a sensitivity study: the inputs that drive each metric, and their table."""
+    policies = results.manifest["policies"]
+    return {
+        "question": studied_question(study),
+        "verdict": studied_sentences(study, currency(results)),
+        "policies": policies,
+        "baseline": policies[0],
+        "headline": [],
+        "assumptions": assumptions(results),
+        "explanation": None,
+        "sensitivity": studied_table(study, currency(results)),
         "robustness": None,
         "robustness_note": None,
     }
