@@ -23,3 +23,10 @@ def test_the_bundled_sensitivity_study_screens_ten_inputs_across_points():
     assert len(plan.points) == 10 * (10 + 1)  # Morris: trajectories x (inputs + 1)
     assert plan.experiment.common_random_numbers == "across_points"
     assert plan.labels == ("misaligned", "aligned")
+
+
+def test_the_sobol_stage_samples_the_five_inputs_that_matter():
+    plan = sensitivity_plan(bundled_experiment("what-drives-alignment-sobol"))
+    screened = sensitivity_plan(bundled_experiment("what-drives-alignment"))
+    assert set(plan.factors) <= set(screened.factors) and len(plan.factors) == 5
+    assert len(plan.points) == 32 * (5 + 2)  # Saltelli: samples x (inputs + 2)
