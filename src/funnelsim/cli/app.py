@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from funnelsim.cli import experiments, explain, robustness, run, sensitivity, sla, views
+from funnelsim.cli import discover, experiments, explain, robustness, run, sensitivity, sla, views
 from funnelsim.cli.usage import OneLineGroup
 
 app = typer.Typer(
@@ -45,6 +45,7 @@ for command in (
     explain.explain,
     robustness.robustness,
     sensitivity.sensitivity,
+    discover.discover,
     sla.sla,
     views.plot,
     views.report,
