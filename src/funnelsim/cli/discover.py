@@ -9,12 +9,13 @@ import typer
 
 from funnelsim.cli.console import print_json, reported, terminal
 from funnelsim.cli.options import JsonOpt
+from funnelsim.errors import UsageError
 
 FolderArg = Annotated[
     Path, typer.Argument(help="The results folder of a sweep, robustness or sensitivity study.")
 ]
 WhereOpt = Annotated[
-    str,
+    str | None,
     typer.Option(
         "--where",
         help="A condition on the metrics' names, such as 'contribution_per_year < 0' "
@@ -23,7 +24,7 @@ WhereOpt = Annotated[
 ]
 
 
-def discover(folder: FolderArg, where: WhereOpt, as_json: JsonOpt = False) -> None:
+def discover(folder: FolderArg, where: WhereOpt = None, as_json: JsonOpt = False) -> None:
     """Find the box of inputs in which a condition holds: PRIM, with CART as a second opinion."""
     from rich.table import Table
 
@@ -31,6 +32,10 @@ def discover(folder: FolderArg, where: WhereOpt, as_json: JsonOpt = False) -> No
     from funnelsim.results import load_results
 
     with reported():
+        if where is None:
+            raise UsageError(
+                "--where: missing; expected a condition such as 'bookings_per_year < 0'"
+            )
         found = discovered(load_results(folder), where)
     if as_json:
         print_json(found.document())
