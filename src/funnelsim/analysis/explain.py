@@ -143,7 +143,7 @@ def explanation_plan(
 
     ``orders`` asks for sampled Shapley values from that many orders, however few the levers.
     """
-    first, second = _two(policies)
+    first, second = two_policies(policies)
     path = scenario_path(str(scenario) if scenario is not None else "reference", None)
     sets = dict(overrides or {})
     experiment = _experiment(scenario, (first, second), sets, reps, seed, metrics)
@@ -225,7 +225,8 @@ def _policy(name: str) -> str | None:
     return None if name == BASE else name
 
 
-def _two(policies: Sequence[str]) -> tuple[str, str]:
+def two_policies(policies: Sequence[str]) -> tuple[str, str]:
+    """The two policies a comparison of two takes, or a usage error saying it needs two."""
     if len(policies) != 2 or policies[0] == policies[1]:
         raise UsageError(f"--policy: expected two different policies, got {list(policies)}")
     return policies[0], policies[1]

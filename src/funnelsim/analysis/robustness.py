@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from funnelsim.analysis.explain import two_policies
 from funnelsim.base.mapping import dotted
 from funnelsim.errors import UsageError
 from funnelsim.experiments.design import ARGUMENTS, Plan, plan, scenario_path
@@ -37,8 +38,7 @@ def robustness_plan(
     metrics: Sequence[str] = KEY_METRICS,
 ) -> Plan:
     """Two policies compared at ``settings`` draws of the scenario's judgment parameters."""
-    if len(policies) != 2 or policies[0] == policies[1]:
-        raise UsageError(f"--policy: expected two different policies, got {list(policies)}")
+    two_policies(policies)
     name = str(scenario) if scenario is not None else "reference"
     sets = dict(overrides or {})
     judged, levers = _judged(scenario_path(name, None), policies, sets)

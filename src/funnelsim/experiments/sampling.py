@@ -98,12 +98,6 @@ class Design(Frozen):
     def sample(self) -> LatinHypercube | Morris | Sobol:
         return self.latin_hypercube or self.morris or self.sobol  # type: ignore[return-value]
 
-    @property
-    def kind(self) -> str:
-        return {LatinHypercube: "latin_hypercube", Morris: "morris", Sobol: "sobol"}[
-            type(self.sample)
-        ]
-
 
 def unit_problem(factors: int) -> dict:
     """SALib's description of ``factors`` inputs on the unit interval each."""
