@@ -25,12 +25,16 @@ __all__ = [
     "ANCHORS",
     "COLUMNS",
     "Anchor",
+    "audit_probe",
+    "cadence_probe",
     "calibration_table",
+    "contact_by_attempt",
+    "conversation_ratios",
     "decay_probe",
     "forecast_outcomes",
     "measure",
     "readiness_shares",
-    "response_decay",
+    "response_buckets",
     "stage_rate",
     "won_opportunity_age",
 ]
@@ -54,24 +58,72 @@ NO_DECISION = ("no_decision", "abandoned", "stalled")
 
 
 # -- measures: pure functions of frames ----------------------------------------------------
-def response_decay(
-    spells: pd.DataFrame, calendar: Calendar, early: float = 1 / 24, late: float = 1 / 3
-) -> float:
-    """SQL rate of MQLs first touched within ``early`` over those first touched after ``late``.
+REACHED = [SPELL[name] for name in ("sql", "rejected", "disqualified")]
+"""Spell outcomes that mean a conversation with the buyer: what the decay studies call contact."""
 
-    Delays, ``early`` and ``late`` are business time in days of open time (the defaults are an
-    hour and an eight-hour working day), so a lead that arrives at night is not counted late.
-    Prospected leads have no MQL moment and open spells no outcome yet; both are left out.
-    NaN when either group is empty or never qualifies.
+
+def _marketing(spells: pd.DataFrame) -> pd.DataFrame:
+    """Spells of marketing's MQLs with an outcome: prospects have no MQL moment."""
+    return spells[~spells["prospect"].to_numpy() & (spells["outcome"] != SPELL["open"])]
+
+
+def conversation_ratios(
+    spells: pd.DataFrame, calendar: Calendar, hour: float, day: float
+) -> dict[str, float]:
+    """How much likelier a buyer is reached when the first touch comes within an hour.
+
+    The share of MQLs whose buyer the desk ever spoke to, first touched within ``hour`` of
+    business time, over the share for those first touched one to two hours in
+    (``next_hour``), and over those first touched ``day`` or more in (``day``). NaN where a
+    group is empty or never reached.
     """
-    done = spells[~spells["prospect"].to_numpy() & (spells["outcome"] != SPELL["open"])]
-    touched = done["first_touch_at"].to_numpy()
-    delay = calendar.business_array(touched) - calendar.business_array(done["mql_at"].to_numpy())
-    sql = done["outcome"].to_numpy() == SPELL["sql"]
-    fast, slow = delay <= early + 1e-12, delay > late
-    if not fast.any() or not slow.any() or not sql[slow].any():
-        return math.nan
-    return float(sql[fast].mean() / sql[slow].mean())
+    done = _marketing(spells)
+    delay = calendar.business_array(done["first_touch_at"].to_numpy()) - calendar.business_array(
+        done["mql_at"].to_numpy()
+    )
+    reached = np.isin(done["outcome"].to_numpy(), REACHED)
+    fast = delay <= hour + 1e-12
+    groups = {"next_hour": (delay > hour + 1e-12) & (delay <= 2 * hour), "day": delay >= day}
+    out = {}
+    for name, slow in groups.items():
+        ok = fast.any() and slow.any() and reached[slow].any()
+        out[name] = float(reached[fast].mean() / reached[slow].mean()) if ok else math.nan
+    return out
+
+
+RESPONSE_BUCKETS = ("within_1h", "1h_to_24h", "over_24h", "never")
+"""The audit's buckets of first response, in wall-clock hours."""
+
+
+def response_buckets(spells: pd.DataFrame, calendar: Calendar, since: float, until: float):
+    """Shares of MQLs first touched within an hour, in 1-24 hours, later, or never.
+
+    Wall-clock hours, as the audit timed its test leads, of marketing's MQLs that arrived
+    while the desk was open (a test lead sent in the working day) between ``since`` and
+    ``until``. ``until`` should leave ``sdr.max_queue_age`` before the end of the run, so
+    that every one was touched or aged out: an untouched MQL still waiting is not counted.
+    """
+    mql = spells["mql_at"].to_numpy()
+    keep = (
+        ~spells["prospect"].to_numpy() & (mql >= since) & (mql < until) & calendar.open_array(mql)
+    )
+    rows = spells[keep]
+    hours = (rows["first_touch_at"].to_numpy() - rows["mql_at"].to_numpy()) * 24.0
+    never = rows["outcome"].to_numpy() == SPELL["never_worked"]
+    n = len(rows)
+    return {
+        "within_1h": _share(hours <= 1.0, n),
+        "1h_to_24h": _share((hours > 1.0) & (hours <= 24.0), n),
+        "over_24h": _share(hours > 24.0, n),
+        "never": _share(never, n),
+    }
+
+
+def contact_by_attempt(spells: pd.DataFrame, attempts: Sequence[int] = (1, 2, 6)):
+    """Of marketing's MQLs whose buyer was reached, the share reached by each attempt."""
+    done = _marketing(spells)
+    made = done["attempts"].to_numpy()[np.isin(done["outcome"].to_numpy(), REACHED)]
+    return {k: _share(made <= k, len(made)) for k in attempts}
 
 
 def readiness_shares(
@@ -142,7 +194,7 @@ def _share(part: np.ndarray | float, whole: float) -> float:
 
 # -- one seed ------------------------------------------------------------------------------
 def decay_probe(scenario: Scenario, headcount_share: float = 0.6) -> Scenario:
-    """The scenario with no enforced SLA and a thinner SDR desk, for the decay anchor.
+    """The scenario with no enforced SLA and a thinner SDR desk, for the decay anchors.
 
     An enforced one-hour SLA touches nearly every MQL fast, and an ample desk never lets one
     wait a day: either leaves one side of the comparison empty. Unenforced, with about
@@ -151,8 +203,35 @@ def decay_probe(scenario: Scenario, headcount_share: float = 0.6) -> Scenario:
     sdr = scenario.sdr.model_copy(
         update={"headcount": max(1, math.ceil(scenario.sdr.headcount * headcount_share))}
     )
-    sla = scenario.sla.model_copy(update={"enforced": False})
-    return scenario.model_copy(update={"sdr": sdr, "sla": sla})
+    return _with(scenario, sdr=sdr, sla=scenario.sla.model_copy(update={"enforced": False}))
+
+
+def cadence_probe(scenario: Scenario, attempts: int = 12) -> Scenario:
+    """The scenario with an enforced SLA and at least ``attempts`` attempts per lead.
+
+    The dialing studies count, of the leads ever contacted, those contacted by each attempt:
+    every lead must get the whole cadence, so effort is held full (an enforced SLA) and the
+    cadence is long enough that "ever" means something.
+    """
+    sdr = scenario.sdr.model_copy(update={"attempts": max(attempts, scenario.sdr.attempts)})
+    return _with(scenario, sdr=sdr, sla=scenario.sla.model_copy(update={"enforced": True}))
+
+
+def audit_probe(scenario: Scenario) -> Scenario:
+    """The scenario with no enforced SLA: a desk left to its own devices, as the audit found.
+
+    Used for the response anchors when no misaligned policy is given (see
+    :func:`calibration_table`).
+    """
+    return _with(scenario, sla=scenario.sla.model_copy(update={"enforced": False}))
+
+
+def _with(scenario: Scenario, **sections) -> Scenario:
+    return scenario.model_copy(update=sections)
+
+
+def _calendar(result: RunResult) -> Calendar:
+    return Calendar.from_spec(result.scenario.calendar, result.scenario.start_date)
 
 
 def _in_window(result: RunResult, times: pd.Series) -> np.ndarray:
@@ -161,15 +240,31 @@ def _in_window(result: RunResult, times: pd.Series) -> np.ndarray:
     return (t >= horizon.warmup) & (t < horizon.length)
 
 
-def measure(result: RunResult, probe: RunResult | None = None) -> dict[str, float]:
-    """Every anchor's simulated figure from one run (and its decay probe run)."""
+def measure(
+    result: RunResult,
+    decay: RunResult | None = None,
+    cadence: RunResult | None = None,
+    audit: RunResult | None = None,
+) -> dict[str, float]:
+    """Every anchor's simulated figure from one run and its probes' runs."""
     scenario = result.scenario
     out: dict[str, float] = {}
-    if probe is not None:
-        cal = Calendar.from_spec(probe.scenario.calendar, probe.scenario.start_date)
-        out["response_decay"] = response_decay(
-            probe.ledger.spell_frame(), cal, cal.open_time("1h"), cal.open_time("1d")
+    if decay is not None:
+        cal = _calendar(decay)
+        ratios = conversation_ratios(
+            decay.ledger.spell_frame(), cal, cal.open_time("1h"), cal.open_time("1d")
         )
+        out["response_decay_next_hour"] = ratios["next_hour"]
+        out["response_decay_day"] = ratios["day"]
+    if audit is not None:
+        horizon, age = audit.scenario.horizon, audit.scenario.sdr.max_queue_age
+        buckets = response_buckets(
+            audit.ledger.spell_frame(), _calendar(audit), horizon.warmup, horizon.length - age
+        )
+        out.update({f"response_{name}": share for name, share in buckets.items()})
+    if cadence is not None:
+        shares = contact_by_attempt(cadence.ledger.spell_frame())
+        out.update({f"contact_by_attempt_{k}": share for k, share in shares.items()})
     nurtured = [name for name, s in scenario.sources.items() if not s.skips_nurture]
     ledger = result.ledger
     frame = pd.DataFrame(
@@ -218,20 +313,34 @@ def calibration_table(
     scenario: Scenario,
     seeds: Sequence[int] = (1, 2, 3),
     probe: Scenario | None = None,
+    audit: Scenario | None = None,
 ) -> pd.DataFrame:
     """One row per anchor: the published figure, its band, and the mean over ``seeds``.
 
-    ``scenario`` may be policy-resolved. The response-decay anchor is measured on ``probe``,
-    by default :func:`decay_probe` of the scenario (no enforced SLA, fewer SDRs), because
-    it needs MQLs first touched both within the hour and after a day.
+    ``scenario`` may be policy-resolved. Three anchors need a desk run otherwise: the decay
+    anchors are measured on ``probe`` (by default :func:`decay_probe`: no enforced SLA, fewer
+    SDRs), the contact-by-attempt anchors on :func:`cadence_probe` (every lead gets twelve
+    attempts), and the response-time anchors on ``audit``, the scenario under its misaligned
+    policy (by default :func:`audit_probe`: the scenario with no enforced SLA).
     """
-    probe = decay_probe(scenario) if probe is None else probe
-    runs = [measure(simulate(scenario, seed), simulate(probe, seed)) for seed in seeds]
+    probes = {
+        "decay": decay_probe(scenario) if probe is None else probe,
+        "cadence": cadence_probe(scenario),
+        "audit": audit_probe(scenario) if audit is None else audit,
+    }
+    runs = [
+        measure(
+            simulate(scenario, seed),
+            **{name: simulate(probed, seed) for name, probed in probes.items()},
+        )
+        for seed in seeds
+    ]
     simulated = pd.DataFrame(runs).mean(skipna=True)
-    note = (
-        f"measured with sla.enforced=false and sdr.headcount={probe.sdr.headcount} "
-        f"(scenario: {scenario.sdr.headcount}) so that delays vary; "
-    )
+    notes = {
+        "response_decay": f"sdr.headcount={probes['decay'].sdr.headcount} "
+        f"(scenario: {scenario.sdr.headcount}); ",
+        "response_": f"policy: {probes['audit'].policy or 'none'}; ",
+    }
     rows = [
         {
             "anchor": a.name,
@@ -242,8 +351,13 @@ def calibration_table(
             "simulated": float(simulated.get(a.name, math.nan)),
             "unit": scenario.currency if a.unit == "currency" else a.unit,
             "source": a.source,
-            "note": (note if a.name == "response_decay" else "") + a.note,
+            "note": _note(a.name, notes) + a.note,
         }
         for a in ANCHORS
     ]
     return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+def _note(anchor: str, notes: dict[str, str]) -> str:
+    """What the run behind an anchor was, for the anchors measured on a probe."""
+    return next((text for prefix, text in notes.items() if anchor.startswith(prefix)), "")

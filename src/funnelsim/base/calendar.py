@@ -130,6 +130,15 @@ class Calendar:
         inside = np.where(k < 0, 0.0, np.minimum(tau, ends[kk]) - starts[kk])
         return weeks * self.open_per_week + cum[np.maximum(k, 0)] + inside
 
+    def open_array(self, t: np.ndarray) -> np.ndarray:
+        """Whether the calendar is open at each of ``t``."""
+        t = np.asarray(t, dtype=float)
+        if self.is_always_open:
+            return np.ones(t.shape, dtype=bool)
+        tau = np.mod(t + self.first_weekday, 7.0)
+        k = np.searchsorted(np.asarray(self.starts), tau, side="right") - 1
+        return (k >= 0) & (tau < np.asarray(self.ends)[np.maximum(k, 0)])
+
     def add(self, t: float, work: float) -> float:
         """The calendar time at which ``work`` days of open time started at ``t`` are done."""
         span = self.span

@@ -75,6 +75,10 @@ def validate(
     )
 
 
+AUDIT = "misaligned"
+"""The policy the response-time anchors are measured under, when the scenario has it."""
+
+
 def calibrate(
     scenario: ScenarioArg = None,
     policy: PolicyOpt = None,
@@ -86,8 +90,10 @@ def calibrate(
     from funnelsim.analysis.calibration import calibration_table
 
     resolved = load(scenario, policy, set_)
+    # The audit's firms kept no response promise: measured under the misaligned policy.
+    audit = load(scenario, AUDIT, set_) if AUDIT in resolved.policies else None
     with err.status(f"simulating {seeds} replication(s)…", spinner="dots"):
-        table = calibration_table(resolved, seeds=tuple(range(1, seeds + 1)))
+        table = calibration_table(resolved, seeds=tuple(range(1, seeds + 1)), audit=audit)
     if as_json:
         sys.stdout.write(table.to_json(orient="records", indent=2) + "\n")
     else:

@@ -20,7 +20,7 @@ from funnelsim.model.nurture import NurtureEngine, Outcomes
 from funnelsim.model.rules import recycle
 from funnelsim.model.rules.qualify import qualification
 from funnelsim.model.rules.reach import ReachCurve
-from funnelsim.model.rules.trust import SalesTrust, judged_by_sales, owed_attempts, trust_delay
+from funnelsim.model.rules.trust import SalesTrust, judged_by_sales, owed_attempts, put_off
 from funnelsim.model.sales import SalesSteps, deal_counters
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import Task, new_tasks
@@ -183,7 +183,7 @@ class Stages(SalesSteps):
     def arrive(self, now: float, task: Task) -> float:
         """An MQL or prospect reaches the desk at ``now``: open its spell.
 
-        Returns how long sales trust holds it back (business time; 0 joins the queue now).
+        Returns how long sales trust puts it off (business time; 0 joins the queue now).
         """
         ledger, lead = self.ledger, task.lead
         ledger.move(lead, "sdr", now)
@@ -195,14 +195,18 @@ class Stages(SalesSteps):
         else:
             task.mql_open = self.calendar.business(now)
         task.spell = ledger.spells.append(lead, now, NAN, 0, OPEN, NAN, task.prospect)
-        return trust_delay(self.trust.effort, self.max_delay, task.prospect)
+        if task.prospect:
+            return 0.0  # the SDRs' own work: no MQL to distrust
+        return put_off(self.trust.effort, self.max_delay, task.put_off)
 
     def attempt(self, task: Task, sdr: int, now: float) -> float:
         """An SDR starts an attempt: decide whether it reaches the buyer; return its work.
 
-        The chance falls with the business time since the MQL (:class:`ReachCurve`); a
-        prospect, with no MQL, has the flat ``outbound_reach``. The first touch also fixes the
-        attempts owed, at today's effort, and closes the MQL's response clock.
+        The first touch decides whether the buyer is still in play, likelier the sooner it
+        comes (:class:`ReachCurve`); each attempt then reaches a buyer in play at the buyer's own
+        chance of picking up (``sdr.answer``). A prospect, with no MQL, is reached at the flat
+        ``outbound_reach``. The first touch also fixes the attempts owed, at today's effort,
+        and closes the MQL's response clock.
         """
         attempt, sdr_spec = task.attempt, self.sdr
         if task.prospect:
@@ -210,17 +214,18 @@ class Stages(SalesSteps):
             if attempt == 0:
                 task.spell[FIRST_TOUCH_AT], task.attempts = now, sdr_spec.attempts
         else:
-            span = self.calendar.span  # the business clock's first check, inlined
-            if span[0] <= now <= span[1]:
-                waited = span[2] + now - span[0] - task.mql_open
-            else:
-                waited = self.calendar.business(now) - task.mql_open
-            chance = self.reach(waited)
             if attempt == 0:
+                span = self.calendar.span  # the business clock's first check, inlined
+                if span[0] <= now <= span[1]:
+                    waited = span[2] + now - span[0] - task.mql_open
+                else:
+                    waited = self.calendar.business(now) - task.mql_open
+                task.in_play = task.play < self.reach(waited)  # has the buyer moved on?
                 task.spell[FIRST_TOUCH_AT] = now
                 task.attempts = owed_attempts(sdr_spec.attempts, self.trust.effort)
                 self.period.touched += 1
                 self.period.on_time += within_response(waited, self.sla_response)
+            chance = task.answer if task.in_play else 0.0
         reached = task.reached = task.reach[attempt] < chance  # its pre-drawn uniform
         if self.logging:
             self.ledger.log(now, task.lead, "SDR attempt", sdr_name(sdr))

@@ -40,7 +40,10 @@ class Task:
     mql_at: float
     score: float
     prospect: bool  # prospected by SDRs (outbound, tele): no MQL, no decay curve, no trust
-    reach: list[float]  # one uniform per possible attempt
+    reach: list[float]  # one uniform per possible attempt: does the buyer pick up?
+    answer: float  # the buyer's chance of picking up any one attempt (sdr.answer)
+    play: float  # whether the buyer is still in play at the first touch (sdr.reach)
+    put_off: float  # how long a distrustful desk puts the MQL off (rules.trust.put_off)
     work: list[float]  # work time of each attempt, open time in days
     talk: float  # extra work when the buyer is reached
     qualify: float
@@ -51,6 +54,7 @@ class Task:
     mql_open: float = 0.0  # the business clock at the MQL, for the response-time decay
     attempt: int = 0  # attempts made so far
     attempts: int = 0  # attempts owed, fixed at the first touch from the effort then
+    in_play: bool = False  # the buyer still wanted to talk when the first touch came
     reached: bool = False  # outcome of the attempt in progress
 
 
@@ -77,6 +81,9 @@ def new_tasks(
             "sdr/reach": per_attempt,
             "sdr/work": per_attempt,
             "sdr/talk": per_spell,
+            "sdr/answer": per_spell,
+            "sdr/play": per_spell,
+            "sdr/put_off": per_spell,
             "sdr/qualify": per_spell,
             "sales/accept": per_spell,
             "sales/patience": per_spell,
@@ -86,6 +93,12 @@ def new_tasks(
     reach = u["sdr/reach"].tolist()
     work = sdr.work_time.ppf(np.ascontiguousarray(u["sdr/work"])).tolist()
     talk = sdr.talk_time.ppf(u["sdr/talk"].ravel()).tolist()
+    answer = (
+        sdr.answer.ppf(u["sdr/answer"].ravel()).tolist()
+        if sdr.answer is not None
+        else [1.0] * len(leads)
+    )
+    play, put_off = (u[name].ravel().tolist() for name in ("sdr/play", "sdr/put_off"))
     qualify, accept, patience = (
         u[name].ravel().tolist() for name in ("sdr/qualify", "sales/accept", "sales/patience")
     )
@@ -95,6 +108,9 @@ def new_tasks(
         scores.tolist(),
         prospect.tolist(),
         reach,
+        answer,
+        play,
+        put_off,
         work,
         talk,
         qualify,
@@ -208,6 +224,7 @@ class SdrDesk:
     def _released(self, now: float, task: Task) -> None:
         self.held.discard(task)
         self.push_new(task)
+
 
     # -- the desk's clock ----------------------------------------------------------------
     def _run(self, _timer_due: float) -> None:

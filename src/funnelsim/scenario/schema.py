@@ -254,9 +254,10 @@ class Trust(Frozen):
 
     The share is of the last ``window`` MQLs whose buyer was reached that qualified (SQL):
     the leads sales talked to and could take forward. Effort is full at or above ``full_at``
-    and at ``min_effort`` at or below ``zero_at``; it scales the attempts made and adds up to
-    ``max_delay`` before a first touch. Until ``window`` MQLs have been judged, effort is
-    full. An enforced SLA holds effort at full.
+    and at ``min_effort`` at or below ``zero_at``. Below full effort the desk puts each new MQL
+    off with chance ``1 - effort``, for ``max_delay`` of business time on average (an MQL put
+    off past ``sdr.max_queue_age`` is never touched), and owes fewer attempts. Until ``window``
+    MQLs have been judged, effort is full. An enforced SLA holds effort at full.
     """
 
     window: int = Field(default=50, ge=1, le=MAX_TRUST_WINDOW, strict=True)
@@ -280,7 +281,15 @@ class Sdr(Frozen):
     followups: Literal["first", "last"] = "first"
     work_time: DurationDist
     talk_time: DurationDist
-    reach: dict[BusinessDuration, Probability] = Field(min_length=1)
+    reach: dict[BusinessDuration, Probability] = Field(
+        min_length=1,
+        description="chance the buyer is still in play, by business time from MQL to first touch",
+    )
+    answer: UnitDist | None = Field(
+        default=None,
+        description="a buyer's chance of picking up any one attempt, drawn per spell; "
+        "none: a buyer in play picks up the first",
+    )
     outbound_reach: Probability = 0.1
     attempts: int = Field(ge=1, le=100, strict=True)
     attempt_spacing: BusinessDuration = "1d"

@@ -1,12 +1,12 @@
 """Sales trust: follow-up effort that tracks how many recent MQLs qualified.
 
-When marketing's MQLs disappoint, SDRs hold new ones back a while and owe fewer attempts; an
-enforced SLA owes full effort whatever the mood. No published figure sets this loop: every
+When marketing's MQLs disappoint, SDRs put new ones off, some for good, and owe fewer attempts; an enforced SLA owes full effort whatever the mood. No published figure sets this loop: every
 parameter is a judgment (docs/calibration.md).
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 from funnelsim.scenario.schema import Trust
@@ -49,9 +49,18 @@ def judged_by_sales(outcome: str, prospect: bool) -> bool:
     return not prospect and outcome != "unreachable"
 
 
-def trust_delay(effort: float, max_delay: float, prospect: bool) -> float:
-    """Business time a new MQL is held back before it joins the queue; prospects never are."""
-    return 0.0 if prospect else (1.0 - effort) * max_delay
+def put_off(effort: float, mean_delay: float, u: float) -> float:
+    """Business time a new MQL of marketing's is put off before it joins the queue.
+
+    A desk that trusts marketing (effort 1) queues every MQL at once. One that does not puts
+    each off with chance ``1 - effort`` ("I'll call them later"), for an exponential time of
+    mean ``mean_delay``, drawn by inversion of the spell's uniform ``u``. An MQL put off past
+    the desk's working age (``sdr.max_queue_age``) is never touched.
+    """
+    doubt = 1.0 - effort
+    if u >= doubt:
+        return 0.0
+    return mean_delay * math.log(doubt / max(u, 1e-300))  # u / doubt: uniform on (0, 1)
 
 
 def owed_attempts(cadence: int, effort: float) -> int:
