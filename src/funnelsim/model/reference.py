@@ -67,11 +67,16 @@ class ReferenceFunnel(Stages):
         env = self.env
         yield env.timeout(max(task.mql_at - env.now, 0.0))
         hold = self.arrive(env.now, task)
-        if hold > 0:  # sales trust holds a disappointing source's MQL back a while
-            yield env.timeout(self.calendar.add(env.now, hold) - env.now)
+        deadline = task.mql_at + self.sdr.max_queue_age
+        if hold > 0:  # sales trust puts a disappointing source's MQL off a while
+            release = self.calendar.add(env.now, hold)
+            if release > deadline:  # past the working age: it ages out untouched
+                yield env.timeout(max(deadline - env.now, 0.0))
+                self.aged(task)
+                return
+            yield env.timeout(release - env.now)
         key = -task.score if self.sdr.queue == "score" else task.mql_at
         with self.sdrs.request(priority=(self.new, key, next(self.queued))) as sdr:
-            deadline = task.mql_at + self.sdr.max_queue_age
             got = yield sdr | env.timeout(max(deadline - env.now, 0.0))  # reneging
             if sdr not in got:
                 self.aged(task)

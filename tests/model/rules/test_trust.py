@@ -1,14 +1,18 @@
-"""Sales trust: effort, the delay it sets, the attempts it owes, what it listens to."""
+"""Sales trust: effort, the put-off it sets, the attempts it owes, what it listens to."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
+from scipy import stats
 
 from funnelsim.model.rules.trust import (
     SalesTrust,
     judged_by_sales,
     owed_attempts,
-    trust_delay,
+    put_off,
 )
 from funnelsim.scenario.schema import Trust
 
@@ -32,10 +36,28 @@ def test_attempts_owed_round_halves_up_and_never_fall_to_zero(cadence, effort, o
     assert owed_attempts(cadence, effort) == owed
 
 
-def test_a_new_mql_is_held_back_for_the_effort_missing_and_a_prospect_never():
-    assert trust_delay(1.0, 2.0, prospect=False) == 0.0
-    assert trust_delay(0.25, 2.0, prospect=False) == 1.5
-    assert trust_delay(0.25, 2.0, prospect=True) == 0.0
+def test_a_trusting_desk_queues_every_mql_at_once():
+    for u in (0.0, 0.3, 0.999):
+        assert put_off(1.0, 2.0, u) == 0.0
+
+
+def test_a_distrustful_desk_puts_off_the_effort_missing_for_an_exponential_time():
+    # effort 0.75: a quarter of MQLs are put off; u below 0.25 is one of them, and u / 0.25
+    # is the uniform its exponential wait is drawn from: -2 ln(u / 0.25) business days.
+    assert put_off(0.75, 2.0, 0.25) == 0.0 and put_off(0.75, 2.0, 0.9) == 0.0
+    assert put_off(0.75, 2.0, 0.125) == pytest.approx(2.0 * math.log(2.0))
+    assert put_off(0.75, 2.0, 0.25 * math.exp(-3.0)) == pytest.approx(6.0)
+    assert math.isfinite(put_off(0.75, 2.0, 0.0))  # the smallest uniform still waits a time
+
+
+def test_put_off_times_have_the_stated_share_and_mean():
+    u = np.random.default_rng(7).random(200_000)
+    waits = np.array([put_off(0.6, 1.5, x) for x in u])
+    held = waits > 0
+    # 200,000 draws: the share's standard error is 0.0011 and the mean's about 0.005.
+    assert held.mean() == pytest.approx(0.4, abs=0.005)
+    assert waits[held].mean() == pytest.approx(1.5, rel=0.02)
+    assert stats.kstest(waits[held], "expon", args=(0, 1.5)).pvalue > 0.01
 
 
 @pytest.mark.parametrize(
