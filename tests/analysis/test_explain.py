@@ -32,7 +32,7 @@ def test_the_bundled_policies_differ_in_six_levers():
     assert dict(zip(found.names, found.keys, strict=True)) == {
         "threshold": ("scoring.mql_threshold",),
         "review": ("scoring.closed_loop.enabled",),
-        "sla": ("sla.response_time", "sla.enforced"),
+        "sla": ("sdr.max_queue_age", "sla.response_time", "sla.enforced"),
         "cadence": ("sdr.attempts",),
         "followups": ("sdr.followups",),
         "recycling": (
@@ -43,7 +43,7 @@ def test_the_bundled_policies_differ_in_six_levers():
         ),
     }
     by_key = levers(differing(resolved("misaligned"), resolved("aligned")), by="key")
-    assert len(by_key.names) == 10 and all(
+    assert len(by_key.names) == 11 and all(
         k == (n,) for n, k in zip(*vars(by_key).values(), strict=True)
     )
 
@@ -122,7 +122,8 @@ def test_bad_requests_are_refused():
 
 
 def test_policies_that_set_nothing_differently_are_refused(tmp_path):
-    (tmp_path / "same.yaml").write_text("scoring: {mql_threshold: 55}\n")
+    threshold = funnelsim.load_scenario().scoring.mql_threshold  # the base's own value
+    (tmp_path / "same.yaml").write_text(f"scoring: {{mql_threshold: {threshold}}}\n")
     with pytest.raises(UsageError, match="nothing to explain"):
         explanation_plan(None, [str(tmp_path / "same.yaml"), "base"], 2, 0)
 

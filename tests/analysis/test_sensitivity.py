@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
+import funnelsim
 from funnelsim.analysis.sensitivity import _indices, analyse, sensitivity_plan
 from funnelsim.errors import UsageError
 from funnelsim.experiments import conduct
@@ -81,8 +82,9 @@ def test_through_the_funnel_an_input_that_moves_cost_by_a_known_amount(tmp_path)
     assert plan.experiment.common_random_numbers == "across_points"
     study = analyse(conduct(plan, out=tmp_path / "out", workers=1))
     rows = study.table.set_index("factor")
-    # Four SDRs: a step across the whole range of one's cost moves cost by 4 x 100,000.
-    assert rows.loc["cost.sdr_per_year", "mu_star"] == pytest.approx(400_000.0)
+    # A step across the whole range of one SDR's cost (100,000) moves cost by headcount x that.
+    sdrs = funnelsim.load_scenario().sdr.headcount
+    assert rows.loc["cost.sdr_per_year", "mu_star"] == pytest.approx(sdrs * 100_000.0)
     assert rows.loc["sdr.trust.min_effort", "mu_star"] == pytest.approx(0.0, abs=1e-3)
     assert rows.loc["sdr.trust.min_effort", "below_noise"]
     assert json.loads((tmp_path / "out" / "sensitivity.json").read_text())["method"] == "morris"

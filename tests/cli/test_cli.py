@@ -90,7 +90,7 @@ def test_bad_input_exits_2_with_every_problem_and_no_traceback(runner, tmp_path)
     bad = tmp_path / "bad.yaml"
     text = funnelsim.bundled_scenario().read_text()
     bad.write_text(
-        text.replace("headcount: 4", "headcont: 4").replace("currency: USD", "currency: usd")
+        text.replace("headcount:", "headcont:", 1).replace("currency: USD", "currency: usd")
     )
     events = tmp_path / "events.parquet"
     for args in (["validate", str(bad)], ["run", str(bad), "--events", str(events)]):
@@ -110,7 +110,10 @@ def test_calibrate_prints_published_next_to_simulated(runner):
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert {"anchor", "published", "simulated", "source"} <= rows[0].keys()
-    assert any(row["anchor"] == "response_decay" for row in rows)
+    by_anchor = {row["anchor"]: row for row in rows}
+    assert {"response_decay_next_hour", "response_never", "contact_by_attempt_6"} <= set(by_anchor)
+    # the audit's anchors are measured under the scenario's misaligned policy
+    assert by_anchor["response_never"]["note"].startswith("policy: misaligned;")
 
 
 @pytest.mark.parametrize(

@@ -195,8 +195,8 @@ def test_built_in_stresses_change_what_they_say(bundled_study):
             factors = np.asarray(peak.sources[name].seasonality or [1.0] * 12)
             lift = np.ones(12) if source.skips_nurture else np.r_[[1] * 9, PEAK, PEAK, 1]
             np.testing.assert_allclose(factors, base * lift)
-        # a quarter of each policy's own desk: 4 SDRs today lose 1, the proposal's 5 lose 1
-        assert lost.sdr.headcount == normal.sdr.headcount - 1 == [3, 4][policy]
+        # a quarter of each policy's own desk, rounded: one SDR of four to six
+        assert lost.sdr.headcount == normal.sdr.headcount - 1
         before, after = _marketing(normal), _marketing(mix)
         total = sum(s.rate_per_week for s in before.values())
         assert sum(s.rate_per_week for s in after.values()) == pytest.approx(total)

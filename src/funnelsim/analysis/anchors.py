@@ -133,7 +133,9 @@ ANCHORS: tuple[Anchor, ...] = (
         0.82,
         "share",
         _JG,
-        "share of the not-yet group whose buying window opens within 11 months of capture",
+        "of the not-yet group still in nurture (simulated opt-outs, a touch every "
+        "nurture.touch_every) when its window opened or 11 months passed: the share whose "
+        "window opened within 11 months of capture",
     ),
     Anchor(
         "mid_market_median_won_opportunity_age",

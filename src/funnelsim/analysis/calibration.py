@@ -17,7 +17,7 @@ import pandas as pd
 
 from funnelsim.analysis.anchors import ANCHORS, Anchor
 from funnelsim.base.calendar import Calendar
-from funnelsim.record.ledger import OPP, SPELL
+from funnelsim.record.ledger import OPP, REASON, SPELL, STATE
 from funnelsim.runner import RunResult, simulate
 from funnelsim.scenario.schema import Scenario
 
@@ -131,21 +131,30 @@ def readiness_shares(
 ) -> dict[str, float]:
     """Shares of leads sales-ready, not yet ready and unqualified at capture.
 
-    ``leads`` has columns fit, created and buy_start (days). Ready means in market (the
-    buying window has opened) and fit at least ``min_fit``, the bar SDRs disqualify below.
-    ``in_market_within`` is the share of the not-yet group whose window opens within
-    ``within`` days of capture.
+    ``leads`` has columns fit, created and buy_start (days), and optionally unsubscribed_at
+    (when the lead opted out of nurture; absent or inf if it never did). Ready means in market
+    (the buying window has opened) and fit at least ``min_fit``, the bar SDRs disqualify
+    below. ``in_market_within`` is the share of the not-yet group nurture carried to
+    readiness within ``within`` days of capture (its window opened by then), of those it
+    nurtured until then: a lead that opted out first was not nurtured to the end.
     """
     fit_ok = leads["fit"].to_numpy() >= min_fit
     wait = leads["buy_start"].to_numpy() - leads["created"].to_numpy()
     in_market = wait <= 0
     not_yet = fit_ok & ~in_market
+    ready_by = np.minimum(leads["buy_start"].to_numpy(), leads["created"].to_numpy() + within)
+    if "unsubscribed_at" in leads:
+        nurtured = ready_by < leads["unsubscribed_at"].to_numpy()
+    else:
+        nurtured = np.ones(len(leads), dtype=bool)
     n = len(leads)
     return {
         "ready": _share(fit_ok & in_market, n),
         "not_yet": _share(not_yet, n),
         "unqualified": _share(~fit_ok, n),
-        "in_market_within": _share(not_yet & (wait <= within), int(not_yet.sum())),
+        "in_market_within": _share(
+            not_yet & nurtured & (wait <= within), int((not_yet & nurtured).sum())
+        ),
     }
 
 
@@ -267,8 +276,14 @@ def measure(
         out.update({f"contact_by_attempt_{k}": share for k, share in shares.items()})
     nurtured = [name for name, s in scenario.sources.items() if not s.skips_nurture]
     ledger = result.ledger
+    unsubscribed = (ledger.state == STATE["leaked"]) & (ledger.reason == REASON["unsubscribed"])
     frame = pd.DataFrame(
-        {"fit": ledger.fit, "created": ledger.created, "buy_start": ledger.buy_start}
+        {
+            "fit": ledger.fit,
+            "created": ledger.created,
+            "buy_start": ledger.buy_start,
+            "unsubscribed_at": np.where(unsubscribed, ledger.state_at, np.inf),
+        }
     )
     codes = [list(scenario.sources).index(name) for name in nurtured]
     # The run's own captures: the history's leads at time zero are those not yet promoted.

@@ -79,6 +79,7 @@ class Stages(SalesSteps):
         self.reach = ReachCurve.from_points([d for d, _ in points], [v for _, v in points])
         self.sla_response = self.calendar.open_time(scenario.sla.response_time)
         self.max_delay = self.calendar.open_time(sdr.trust.max_delay)
+        self.kept = 1.0 if scenario.sla.enforced else 1.0 - sdr.put_off  # not put off by habit
         # Plain floats for the per-attempt checks: list indexing beats NumPy scalars there.
         leads = self.leads
         self.fit, self.buy_start, self.buy_end = (
@@ -197,7 +198,7 @@ class Stages(SalesSteps):
         task.spell = ledger.spells.append(lead, now, NAN, 0, OPEN, NAN, task.prospect)
         if task.prospect:
             return 0.0  # the SDRs' own work: no MQL to distrust
-        return put_off(self.trust.effort, self.max_delay, task.put_off)
+        return put_off(self.kept * self.trust.effort, self.max_delay, task.put_off)
 
     def attempt(self, task: Task, sdr: int, now: float) -> float:
         """An SDR starts an attempt: decide whether it reaches the buyer; return its work.
@@ -222,7 +223,7 @@ class Stages(SalesSteps):
                     waited = self.calendar.business(now) - task.mql_open
                 task.in_play = task.play < self.reach(waited)  # has the buyer moved on?
                 task.spell[FIRST_TOUCH_AT] = now
-                task.attempts = owed_attempts(sdr_spec.attempts, self.trust.effort)
+                task.attempts = owed_attempts(sdr_spec.attempts, self.trust.effort, task.owed)
                 self.period.touched += 1
                 self.period.on_time += within_response(waited, self.sla_response)
             chance = task.answer if task.in_play else 0.0

@@ -44,6 +44,7 @@ class Task:
     answer: float  # the buyer's chance of picking up any one attempt (sdr.answer)
     play: float  # whether the buyer is still in play at the first touch (sdr.reach)
     put_off: float  # how long a distrustful desk puts the MQL off (rules.trust.put_off)
+    owed: float  # whether the fraction of the attempts effort owes is owed (owed_attempts)
     work: list[float]  # work time of each attempt, open time in days
     talk: float  # extra work when the buyer is reached
     qualify: float
@@ -84,6 +85,7 @@ def new_tasks(
             "sdr/answer": per_spell,
             "sdr/play": per_spell,
             "sdr/put_off": per_spell,
+            "sdr/owed": per_spell,
             "sdr/qualify": per_spell,
             "sales/accept": per_spell,
             "sales/patience": per_spell,
@@ -98,7 +100,9 @@ def new_tasks(
         if sdr.answer is not None
         else [1.0] * len(leads)
     )
-    play, put_off = (u[name].ravel().tolist() for name in ("sdr/play", "sdr/put_off"))
+    play, put_off, owed = (
+        u[name].ravel().tolist() for name in ("sdr/play", "sdr/put_off", "sdr/owed")
+    )
     qualify, accept, patience = (
         u[name].ravel().tolist() for name in ("sdr/qualify", "sales/accept", "sales/patience")
     )
@@ -111,6 +115,7 @@ def new_tasks(
         answer,
         play,
         put_off,
+        owed,
         work,
         talk,
         qualify,

@@ -254,10 +254,11 @@ class Trust(Frozen):
 
     The share is of the last ``window`` MQLs whose buyer was reached that qualified (SQL):
     the leads sales talked to and could take forward. Effort is full at or above ``full_at``
-    and at ``min_effort`` at or below ``zero_at``. Below full effort the desk puts each new MQL
-    off with chance ``1 - effort``, for ``max_delay`` of business time on average (an MQL put
-    off past ``sdr.max_queue_age`` is never touched), and owes fewer attempts. Until ``window``
-    MQLs have been judged, effort is full. An enforced SLA holds effort at full.
+    and at ``min_effort`` at or below ``zero_at``. Below full effort the desk owes fewer
+    attempts and puts off more new MQLs: of those ``sdr.put_off`` does not, a share
+    ``1 - effort``. An MQL is put off for ``max_delay`` of business time on average, and one
+    put off past ``sdr.max_queue_age`` is never touched. Until ``window`` MQLs have been judged,
+    effort is full. An enforced SLA holds effort at full and puts nothing off.
     """
 
     window: int = Field(default=50, ge=1, le=MAX_TRUST_WINDOW, strict=True)
@@ -294,6 +295,11 @@ class Sdr(Frozen):
     attempts: int = Field(ge=1, le=100, strict=True)
     attempt_spacing: BusinessDuration = "1d"
     max_queue_age: Duration = Field(default=30.0, gt=0)
+    put_off: Probability = Field(
+        default=0.0,
+        description="share of new MQLs a desk held to no enforced SLA puts off for later "
+        "(for trust.max_delay on average); distrust puts off more",
+    )
     min_fit: Probability = 0.0
     qualify: Qualification
     trust: Trust = Trust()

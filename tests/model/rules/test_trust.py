@@ -30,10 +30,22 @@ def test_trust_effort_ramps_between_its_bounds():
     assert strict.effort == 1.0
 
 
-@pytest.mark.parametrize(("cadence", "effort", "owed"), [(5, 0.5, 3), (3, 0.5, 2), (6, 1.0, 6),
-                                                         (6, 0.3, 2), (2, 0.1, 1)])  # fmt: skip
-def test_attempts_owed_round_halves_up_and_never_fall_to_zero(cadence, effort, owed):
-    assert owed_attempts(cadence, effort) == owed
+@pytest.mark.parametrize(
+    ("cadence", "effort", "u", "owed"),
+    [(5, 0.5, 0.49, 2), (5, 0.5, 0.5, 3), (6, 1.0, 0.99, 6), (6, 0.3, 0.1, 1), (6, 0.3, 0.25, 2),
+     (2, 0.1, 0.0, 1), (2, 0.1, 0.99, 1)],
+)  # fmt: skip
+def test_attempts_owed_carry_the_fraction_with_its_chance_and_never_fall_to_zero(
+    cadence, effort, u, owed
+):
+    assert owed_attempts(cadence, effort, u) == owed
+
+
+def test_attempts_owed_average_the_cadence_times_effort():
+    u = np.random.default_rng(3).random(100_000)
+    owed = np.array([owed_attempts(2, 0.7, x) for x in u])
+    assert set(owed) == {1, 2}
+    assert owed.mean() == pytest.approx(1.4, abs=0.01)  # standard error 0.0015
 
 
 def test_a_trusting_desk_queues_every_mql_at_once():

@@ -49,20 +49,25 @@ def judged_by_sales(outcome: str, prospect: bool) -> bool:
     return not prospect and outcome != "unreachable"
 
 
-def put_off(effort: float, mean_delay: float, u: float) -> float:
+def put_off(kept: float, mean_delay: float, u: float) -> float:
     """Business time a new MQL of marketing's is put off before it joins the queue.
 
-    A desk that trusts marketing (effort 1) queues every MQL at once. One that does not puts
-    each off with chance ``1 - effort`` ("I'll call them later"), for an exponential time of
-    mean ``mean_delay``, drawn by inversion of the spell's uniform ``u``. An MQL put off past
-    the desk's working age (``sdr.max_queue_age``) is never touched.
+    The desk queues a share ``kept`` of new MQLs at once: all of them when it trusts marketing
+    and keeps no habit of putting leads off. It puts each other off ("I'll call them later")
+    for an exponential time of mean ``mean_delay``, drawn by inversion of the spell's uniform
+    ``u``. An MQL put off past the desk's working age (``sdr.max_queue_age``) is never touched.
     """
-    doubt = 1.0 - effort
+    doubt = 1.0 - kept
     if u >= doubt:
         return 0.0
     return mean_delay * math.log(doubt / max(u, 1e-300))  # u / doubt: uniform on (0, 1)
 
 
-def owed_attempts(cadence: int, effort: float) -> int:
-    """Attempts an SDR owes a lead at this effort: at least one, halves rounded up."""
-    return max(1, int(cadence * effort + 0.5))
+def owed_attempts(cadence: int, effort: float, u: float) -> int:
+    """Attempts an SDR owes a lead at this effort: at least one, ``cadence * effort`` on average.
+
+    The fraction is owed with its own chance (the spell's uniform ``u``), so effort moves the
+    attempts made smoothly rather than in steps: two attempts at effort 0.7 owe one or two,
+    1.4 on average, not always one.
+    """
+    return max(1, int(cadence * effort + u))
