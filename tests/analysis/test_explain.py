@@ -32,7 +32,7 @@ def test_the_bundled_policies_differ_in_six_levers():
     assert dict(zip(found.names, found.keys, strict=True)) == {
         "threshold": ("scoring.mql_threshold",),
         "review": ("scoring.closed_loop.enabled",),
-        "sla": ("sdr.max_queue_age", "sla.response_time", "sla.enforced"),
+        "sla": ("sdr.max_queue_age", "sdr.put_off", "sla.response_time", "sla.enforced"),
         "cadence": ("sdr.attempts",),
         "followups": ("sdr.followups",),
         "recycling": (
@@ -43,7 +43,7 @@ def test_the_bundled_policies_differ_in_six_levers():
         ),
     }
     by_key = levers(differing(resolved("misaligned"), resolved("aligned")), by="key")
-    assert len(by_key.names) == 11 and all(
+    assert len(by_key.names) == 12 and all(
         k == (n,) for n, k in zip(*vars(by_key).values(), strict=True)
     )
 

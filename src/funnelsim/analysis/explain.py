@@ -34,7 +34,7 @@ from funnelsim.scenario import resolve
 LEVERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("threshold", ("scoring.mql_threshold",)),
     ("review", ("scoring.closed_loop",)),
-    ("sla", ("sla", "sdr.max_queue_age")),  # the response promise, and how long it lasts
+    ("sla", ("sla", "sdr.put_off", "sdr.max_queue_age")),  # the response promise, kept or not
     ("cadence", ("sdr.attempts", "sdr.attempt_spacing")),
     ("followups", ("sdr.followups", "sdr.queue")),
     ("recycling", ("recycle",)),
