@@ -266,8 +266,8 @@ def test_response_buckets_count_wall_clock_hours_of_mqls_that_arrived_while_open
 
 
 def test_contact_by_attempt_counts_the_attempt_that_reached_the_buyer():
-    spells = _spells([0.0] * 6, [0.1] * 6, ["sql", "rejected", "disqualified", "sql"]
-                     + ["unreachable", "open"])  # fmt: skip
+    outcomes = ["sql", "rejected", "disqualified", "sql", "unreachable", "open"]
+    spells = _spells([0.0] * 6, [0.1] * 6, outcomes)
     spells["attempts"] = [1, 2, 2, 6, 6, 1]  # the unreached and the open spell do not count
     assert contact_by_attempt(spells) == pytest.approx({1: 1 / 4, 2: 3 / 4, 6: 1.0})
 

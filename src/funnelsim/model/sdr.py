@@ -230,7 +230,6 @@ class SdrDesk:
         self.held.discard(task)
         self.push_new(task)
 
-
     # -- the desk's clock ----------------------------------------------------------------
     def _run(self, _timer_due: float) -> None:
         """Handle the desk's events, in time order, up to the next event in SimPy's queue.

@@ -1,7 +1,8 @@
 """Sales trust: follow-up effort that tracks how many recent MQLs qualified.
 
-When marketing's MQLs disappoint, SDRs put new ones off, some for good, and owe fewer attempts; an enforced SLA owes full effort whatever the mood. No published figure sets this loop: every
-parameter is a judgment (docs/calibration.md).
+When marketing's MQLs disappoint, SDRs put more new ones off, some for good, and owe fewer
+attempts; an enforced SLA owes full effort whatever the mood. No published figure sets this
+loop: every parameter is a judgment (docs/calibration.md), and the loop is a hypothesis.
 """
 
 from __future__ import annotations
