@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import textwrap
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import pytest
 import yaml
 
 import funnelsim
+from funnelsim.base.units import parse_duration
 from funnelsim.errors import ScenarioError
 from funnelsim.experiments.spec import bundled_experiment
 from funnelsim.sla import Clause, Proposal, parse_proposal, read_proposal
@@ -61,46 +63,97 @@ def at(data, key):
 
 
 # -- the bundled proposal ---------------------------------------------------------------------
+def raw_bundled() -> dict:
+    return yaml.safe_load(BUNDLED.read_text())
+
+
 def test_bundled_proposal_parses_and_its_overlay_is_what_the_clauses_imply():
-    proposal = read_proposal(BUNDLED)
+    proposal, raw = read_proposal(BUNDLED), raw_bundled()
     assert proposal.scenario == "reference" and proposal.baseline == "misaligned"
+    sales, levers = raw["sales"], raw["levers"]
+    attempts = sales["attempts"]
     assert proposal.overlay() == {
-        "sla": {"response_time": "4h", "enforced": True},
-        "sdr": {"attempts": 6, "attempt_spacing": "1.6d", "followups": "last", "headcount": 5},
-        "recycle": {"unreachable": {"enabled": True, "delay": "30d"}, "stalled": {"enabled": True}},
-        "sales": {"stall_after": "45d"},
-        "scoring": {"mql_threshold": 58},
+        "sla": {"response_time": sales["first_touch"]["within"], "enforced": True},
+        "sdr": {
+            "attempts": attempts["at_least"],
+            "attempt_spacing": attempt_spacing(attempts["at_least"], attempts["over"]),
+            **levers["sdr"],
+        },
+        "recycle": {
+            "unreachable": {"enabled": True, "delay": sales["unengaged_to_nurture_after"]},
+            "stalled": {"enabled": True},
+        },
+        "sales": {"stall_after": sales["stalled_to_marketing_after"]},
+        "scoring": levers["scoring"],
     }
+    # as written today: six attempts over ten business days are two days apart
+    assert proposal.overlay()["sdr"]["attempt_spacing"] == "2d"
 
 
-def test_bundled_overlay_resolves_as_a_policy_file_and_sets_only_its_keys(tmp_path):
-    proposal = read_proposal(BUNDLED)
+def test_bundled_overlay_resolves_as_a_policy_file_and_every_key_it_writes_moves_the_reference(
+    tmp_path,
+):
+    proposal, raw = read_proposal(BUNDLED), raw_bundled()
     policy = tmp_path / "proposal-policy.yaml"
     policy.write_text(yaml.safe_dump(proposal.overlay()))
     scenario = funnelsim.load_scenario(policy=str(policy))
-    assert scenario.sla.response_time == "4h" and scenario.sla.enforced
-    assert scenario.sdr.attempts == 6 and scenario.sdr.attempt_spacing == "1.6d"
-    assert scenario.sdr.headcount == 5
-    assert scenario.sales.stall_after == 45.0 and scenario.recycle.stalled.enabled
-    assert scenario.recycle.unreachable.enabled and scenario.recycle.unreachable.delay == 30.0
-    assert scenario.scoring.mql_threshold == 58 and scenario.sdr.followups == "last"
+    sales, levers = raw["sales"], raw["levers"]
+    assert scenario.sla.response_time == sales["first_touch"]["within"] and scenario.sla.enforced
+    assert scenario.sdr.attempts == sales["attempts"]["at_least"]
+    assert scenario.sdr.attempt_spacing == proposal.overlay()["sdr"]["attempt_spacing"]
+    assert scenario.sdr.headcount == levers["sdr"]["headcount"]
+    assert scenario.sales.stall_after == parse_duration(sales["stalled_to_marketing_after"])
+    assert scenario.recycle.stalled.enabled and scenario.recycle.unreachable.enabled
+    assert scenario.recycle.unreachable.delay == parse_duration(sales["unengaged_to_nurture_after"])
+    assert scenario.scoring.mql_threshold == levers["scoring"]["mql_threshold"]
 
     base = funnelsim.load_scenario().model_dump(mode="json", exclude={"policy"})
     after = scenario.model_dump(mode="json", exclude={"policy"})
     changed = {key for key, value in leaves(after) if at(base, key) != value}
     written = {key for key, _ in leaves(proposal.overlay())}
-    assert changed <= written  # nothing outside the overlay moves
-    assert changed == written - {("sla", "response_time")}  # the reference already answers in 4h
+    # Nothing outside the overlay moves, and nothing in it restates the reference: every clause
+    # and every lever changes something.
+    assert changed == written
     # resolving in memory is the same scenario, after the proposal's `set` (both policies')
-    assert proposal.set == {"horizon.warmup": "65w", "horizon.length": "169w"}
     with_set = funnelsim.load_scenario(policy=str(policy), overrides=proposal.set)
     assert proposal.resolve()[1].model_dump(exclude={"policy"}) == with_set.model_dump(
         exclude={"policy"}
     )
 
 
+def test_bundled_levers_are_what_each_side_gives_against_today():
+    proposal = read_proposal(BUNDLED)
+    today = funnelsim.load_scenario(policy=proposal.baseline_policy())
+    _, signed = proposal.resolve()
+    # marketing raises its bar; sales gets more SDRs; the SLA is enforced, where today's is not
+    assert signed.scoring.mql_threshold > today.scoring.mql_threshold
+    assert signed.sdr.headcount > today.sdr.headcount
+    assert signed.sla.enforced and not today.sla.enforced
+    assert signed.sdr.attempts > today.sdr.attempts
+
+
+def test_bundled_window_measures_as_many_event_bursts_a_year_as_the_reference():
+    # The proposal lengthens the warm-up for its recycled MQLs to build up; its two measured
+    # years must still see the reference's campaign bursts as the reference's own years do.
+    reference = funnelsim.load_scenario()
+    _, proposal = read_proposal(BUNDLED).resolve()
+    assert proposal.horizon.warmup >= reference.horizon.warmup
+    measured = proposal.horizon.length - proposal.horizon.warmup
+    assert measured == reference.horizon.length - reference.horizon.warmup
+
+    def bursts_per_year(scenario):
+        h, year = scenario.horizon, 364.0
+        starts = [b.start for s in scenario.sources.values() for b in s.bursts]
+        edges = [h.warmup + year * k for k in range(int((h.length - h.warmup) // year) + 1)]
+        return [sum(a <= t < b for t in starts) for a, b in itertools.pairwise(edges)]
+
+    assert bursts_per_year(proposal) == bursts_per_year(reference)
+    assert all(n > 0 for n in bursts_per_year(proposal))
+
+
 def test_bundled_clauses_and_descriptions():
-    clauses = read_proposal(BUNDLED).clauses()
+    proposal, raw = read_proposal(BUNDLED), raw_bundled()
+    clauses = proposal.clauses()
     assert [(c.side, c.name) for c in clauses] == [
         ("marketing", "mql_volume"),
         ("marketing", "acceptance"),
@@ -108,15 +161,23 @@ def test_bundled_clauses_and_descriptions():
         ("sales", "attempts"),
     ]
     assert all(isinstance(c, Clause) and c.period == "month" for c in clauses)
-    assert [c.threshold for c in clauses] == [600, 0.55, 0.9, 0.95]
+    marketing, sales = raw["marketing"], raw["sales"]
+    touch, attempts = sales["first_touch"], sales["attempts"]
+    assert [c.threshold for c in clauses] == [
+        marketing["mqls"]["at_least"],
+        marketing["accepted"]["at_least"],
+        touch["for_at_least"],
+        attempts["for_at_least"],
+    ]
     assert [c.description for c in clauses] == [
-        "Marketing delivers at least 600 MQLs a month",
-        "SDRs accept at least 55% of marketing's MQLs each month",
-        "Sales makes first touch within 4 business hours for at least 90% of MQLs each month",
+        "Marketing delivers at least 550 MQLs a month",
+        "SDRs accept at least 60% of marketing's MQLs each month",
+        "Sales makes first touch within 2 business hours for at least 90% of MQLs each month",
         "Sales makes at least 6 attempts over 10 business days on 95% of the MQLs it has not "
         "reached each month",
     ]
-    assert clauses[2].within == "4h" and (clauses[3].attempts, clauses[3].over) == (6, "10d")
+    assert clauses[2].within == touch["within"]
+    assert (clauses[3].attempts, clauses[3].over) == (attempts["at_least"], attempts["over"])
     with pytest.raises(AttributeError):
         clauses[0].threshold = 1  # type: ignore[misc]
 
