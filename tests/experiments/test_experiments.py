@@ -477,3 +477,25 @@ def test_statistics_read_rows_not_labels_and_take_an_empty_table():
     empty = runs.iloc[:0]
     assert summarise(empty, ["bookings"], ["A", "B"], []).empty
     assert differences(empty, ["bookings"], ["A", "B"], []).empty
+
+
+def test_values_equal_up_to_rounding_tie_and_nobody_wins():
+    # Two policies' costs differ only by the rounding of sums added in another order; a third
+    # metric separates them for real in one replication of two.
+    cost = 7_350_000.0
+    runs = pd.DataFrame(
+        {
+            "point": 0,
+            "replication": [0, 0, 1, 1],
+            "policy": ["misaligned", "aligned"] * 2,
+            "status": "ok",
+            "gtm_cost_per_year": [cost, cost + 2e-10, cost + 1e-9, cost],
+            "bookings_per_year": [4.0e6, 18.0e6, 5.0e6, 5.0e6],
+        }
+    )
+    table = summarise(
+        runs, ["gtm_cost_per_year", "bookings_per_year"], ["misaligned", "aligned"], []
+    )
+    shares = table.set_index(["metric", "policy"])["win_share"]
+    assert shares["gtm_cost_per_year"].tolist() == [0.0, 0.0]
+    assert shares["bookings_per_year"].tolist() == [0.0, 0.5]  # a tie in replication 1

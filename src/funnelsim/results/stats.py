@@ -154,15 +154,24 @@ def _percentiles(values: np.ndarray) -> dict[str, float]:
     return {f"p{p}": float(v) for p, v in zip(PERCENTILES, pct, strict=True)}
 
 
+TIE = 1e-9
+"""Relative difference within which two policies' values tie (:func:`_win_shares`)."""
+
+
 def _win_shares(wide: pd.DataFrame, sign: int) -> dict[tuple[int, int], float]:
-    """Share of complete replications in which each policy is strictly the best."""
+    """Share of complete replications in which each policy is strictly the best.
+
+    Values equal up to rounding (a relative 1e-9: sums of the same costs added in another
+    order) tie, and a tie is nobody's win.
+    """
     out = {}
     for point, block in _blocks(wide):
         values = _complete(block) * sign
         if values.shape[0] == 0 or values.shape[1] < 2:
             continue
         best = values.max(axis=1, keepdims=True)
-        sole = (values == best) & ((values == best).sum(axis=1, keepdims=True) == 1)
+        top = np.isclose(values, best, rtol=TIE, atol=0.0)
+        sole = top & (top.sum(axis=1, keepdims=True) == 1)
         for k, policy in enumerate(wide.columns):
             out[(point, int(policy))] = float(sole[:, k].mean())
     return out
