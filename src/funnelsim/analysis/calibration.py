@@ -91,10 +91,6 @@ def conversation_ratios(
     return out
 
 
-RESPONSE_BUCKETS = ("within_1h", "1h_to_24h", "over_24h", "never")
-"""The audit's buckets of first response, in wall-clock hours."""
-
-
 def response_buckets(spells: pd.DataFrame, calendar: Calendar, since: float, until: float):
     """Shares of MQLs first touched within an hour, in 1-24 hours, later, or never.
 

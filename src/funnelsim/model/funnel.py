@@ -184,7 +184,8 @@ class Stages(SalesSteps):
     def arrive(self, now: float, task: Task) -> float:
         """An MQL or prospect reaches the desk at ``now``: open its spell.
 
-        Returns how long sales trust puts it off (business time; 0 joins the queue now).
+        Returns how long the desk puts it off, by habit or distrust (business time; 0 joins
+        the queue now).
         """
         ledger, lead = self.ledger, task.lead
         ledger.move(lead, "sdr", now)

@@ -43,7 +43,7 @@ class Task:
     reach: list[float]  # one uniform per possible attempt: does the buyer pick up?
     answer: float  # the buyer's chance of picking up any one attempt (sdr.answer)
     play: float  # whether the buyer is still in play at the first touch (sdr.reach)
-    put_off: float  # how long a distrustful desk puts the MQL off (rules.trust.put_off)
+    put_off: float  # whether, and how long, the desk puts the MQL off (rules.trust.put_off)
     owed: float  # whether the fraction of the attempts effort owes is owed (owed_attempts)
     work: list[float]  # work time of each attempt, open time in days
     talk: float  # extra work when the buyer is reached
