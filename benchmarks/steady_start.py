@@ -17,7 +17,7 @@ import numpy as np
 
 import funnelsim
 
-SCENARIOS = ("reference", "enterprise_outbound", "smb_velocity")
+SCENARIOS = ("reference", "enterprise_outbound", "smb_velocity", "sales_bound")
 POLICIES = (None, "misaligned", "aligned")
 SEEDS = range(1, 7)
 YEAR = 52

@@ -8,7 +8,13 @@ from funnelsim.analysis.sensitivity import sensitivity_plan
 from funnelsim.experiments import prepare
 from funnelsim.experiments.spec import bundled_experiment
 
-NAMES = ["aligned-vs-misaligned", "mql-threshold", "sla-headcount", "stalled-recycle"]
+NAMES = [
+    "aligned-vs-misaligned",
+    "mql-threshold",
+    "sales-bound",
+    "sla-headcount",
+    "stalled-recycle",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -27,7 +27,7 @@ LEAD_COLUMNS = (
 )
 CASES = [
     (name, policy)
-    for name in ("reference", "smb_velocity", "enterprise_outbound", "mmc")
+    for name in ("reference", "smb_velocity", "enterprise_outbound", "sales_bound", "mmc")
     for policy in (None, *validate_policies(bundled_scenario(name)))
 ]
 

@@ -55,7 +55,9 @@ def test_every_policy_of_a_bundled_scenario_validates(path):
         assert scenario.policy == name
 
 
-@pytest.mark.parametrize("name", ["reference", "smb_velocity", "enterprise_outbound"])
+@pytest.mark.parametrize(
+    "name", ["reference", "smb_velocity", "enterprise_outbound", "sales_bound"]
+)
 def test_business_scenarios_define_aligned_and_misaligned(name):
     policies = funnelsim.load_scenario(funnelsim.bundled_scenario(name)).policies
     assert {"aligned", "misaligned"} <= set(policies)

@@ -19,7 +19,7 @@ def values(scenario):
     return dotted(scenario.model_dump(mode="json", by_alias=True))
 
 
-BUNDLED = ("reference", "enterprise_outbound", "smb_velocity")
+BUNDLED = ("reference", "enterprise_outbound", "smb_velocity", "sales_bound")
 
 
 @pytest.mark.parametrize("name", BUNDLED)

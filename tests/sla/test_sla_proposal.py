@@ -331,7 +331,7 @@ def test_unknown_scenario(tmp_path):
     path = write(tmp_path, GOOD.replace("scenario: reference", "scenario: referense"))
     assert problems(path) == [
         f"{path}:2: scenario: 'referense': no such file, nor a bundled scenario (bundled: "
-        "enterprise_outbound, mmc, reference, smb_velocity)"
+        "enterprise_outbound, mmc, reference, sales_bound, smb_velocity)"
     ]
 
 
