@@ -6,7 +6,17 @@ from typing import Annotated
 
 import typer
 
-from funnelsim.cli import discover, experiments, explain, robustness, run, sensitivity, sla, views
+from funnelsim.cli import (
+    discover,
+    experiments,
+    explain,
+    fit,
+    robustness,
+    run,
+    sensitivity,
+    sla,
+    views,
+)
 from funnelsim.cli.usage import OneLineGroup
 
 app = typer.Typer(
@@ -47,6 +57,8 @@ for command in (
     sensitivity.sensitivity,
     discover.discover,
     sla.sla,
+    fit.export_crm,
+    fit.fit,
     views.plot,
     views.report,
 ):

@@ -135,6 +135,8 @@ class SalesSteps:
         )
         row[OPENED_AT], row[AE] = now, ae
         row[VALUE] = deal_value(segment, u_duration)
+        for stage, (_, ends_at) in enumerate(path.stages):
+            self.ledger.stages.append(lead, now, stage, ends_at)
         self.ledger.move(lead, "opportunity", now)
         if self.logging:
             self.ledger.log(now, lead, "opportunity opened", ae_name(ae))

@@ -68,11 +68,16 @@ def follow_up(ledger: Ledger, start: float, end: float) -> tuple[np.ndarray, ...
 
 
 def cumulative_incidence(
-    days: np.ndarray, outcome: np.ndarray, horizons: tuple[float, ...] = HORIZONS
+    days: np.ndarray,
+    outcome: np.ndarray,
+    horizons: tuple[float, ...] = HORIZONS,
+    names: tuple[str, ...] = OUTCOMES,
 ) -> dict[str, np.ndarray]:
     """Per outcome, the Aalen-Johansen cumulative incidence within each horizon (the share of
     leads whose outcome came at most that many days after capture); and ``still_open``, the
     Kaplan-Meier chance of no outcome by then. Open leads (code 0) are censored at ``days``.
+    ``names`` are the outcomes of codes 1, 2, ... (any competing outcomes: a deal's stage
+    exits, for instance).
 
     The Kaplan-Meier curve of any outcome is scipy's; the Aalen-Johansen estimate shares each
     of its drops among the outcomes of that moment in proportion to their leads. Tied times
@@ -87,7 +92,7 @@ def cumulative_incidence(
     per_moment = np.bincount(moment, minlength=len(times))
     reached = np.searchsorted(times, horizons, side="right")  # moments up to each horizon
     out = {}
-    for code, name in enumerate(OUTCOMES, start=1):
+    for code, name in enumerate(names, start=1):
         mine = np.bincount(moment[outcome[ended] == code], minlength=len(times))
         curve = np.concatenate(([0.0], np.cumsum(drop * mine / per_moment)))
         out[name] = curve[reached]

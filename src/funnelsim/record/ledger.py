@@ -78,6 +78,10 @@ OPP_COLUMNS = (
     "ae",
     "stages_passed",
 )
+STAGE_COLUMNS = ("lead", "opened_at", "stage", "ends_at")
+"""An opportunity's stages as sampled when it opened: the lead and opening time that name the
+opportunity, the stage's place in its segment, and when the stage completes (maybe after the
+opportunity resolved, or after the run: a reader compares)."""
 SPELL_AT = {name: k for k, name in enumerate(SPELL_COLUMNS)}
 OPP_AT = {name: k for k, name in enumerate(OPP_COLUMNS)}
 """Where each column sits in a row of the spells, or of the opportunities."""
@@ -109,6 +113,7 @@ class Ledger:
     recycles: np.ndarray = field(init=False)
     spells: Table = field(init=False)
     opps: Table = field(init=False)
+    stages: Table = field(init=False)
     sdr_busy: np.ndarray = field(default_factory=lambda: np.empty((0, 2)))  # (start, end) rows
     events: list[tuple] | None = None
 
@@ -123,6 +128,7 @@ class Ledger:
         self.recycles = np.zeros(n, dtype=np.int16)
         self.spells = Table(SPELL_COLUMNS, ints={"lead", "attempts", "outcome"}, bools={"prospect"})
         self.opps = Table(OPP_COLUMNS, ints={"lead", "outcome", "ae", "stages_passed"})
+        self.stages = Table(STAGE_COLUMNS, ints={"lead", "stage"})
 
     def __len__(self) -> int:
         return len(self.created)
@@ -153,6 +159,7 @@ class Ledger:
         """
         self.spells.close()
         self.opps.close()
+        self.stages.close()
         spells, opps = self.spell_frame(), self.opp_frame()
         lead, outcome = spells["lead"].to_numpy(), spells["outcome"].to_numpy()
         mql_at, outcome_at = spells["mql_at"].to_numpy(), spells["outcome_at"].to_numpy()
@@ -172,6 +179,10 @@ class Ledger:
     def opp_frame(self) -> pd.DataFrame:
         """One row per SQL handed to sales: its wait for an AE, the opportunity, its outcome."""
         return self.opps.frame()
+
+    def stage_frame(self) -> pd.DataFrame:
+        """One row per stage an opportunity's path completes, with when (CRM stage history)."""
+        return self.stages.frame()
 
 
 class Table:
@@ -221,6 +232,17 @@ def _stamp_first(
     column[leads] = at[first]
 
 
+def wall_clock(days: np.ndarray, start_date: dt.date, timezone: str) -> pd.Series:
+    """Simulated days as zoned timestamps (NaN as NaT). The simulated clock is local wall time
+    (business hours are local), so it is localised, not converted."""
+    wall = pd.Timestamp(start_date) + pd.to_timedelta(np.asarray(days, dtype=float), unit="D")
+    return pd.Series(wall).dt.tz_localize(
+        zoneinfo.ZoneInfo(timezone),
+        ambiguous=np.zeros(len(wall), bool),
+        nonexistent="shift_forward",
+    )
+
+
 def event_log(
     ledger: Ledger,
     start_date: dt.date,
@@ -231,13 +253,7 @@ def event_log(
     """The event log in the columns process-mining tools read, one row per transition."""
     frame = pd.DataFrame(ledger.events or [], columns=list(EVENT_COLUMNS))
     frame = frame.sort_values("time", kind="stable").reset_index(drop=True)
-    # The simulated clock is local wall time (business hours are local), so localise it.
-    wall = pd.Timestamp(start_date) + pd.to_timedelta(frame["time"].to_numpy(), unit="D")
-    stamps = pd.Series(wall).dt.tz_localize(
-        zoneinfo.ZoneInfo(timezone),
-        ambiguous=np.zeros(len(frame), bool),
-        nonexistent="shift_forward",
-    )
+    stamps = wall_clock(frame["time"].to_numpy(), start_date, timezone)
     leads = frame["lead"].to_numpy(dtype=np.int64)
     return pd.DataFrame(
         {

@@ -1,0 +1,113 @@
+"""Fit a scenario from a company's CRM export: ``funnelsim fit``.
+
+Read the export through its mapping (:mod:`.mapping`, :mod:`.reading`), estimate what it
+shows (:mod:`.estimates`), and write those estimates over a base scenario
+(:mod:`.scenario`). See docs/fit.md.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from funnelsim.analysis.fit import estimates as est
+from funnelsim.analysis.fit.mapping import CrmMapping, read_mapping
+from funnelsim.analysis.fit.reading import CrmData, read_export
+from funnelsim.analysis.fit.scenario import fitted_data, render
+from funnelsim.base.files import atomic_write, write_json
+from funnelsim.base.yamldoc import read
+from funnelsim.scenario.loading import load_scenario, scenario_file
+
+__all__ = ["CrmData", "CrmMapping", "Fitted", "fit_export", "read_export", "read_mapping"]
+
+FILES = ("scenario.yaml", "estimates.csv", "excluded.csv", "fit.json")
+"""What a fit writes into its folder."""
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """A fitted scenario (its file's text and data), every estimate, and the rows left out."""
+
+    text: str
+    data: dict[str, Any]
+    estimates: pd.DataFrame
+    excluded: pd.DataFrame
+    exported_at: pd.Timestamp
+    base: str
+
+    def document(self) -> dict[str, Any]:
+        """The fit as JSON: when the export was taken, each estimate, each exclusion."""
+        return {
+            "exported_at": self.exported_at.isoformat(),
+            "base": self.base,
+            "estimates": json.loads(self.estimates.to_json(orient="records")),
+            "excluded": self.excluded.to_dict(orient="records"),
+        }
+
+    def write(self, folder: str | Path) -> list[Path]:
+        """The scenario, the estimates and the exclusions, each file whole or not at all."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = [folder / name for name in FILES]
+        atomic_write(paths[0], lambda tmp: tmp.write_text(self.text, encoding="utf-8"))
+        atomic_write(paths[1], lambda tmp: self.estimates.to_csv(tmp, index=False))
+        atomic_write(paths[2], lambda tmp: self.excluded.to_csv(tmp, index=False))
+        write_json(paths[3], self.document())
+        return paths
+
+
+def fit_export(mapping: str | Path, base: str | Path | None = None) -> Fitted:
+    """Fit a scenario from the export that the mapping file ``mapping`` describes, over the
+    ``base`` scenario (a file or bundled name; the reference scenario by default)."""
+    crm, folder = read_mapping(mapping)
+    base_path = scenario_file(base)
+    base_scenario = load_scenario(base_path)
+    data = read_export(crm, folder, list(base_scenario.segments))
+    found = [
+        *est.arrivals(data),
+        *est.deal_sizes(data),
+        *est.stages(data, crm.stages),
+        *est.sales(data),
+        *est.desk(data, crm.calls),
+        *est.conversions(data),
+    ]
+    fitted = fitted_data(
+        read(base_path).data,
+        found,
+        data.exported_at,
+        crm.currency,
+        f"Fitted from {Path(mapping).name}",
+    )
+    for estimate in found:  # a value the export sets is no longer a judgment call
+        fitted.get("judgment", {}).pop(estimate.key, None)
+    text = render(fitted, found, base_path.stem)
+    _check(text)
+    return Fitted(text, fitted, _table(found), data.excluded, data.exported_at, base_path.stem)
+
+
+def _check(text: str) -> None:
+    """The fitted file must load as any scenario does: a failure here is funnelsim's bug."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fitted.yaml"
+        path.write_text(text, encoding="utf-8")
+        load_scenario(path)
+
+
+def _table(found: list[est.Estimate]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "key": [e.key for e in found],
+            "value": [json.dumps(e.value) for e in found],
+            "headline": [e.headline() for e in found],
+            "n": [e.n for e in found],
+            "low": [e.low for e in found],
+            "high": [e.high for e in found],
+            "sets": [e.sets for e in found],
+            "method": [e.method for e in found],
+        }
+    )

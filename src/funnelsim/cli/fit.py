@@ -1,0 +1,118 @@
+"""CRM data in and out: ``export-crm`` (a run as a CRM would export it) and ``fit`` (a
+scenario from a company's export)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from funnelsim.cli.console import err, load, print_json, reported, terminal
+from funnelsim.cli.options import JsonOpt, PolicyOpt, ScenarioArg, SetOpt
+from funnelsim.errors import UsageError
+
+ShapeOpt = Annotated[
+    Literal["funnelsim", "hubspot", "salesforce"],
+    typer.Option(help="Whose export to imitate: file names, column names, closed stages."),
+]
+SeedOpt = Annotated[int, typer.Option(min=0, help="Root seed of the run's random streams.")]
+AtOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--at",
+        help="Take the export this long after the run's start (such as 130w); default: its end.",
+    ),
+]
+ParquetOpt = Annotated[bool, typer.Option("--parquet", help="Write Parquet, not CSV.")]
+ExportOut = Annotated[
+    Path, typer.Option("--out", "-o", help="The folder to write the export into.")
+]
+MappingArg = Annotated[
+    Path, typer.Argument(help="The export's mapping file (docs/fit.md), beside its files.")
+]
+BaseOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="The scenario whose values stand where the export says nothing (default: "
+        "the bundled reference)."
+    ),
+]
+FitOut = Annotated[
+    Path | None,
+    typer.Option(
+        "--out",
+        "-o",
+        help="A folder for scenario.yaml, estimates.csv, excluded.csv and fit.json.",
+    ),
+]
+
+
+def export_crm(
+    scenario: ScenarioArg = None,
+    out: ExportOut = Path("crm-export"),
+    policy: PolicyOpt = None,
+    seed: SeedOpt = 0,
+    shape: ShapeOpt = "funnelsim",
+    at: AtOpt = None,
+    parquet: ParquetOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """Simulate a run and write it as a CRM export: leads, deals, stage history, calls."""
+    from funnelsim.base.units import parse_duration
+    from funnelsim.record.crm import crm_export
+    from funnelsim.runner import simulate
+
+    resolved = load(scenario, policy, set_)
+    with reported():
+        when = None
+        if at is not None:
+            try:
+                when = parse_duration(at)
+            except ValueError:
+                raise UsageError(f"--at: expected a duration such as 130w, got {at!r}") from None
+            if not 0 < when <= resolved.horizon.length:
+                length = f"{resolved.horizon.length / 7:g}w"
+                raise UsageError(f"--at: expected a time inside the run (0 to {length}), got {at}")
+    with err.status("simulating…", spinner="dots"):
+        result = simulate(resolved, seed=seed, events=True)
+    export = crm_export(resolved, result.ledger, result.events, when)
+    written = export.write(out, shape, parquet)
+    sizes = ", ".join(
+        f"{path.name} ({len(t):,} rows)"
+        for path, t in zip(written, export.tables().values(), strict=True)
+    )
+    err.print(
+        f"[green]wrote[/] {out}: {sizes}; exported at {export.exported_at:%Y-%m-%d %H:%M %Z}",
+        soft_wrap=True,
+        highlight=False,
+    )
+
+
+def fit(
+    mapping: MappingArg,
+    base: BaseOpt = None,
+    out: FitOut = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit a scenario from a company's CRM export: each figure with its sample and interval."""
+    from funnelsim.analysis.fit import fit_export
+    from funnelsim.views.tables.crm import print_fit
+
+    with reported():
+        fitted = fit_export(mapping, base)
+    if out is not None:
+        fitted.write(out)
+    if as_json:
+        print_json(fitted.document())
+    else:
+        print_fit(fitted, terminal())
+        if out is None:
+            err.print(
+                "the fitted scenario was not kept: add --out FOLDER to keep it", highlight=False
+            )
+        else:
+            err.print(
+                f"[green]wrote[/] {out / 'scenario.yaml'} and the estimates beside it",
+                highlight=False,
+            )

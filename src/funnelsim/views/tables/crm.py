@@ -1,0 +1,120 @@
+"""Terminal tables of a fit from CRM data: what the export sets, stage by stage, what it shows
+that the model makes for itself, and the rows left out."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from funnelsim.analysis.fit import Fitted
+from funnelsim.views.tables.fit import Fitted as FittedTable
+from funnelsim.views.text import literal
+
+
+def _number(x: float | None) -> str:
+    if x is None or x != x:
+        return ""
+    return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+
+def _value(key: str, text: str) -> str:
+    value = json.loads(text)
+    if isinstance(value, dict) and "lognormal" in value:
+        shape = value["lognormal"]
+        return f"median {_number(shape['median'])}, p90 {_number(shape['p90'])}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {v:.0%}" for k, v in value.items())
+    if isinstance(value, list) and value and isinstance(value[0], int | float):
+        return f"{min(value):.2f} to {max(value):.2f} by month"
+    return _number(value) if isinstance(value, int | float) else str(value)
+
+
+def settings_table(estimates: pd.DataFrame) -> Table:
+    """Every scenario key the export sets, with the records behind it and its interval."""
+    table = Table(title="What the export sets", caption="95% intervals; n: records behind it")
+    for column, justify in (("key", "left"), ("fitted", "left"), ("n", "right"), ("95%", "right")):
+        table.add_column(column, justify=justify)
+    rows = estimates[estimates["sets"] & ~estimates["key"].str.endswith(".stages")]
+    for row in rows.itertuples():
+        interval = f"{_number(row.low)} to {_number(row.high)}" if row.low == row.low else ""
+        table.add_row(literal(row.key), _value(row.key, row.value), f"{row.n:,}", interval)
+    return table
+
+
+def stages_table(estimates: pd.DataFrame) -> Table:
+    """Each segment's stages: duration, and how deals leave (the rest go dark)."""
+    table = Table(
+        title="Stages, fitted with open deals censored",
+        caption="days: log-normal median and p90; shares: cumulative incidence at the end; "
+        "dark: the rest",
+    )
+    columns = ("segment", "stage", "median d", "p90 d", "advance", "lost", "no decision", "dark")
+    for k, column in enumerate(columns):
+        table.add_column(column, justify="left" if k < 2 else "right")
+    for row in estimates[estimates["key"].str.endswith(".stages")].itertuples():
+        segment = row.key.split(".")[1]
+        for stage in json.loads(row.value):
+            shape = stage["duration"]["lognormal"]
+            dark = 1 - stage["advance"] - stage["lost"] - stage["no_decision"]
+            table.add_row(
+                literal(segment),
+                literal(stage["name"]),
+                shape["median"].removesuffix("d"),
+                shape["p90"].removesuffix("d"),
+                *(
+                    f"{s:.0%}"
+                    for s in (stage["advance"], stage["lost"], stage["no_decision"], dark)
+                ),
+            )
+    return table
+
+
+def shown_table(estimates: pd.DataFrame) -> Table:
+    """What the export shows that the model makes for itself: conversions by source."""
+    shown = estimates[~estimates["sets"]]
+    table = Table(
+        title="What the export shows (the model makes these; compare a run of the fit)",
+        caption="rates shrunk toward all sources' rate; 95%: the source's own rate's "
+        "interval; n: leads (or gaps between calls)",
+    )
+    for column, justify in (
+        ("figure", "left"),
+        ("value", "right"),
+        ("n", "right"),
+        ("95%", "right"),
+    ):
+        table.add_column(column, justify=justify)
+    for row in shown.itertuples():
+        value = json.loads(row.value)
+        as_share = row.key.split(".")[0] in ("lead_to_mql", "mql_to_sql", "sql_to_won")
+        text = f"{value:.1%}" if as_share else _number(value)
+        low = f"{row.low:.1%} to {row.high:.1%}" if as_share and row.low == row.low else ""
+        table.add_row(literal(row.key), text, f"{row.n:,}", low)
+    return table
+
+
+def excluded_table(excluded: pd.DataFrame) -> Table:
+    table = Table(title="Rows left out")
+    for column in ("table", "why", "rows"):
+        table.add_column(column, justify="right" if column == "rows" else "left")
+    for row in excluded.itertuples():
+        table.add_row(row.table, row.reason, f"{row.rows:,}")
+    return table
+
+
+def print_fit(fitted: Fitted, console: Console) -> None:
+    console.print(
+        f"Export taken {fitted.exported_at:%Y-%m-%d %H:%M %Z}; base scenario "
+        f"{literal(fitted.base)} for what it does not show",
+        highlight=False,
+    )
+    for table in (settings_table(fitted.estimates), stages_table(fitted.estimates)):
+        console.print(FittedTable(table))
+    console.print(FittedTable(shown_table(fitted.estimates)))
+    if fitted.excluded.empty:
+        console.print("No row was left out.")
+    else:
+        console.print(FittedTable(excluded_table(fitted.excluded)))
