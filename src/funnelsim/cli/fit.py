@@ -11,6 +11,7 @@ import typer
 from funnelsim.cli.console import err, load, print_json, reported, terminal
 from funnelsim.cli.options import JsonOpt, PolicyOpt, ScenarioArg, SetOpt
 from funnelsim.errors import UsageError
+from funnelsim.views.text import literal
 
 ShapeOpt = Annotated[
     Literal["funnelsim", "hubspot", "salesforce"],
@@ -106,7 +107,11 @@ def fit(
     if as_json:
         print_json(fitted.document())
     else:
-        print_fit(fitted, terminal())
+        heading = (
+            f"Export taken {fitted.exported_at:%Y-%m-%d %H:%M %Z}; the base scenario "
+            f"{literal(fitted.base)} stands where it says nothing"
+        )
+        print_fit(fitted.estimates, fitted.excluded, heading, terminal())
         if out is None:
             err.print(
                 "the fitted scenario was not kept: add --out FOLDER to keep it", highlight=False

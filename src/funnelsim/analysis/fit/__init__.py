@@ -75,6 +75,7 @@ def fit_export(mapping: str | Path, base: str | Path | None = None) -> Fitted:
         *est.sales(data),
         *est.desk(data, crm.calls),
         *est.conversions(data),
+        *est.outcomes(data),
     ]
     fitted = fitted_data(
         read(base_path).data,

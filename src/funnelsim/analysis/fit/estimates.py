@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, special, stats
 
 from funnelsim.analysis.fit.reading import CrmData
 from funnelsim.record.cohorts import cumulative_incidence
@@ -97,8 +96,10 @@ def arrivals(data: CrmData) -> list[Estimate]:
             out.append(
                 Estimate(f"sources.{source}.segment_mix", mix, seen, None, None, "share of leads")
             )
-        if span >= SEASON_WEEKS:
-            out.append(_seasonality(leads[leads["source"] == source], source, data.exported_at))
+        mine = leads[leads["source"] == source]
+        if days_between(data.exported_at, mine["created"].min()) / 7 >= SEASON_WEEKS:
+            season = _seasonality(mine, source, data.exported_at)
+            out.extend([] if season is None else [season])
     return out
 
 
@@ -108,9 +109,9 @@ def _poisson(n: int) -> tuple[float, float]:
     return float(low), float(stats.chi2.ppf(0.975, 2 * n + 2) / 2)
 
 
-def _seasonality(leads: pd.DataFrame, source: str, exported_at: pd.Timestamp) -> Estimate:
+def _seasonality(leads: pd.DataFrame, source: str, exported_at: pd.Timestamp) -> Estimate | None:
     """Each calendar month's leads per day over the mean, in the whole months of the export's
-    last two years."""
+    last two years; None unless every calendar month is among them."""
     created = leads["created"]
     since = max(created.min(), exported_at - pd.Timedelta(weeks=SEASON_WEEKS))
     first = (since + pd.offsets.MonthBegin(1)).normalize()
@@ -119,6 +120,8 @@ def _seasonality(leads: pd.DataFrame, source: str, exported_at: pd.Timestamp) ->
     months = pd.date_range(first, last, freq="MS", inclusive="left")
     days = pd.Series([m.days_in_month for m in months], index=months.month).groupby(level=0).sum()
     counts = inside.dt.month.value_counts().reindex(range(1, 13), fill_value=0)
+    if len(days) < 12:
+        return None
     per_day = counts / days.reindex(range(1, 13))
     factors = (per_day / (counts.sum() / days.sum())).round(3)
     method = f"leads per day by calendar month over {len(months)} whole months, over the mean"
@@ -255,11 +258,9 @@ def _stage(name: str, episodes: pd.DataFrame) -> dict:
     incidence = cumulative_incidence(days, codes.to_numpy(dtype=int), (np.inf,), EXITS)
     shares = np.array([incidence[e][0] for e in EXITS])
     shares = shares / shares.sum() if shares.sum() > 0 else shares  # the open tail alike
-    # A deal gone dark says nothing of how long the stage takes (its buyer left, or it was
-    # never going to finish): its stage is not timed. An open deal is censored at the export.
-    timed = episodes["exit"].ne("dark").to_numpy()
-    finished = episodes["exit"].isin(EXITS[:3]).to_numpy()
-    median, p90 = _durations(days[timed], finished[timed])
+    exits = episodes["exit"].to_numpy()
+    done = np.isin(exits, EXITS[:3])
+    median, p90 = _durations(days[done], days[exits == "dark"], days[exits == "open"])
     return {
         "name": name,
         "duration": {
@@ -271,17 +272,58 @@ def _stage(name: str, episodes: pd.DataFrame) -> dict:
     }
 
 
-def _durations(days: np.ndarray, ended: np.ndarray) -> tuple[float, float]:
-    """Median and 90th percentile of a log-normal fitted with right censoring."""
-    from lifelines import LogNormalFitter
+def _durations(done: np.ndarray, dark: np.ndarray, still: np.ndarray) -> tuple[float, float]:
+    """Median and 90th percentile of a stage's duration: a log-normal fitted by maximum
+    likelihood to the deals that finished it (``done``: days to their exit), with a share that
+    never finishes (it goes dark, and is closed out after ``dark`` days, the stall clock) and
+    the deals still in it at the export (``still``: days so far), which either go dark or
+    finish later. Without the share, the open deals that will go dark would read as slow ones,
+    and dropping the open deals would make the stage look short."""
+    done = np.maximum(done, 1e-3)
+    if len(done) < 2:
+        pooled = np.concatenate((done, still)) if len(done) + len(still) else np.ones(1)
+        return float(np.median(pooled)), float(np.quantile(pooled, 0.9))
+    logs = np.log(done)
+    lag = float(np.median(dark)) if len(dark) else np.inf
+    maybe_dark = still < lag  # a dark deal would not have been closed out yet
 
-    positive = np.maximum(days, 1e-3)
-    if ended.sum() < 2:
-        return float(np.median(positive)), float(np.quantile(positive, 0.9))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fitted = LogNormalFitter().fit(positive, event_observed=ended)
-    return math.exp(fitted.mu_), math.exp(fitted.mu_ + Z90 * fitted.sigma_)
+    def loss(theta: np.ndarray) -> float:
+        mu, sigma, dark_share = theta[0], math.exp(theta[1]), special.expit(theta[2])
+        finished = np.sum(stats.norm.logpdf(logs, mu, sigma) - logs) + len(done) * np.log1p(
+            -dark_share
+        )
+        waiting = (1 - dark_share) * stats.norm.sf(np.log(np.maximum(still, 1e-3)), mu, sigma)
+        waiting = waiting + np.where(maybe_dark, dark_share, 0.0)
+        gone = len(dark) * math.log(max(dark_share, 1e-300))
+        return -(finished + gone + np.sum(np.log(np.maximum(waiting, 1e-300))))
+
+    share = (len(dark) + 0.5) / (len(done) + len(dark) + 1.0)
+    start = np.array([logs.mean(), math.log(max(logs.std(), 0.05)), special.logit(share)])
+    found = optimize.minimize(
+        loss, start, method="Nelder-Mead", options={"xatol": 1e-6, "fatol": 1e-8, "maxiter": 4000}
+    )
+    mu, sigma = found.x[0], math.exp(found.x[1])
+    return math.exp(mu), math.exp(mu + Z90 * sigma)
+
+
+def outcomes(data: CrmData) -> list[Estimate]:
+    """How the export's opportunities end, by segment: the cumulative incidence of won, lost,
+    no decision and gone dark, deals open at the export censored there (reported: the stages
+    make it)."""
+    opps = data.opportunities.assign(segment=_opp_segments(data))
+    closed = opps["outcome"] != "open"
+    days = days_between(opps["closed"].where(closed, data.exported_at), opps["created"])
+    names = ("won", "lost", "no_decision", "dark")
+    codes = opps["outcome"].map({o: k for k, o in enumerate(names, start=1)}).fillna(0)
+    out = []
+    for segment, rows in opps.groupby("segment", sort=True):
+        found = cumulative_incidence(
+            days[rows.index].to_numpy(float), codes[rows.index].to_numpy(int), (np.inf,), names
+        )
+        method = "share of opportunities that end won: cumulative incidence, open deals censored"
+        won = round(float(found["won"][0]), 4)
+        out.append(Estimate(f"win_share.{segment}", won, len(rows), None, None, method, sets=False))
+    return out
 
 
 def sales(data: CrmData) -> list[Estimate]:

@@ -9,9 +9,11 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from funnelsim.analysis.fit import Fitted
 from funnelsim.views.tables.fit import Fitted as FittedTable
 from funnelsim.views.text import literal
+
+SHARES = ("lead_to_mql", "mql_to_sql", "sql_to_won", "win_share")
+"""The figures the export shows that are shares."""
 
 
 def _number(x: float | None) -> str:
@@ -89,7 +91,7 @@ def shown_table(estimates: pd.DataFrame) -> Table:
         table.add_column(column, justify=justify)
     for row in shown.itertuples():
         value = json.loads(row.value)
-        as_share = row.key.split(".")[0] in ("lead_to_mql", "mql_to_sql", "sql_to_won")
+        as_share = row.key.split(".")[0] in SHARES
         text = f"{value:.1%}" if as_share else _number(value)
         low = f"{row.low:.1%} to {row.high:.1%}" if as_share and row.low == row.low else ""
         table.add_row(literal(row.key), text, f"{row.n:,}", low)
@@ -105,16 +107,15 @@ def excluded_table(excluded: pd.DataFrame) -> Table:
     return table
 
 
-def print_fit(fitted: Fitted, console: Console) -> None:
-    console.print(
-        f"Export taken {fitted.exported_at:%Y-%m-%d %H:%M %Z}; base scenario "
-        f"{literal(fitted.base)} for what it does not show",
-        highlight=False,
-    )
-    for table in (settings_table(fitted.estimates), stages_table(fitted.estimates)):
+def print_fit(
+    estimates: pd.DataFrame, excluded: pd.DataFrame, heading: str, console: Console
+) -> None:
+    """A fit's tables (``estimates`` and ``excluded`` as :class:`~funnelsim.analysis.fit.Fitted`
+    holds them), under one line saying when the export was taken and over what base."""
+    console.print(heading, highlight=False)
+    for table in (settings_table(estimates), stages_table(estimates), shown_table(estimates)):
         console.print(FittedTable(table))
-    console.print(FittedTable(shown_table(fitted.estimates)))
-    if fitted.excluded.empty:
+    if excluded.empty:
         console.print("No row was left out.")
     else:
-        console.print(FittedTable(excluded_table(fitted.excluded)))
+        console.print(FittedTable(excluded_table(excluded)))
