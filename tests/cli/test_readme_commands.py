@@ -141,6 +141,17 @@ def robust(result: Result, cwd: Path) -> None:
     assert "judgment parameters, aligned − misaligned" in result.stdout
 
 
+def fitted(result: Result, cwd: Path) -> None:
+    assert "What the export sets" in result.stdout
+    assert funnelsim.load_scenario(cwd / "results/fit/scenario.yaml").sales.ae_count == 6
+
+
+def exported(result: Result, cwd: Path) -> None:
+    assert "wrote crm-export: Lead.csv" in result.stderr
+    deals = (cwd / "crm-export/Opportunity.csv").read_text().splitlines()
+    assert deals[0].startswith("Id,Lead__c,CreatedDate") and len(deals) > 50
+
+
 STRESSES = ("normal", "surge", "lost_sdrs", "seasonal_peak", "lower_fit_mix")
 TWINS = {
     "funnelsim run": Twin(SHORT_ARGS, summary_table),
@@ -186,6 +197,15 @@ TWINS = {
     "--out results/my-sla": Twin(
         ["--reps", "2", "--workers", "1", "--no-capacity", *LONGER_ARGS, "--json"],
         verdict("normal", "surge", "lost_sdrs", capacity=False),
+    ),
+    "funnelsim fit examples/crm/hubspot/crm.yaml --out results/fit": Twin([], fitted),
+    "funnelsim run results/fit/scenario.yaml --policy aligned": Twin(
+        SHORT_ARGS,
+        summary_table,
+        before=["fit", "examples/crm/hubspot/crm.yaml", "--out", "results/fit"],
+    ),
+    "funnelsim export-crm --policy misaligned --shape salesforce --out crm-export": Twin(
+        SHORT_ARGS, exported
     ),
 }
 
@@ -251,4 +271,11 @@ def test_the_readme_comparison_then_its_figures_and_report(workspace, monkeypatc
 
 @pytest.mark.parametrize("line", [line for line in TWINS if line.split()[1] == "sla"])
 def test_the_readme_sla_commands(line, workspace, monkeypatch):
+    run_twin(line, workspace, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "line", [line for line in TWINS if line.split()[1] in ("fit", "export-crm")]
+)
+def test_the_readme_crm_commands(line, workspace, monkeypatch):
     run_twin(line, workspace, monkeypatch)

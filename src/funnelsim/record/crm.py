@@ -226,14 +226,15 @@ def crm_export(
         leads=_leads(scenario, ledger, at, stamp),
         opportunities=opportunities,
         stage_history=history,
-        activities=_activities(events, at),
+        activities=_activities(events, at, stamp),
         exported_at=stamp(np.array([at]))[0],
     )
 
 
 def _stamper(scenario: Scenario):
     def stamp(days: np.ndarray) -> pd.Series:
-        return wall_clock(days, scenario.start_date, scenario.calendar.timezone)
+        """Local wall-clock times to the second, as CRMs keep them."""
+        return wall_clock(days, scenario.start_date, scenario.calendar.timezone, to="s")
 
     return stamp
 
@@ -339,7 +340,7 @@ def _history(table, passed, names, segment, stamp) -> pd.DataFrame:
     return history.sort_values(["opp_id", "entered"], kind="stable").reset_index(drop=True)
 
 
-def _activities(events: pd.DataFrame | None, at: float) -> pd.DataFrame:
+def _activities(events: pd.DataFrame | None, at: float, stamp) -> pd.DataFrame:
     columns = ["lead_id", "time", "type", "owner"]
     if events is None:
         return pd.DataFrame(columns=columns)
@@ -347,7 +348,7 @@ def _activities(events: pd.DataFrame | None, at: float) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "lead_id": _ids("L", calls["case:concept:name"].astype(int).to_numpy()),
-            "time": calls["time:timestamp"].to_numpy(),
+            "time": stamp(calls["sim_time_days"].to_numpy()).to_numpy(),
             "type": "call",
             "owner": calls["org:resource"].astype(str).to_numpy(),
         }

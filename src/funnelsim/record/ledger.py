@@ -232,10 +232,15 @@ def _stamp_first(
     column[leads] = at[first]
 
 
-def wall_clock(days: np.ndarray, start_date: dt.date, timezone: str) -> pd.Series:
-    """Simulated days as zoned timestamps (NaN as NaT). The simulated clock is local wall time
-    (business hours are local), so it is localised, not converted."""
+def wall_clock(
+    days: np.ndarray, start_date: dt.date, timezone: str, to: str | None = None
+) -> pd.Series:
+    """Simulated days as zoned timestamps (NaN as NaT), rounded ``to`` a unit if given. The
+    simulated clock is local wall time (business hours are local), so it is localised, not
+    converted."""
     wall = pd.Timestamp(start_date) + pd.to_timedelta(np.asarray(days, dtype=float), unit="D")
+    if to is not None:
+        wall = wall.round(to)
     return pd.Series(wall).dt.tz_localize(
         zoneinfo.ZoneInfo(timezone),
         ambiguous=np.zeros(len(wall), bool),

@@ -126,7 +126,8 @@ def _table(
 
 def _rows(index: pd.Index, path: Path) -> str:
     """The rows as a reader finds them: the CSV's line numbers (its header is line 1)."""
-    lines = [str(k + 2) if path.suffix == ".csv" else f"row {k}" for k in index[:MOST_SHOWN]]
+    text = ".csv" in path.suffixes
+    lines = [str(k + 2) if text else f"row {k}" for k in index[:MOST_SHOWN]]
     more = f" and {len(index) - MOST_SHOWN} more" if len(index) > MOST_SHOWN else ""
     return ", ".join(lines) + more
 
