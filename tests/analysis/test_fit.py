@@ -124,9 +124,9 @@ def test_the_fit_writes_its_folder(fitted, tmp_path):
 # -- censoring ----------------------------------------------------------------------------------
 def _data(export) -> CrmData:
     """An export in memory as the fit reads it (the funnelsim shape, its own column names)."""
-    from funnelsim.analysis.fit.reading import _outcomes
+    from funnelsim.analysis.fit.reading import outcomes_of
 
-    opps = export.opportunities.assign(outcome=lambda o: _outcomes(o, CrmMapping()))
+    opps = export.opportunities.assign(outcome=lambda o: outcomes_of(o, CrmMapping()))
     return CrmData(export.leads, opps, None, None, export.exported_at, pd.DataFrame())
 
 

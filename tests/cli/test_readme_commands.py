@@ -146,6 +146,11 @@ def fitted(result: Result, cwd: Path) -> None:
     assert funnelsim.load_scenario(cwd / "results/fit/scenario.yaml").sales.ae_count == 6
 
 
+def backtested(result: Result, cwd: Path) -> None:
+    assert "The held-out weeks: real against simulated" in result.stdout
+    assert (cwd / "results/backtest/scores.csv").exists()
+
+
 def exported(result: Result, cwd: Path) -> None:
     assert "wrote crm-export: Lead.csv" in result.stderr
     deals = (cwd / "crm-export/Opportunity.csv").read_text().splitlines()
@@ -203,6 +208,9 @@ TWINS = {
         SHORT_ARGS,
         summary_table,
         before=["fit", "examples/crm/hubspot/crm.yaml", "--out", "results/fit"],
+    ),
+    "funnelsim backtest examples/crm/hubspot/crm.yaml --reps 20 --out results/backtest": Twin(
+        ["--reps", "2", "--split", "2028-03-20", "--no-tune"], backtested
     ),
     "funnelsim export-crm --policy misaligned --shape salesforce --out crm-export": Twin(
         SHORT_ARGS, exported
@@ -275,7 +283,7 @@ def test_the_readme_sla_commands(line, workspace, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    "line", [line for line in TWINS if line.split()[1] in ("fit", "export-crm")]
+    "line", [line for line in TWINS if line.split()[1] in ("fit", "backtest", "export-crm")]
 )
 def test_the_readme_crm_commands(line, workspace, monkeypatch):
     run_twin(line, workspace, monkeypatch)

@@ -59,6 +59,7 @@ for command in (
     sla.sla,
     fit.export_crm,
     fit.fit,
+    fit.backtest,
     views.plot,
     views.report,
 ):

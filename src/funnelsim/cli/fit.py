@@ -90,10 +90,21 @@ def export_crm(
     )
 
 
+TuneOpt = Annotated[
+    bool,
+    typer.Option(
+        "--tune/--no-tune",
+        help="Tune the MQL threshold by simulation to the export's share of leads that "
+        "become MQLs (a few seconds).",
+    ),
+]
+
+
 def fit(
     mapping: MappingArg,
     base: BaseOpt = None,
     out: FitOut = None,
+    tune: TuneOpt = True,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a scenario from a company's CRM export: each figure with its sample and interval."""
@@ -101,7 +112,7 @@ def fit(
     from funnelsim.views.tables.crm import print_fit
 
     with reported():
-        fitted = fit_export(mapping, base)
+        fitted = fit_export(mapping, base, tune=tune)
     if out is not None:
         fitted.write(out)
     if as_json:
@@ -121,3 +132,44 @@ def fit(
                 f"[green]wrote[/] {out / 'scenario.yaml'} and the estimates beside it",
                 highlight=False,
             )
+
+
+SplitOpt = Annotated[
+    str | None,
+    typer.Option(help="Fit on the history before this date (default: 26 weeks before the export)."),
+]
+RepsOpt = Annotated[int, typer.Option(min=2, help="Simulated replications of the held-out weeks.")]
+WorkersOpt = Annotated[int, typer.Option(min=1, help="Local worker processes.")]
+BacktestOut = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="A folder for the scores, the weekly series and the fit."),
+]
+
+
+def backtest(
+    mapping: MappingArg,
+    split: SplitOpt = None,
+    base: BaseOpt = None,
+    reps: RepsOpt = 20,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = 1,
+    out: BacktestOut = None,
+    tune: TuneOpt = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Fit on the history before a date, simulate the weeks after it, score against reality."""
+    from funnelsim.analysis.fit.backtest import backtest as backtested
+    from funnelsim.views.tables.crm import print_backtest
+
+    with reported(), err.status("fitting and simulating…", spinner="dots"):
+        found = backtested(mapping, split, base, reps, seed, workers, tune)
+    if out is not None:
+        found.write(out)
+    if as_json:
+        print_json(found.document())
+        return
+    heading = (
+        f"Fitted on the history before {found.split:%Y-%m-%d}; the {found.weeks} weeks after it "
+        f"simulated {found.reps} times (seed {found.seed}) from the fitted scenario's steady state"
+    )
+    print_backtest(found.scores, found.distances, heading, terminal())

@@ -7,6 +7,7 @@ shows (:mod:`.estimates`), and write those estimates over a base scenario
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from funnelsim.analysis.fit import estimates as est
 from funnelsim.analysis.fit.mapping import CrmMapping, read_mapping
 from funnelsim.analysis.fit.reading import CrmData, read_export
 from funnelsim.analysis.fit.scenario import fitted_data, render
+from funnelsim.analysis.fit.stages import stages
+from funnelsim.analysis.fit.tuning import tune_threshold
 from funnelsim.base.files import atomic_write, write_json
 from funnelsim.base.yamldoc import read
 from funnelsim.scenario.loading import load_scenario, scenario_file
@@ -61,33 +64,56 @@ class Fitted:
         return paths
 
 
-def fit_export(mapping: str | Path, base: str | Path | None = None) -> Fitted:
+def fit_export(
+    mapping: str | Path,
+    base: str | Path | None = None,
+    at: dt.datetime | None = None,
+    tune: bool = True,
+) -> Fitted:
     """Fit a scenario from the export that the mapping file ``mapping`` describes, over the
-    ``base`` scenario (a file or bundled name; the reference scenario by default)."""
+    ``base`` scenario (a file or bundled name; the reference scenario by default). With
+    ``at``, the export is read as if it had been taken then (a backtest's split); with
+    ``tune``, the MQL threshold is tuned by simulation (:mod:`.tuning`)."""
     crm, folder = read_mapping(mapping)
+    if at is not None:
+        crm = crm.model_copy(update={"export_date": at})
     base_path = scenario_file(base)
-    base_scenario = load_scenario(base_path)
-    data = read_export(crm, folder, list(base_scenario.segments))
+    data = read_export(crm, folder, list(load_scenario(base_path).segments))
+    return fitted_from(data, crm, base_path, Path(mapping).name, tune)
+
+
+def fitted_from(
+    data: CrmData, crm: CrmMapping, base_path: Path, name: str, tune: bool = True
+) -> Fitted:
+    """The fit of an export already read, over the base scenario at ``base_path``."""
     found = [
         *est.arrivals(data),
         *est.deal_sizes(data),
-        *est.stages(data, crm.stages),
+        *stages(data, crm.stages),
         *est.sales(data),
         *est.desk(data, crm.calls),
         *est.conversions(data),
         *est.outcomes(data),
     ]
     fitted = fitted_data(
-        read(base_path).data,
-        found,
-        data.exported_at,
-        crm.currency,
-        f"Fitted from {Path(mapping).name}",
+        read(base_path).data, found, data.exported_at, crm.currency, f"Fitted from {name}"
     )
     for estimate in found:  # a value the export sets is no longer a judgment call
         fitted.get("judgment", {}).pop(estimate.key, None)
     text = render(fitted, found, base_path.stem)
     _check(text)
+    tuned = tune_threshold(text, data) if tune else None
+    if tuned is not None:
+        method = (
+            f"tuned by simulation: the threshold at which the fitted scenario turns "
+            f"{tuned.simulated_share:.1%} of a year's nurtured leads into MQLs, against the "
+            f"export's {tuned.real_share:.1%}"
+        )
+        found.append(
+            est.Estimate("scoring.mql_threshold", tuned.threshold, tuned.leads, None, None, method)
+        )
+        fitted["scoring"]["mql_threshold"] = tuned.threshold
+        text = render(fitted, found, base_path.stem)
     return Fitted(text, fitted, _table(found), data.excluded, data.exported_at, base_path.stem)
 
 

@@ -67,7 +67,7 @@ def read_export(mapping: CrmMapping, folder: Path, segments: list[str]) -> CrmDa
         for name, frame in tables.items()
     }
     opps = cleaned["opportunities"]
-    opps["outcome"] = _outcomes(opps, mapping)
+    opps["outcome"] = outcomes_of(opps, mapping)
     leads = cleaned["leads"]
     leads["source"] = leads["source"].map(lambda s: mapping.sources.get(s, s))
     return CrmData(
@@ -239,15 +239,23 @@ def _clean(
     return kept
 
 
-def _outcomes(opps: pd.DataFrame, mapping: CrmMapping) -> pd.Series:
-    """How each deal stood at the export: won, lost, no decision, gone dark, or open."""
+def outcomes_of(opps: pd.DataFrame, mapping: CrmMapping) -> pd.Series:
+    """How each deal stood at the export: won, lost, no decision, gone dark, or open.
+
+    With a close date, a deal is closed when it has one (one after the export has been cut:
+    the deal was open then, whatever its stage says now); without, its stage says.
+    """
     stage = opps["stage"].fillna("")
     reason = opps["loss_reason"].fillna("") if "loss_reason" in opps else pd.Series("", opps.index)
-    closed = opps["closed"].notna() if "closed" in opps else pd.Series(False, opps.index)
     won = stage.isin(mapping.won_stages())
-    closed |= won | stage.isin(mapping.lost_stages())
+    closed = opps["closed"].notna() if "closed" in opps else won | stage.isin(mapping.lost_stages())
     outcome = np.select(
-        [won, reason.isin(mapping.gone_dark), reason.isin(mapping.no_decision), closed],
+        [
+            closed & won,
+            closed & reason.isin(mapping.gone_dark),
+            closed & reason.isin(mapping.no_decision),
+            closed,
+        ],
         ["won", "dark", "no_decision", "lost"],
         "open",
     )

@@ -22,7 +22,16 @@ FITTED_SECTIONS = (
     "segments (deal sizes, stages)",
     "sales.ae_count and sales.acceptance",
     "sdr.headcount and sdr.attempts",
+    "scoring.mql_threshold (tuned by simulation to the export's share of leads becoming MQLs)",
 )
+SINGLE_KEYS = (
+    "sales.ae_count",
+    "sales.acceptance",
+    "sdr.headcount",
+    "sdr.attempts",
+    "scoring.mql_threshold",
+)
+"""Keys a fit sets when the export has what they need (calls for the desk's, for instance)."""
 WIDTH = 96
 """A mapping or list shorter than this is written on one line."""
 
@@ -62,6 +71,7 @@ def fitted_data(
         "cannot tell is the base scenario's."
     )
     data["currency"] = currency
+    data.setdefault("calendar", {})["timezone"] = str(exported_at.tz)  # the CRM's wall clock
     start = exported_at.date() + dt.timedelta(days=(7 - exported_at.weekday()) % 7)
     data["start_date"] = start.isoformat()
     return data
@@ -86,7 +96,9 @@ def _put(data: dict, key: str, value: Any) -> None:
 
 def render(data: dict[str, Any], estimates: Iterable[Estimate], base_name: str) -> str:
     """The scenario file's text: a header, then every key, fitted ones with their comment."""
+    estimates = list(estimates)
     notes = {tuple(e.key.split(".")): _note(e) for e in estimates if e.sets}
+    missing = [k for k in SINGLE_KEYS if tuple(k.split(".")) not in notes]
     header = [
         "# Fitted by funnelsim fit from a CRM export (docs/fit.md).",
         "# Fitted from the export, each with its sample size (n) and 95% interval:",
@@ -95,6 +107,11 @@ def render(data: dict[str, Any], estimates: Iterable[Estimate], base_name: str) 
         "# SDR desk's reach and answer rates, the sales trust loop, patience, costs, policies.",
         "# A CRM export does not show them; check them against docs/calibration.md.",
     ]
+    if missing:
+        named = ", ".join(missing)
+        header.append(
+            f"# Not fitted from this export (no calls, or not tuned), so the base's: {named}."
+        )
     return "\n".join([*header, *_lines(data, notes, (), 0)]) + "\n"
 
 

@@ -119,3 +119,74 @@ def print_fit(
         console.print("No row was left out.")
     else:
         console.print(FittedTable(excluded_table(excluded)))
+
+
+SERIES_WORDS = {
+    "leads": "leads created",
+    "mqls": "MQLs (first)",
+    "sqls": "SQLs (first)",
+    "opportunities": "opportunities created",
+    "won": "deals won",
+    "bookings": "bookings",
+}
+
+
+def scores_table(scores: pd.DataFrame) -> Table:
+    """Per weekly series: real and simulated totals, errors, and how often reality fell
+    inside the simulated bands."""
+    table = Table(
+        title="The held-out weeks: real against simulated",
+        caption="WAPE: weekly absolute error over the real total; bias: simulated total over "
+        "real, less one; inside: share of weeks whose real count fell inside the simulated band",
+    )
+    heads = (
+        "weekly",
+        "real",
+        "simulated",
+        "MAE a week",
+        "WAPE",
+        "bias",
+        "inside 80%",
+        "inside 95%",
+    )
+    for k, column in enumerate(heads):
+        table.add_column(column, justify="left" if k == 0 else "right")
+    for row in scores.itertuples():
+        table.add_row(
+            SERIES_WORDS[row.series],
+            _number(row.real),
+            _number(row.simulated),
+            _number(row.mae_per_week),
+            f"{row.wape:.0%}",
+            f"{row.bias:+.0%}",
+            f"{row.inside_80:.0%}",
+            f"{row.inside_95:.0%}",
+        )
+    return table
+
+
+def distances_table(distances: pd.DataFrame) -> Table:
+    table = Table(
+        title="Days from opportunity to close, deals closed after the split",
+        caption="earth mover's distance between the real and the simulated distributions, in days",
+    )
+    heads = ("deals", "real deals", "real median", "simulated median", "distance")
+    for k, column in enumerate(heads):
+        table.add_column(column, justify="left" if k == 0 else "right")
+    for row in distances.itertuples():
+        table.add_row(
+            row.deals,
+            f"{row.real_n:,}",
+            _number(row.real_median_days),
+            _number(row.simulated_median_days),
+            _number(row.earth_movers_days),
+        )
+    return table
+
+
+def print_backtest(
+    scores: pd.DataFrame, distances: pd.DataFrame, heading: str, console: Console
+) -> None:
+    console.print(heading, highlight=False)
+    console.print(FittedTable(scores_table(scores)))
+    console.print(FittedTable(distances_table(distances)))
