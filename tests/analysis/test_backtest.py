@@ -95,6 +95,7 @@ def test_a_company_the_fit_can_describe_comes_back_without_bias(found):
 def test_the_tuned_threshold_is_the_companys(found):
     keys = found.fitted.estimates.set_index("key")
     assert abs(float(keys.loc["scoring.mql_threshold", "value"]) - 58) <= 2
+    assert "sdr.put_off" not in keys.index  # its desk touches every MQL: nothing to tune
 
 
 def test_the_same_seed_gives_the_same_scores_whatever_the_workers(mapping):

@@ -267,3 +267,15 @@ def test_a_broken_mapping_exits_2_with_one_line_and_writes_nothing(tmp_path):
     assert "no such file: the leads table is needed" in result.output
     assert "Traceback" not in result.output
     assert not (tmp_path / "f").exists()
+
+
+def test_the_examples_threshold_and_neglect_are_tuned_to_their_company():
+    """The HubSpot example's company ran the misaligned policy: a bar of 45, two MQLs in five
+    put off by habit (more as the desk distrusts marketing), none touched after six days."""
+    from pathlib import Path
+
+    example = Path(__file__).parents[2] / "examples/crm/hubspot/crm.yaml"
+    tuned = fit_export(example).estimates.set_index("key")["value"].map(json.loads)
+    assert abs(tuned["scoring.mql_threshold"] - 45) <= 2
+    assert tuned["sdr.max_queue_age"] == "6d"
+    assert 0.25 <= tuned["sdr.put_off"] <= 0.5

@@ -21,7 +21,7 @@ from funnelsim.analysis.fit.mapping import CrmMapping, read_mapping
 from funnelsim.analysis.fit.reading import CrmData, read_export
 from funnelsim.analysis.fit.scenario import fitted_data, render
 from funnelsim.analysis.fit.stages import stages
-from funnelsim.analysis.fit.tuning import tune_threshold
+from funnelsim.analysis.fit.tuning import tune_neglect, tune_threshold
 from funnelsim.base.files import atomic_write, write_json
 from funnelsim.base.yamldoc import read
 from funnelsim.scenario.loading import load_scenario, scenario_file
@@ -102,19 +102,48 @@ def fitted_from(
         fitted.get("judgment", {}).pop(estimate.key, None)
     text = render(fitted, found, base_path.stem)
     _check(text)
-    tuned = tune_threshold(text, data) if tune else None
-    if tuned is not None:
+    if tune:
+        found, text = _tuned(fitted, found, data, base_path.stem, text)
+    return Fitted(text, fitted, _table(found), data.excluded, data.exported_at, base_path.stem)
+
+
+def _tuned(
+    fitted: dict, found: list[est.Estimate], data: CrmData, base: str, text: str
+) -> tuple[list[est.Estimate], str]:
+    """The MQL threshold, then the desk's neglect, tuned by simulation (:mod:`.tuning`);
+    each written into ``fitted`` with its estimate."""
+    threshold = tune_threshold(text, data)
+    if threshold is not None:
         method = (
             f"tuned by simulation: the threshold at which the fitted scenario turns "
-            f"{tuned.simulated_share:.1%} of a year's nurtured leads into MQLs, against the "
-            f"export's {tuned.real_share:.1%}"
+            f"{threshold.simulated_share:.1%} of a year's nurtured leads into MQLs, against the "
+            f"export's {threshold.real_share:.1%}"
         )
         found.append(
-            est.Estimate("scoring.mql_threshold", tuned.threshold, tuned.leads, None, None, method)
+            est.Estimate(
+                "scoring.mql_threshold", threshold.value, threshold.records, None, None, method
+            )
         )
-        fitted["scoring"]["mql_threshold"] = tuned.threshold
-        text = render(fitted, found, base_path.stem)
-    return Fitted(text, fitted, _table(found), data.excluded, data.exported_at, base_path.stem)
+        fitted["scoring"]["mql_threshold"] = threshold.value
+        text = render(fitted, found, base)
+    neglect = tune_neglect(text, data)
+    if neglect is not None:
+        put_off, age = neglect
+        method = (
+            f"tuned by simulation: the share put off at which the fitted scenario leaves "
+            f"{put_off.simulated_share:.1%} of a year's MQLs never touched, against the "
+            f"export's {put_off.real_share:.1%}"
+        )
+        found.append(
+            est.Estimate("sdr.put_off", put_off.value, put_off.records, None, None, method)
+        )
+        method = "the longest wait for a first touch in the export: older MQLs are never touched"
+        found.append(
+            est.Estimate("sdr.max_queue_age", f"{age:g}d", put_off.records, None, None, method)
+        )
+        fitted["sdr"]["put_off"], fitted["sdr"]["max_queue_age"] = put_off.value, f"{age:g}d"
+        text = render(fitted, found, base)
+    return found, text
 
 
 def _check(text: str) -> None:

@@ -23,6 +23,7 @@ FITTED_SECTIONS = (
     "sales.ae_count and sales.acceptance",
     "sdr.headcount and sdr.attempts",
     "scoring.mql_threshold (tuned by simulation to the export's share of leads becoming MQLs)",
+    "sdr.put_off and sdr.max_queue_age (tuned to the MQLs the desk never touched, if any)",
 )
 SINGLE_KEYS = (
     "sales.ae_count",

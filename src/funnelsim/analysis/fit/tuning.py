@@ -1,9 +1,11 @@
 """What an export shows but a scenario does not take directly, tuned by simulating it.
 
 How many leads become MQLs is made by the model (each lead's score against the threshold,
-nurture raising interest over time), not a parameter. The export shows the share; the fit
-finds the MQL threshold at which the fitted scenario shows the same, by bisection over short
-runs that share their random numbers, each exported and counted as the real export is.
+nurture raising interest over time), not a parameter; so is how many MQLs the desk never
+touches (the MQLs it puts off, and lets age past its working age). The export shows both
+shares; the fit finds the MQL threshold, then the share of MQLs put off, at which the fitted
+scenario shows the same, by bisection over short runs that share their random numbers, each
+exported and counted as the real export is.
 """
 
 from __future__ import annotations
@@ -31,12 +33,20 @@ STEPS = 8
 """Bisection steps: the threshold to within half a point."""
 
 
+NEGLECT_FLOOR = 0.02
+"""A desk that leaves fewer of its MQLs untouched than this is not tuned for neglect."""
+SETTLED_DAYS = 30
+"""An MQL this old at the export has had its chance of a first touch."""
+
+
 @dataclass(frozen=True)
 class Tuned:
-    threshold: float
+    """A tuned value, the export's share it matches, the tuned scenario's, and the records."""
+
+    value: float
     real_share: float
     simulated_share: float
-    leads: int
+    records: int
 
 
 def mql_share(leads: pd.DataFrame, end: pd.Timestamp, nurtured: set[str]) -> tuple[float, int]:
@@ -80,6 +90,58 @@ def tune_threshold(text: str, data: CrmData, seed: int = 0) -> Tuned | None:
                 high = middle
         threshold = round((low + high) / 2, 1)
         return Tuned(threshold, target, share(threshold), leads)
+
+
+def never_touched(leads: pd.DataFrame, end: pd.Timestamp, nurtured: set[str]) -> pd.DataFrame:
+    """The MQLs of nurtured sources of the year before ``end`` old enough to have had their
+    chance of a first touch."""
+    start = end - pd.Timedelta(weeks=WINDOW_WEEKS)
+    settled = end - pd.Timedelta(days=SETTLED_DAYS)
+    mine = leads[leads["source"].isin(nurtured)]
+    return mine[(mine["mql_date"] > start) & (mine["mql_date"] <= settled)]
+
+
+def tune_neglect(text: str, data: CrmData, seed: int = 0) -> tuple[Tuned, float] | None:
+    """The share of MQLs a desk puts off (``sdr.put_off``), with its working age
+    (``sdr.max_queue_age``, the longest first-touch delay the export shows), at which the
+    scenario in ``text`` leaves as many MQLs never touched as the export; None when the
+    export has no first touches or its desk leaves fewer than :data:`NEGLECT_FLOOR` untouched.
+    """
+    if "first_touch" not in data.leads or data.leads["first_touch"].isna().all():
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fitted.yaml"
+        path.write_text(text, encoding="utf-8")
+        scenario = load_scenario(path)
+        nurtured = {name for name, s in scenario.sources.items() if not s.skips_nurture}
+        mqls = never_touched(data.leads, data.exported_at, nurtured)
+        target = float(mqls["first_touch"].isna().mean()) if len(mqls) else 0.0
+        if target < NEGLECT_FLOOR:
+            return None
+        delays = (mqls["first_touch"] - mqls["mql_date"]).dropna() / pd.Timedelta(days=1)
+        age = float(np.ceil(delays.max() * 10) / 10)
+
+        def share(put_off: float) -> float:
+            overrides = {
+                "sdr.put_off": put_off,
+                "sdr.max_queue_age": f"{age:g}d",
+                "horizon.length": f"{WINDOW_WEEKS + 13}w",
+                "horizon.warmup": WARMUP,
+            }
+            run = load_scenario(path, overrides=overrides)
+            export = crm_export(run, simulate(run, seed=seed).ledger)
+            found = never_touched(export.leads, export.exported_at, nurtured)
+            return float(found["first_touch"].isna().mean())
+
+        low, high = 0.0, 0.95
+        for _ in range(STEPS - 1):
+            middle = (low + high) / 2
+            if share(middle) < target:  # too few left untouched: put more off
+                low = middle
+            else:
+                high = middle
+        put_off = round((low + high) / 2, 2)
+        return Tuned(put_off, target, share(put_off), len(mqls)), age
 
 
 def _simulated_share(scenario: Scenario, nurtured: set[str], seed: int) -> float:
