@@ -117,6 +117,7 @@ def test_backtest_from_the_command_line_writes_its_folder(mapping, tmp_path):
     assert "The held-out weeks: real against simulated" in result.stdout
     written = {p.name for p in (tmp_path / "bt").iterdir()}
     assert {"scores.csv", "weekly.csv", "distances.csv", "backtest.json", "fit"} <= written
+    assert (tmp_path / "bt" / "figures" / "backtest.png").stat().st_size > 10_000
     bad = CliRunner().invoke(app, ["backtest", str(mapping), "--split", "someday"])
     assert bad.exit_code == 2
     assert "--split: expected a date such as 2027-10-04, got 'someday'" in bad.output

@@ -163,13 +163,24 @@ def backtest(
 
     with reported(), err.status("fitting and simulating…", spinner="dots"):
         found = backtested(mapping, split, base, reps, seed, workers, tune)
-    if out is not None:
-        found.write(out)
-    if as_json:
-        print_json(found.document())
-        return
     heading = (
         f"Fitted on the history before {found.split:%Y-%m-%d}; the {found.weeks} weeks after it "
         f"simulated {found.reps} times (seed {found.seed}) from the fitted scenario's steady state"
     )
+    if out is not None:
+        found.write(out)
+        _draw_bands(found.weekly, heading, out / "figures" / "backtest.png")
+    if as_json:
+        print_json(found.document())
+        return
     print_backtest(found.scores, found.distances, heading, terminal())
+
+
+def _draw_bands(weekly, heading: str, path: Path) -> None:
+    """The backtest's figure, written whole or not at all."""
+    from funnelsim.base.files import atomic_write
+    from funnelsim.views.plots.backtest import bands
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure = bands(weekly, heading)[0].figure
+    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120))
