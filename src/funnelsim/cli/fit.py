@@ -115,6 +115,7 @@ def fit(
         fitted = fit_export(mapping, base, tune=tune)
     if out is not None:
         fitted.write(out)
+        _draw_sizes(fitted, out / "figures" / "deal_sizes.png")
     if as_json:
         print_json(fitted.document())
     else:
@@ -176,11 +177,24 @@ def backtest(
     print_backtest(found.scores, found.distances, heading, terminal())
 
 
-def _draw_bands(weekly, heading: str, path: Path) -> None:
-    """The backtest's figure, written whole or not at all."""
+def _draw_sizes(fitted, path: Path) -> None:
+    """The fit's figure: each segment's deal amounts against the fitted log-normal."""
+    from funnelsim.views.plots.fit import deal_sizes
+
+    heading = f"Deal sizes in the export taken {fitted.exported_at:%Y-%m-%d}"
+    _save(deal_sizes(fitted.amounts, fitted.estimates, heading)[0].figure, path)
+
+
+def _save(figure, path: Path) -> None:
+    """A figure written whole or not at all."""
     from funnelsim.base.files import atomic_write
-    from funnelsim.views.plots.backtest import bands
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure = bands(weekly, heading)[0].figure
     atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120))
+
+
+def _draw_bands(weekly, heading: str, path: Path) -> None:
+    """The backtest's figure: real weeks against the simulated bands."""
+    from funnelsim.views.plots.backtest import bands
+
+    _save(bands(weekly, heading)[0].figure, path)

@@ -42,6 +42,7 @@ class Fitted:
     excluded: pd.DataFrame
     exported_at: pd.Timestamp
     base: str
+    amounts: pd.DataFrame  # each deal's segment and amount: the fitted deal sizes' evidence
 
     def document(self) -> dict[str, Any]:
         """The fit as JSON: when the export was taken, each estimate, each exclusion."""
@@ -104,7 +105,12 @@ def fitted_from(
     _check(text)
     if tune:
         found, text = _tuned(fitted, found, data, base_path.stem, text)
-    return Fitted(text, fitted, _table(found), data.excluded, data.exported_at, base_path.stem)
+    amounts = pd.DataFrame(
+        {"segment": est.opp_segments(data), "amount": data.opportunities["amount"]}
+    ).dropna()
+    return Fitted(
+        text, fitted, _table(found), data.excluded, data.exported_at, base_path.stem, amounts
+    )
 
 
 def _tuned(
