@@ -227,6 +227,26 @@ def test_rows_that_cannot_be_true_are_counted_and_left_out(folder, tmp_path):
     }
 
 
+def test_an_export_with_only_the_required_columns_still_fits(folder, tmp_path):
+    required = {
+        "leads": ["lead_id", "created", "source"],
+        "opportunities": ["opp_id", "created", "amount", "stage"],
+    }
+
+    def edit(name, table):
+        return table[required[name]] if name in required else table
+
+    path = _copy(folder, tmp_path, "timezone: America/New_York\n", edit)
+    for name in ("stage_history", "activities"):
+        (tmp_path / f"{name}.csv").unlink()
+    fitted = fit_export(path)
+    keys = set(fitted.estimates["key"])
+    assert "sources.inbound.rate_per_week" in keys
+    assert not any(k.startswith("segments.") or k.startswith("sdr.") for k in keys)
+    assert "scoring.mql_threshold" not in keys  # no MQL dates: nothing to tune against
+    assert "# Not fitted from this export" in fitted.text
+
+
 def test_a_segment_named_otherwise_maps_onto_the_scenario(folder, tmp_path):
     def edit(name, table):
         if "segment" in table:

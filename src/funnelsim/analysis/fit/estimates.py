@@ -167,7 +167,7 @@ def opp_segments(data: CrmData) -> pd.Series:
     if "lead_id" in opps and "segment" in data.leads:
         of_lead = opps["lead_id"].map(data.leads.set_index("lead_id")["segment"])
         own = own.fillna(of_lead)
-    return own.fillna("unknown")
+    return own  # NaN where neither says: such deals are left out of each segment's figures
 
 
 def outcomes(data: CrmData) -> list[Estimate]:

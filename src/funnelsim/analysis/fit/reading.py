@@ -121,6 +121,19 @@ def _table(
         frame["amount"] = _numbers(frame["amount"], path, mapping.column(table, "amount"), problems)
     text = [c for c in frame if c not in TIMES[table] and c != "amount"]
     frame[text] = frame[text].replace({"": np.nan})
+    return _complete(frame, table, mapping.timezone)
+
+
+def _complete(frame: pd.DataFrame, table: str, zone: str) -> pd.DataFrame:
+    """Every column of ``table``, those the export lacks empty: later steps need not ask."""
+    for name in COLUMNS[table]:
+        if name not in frame:
+            if name in TIMES[table]:
+                frame[name] = pd.Series(pd.NaT, index=frame.index, dtype=f"datetime64[ns, {zone}]")
+            else:
+                frame[name] = pd.Series(
+                    np.nan, index=frame.index, dtype=float if name == "amount" else object
+                )
     return frame
 
 

@@ -61,7 +61,10 @@ def mql_share(leads: pd.DataFrame, end: pd.Timestamp, nurtured: set[str]) -> tup
 
 def tune_threshold(text: str, data: CrmData, seed: int = 0) -> Tuned | None:
     """The MQL threshold at which the scenario in ``text`` turns the share of its leads into
-    MQLs that the export ``data`` shows; None when no source nurtures its leads."""
+    MQLs that the export ``data`` shows; None when no source nurtures its leads or the export
+    has no MQL dates."""
+    if data.leads["mql_date"].isna().all():
+        return None
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fitted.yaml"
         path.write_text(text, encoding="utf-8")
