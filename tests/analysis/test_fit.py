@@ -277,6 +277,11 @@ def test_export_crm_then_fit_from_the_command_line(tmp_path):
     assert "What the export sets" in result.stdout and "sales.ae_count" in result.stdout
     assert funnelsim.load_scenario(tmp_path / "f" / "scenario.yaml").sales.ae_count == 20
     assert (tmp_path / "f" / "figures" / "deal_sizes.png").stat().st_size > 10_000
+    again = runner.invoke(
+        app, ["fit", str(tmp_path / "x" / "crm.yaml"), "--out", str(tmp_path / "f")]
+    )
+    assert again.exit_code == 2
+    assert "already holds scenario.yaml" in again.output and "--overwrite" in again.output
 
 
 def test_a_broken_mapping_exits_2_with_one_line_and_writes_nothing(tmp_path):

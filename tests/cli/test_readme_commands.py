@@ -203,11 +203,11 @@ TWINS = {
         ["--reps", "2", "--workers", "1", "--no-capacity", *LONGER_ARGS, "--json"],
         verdict("normal", "surge", "lost_sdrs", capacity=False),
     ),
-    "funnelsim fit examples/crm/hubspot/crm.yaml --out results/fit": Twin([], fitted),
+    "funnelsim fit examples/crm/hubspot/crm.yaml --out results/fit": Twin(["--overwrite"], fitted),
     "funnelsim run results/fit/scenario.yaml --policy aligned": Twin(
         SHORT_ARGS,
         summary_table,
-        before=["fit", "examples/crm/hubspot/crm.yaml", "--out", "results/fit"],
+        before=["fit", "examples/crm/hubspot/crm.yaml", "--out", "results/fit", "--overwrite"],
     ),
     "funnelsim backtest examples/crm/hubspot/crm.yaml --reps 20 --out results/backtest": Twin(
         ["--reps", "2", "--split", "2028-03-20", "--no-tune"], backtested

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 import typer
 
 from funnelsim.cli.console import err, load, print_json, reported, terminal
-from funnelsim.cli.options import JsonOpt, PolicyOpt, ScenarioArg, SetOpt
+from funnelsim.cli.options import JsonOpt, OverwriteOpt, PolicyOpt, ScenarioArg, SetOpt
 from funnelsim.errors import UsageError
 from funnelsim.views.text import literal
 
@@ -105,13 +105,15 @@ def fit(
     base: BaseOpt = None,
     out: FitOut = None,
     tune: TuneOpt = True,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit a scenario from a company's CRM export: each figure with its sample and interval."""
-    from funnelsim.analysis.fit import fit_export
+    from funnelsim.analysis.fit import FILES, fit_export
     from funnelsim.views.tables.crm import print_fit
 
     with reported():
+        _check_out(out, FILES, overwrite)
         fitted = fit_export(mapping, base, tune=tune)
     if out is not None:
         fitted.write(out)
@@ -156,12 +158,16 @@ def backtest(
     workers: WorkersOpt = 1,
     out: BacktestOut = None,
     tune: TuneOpt = True,
+    overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit on the history before a date, simulate the weeks after it, score against reality."""
+    from funnelsim.analysis.fit.backtest import FILES
     from funnelsim.analysis.fit.backtest import backtest as backtested
     from funnelsim.views.tables.crm import print_backtest
 
+    with reported():
+        _check_out(out, FILES, overwrite)
     with reported(), err.status("fitting and simulating…", spinner="dots"):
         found = backtested(mapping, split, base, reps, seed, workers, tune)
     heading = (
@@ -175,6 +181,17 @@ def backtest(
         print_json(found.document())
         return
     print_backtest(found.scores, found.distances, heading, terminal())
+
+
+def _check_out(out: Path | None, files: tuple[str, ...], overwrite: bool) -> None:
+    """Refuse, before any work, to write over results already in ``out`` unless asked."""
+    if out is None or overwrite:
+        return
+    there = [name for name in files if (out / name).exists()]
+    if there:
+        raise UsageError(
+            f"--out: {out} already holds {', '.join(there)}; add --overwrite to replace them"
+        )
 
 
 def _draw_sizes(fitted, path: Path) -> None:

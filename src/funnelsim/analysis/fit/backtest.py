@@ -41,6 +41,8 @@ BANDS = (0.025, 0.1, 0.9, 0.975)
 DEFAULT_WEEKS = 26
 """Weeks held out when no split is given."""
 SEED_BITS = 63
+FILES = ("scores.csv", "weekly.csv", "distances.csv", "backtest.json")
+"""What a backtest writes into its folder, beside the fit at the split (``fit/``)."""
 
 
 @dataclass(frozen=True)
@@ -69,14 +71,13 @@ class Backtest:
     def write(self, folder: str | Path) -> list[Path]:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        tables = {"scores.csv": self.scores, "weekly.csv": self.weekly}
-        tables["distances.csv"] = self.distances
+        tables = dict(zip(FILES, (self.scores, self.weekly, self.distances), strict=False))
         paths = []
         for name, table in tables.items():
             atomic_write(folder / name, lambda tmp, t=table: t.to_csv(tmp, index=False))
             paths.append(folder / name)
-        write_json(folder / "backtest.json", self.document())
-        paths.append(folder / "backtest.json")
+        write_json(folder / FILES[3], self.document())
+        paths.append(folder / FILES[3])
         return [*paths, *self.fitted.write(folder / "fit")]
 
 
