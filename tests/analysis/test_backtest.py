@@ -9,6 +9,9 @@ often as the bands say.
 
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -19,19 +22,10 @@ from funnelsim.cli import app
 from funnelsim.errors import UsageError
 from funnelsim.record.crm import crm_export
 
-COMPANY = {
-    "sources.inbound.rate_per_week": 42,
-    "sources.paid.rate_per_week": 35,
-    "sources.events.rate_per_week": 8,
-    "sources.outbound_sdr.rate_per_week": 15,
-    "sources.tele.rate_per_week": 8,
-    "sources.partners.rate_per_week": 9,
-    "sdr.headcount": 2,
-    "sales.ae_count": 6,
-    "horizon.length": "120w",
-    "horizon.history": "52w",
-}
 ZONE = "America/New_York"
+EXAMPLES = Path(__file__).parents[2] / "examples" / "crm"
+COMPANY = runpy.run_path(str(EXAMPLES / "make_examples.py"))["COMPANY"]
+"""The shipped examples' company (examples/crm/make_examples.py), under its base settings."""
 
 
 @pytest.fixture(scope="module")

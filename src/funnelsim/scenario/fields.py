@@ -7,6 +7,7 @@ same wherever it appears.
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
@@ -20,6 +21,20 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]
 """A calendar duration, stored in days."""
+
+
+def _check_zone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"expected an IANA time zone such as 'Europe/Berlin', got {value!r}"
+        ) from None
+    return value
+
+
+TimeZone = Annotated[str, AfterValidator(_check_zone)]
+"""An IANA time zone name (``America/New_York``): the zone of a wall clock."""
 
 
 def _check_business_duration(text: str) -> str:

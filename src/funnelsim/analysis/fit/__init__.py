@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from funnelsim.analysis.fit.mapping import CrmMapping, read_mapping
 from funnelsim.analysis.fit.reading import CrmData, read_export
 from funnelsim.analysis.fit.scenario import fitted_data, render
 from funnelsim.analysis.fit.stages import stages
-from funnelsim.analysis.fit.tuning import tune_neglect, tune_threshold
+from funnelsim.analysis.fit.tuning import tune_neglect, tune_threshold, written
 from funnelsim.base.files import atomic_write, write_json
 from funnelsim.base.yamldoc import read
 from funnelsim.scenario.loading import load_scenario, scenario_file
@@ -154,9 +153,7 @@ def _tuned(
 
 def _check(text: str) -> None:
     """The fitted file must load as any scenario does: a failure here is funnelsim's bug."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "fitted.yaml"
-        path.write_text(text, encoding="utf-8")
+    with written(text) as path:
         load_scenario(path)
 
 

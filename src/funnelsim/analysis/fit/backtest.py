@@ -14,7 +14,6 @@ from __future__ import annotations
 import concurrent.futures as cf
 import datetime as dt
 import json
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from scipy import stats
 from funnelsim.analysis.fit import Fitted, fitted_from
 from funnelsim.analysis.fit.mapping import CrmMapping, read_mapping
 from funnelsim.analysis.fit.reading import outcomes_of, read_export
+from funnelsim.analysis.fit.tuning import written
 from funnelsim.base.files import atomic_write, write_json
 from funnelsim.errors import UsageError
 from funnelsim.record.crm import crm_export
@@ -147,9 +147,7 @@ def _overrides(fitted: Fitted, start: pd.Timestamp, weeks: int) -> dict[str, str
 
 def _loaded(text: str, overrides: dict[str, str]) -> Scenario:
     """A scenario from a file's text (a worker gets the text: a scenario does not pickle)."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "fitted.yaml"
-        path.write_text(text, encoding="utf-8")
+    with written(text) as path:
         return load_scenario(path, overrides=overrides)
 
 

@@ -9,16 +9,16 @@ renamed column, a custom field, the company's own stage names. See docs/fit.md.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from funnelsim.base.strict import Frozen
 from funnelsim.base.yamldoc import Document, validated
 from funnelsim.errors import Problem, ScenarioError
 from funnelsim.record.crm import COLUMNS, SHAPES
+from funnelsim.scenario.fields import TimeZone
 
 REQUIRED = {
     "leads": ("lead_id", "created", "source"),
@@ -42,7 +42,7 @@ class CrmMapping(Frozen):
         default=None,
         description="when the export was taken: the censoring time (default: its latest time)",
     )
-    timezone: str = Field(default="UTC", description="the zone of times written without one")
+    timezone: TimeZone = Field(default="UTC", description="the zone of times written without one")
     currency: str = Field(default="USD", min_length=3, max_length=3)
     files: dict[Literal["leads", "opportunities", "stage_history", "activities"], str] = {}
     columns: dict[
@@ -62,16 +62,6 @@ class CrmMapping(Frozen):
         default=["no decision"], description="loss reasons that mean no decision was made"
     )
     calls: list[str] = Field(default=["call"], description="activity types that are SDR attempts")
-
-    @field_validator("timezone")
-    @classmethod
-    def _zone(cls, value: str) -> str:
-        try:
-            zoneinfo.ZoneInfo(value)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            message = f"expected an IANA time zone such as America/New_York, got {value!r}"
-            raise ValueError(message) from None
-        return value
 
     def file(self, table: str) -> str:
         return self.files.get(table, SHAPES[self.shape].files[table])

@@ -10,7 +10,9 @@ exported and counted as the real export is.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +51,20 @@ class Tuned:
     records: int
 
 
+@contextlib.contextmanager
+def written(text: str) -> Iterator[Path]:
+    """A scenario file's text as a file, for as long as it is needed."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "fitted.yaml"
+        path.write_text(text, encoding="utf-8")
+        yield path
+
+
+def nurtured_sources(scenario: Scenario) -> set[str]:
+    """The sources whose leads go through nurture (and so meet the MQL threshold)."""
+    return {name for name, source in scenario.sources.items() if not source.skips_nurture}
+
+
 def mql_share(leads: pd.DataFrame, end: pd.Timestamp, nurtured: set[str]) -> tuple[float, int]:
     """First MQLs over leads created, over the year before ``end``, among the sources that
     nurture their leads (the others' leads go straight to the desk, whatever the threshold)."""
@@ -65,11 +81,8 @@ def tune_threshold(text: str, data: CrmData, seed: int = 0) -> Tuned | None:
     has no MQL dates."""
     if data.leads["mql_date"].isna().all():
         return None
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "fitted.yaml"
-        path.write_text(text, encoding="utf-8")
-        scenario = load_scenario(path)
-        nurtured = {name for name, s in scenario.sources.items() if not s.skips_nurture}
+    with written(text) as path:
+        nurtured = nurtured_sources(load_scenario(path))
         target, leads = mql_share(data.leads, data.exported_at, nurtured)
         if not nurtured or not np.isfinite(target):
             return None
@@ -112,11 +125,8 @@ def tune_neglect(text: str, data: CrmData, seed: int = 0) -> tuple[Tuned, float]
     """
     if "first_touch" not in data.leads or data.leads["first_touch"].isna().all():
         return None
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "fitted.yaml"
-        path.write_text(text, encoding="utf-8")
-        scenario = load_scenario(path)
-        nurtured = {name for name, s in scenario.sources.items() if not s.skips_nurture}
+    with written(text) as path:
+        nurtured = nurtured_sources(load_scenario(path))
         mqls = never_touched(data.leads, data.exported_at, nurtured)
         target = float(mqls["first_touch"].isna().mean()) if len(mqls) else 0.0
         if target < NEGLECT_FLOOR:
