@@ -244,7 +244,7 @@ def test_an_export_with_only_the_required_columns_still_fits(folder, tmp_path):
     assert "sources.inbound.rate_per_week" in keys
     assert not any(k.startswith("segments.") or k.startswith("sdr.") for k in keys)
     assert "scoring.mql_threshold" not in keys  # no MQL dates: nothing to tune against
-    assert "# Not fitted from this export" in fitted.text
+    assert "# Not fitted (the export lacks what they need" in fitted.text
 
 
 def test_a_segment_named_otherwise_maps_onto_the_scenario(folder, tmp_path):
@@ -297,11 +297,12 @@ def test_a_broken_mapping_exits_2_with_one_line_and_writes_nothing(tmp_path):
 
 def test_the_examples_threshold_and_neglect_are_tuned_to_their_company():
     """The HubSpot example's company ran the misaligned policy: a bar of 45, two MQLs in five
-    put off by habit (more as the desk distrusts marketing), none touched after six days."""
+    put off by habit (more as the desk distrusts marketing), none touched after six days (the
+    working age is read as the 99.5th percentile of first-touch waits: a little under six)."""
     from pathlib import Path
 
     example = Path(__file__).parents[2] / "examples/crm/hubspot/crm.yaml"
     tuned = fit_export(example).estimates.set_index("key")["value"].map(json.loads)
     assert abs(tuned["scoring.mql_threshold"] - 45) <= 2
-    assert tuned["sdr.max_queue_age"] == "6d"
+    assert 5.5 <= float(tuned["sdr.max_queue_age"].removesuffix("d")) <= 6.0
     assert 0.25 <= tuned["sdr.put_off"] <= 0.5

@@ -94,8 +94,8 @@ TuneOpt = Annotated[
     bool,
     typer.Option(
         "--tune/--no-tune",
-        help="Tune the MQL threshold by simulation to the export's share of leads that "
-        "become MQLs (a few seconds).",
+        help="Tune the MQL threshold, and the desk's neglect where MQLs went untouched, by "
+        "simulation to the export's shares (a few seconds).",
     ),
 ]
 

@@ -142,7 +142,10 @@ def _tuned(
         found.append(
             est.Estimate("sdr.put_off", put_off.value, put_off.records, None, None, method)
         )
-        method = "the longest wait for a first touch in the export: older MQLs are never touched"
+        method = (
+            "the wait for a first touch that 99.5% of the export's touched MQLs stay within: "
+            "older MQLs are never touched"
+        )
         found.append(
             est.Estimate("sdr.max_queue_age", f"{age:g}d", put_off.records, None, None, method)
         )

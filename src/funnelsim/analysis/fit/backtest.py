@@ -200,14 +200,14 @@ def weekly(
             "sqls": per_week(leads["sql_date"]),
             "opportunities": per_week(opps["created"]),
             "won": per_week(won["closed"]),
-            "bookings": per_week(won["closed"], won["amount"]),
+            "bookings": per_week(won["closed"], won["amount"].fillna(0.0)),
         }
     )
 
 
 def _cycles(opps: pd.DataFrame, start: pd.Timestamp) -> dict[str, np.ndarray]:
     """Days from creation to close of the deals won, and lost, after ``start``."""
-    closed = opps[opps["closed"] >= start]
+    closed = opps[opps["outcome"].ne("open") & (opps["closed"] >= start)]
     days = (closed["closed"] - closed["created"]) / pd.Timedelta(days=1)
     lost = closed["outcome"].isin(["lost", "no_decision", "dark"])
     return {"won": days[closed["outcome"] == "won"].to_numpy(), "lost": days[lost].to_numpy()}

@@ -84,7 +84,7 @@ def arrivals(data: CrmData) -> list[Estimate]:
                 method,
             )
         )
-        if "segment" in group and group["segment"].notna().any():
+        if group["segment"].notna().any():
             shares = group["segment"].value_counts(normalize=True).sort_index()
             mix = {str(k): round(float(v), 3) for k, v in shares.items() if v > 0}
             seen = int(group["segment"].notna().sum())
@@ -163,10 +163,8 @@ def _round(x: float) -> float:
 def opp_segments(data: CrmData) -> pd.Series:
     """Each opportunity's segment: its own, else its lead's."""
     opps = data.opportunities
-    own = opps["segment"] if "segment" in opps else pd.Series(np.nan, index=opps.index)
-    if "lead_id" in opps and "segment" in data.leads:
-        of_lead = opps["lead_id"].map(data.leads.set_index("lead_id")["segment"])
-        own = own.fillna(of_lead)
+    of_lead = opps["lead_id"].map(data.leads.set_index("lead_id")["segment"])
+    own = opps["segment"].fillna(of_lead)
     return own  # NaN where neither says: such deals are left out of each segment's figures
 
 
@@ -181,6 +179,8 @@ def outcomes(data: CrmData) -> list[Estimate]:
     codes = opps["outcome"].map({o: k for k, o in enumerate(names, start=1)}).fillna(0)
     out = []
     for segment, rows in opps.groupby("segment", sort=True):
+        if codes[rows.index].eq(0).all():
+            continue  # every deal still open: nothing to say yet
         found = cumulative_incidence(
             days[rows.index].to_numpy(float), codes[rows.index].to_numpy(int), (np.inf,), names
         )
@@ -195,15 +195,18 @@ def sales(data: CrmData) -> list[Estimate]:
     opps = data.opportunities
     out = []
     recent = data.exported_at - pd.Timedelta(days=RECENT_DAYS)
-    if "owner" in opps:
-        working = opps[(opps["closed"].isna() | (opps["closed"] > recent))]
+    if opps["owner"].notna().any():
+        # Deals open in the last quarter, left out those not touched for a year (an AE who
+        # left may still own a few never closed).
+        alive = opps["created"] > data.exported_at - pd.Timedelta(days=365)
+        working = opps[(opps["outcome"].eq("open") & alive) | (opps["closed"] > recent)]
         working = working[working["created"] <= data.exported_at]
         owners = working["owner"].dropna().nunique()
         if owners:
             method = f"owners of deals open in the export's last {RECENT_DAYS} days"
             out.append(Estimate("sales.ae_count", int(owners), len(working), None, None, method))
     leads = data.leads
-    if "sql_date" in leads and "lead_id" in opps:
+    if leads["sql_date"].notna().any() and opps["lead_id"].notna().any():
         mature = leads[leads["sql_date"] <= data.exported_at - pd.Timedelta(days=MATURE_DAYS)]
         opened = mature["lead_id"].isin(opps["lead_id"])
         n, k = len(mature), int(opened.sum())
@@ -219,10 +222,11 @@ def desk(data: CrmData, mapped_calls: list[str]) -> list[Estimate]:
     calls = data.activities
     if calls is None or calls.empty:
         return []
-    calls = calls[calls["type"].isin(mapped_calls)]
+    wanted = {kind.casefold() for kind in mapped_calls}
+    calls = calls[calls["type"].astype(str).str.casefold().isin(wanted)]
     out = []
     recent = calls[calls["time"] > data.exported_at - pd.Timedelta(days=RECENT_DAYS)]
-    if "owner" in recent and recent["owner"].notna().any():
+    if recent["owner"].notna().any():
         method = f"owners of calls in the export's last {RECENT_DAYS} days"
         out.append(
             Estimate(
@@ -261,8 +265,8 @@ def conversions(data: CrmData) -> list[Estimate]:
     mature = leads[leads["created"] <= data.exported_at - pd.Timedelta(days=MATURE_DAYS)]
     won = data.opportunities.loc[data.opportunities["outcome"] == "won", "lead_id"]
     out = []
-    mql = mature["mql_date"].notna() if "mql_date" in mature else None
-    sql = mature["sql_date"].notna() if "sql_date" in mature else None
+    mql = mature["mql_date"].notna() if leads["mql_date"].notna().any() else None
+    sql = mature["sql_date"].notna() if leads["sql_date"].notna().any() else None
     pairs = {"lead_to_mql": (None, mql), "mql_to_sql": (mql, sql)}
     if sql is not None:
         pairs["sql_to_won"] = (sql, mature["lead_id"].isin(won))
@@ -307,7 +311,8 @@ def _shrunk(k: np.ndarray, n: np.ndarray) -> np.ndarray:
         return rates
     weights = n[keep] / n[keep].sum()
     spread = float(np.sum(weights * (rates[keep] - pooled) ** 2))
-    noise = float(pooled * (1 - pooled) * np.mean(1 / n[keep]))
+    # The binomial noise of the size-weighted spread: p(1-p) K / N for K groups of N in all.
+    noise = float(pooled * (1 - pooled) * keep.sum() / n[keep].sum())
     if spread <= noise:
         return np.full(len(k), pooled)  # the groups differ no more than noise would make them
     strength = max(pooled * (1 - pooled) / (spread - noise) - 1, 0.0)

@@ -152,7 +152,7 @@ def _times(
     if pd.api.types.is_datetime64_any_dtype(values):
         stamps = values
         if stamps.dt.tz is None:
-            return stamps.dt.tz_localize(mapping.timezone)
+            return _local(stamps, mapping.timezone)
         return stamps.dt.tz_convert(mapping.timezone)
     text = values.fillna("").astype(str).str.strip()
     zoned = text.str.contains(ZONED) & text.ne("")
@@ -163,9 +163,7 @@ def _times(
     plain = ~zoned & text.ne("")
     if plain.any():
         parsed = pd.to_datetime(text[plain], format="ISO8601", errors="coerce")
-        out[plain] = parsed.dt.tz_localize(
-            mapping.timezone, ambiguous="NaT", nonexistent="shift_forward"
-        )
+        out[plain] = _local(parsed, mapping.timezone)
     bad = out.isna() & text.ne("")
     if bad.any():
         example = text[bad].iloc[0]
@@ -175,6 +173,14 @@ def _times(
         )
         problems.append(Problem(str(path), column, message))
     return out
+
+
+def _local(stamps: pd.Series, zone: str) -> pd.Series:
+    """Wall-clock times in ``zone``: the autumn's repeated hour read as standard time, a time
+    in the spring's gap moved forward, as the exporter writes them."""
+    return stamps.dt.tz_localize(
+        zone, ambiguous=np.zeros(len(stamps), bool), nonexistent="shift_forward"
+    )
 
 
 def _numbers(values: pd.Series, path: Path, column: str, problems: list[Problem]) -> pd.Series:
@@ -215,12 +221,14 @@ def _export_time(mapping: CrmMapping, tables: dict[str, pd.DataFrame | None]) ->
         if stamp.tz is None:
             return stamp.tz_localize(mapping.timezone)
         return stamp.tz_convert(mapping.timezone)
+    # Close dates and activities may lie ahead (an open deal's expected close, a task
+    # planned): the export is no earlier than the latest time already past.
     latest = [
         frame[name].max()
         for table, frame in tables.items()
-        if frame is not None
+        if frame is not None and table != "activities"
         for name in TIMES[table]
-        if name in frame and frame[name].notna().any()
+        if name != "closed" and name in frame and frame[name].notna().any()
     ]
     return max(latest)
 
@@ -237,7 +245,8 @@ def _clean(
     if key is not None:
         reasons["duplicate id"] = frame[key].duplicated(keep="first")
     if table == "opportunities":
-        reasons["closed before created"] = frame["closed"] < frame["created"]
+        # A close date without a time (Salesforce's CloseDate) is the day: on it is not before.
+        reasons["closed before created"] = frame["closed"] < frame["created"].dt.normalize()
         reasons["negative amount"] = frame["amount"] < 0
     drop = pd.Series(False, index=frame.index)
     for reason, rows in reasons.items():
@@ -255,13 +264,16 @@ def _clean(
 def outcomes_of(opps: pd.DataFrame, mapping: CrmMapping) -> pd.Series:
     """How each deal stood at the export: won, lost, no decision, gone dark, or open.
 
-    With a close date, a deal is closed when it has one (one after the export has been cut:
-    the deal was open then, whatever its stage says now); without, its stage says.
+    Its stage says whether a deal is closed: an open deal's close date is the date expected.
+    A closed stage without a close date is open at the export when the export has close
+    dates (its close came after the export and was cut), closed when it has none.
     """
     stage = opps["stage"].fillna("")
-    reason = opps["loss_reason"].fillna("") if "loss_reason" in opps else pd.Series("", opps.index)
+    reason = opps["loss_reason"].fillna("")
     won = stage.isin(mapping.won_stages())
-    closed = opps["closed"].notna() if "closed" in opps else won | stage.isin(mapping.lost_stages())
+    closed = won | stage.isin(mapping.lost_stages())
+    if opps.loc[closed, "closed"].notna().any():
+        closed &= opps["closed"].notna()
     outcome = np.select(
         [
             closed & won,

@@ -111,7 +111,7 @@ def render(data: dict[str, Any], estimates: Iterable[Estimate], base_name: str) 
     if missing:
         named = ", ".join(missing)
         header.append(
-            f"# Not fitted from this export (no calls, or not tuned), so the base's: {named}."
+            f"# Not fitted (the export lacks what they need, or not tuned), so the base's: {named}."
         )
     return "\n".join([*header, *_lines(data, notes, (), 0)]) + "\n"
 

@@ -40,6 +40,8 @@ def stage_episodes(data: CrmData) -> pd.DataFrame:
     else:
         rows = history[history["opp_id"].isin(opps["opp_id"])]
     rows = rows.sort_values(["opp_id", "entered"], kind="stable")
+    # A history row per edit (an amount, a close date) repeats the stage: keep its first.
+    rows = rows[rows["stage"].ne(rows["stage"].shift()) | rows["opp_id"].ne(rows["opp_id"].shift())]
     info = opps.set_index("opp_id")
     out = []
     for opp, group in rows.groupby("opp_id", sort=False):
@@ -90,8 +92,10 @@ def stages(data: CrmData, mapped: dict[str, str]) -> list[Estimate]:
             here = mine[mine["stage"] == name]
             if here.empty:
                 continue
-            pooled = len(here) < MIN_EPISODES
-            used = episodes[episodes["stage"] == name] if pooled else here
+            across = episodes[episodes["stage"] == name]
+            used = here if len(here) >= MIN_EPISODES and _finished(here) else across
+            if not _finished(used):
+                continue  # no deal has finished this stage anywhere: nothing to fit
             fitted.append(_stage(name, used))
             n += len(here)
         if fitted:
@@ -155,3 +159,8 @@ def _durations(done: np.ndarray, dark: np.ndarray, still: np.ndarray) -> tuple[f
     )
     mu, sigma = found.x[0], math.exp(found.x[1])
     return math.exp(mu), math.exp(mu + Z90 * sigma)
+
+
+def _finished(episodes: pd.DataFrame) -> bool:
+    """Whether any of these deals has finished its stage (advanced, lost or no decision)."""
+    return bool(episodes["exit"].isin(EXITS[:3]).any())

@@ -37,6 +37,9 @@ STEPS = 8
 
 NEGLECT_FLOOR = 0.02
 """A desk that leaves fewer of its MQLs untouched than this is not tuned for neglect."""
+AGE_QUANTILE = 0.995
+"""The working age is the wait for a first touch that this share of touched MQLs stays within:
+a high quantile, not the maximum, so that one stray touch does not set it."""
 SETTLED_DAYS = 30
 """An MQL this old at the export has had its chance of a first touch."""
 
@@ -119,7 +122,7 @@ def never_touched(leads: pd.DataFrame, end: pd.Timestamp, nurtured: set[str]) ->
 
 def tune_neglect(text: str, data: CrmData, seed: int = 0) -> tuple[Tuned, float] | None:
     """The share of MQLs a desk puts off (``sdr.put_off``), with its working age
-    (``sdr.max_queue_age``, the longest first-touch delay the export shows), at which the
+    (``sdr.max_queue_age``, a high quantile of the export's first-touch waits), at which the
     scenario in ``text`` leaves as many MQLs never touched as the export; None when the
     export has no first touches or its desk leaves fewer than :data:`NEGLECT_FLOOR` untouched.
     """
@@ -132,7 +135,9 @@ def tune_neglect(text: str, data: CrmData, seed: int = 0) -> tuple[Tuned, float]
         if target < NEGLECT_FLOOR:
             return None
         delays = (mqls["first_touch"] - mqls["mql_date"]).dropna() / pd.Timedelta(days=1)
-        age = float(np.ceil(delays.max() * 10) / 10)
+        if len(delays) < 20:
+            return None  # too few first touches to say when the desk gives up
+        age = float(np.ceil(np.quantile(delays, AGE_QUANTILE) * 10) / 10)
 
         def share(put_off: float) -> float:
             overrides = {
