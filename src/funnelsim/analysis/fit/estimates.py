@@ -242,7 +242,7 @@ def desk(data: CrmData, mapped_calls: list[str]) -> list[Estimate]:
         attempts = int(np.ceil(np.quantile(counts, 0.9)))
         method = (
             f"90th percentile of calls per cadence (a lead's calls, split where {SPELL_GAP_DAYS} "
-            "days pass without one), leads at least 90 days old"
+            "days pass without one), calls at least 90 days before the export"
         )
         out.append(Estimate("sdr.attempts", attempts, len(counts), None, None, method))
     within = gaps[(gaps > 0) & (gaps <= SPELL_GAP_DAYS)]
