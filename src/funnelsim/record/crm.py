@@ -289,8 +289,8 @@ def _opportunities(
         on=["lead", "opened_at"],
     )
     # A stage is passed once its end is behind both the export and the deal's resolution.
-    ends = np.fmin(stages["resolved_at"].to_numpy(), at)
-    passed = stages[stages["ends_at"].to_numpy() <= np.where(np.isnan(ends), at, ends)]
+    ends = np.fmin(stages["resolved_at"].to_numpy(), at)  # fmin: an open deal's NaN gives at
+    passed = stages[stages["ends_at"].to_numpy() <= ends]
     reached = passed.groupby("opp_id")["stage"].max().reindex(ids, fill_value=-1).to_numpy() + 1
     segment = ledger.segment[opps["lead"].to_numpy()]
     segments = list(scenario.segments)
@@ -318,7 +318,7 @@ def _opportunities(
 def _history(table, passed, names, segment, stamp) -> pd.DataFrame:
     """A row per stage entered: the first stage when the deal opens, each next one when the
     one before it is passed, and its closed stage when it closes."""
-    rows = table[["opp_id", "created"]].assign(stage=[n[0] for n in (names[g] for g in segment)])
+    rows = table[["opp_id", "created"]].assign(stage=[names[g][0] for g in segment])
     position = dict(zip(table["opp_id"], segment, strict=True))
     last = {opp: len(names[g]) for opp, g in position.items()}
     later = passed[passed["stage"].to_numpy() + 1 < passed["opp_id"].map(last).to_numpy()]

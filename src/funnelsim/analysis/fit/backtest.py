@@ -71,13 +71,14 @@ class Backtest:
     def write(self, folder: str | Path) -> list[Path]:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        tables = dict(zip(FILES, (self.scores, self.weekly, self.distances), strict=False))
+        scores, weekly, distances, document = FILES
+        tables = {scores: self.scores, weekly: self.weekly, distances: self.distances}
         paths = []
         for name, table in tables.items():
             atomic_write(folder / name, lambda tmp, t=table: t.to_csv(tmp, index=False))
             paths.append(folder / name)
-        write_json(folder / FILES[3], self.document())
-        paths.append(folder / FILES[3])
+        write_json(folder / document, self.document())
+        paths.append(folder / document)
         return [*paths, *self.fitted.write(folder / "fit")]
 
 
