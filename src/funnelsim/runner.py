@@ -171,15 +171,21 @@ def _summary(
 
 
 def _funnel_start(scenario: Scenario) -> dict[str, Any]:
-    """How the funnel stood at time zero: empty, or steady with the history it was drawn from."""
+    """How the funnel stood at time zero: empty, or steady with the history it was drawn from;
+    and the deals open then, when it starts from a pipeline."""
     horizon = scenario.horizon
-    if horizon.start == "empty":
-        return {"state": "empty"}
-    return {
-        "state": "steady",
-        "history_weeks": round(horizon.history / 7.0, 3),
-        "history_from": (scenario.start_date - _days(horizon.history)).isoformat(),
-    }
+    start: dict[str, Any] = {"state": "empty"}
+    if horizon.start != "empty":
+        start = {
+            "state": "steady",
+            "history_weeks": round(horizon.history / 7.0, 3),
+            "history_from": (scenario.start_date - _days(horizon.history)).isoformat(),
+        }
+    if scenario.pipeline:
+        given = [deal.value for deal in scenario.pipeline if deal.value is not None]
+        start["open_deals"] = len(scenario.pipeline)
+        start["open_value_given"] = float(sum(given))
+    return start
 
 
 def scenario_hash(scenario: Scenario) -> str:

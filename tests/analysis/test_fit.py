@@ -116,9 +116,15 @@ def test_the_fitted_file_loads_and_says_where_each_value_comes_from(fitted):
 def test_the_fit_writes_its_folder(fitted, tmp_path):
     paths = fitted.write(tmp_path / "fit")
     assert sorted(p.name for p in paths) == sorted(
-        ["scenario.yaml", "estimates.csv", "excluded.csv", "fit.json"]
+        ["scenario.yaml", "pipeline.yaml", "estimates.csv", "excluded.csv", "fit.json"]
     )
-    assert funnelsim.load_scenario(tmp_path / "fit" / "scenario.yaml").sdr.attempts == 6
+    folder = tmp_path / "fit"
+    assert funnelsim.load_scenario(folder / "scenario.yaml").sdr.attempts == 6
+    started = funnelsim.load_scenario(
+        folder / "scenario.yaml", pipeline=folder / "pipeline.yaml"
+    )
+    assert len(started.pipeline) == len(fitted.pipeline.deals) > 0
+    assert started.start_date == fitted.exported_at.date() and started.horizon.warmup == 0
 
 
 # -- censoring ----------------------------------------------------------------------------------

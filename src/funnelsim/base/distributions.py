@@ -3,7 +3,9 @@
 A scenario writes ``{lognormal: {median: 30d, p90: 90d}}`` rather than ``mu`` and ``sigma``.
 Every spec turns into a vectorised inverse CDF (``ppf``): sampling is ``ppf(uniforms)``,
 which keeps draws monotone in their uniforms, so common random numbers line up across
-policies, and costs one NumPy/SciPy ufunc call per batch.
+policies, and costs one NumPy/SciPy ufunc call per batch. The CDF (``cdf``) gives draws
+conditional on a range (:meth:`Distribution.between`): how long the stage of a deal already
+weeks in it lasts.
 """
 
 from __future__ import annotations
@@ -34,6 +36,9 @@ class Constant(Frozen, Generic[V]):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return np.full(np.shape(u), float(self.value))
 
+    def cdf(self, x: float) -> float:
+        return float(x >= self.value)
+
     def mean(self) -> float:
         return float(self.value)
 
@@ -51,6 +56,11 @@ class Uniform(Frozen, Generic[V]):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.min + (self.max - self.min) * np.asarray(u)
+
+    def cdf(self, x: float) -> float:
+        if self.max == self.min:
+            return float(x >= self.min)
+        return min(max((x - self.min) / (self.max - self.min), 0.0), 1.0)
 
     def mean(self) -> float:
         return (self.min + self.max) / 2
@@ -79,6 +89,16 @@ class Triangular(Frozen, Generic[V]):
         right = b - np.sqrt((1 - u) * (b - a) * (b - c))
         return np.where(u < split, left, right)
 
+    def cdf(self, x: float) -> float:
+        a, c, b = self.min, self.mode, self.max
+        if x <= a:
+            return 0.0
+        if x >= b:
+            return 1.0
+        if x <= c:
+            return (x - a) ** 2 / ((b - a) * (c - a))
+        return 1.0 - (b - x) ** 2 / ((b - a) * (b - c))
+
     def mean(self) -> float:
         return (self.min + self.mode + self.max) / 3
 
@@ -94,6 +114,9 @@ class Exponential(Frozen, Generic[V]):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return -self.mean_ * np.log1p(-np.asarray(u))
+
+    def cdf(self, x: float) -> float:
+        return float(-np.expm1(-x / self.mean_)) if x > 0 else 0.0
 
     def mean(self) -> float:
         return float(self.mean_)
@@ -118,6 +141,9 @@ class Lognormal(Frozen, Generic[V]):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         return self.median * np.exp(self.sigma * special.ndtri(np.asarray(u)))
 
+    def cdf(self, x: float) -> float:
+        return float(special.ndtr(np.log(x / self.median) / self.sigma)) if x > 0 else 0.0
+
     def mean(self) -> float:
         return float(self.median * np.exp(self.sigma**2 / 2))
 
@@ -137,6 +163,10 @@ class Gamma(Frozen, Generic[V]):
     def ppf(self, u: np.ndarray) -> np.ndarray:
         shape = (self.mean_ / self.sd) ** 2
         return special.gammaincinv(shape, np.asarray(u)) * (self.sd**2 / self.mean_)
+
+    def cdf(self, x: float) -> float:
+        shape = (self.mean_ / self.sd) ** 2
+        return float(special.gammainc(shape, x * self.mean_ / self.sd**2)) if x > 0 else 0.0
 
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.gamma((self.mean_ / self.sd) ** 2, self.sd**2 / self.mean_, size=n)
@@ -169,6 +199,9 @@ class Beta(Frozen, Generic[V]):
         a, b = self._ab()
         return special.betaincinv(a, b, np.asarray(u))
 
+    def cdf(self, x: float) -> float:
+        return float(special.betainc(*self._ab(), min(max(x, 0.0), 1.0)))
+
     def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
         return rng.beta(*self._ab(), size=n)  # many times faster than inverting the CDF
 
@@ -200,6 +233,22 @@ class Empirical(Frozen, Generic[V]):
         cdf = self._cdf()
         idx = np.minimum(np.searchsorted(cdf, np.asarray(u), side="right"), len(cdf) - 1)
         return np.asarray(self.values, dtype=float)[idx]
+
+    def cdf(self, x: float) -> float:
+        w = np.ones(len(self.values)) if self.weights is None else np.asarray(self.weights)
+        return float(w[np.asarray(self.values, dtype=float) <= x].sum() / w.sum())
+
+    def between(self, low: float, high: float, u: np.ndarray) -> np.ndarray:
+        """Draws among the values in (low, high], in proportion to their weights (the values
+        need not be sorted, so the general rule through ``cdf`` does not apply)."""
+        values = np.asarray(self.values, dtype=float)
+        w = np.ones(len(values)) if self.weights is None else np.asarray(self.weights, float)
+        inside = (values > low) & (values <= high) & (w > 0)
+        if not inside.any():
+            return np.full(np.shape(u), float(low))
+        cdf = np.cumsum(w[inside]) / w[inside].sum()
+        pick = np.minimum(np.searchsorted(cdf, u, side="right"), len(cdf) - 1)
+        return values[inside][pick]
 
     def mean(self) -> float:
         cdf = self._cdf()
@@ -261,6 +310,24 @@ class Distribution(Frozen, Generic[V]):
         if hasattr(family, "sample"):
             return family.sample(rng, n)
         return family.ppf(rng.random(n))
+
+    def cdf(self, x: float) -> float:
+        """The probability of a draw at most ``x``."""
+        return self.family.cdf(x)
+
+    def between(self, low: float, high: float, u: np.ndarray) -> np.ndarray:
+        """Draws conditional on lying in (``low``, ``high``], from the uniforms ``u``: the
+        whole length of a spell already ``low`` long, say. ``low`` itself where the
+        distribution has no mass there."""
+        family = self.family
+        if hasattr(family, "between"):
+            return family.between(low, high, u)
+        below, above = family.cdf(low), family.cdf(high)
+        if not above > below:
+            return np.full(np.shape(u), float(low))
+        # Quantiles of the mass inside, kept short of 1, whose quantile may be infinite.
+        q = np.minimum(below + np.asarray(u) * (above - below), math.nextafter(1.0, 0.0))
+        return np.clip(family.ppf(q), low, high)
 
     def mean(self) -> float:
         return self.family.mean()

@@ -77,10 +77,15 @@ def reported(kind: type[FunnelsimError] = FunnelsimError) -> Iterator[None]:
         fail(exc)
 
 
-def load(scenario: Path | None, policy: str | None, overrides: list[str] | None) -> Scenario:
+def load(
+    scenario: Path | None,
+    policy: str | None,
+    overrides: list[str] | None,
+    pipeline: Path | None = None,
+) -> Scenario:
     """The resolved scenario, or the problems printed and exit status 2."""
     with reported(ScenarioError):
-        return load_scenario(scenario, policy=policy, overrides=overrides or [])
+        return load_scenario(scenario, policy=policy, overrides=overrides or [], pipeline=pipeline)
 
 
 def warn(message: str | None) -> None:

@@ -10,7 +10,7 @@ import typer
 
 from funnelsim.cli.console import err, print_json, reported, terminal, warn
 from funnelsim.cli.execution import Execution, execution_options
-from funnelsim.cli.options import ExperimentSeedOpt, RepsOpt, ScenarioArg, SetOpt
+from funnelsim.cli.options import ExperimentSeedOpt, PipelineOpt, RepsOpt, ScenarioArg, SetOpt
 from funnelsim.errors import ScenarioError
 from funnelsim.record.registry import KEY_METRICS
 from funnelsim.record.response import YARDSTICKS
@@ -75,6 +75,7 @@ def compare(
     max_reps: MaxRepsOpt = None,
     yardstick: YardstickOpt = None,
     set_: SetOpt = None,
+    pipeline: PipelineOpt = None,
     *,
     execution: Execution,
 ) -> None:
@@ -88,7 +89,10 @@ def compare(
         overrides = parse_overrides(set_ or [])
         policies = policy or ["misaligned", "aligned"]
         prepared = comparison(
-            scenario, policies, reps, seed, overrides=overrides, yardstick=yardstick
+            *(scenario, policies, reps, seed),
+            overrides=overrides,
+            pipeline=pipeline,
+            yardstick=yardstick,
         )
     name = "compare-" + "-".join(prepared.labels)
     conduct_plan(prepared, execution.folder(name), execution, precision=target)

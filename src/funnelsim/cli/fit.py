@@ -132,7 +132,9 @@ def fit(
             )
         else:
             err.print(
-                f"[green]wrote[/] {out / 'scenario.yaml'} and the estimates beside it",
+                f"[green]wrote[/] {out / 'scenario.yaml'}, the pipeline open at the export "
+                f"({len(fitted.pipeline.deals)} deals) in {out / 'pipeline.yaml'}, and the "
+                "estimates beside them",
                 highlight=False,
             )
 
@@ -143,6 +145,14 @@ SplitOpt = Annotated[
 ]
 RepsOpt = Annotated[int, typer.Option(min=2, help="Simulated replications of the held-out weeks.")]
 WorkersOpt = Annotated[int, typer.Option(min=1, help="Local worker processes.")]
+StartOpt = Annotated[
+    bool,
+    typer.Option(
+        "--pipeline/--no-pipeline",
+        help="Start at the split from the deals open then (default), or reach it through the "
+        "fitted scenario's own warm-up.",
+    ),
+]
 BacktestOut = Annotated[
     Path | None,
     typer.Option("--out", "-o", help="A folder for the scores, the weekly series and the fit."),
@@ -160,6 +170,7 @@ def backtest(
     tune: TuneOpt = True,
     overwrite: OverwriteOpt = False,
     as_json: JsonOpt = False,
+    pipeline: StartOpt = True,
 ) -> None:
     """Fit on the history before a date, simulate the weeks after it, score against reality."""
     from funnelsim.analysis.fit.backtest import FILES
@@ -169,10 +180,15 @@ def backtest(
     with reported():
         _check_out(out, FILES, overwrite)
     with reported(), err.status("fitting and simulating…", spinner="dots"):
-        found = backtested(mapping, split, base, reps, seed, workers, tune)
+        found = backtested(mapping, split, base, reps, seed, workers, tune, pipeline)
+    start = (
+        f"from the {len(found.fitted.pipeline.deals)} deals open then"
+        if pipeline
+        else "after the fitted scenario's warm-up"
+    )
     heading = (
         f"Fitted on the history before {found.split:%Y-%m-%d}; the {found.weeks} weeks after it "
-        f"simulated {found.reps} times (seed {found.seed}) from the fitted scenario's steady state"
+        f"simulated {found.reps} times (seed {found.seed}) {start}"
     )
     if out is not None:
         found.write(out)

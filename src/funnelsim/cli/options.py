@@ -20,6 +20,13 @@ SetOpt = Annotated[
     list[str] | None,
     typer.Option("--set", "-s", help="Override a key: dotted.path=value (repeatable)."),
 ]
+PipelineOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Start from the deals open in this pipeline file (funnelsim fit writes "
+        "pipeline.yaml): its date, and each deal in its stage with its ages."
+    ),
+]
 RepsOpt = Annotated[
     int | None,
     typer.Option(

@@ -13,7 +13,7 @@ import yaml
 
 from funnelsim.base.files import atomic_write
 from funnelsim.cli.console import err, fail, load, print_json, reported, terminal, warn
-from funnelsim.cli.options import PolicyOpt, ScenarioArg, SetOpt
+from funnelsim.cli.options import PipelineOpt, PolicyOpt, ScenarioArg, SetOpt
 from funnelsim.errors import ScenarioError, UsageError
 from funnelsim.runner import RunResult, simulate
 from funnelsim.scenario import load_scenario, validate_policies
@@ -36,11 +36,12 @@ def run(
     set_: SetOpt = None,
     as_json: RunJsonOpt = False,
     events: EventsOpt = None,
+    pipeline: PipelineOpt = None,
 ) -> None:
     """Simulate one run of a scenario and show its figures."""
     if events is not None:
         _check_writable(events)
-    resolved = load(scenario, policy, set_)
+    resolved = load(scenario, policy, set_, pipeline)
     with err.status("simulating…", spinner="dots"):
         result = simulate(resolved, seed=seed, events=events is not None)
     if events is not None:
@@ -58,10 +59,11 @@ def validate(
     ],
     policy: PolicyOpt = None,
     set_: SetOpt = None,
+    pipeline: PipelineOpt = None,
 ) -> None:
     """Check a scenario file (and every policy in it) and print the resolved scenario."""
     with reported(ScenarioError):
-        resolved = load_scenario(scenario, policy=policy, overrides=set_ or [])
+        resolved = load_scenario(scenario, policy=policy, overrides=set_ or [], pipeline=pipeline)
         if policy is None:
             validate_policies(scenario)
     data = resolved.model_dump(mode="json", by_alias=True, exclude={"policy"})

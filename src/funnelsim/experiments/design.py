@@ -145,6 +145,13 @@ def scenario_path(name: str, base: Path | None) -> Path:
     return scenario_file(name)
 
 
+def _pipeline_path(pipeline: str | None, base: Path | None) -> str | None:
+    """A pipeline file named in an experiment is found beside the experiment file."""
+    if pipeline is None or base is None or Path(pipeline).is_absolute():
+        return pipeline
+    return str(base / pipeline)
+
+
 def _policy_path(policy: str, base: Path | None) -> str:
     """A policy file named in an experiment is found beside the experiment file."""
     if base is None or not policy.endswith((".yaml", ".yml")) or Path(policy).is_absolute():
@@ -176,13 +183,14 @@ def plan(
         raise ScenarioError([Problem(source, "scenario", message, line)]) from None
     points = sweep_points(experiment)
     policies = [_policy_path(p, base) for p in experiment.policies] or [None]
+    pipeline = _pipeline_path(experiment.pipeline, base)
     scenarios, problems = [], {}
     for values in points:
         resolved = []
         for k, policy in enumerate(policies):
             overrides = {**experiment.set, **values}
             try:
-                _, scenario = resolve(path, policy, overrides)
+                _, scenario = resolve(path, policy, overrides, pipeline)
             except ScenarioError as exc:
                 for p in exc.problems:
                     key = overridden(p)
@@ -199,6 +207,8 @@ def plan(
         every = [*found, *problems.values()]
         raise ScenarioError(sorted(every, key=lambda p: (p.source != source, p.line or 0)))
     replay = {"scenario": portable(path), "policies": [portable(p) for p in policies if p]}
+    if pipeline is not None:
+        replay["pipeline"] = str(Path(pipeline).resolve())
     labels = tuple(experiment.labels)
     factors = tuple(experiment.factors)
     return Plan(

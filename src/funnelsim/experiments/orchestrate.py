@@ -227,6 +227,7 @@ def compare(
     seed: int = 0,
     *,
     overrides: Mapping[str, Any] | None = None,
+    pipeline: str | Path | None = None,
     metrics: Sequence[str] = KEY_METRICS,
     precision: float | None = None,
     metric: str = "bookings",
@@ -239,15 +240,20 @@ def compare(
     ``policies`` are names from the scenario's ``policies`` section or policy files; the
     first is the baseline of the paired differences. With ``precision``, replications are
     added until the 95% interval of the difference in ``metric`` is within ``precision`` of
-    its mean (e.g. 0.05), up to ``max_reps``. SLA compliance is also judged within one
-    ``yardstick`` response time for every policy (``"1h"``; by default the strictest SLA
-    among them). Other options (``out``, ``workers``,
+    its mean (e.g. 0.05), up to ``max_reps``. ``pipeline`` starts every run from the deals a
+    pipeline file holds open (``funnelsim fit`` writes one). SLA compliance is also judged
+    within one ``yardstick`` response time for every policy (``"1h"``; by default the
+    strictest SLA among them). Other options (``out``, ``workers``,
     ``scheduler``, ``resume``, ``overwrite``, ``on_progress``, ``on_estimate``) are those of
     :func:`conduct`.
     """
     target = None if precision is None else Precision(precision, metric, max_reps)
     prepared = comparison(
-        scenario, policies, reps, seed, overrides=overrides, metrics=metrics, yardstick=yardstick
+        *(scenario, policies, reps, seed),
+        overrides=overrides,
+        pipeline=pipeline,
+        metrics=metrics,
+        yardstick=yardstick,
     )
     return conduct(prepared, precision=target, **options)
 
@@ -259,6 +265,7 @@ def comparison(
     seed: int,
     *,
     overrides: Mapping[str, Any] | None = None,
+    pipeline: str | Path | None = None,
     metrics: Sequence[str] = KEY_METRICS,
     yardstick: str | None = None,
 ) -> Plan:
@@ -266,6 +273,7 @@ def comparison(
     data = {
         "scenario": str(scenario) if scenario is not None else "reference",
         "policies": list(policies),
+        "pipeline": None if pipeline is None else str(pipeline),
         "set": dict(overrides or {}),
         "replications": reps,
         "seed": seed,

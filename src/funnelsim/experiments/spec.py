@@ -110,6 +110,10 @@ class Experiment(Frozen):
     description: str | None = None
     scenario: str = "reference"
     policies: list[str] = Field(default_factory=list)
+    pipeline: str | None = Field(
+        default=None,
+        description="a pipeline file: the deals open at the start (funnelsim fit writes one)",
+    )
     set: dict[str, Any] = Field(default_factory=dict)
     factors: dict[str, Factor] = Field(default_factory=dict)
     design: DesignSpec = "grid"

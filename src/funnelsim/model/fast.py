@@ -31,6 +31,9 @@ class Funnel(Stages):
         )
         self.ae = AePool(scenario.sales)
         self.agenda = Agenda(self.env)
+        for lead, deal, length in self.inherited:
+            row, when, outcome, stages = self.inherit(lead, deal, length, self.ae.hold(deal.ae))
+            self.agenda.at(0.0, when, self._resolve, row, outcome, stages)
         self.start()
 
     def events_scheduled(self) -> int:
@@ -77,11 +80,14 @@ class Funnel(Stages):
 
     def _resolve(self, now: float, row: list, outcome: str, stages: list) -> None:
         self.resolve(now, row, outcome, stages)
-        self.ae.release(row[AE])
-        self._next_sql(now)
+        if row[AE] >= 0:  # a deal open before a run without AEs has nobody to free
+            self.ae.release(row[AE])
+            self._next_sql(now)
 
     def _next_sql(self, now: float) -> None:
-        """An AE has room at ``now``: the first SQL in line whose buyer still waits opens.
+        """An AE freed a deal at ``now``: the first SQL in line whose buyer still waits opens,
+        if that AE, or another, has room (one over the cap with deals open before the run
+        may not).
 
         A buyer whose patience ran out is stamped as gone when it ran out, once the line
         reaches them: no event is spent watching them (at the same instant, they leave first).
@@ -90,9 +96,9 @@ class Funnel(Stages):
         while waiting and waiting[0][2] <= now:
             row, _, patience_ends = waiting.popleft()
             self.gave_up(row, patience_ends)
-        if waiting:
+        if waiting and (ae := self.ae.assign()) is not None:
             row, deal, _ = waiting.popleft()
-            self._open(row, deal, self.ae.assign(), now)
+            self._open(row, deal, ae, now)
 
     def _close_sales(self, horizon: float) -> None:
         """At the end of a run, the buyers in line whose patience ran out before it gave up."""

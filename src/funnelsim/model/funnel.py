@@ -15,8 +15,9 @@ import numpy as np
 from funnelsim.base.calendar import Calendar
 from funnelsim.base.streams import Streams
 from funnelsim.model.clock import CountingEnvironment
-from funnelsim.model.history import nurture_pool
+from funnelsim.model.history import HISTORY_RANK, nurture_pool
 from funnelsim.model.nurture import NurtureEngine, Outcomes
+from funnelsim.model.pipeline import open_deals
 from funnelsim.model.rules import recycle
 from funnelsim.model.rules.qualify import qualification
 from funnelsim.model.rules.reach import ReachCurve
@@ -24,7 +25,7 @@ from funnelsim.model.rules.trust import SalesTrust, judged_by_sales, owed_attemp
 from funnelsim.model.sales import SalesSteps, deal_counters
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import Task, new_tasks
-from funnelsim.model.sources import generate_leads
+from funnelsim.model.sources import SOURCE_KEY_SHIFT, generate_leads
 from funnelsim.record.ledger import SPELL, SPELL_AT, Ledger
 from funnelsim.record.response import within_response
 from funnelsim.scenario.schema import Scenario
@@ -35,6 +36,8 @@ FIRST_TOUCH_AT, ATTEMPTS, OUTCOME, OUTCOME_AT = (
     SPELL_AT[name] for name in ("first_touch_at", "attempts", "outcome", "outcome_at")
 )
 NO_LEADS = np.empty(0, dtype=np.int64)
+RANK = np.uint64((1 << SOURCE_KEY_SHIFT) - 1)
+"""The rank within its source in a lead's key."""
 NURTURE_PERIOD = 7.0
 """Days between nurture advances; also when a closed-loop threshold change takes effect."""
 
@@ -52,6 +55,20 @@ class Stages(SalesSteps):
         self.env = CountingEnvironment()
         self.calendar = Calendar.from_spec(scenario.calendar, scenario.start_date)
         prior, nurtured = nurture_pool(scenario, streams)
+        inherited = open_deals(scenario, streams)
+        # The history's leads, then the open deals', then the run's own.
+        history = len(prior)
+        # Each open deal's lead, spec and stage length, for the model to hand to its AEs.
+        self.inherited = list(
+            zip(
+                range(history, history + len(inherited.leads)),
+                scenario.pipeline,
+                inherited.stage_length.tolist(),
+                strict=True,
+            )
+        )
+        if self.inherited:
+            prior = prior.followed_by(inherited.leads)
         self.leads = leads = prior.followed_by(generate_leads(scenario, streams))
         self.ledger = Ledger(
             *(leads.created, leads.source, leads.segment, leads.fit, leads.cost),
@@ -66,7 +83,7 @@ class Stages(SalesSteps):
         self.threshold = scenario.scoring.mql_threshold
         self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
-        self.engine.resume(np.arange(len(prior)), nurtured)  # the history's leads come first
+        self.engine.resume(np.arange(history), nurtured)
         self.period = ReviewPeriod()  # what the next threshold review will look at
         self._tick_end = 0.0
         self._rules(scenario)
@@ -74,12 +91,11 @@ class Stages(SalesSteps):
     def _rules(self, scenario: Scenario) -> None:
         """The rules' parameters, in open time, and what they read of each lead."""
         self.sdr = sdr = scenario.sdr
-        self.trust = SalesTrust(sdr.trust, scenario.sla.enforced)
+        self.trust = SalesTrust(sdr.trust, scenario.sla.enforced, sdr.put_off)
         points = sorted((self.calendar.open_time(k), v) for k, v in sdr.reach.items())
         self.reach = ReachCurve.from_points([d for d, _ in points], [v for _, v in points])
         self.sla_response = self.calendar.open_time(scenario.sla.response_time)
         self.max_delay = self.calendar.open_time(sdr.trust.max_delay)
-        self.kept = 1.0 if scenario.sla.enforced else 1.0 - sdr.put_off  # not put off by habit
         # Plain floats for the per-attempt checks: list indexing beats NumPy scalars there.
         leads = self.leads
         self.fit, self.buy_start, self.buy_end = (
@@ -94,11 +110,13 @@ class Stages(SalesSteps):
     def start(self) -> None:
         """Enrol the run's nurtured leads and start the nurture clock (and the review, if on).
 
-        The history's leads, captured before time zero, are in nurture already.
+        The history's leads, captured before time zero, are in nurture already; the open
+        deals' are in sales.
         """
         prospected = np.array([s.skips_nurture for s in self.scenario.sources.values()])
-        direct = prospected[self.leads.source]
-        nurtured = ~direct & (self.leads.created >= 0.0)
+        run = (self.leads.key & RANK) < HISTORY_RANK  # the run's own, by their keys' ranks
+        direct = prospected[self.leads.source] & run
+        nurtured = ~direct & run
         self.engine.enrol(np.flatnonzero(nurtured), self.leads.created[nurtured])
         if self.logging:
             for lead, t in enumerate(self.leads.created.tolist()):
@@ -199,7 +217,8 @@ class Stages(SalesSteps):
         task.spell = ledger.spells.append(lead, now, NAN, 0, OPEN, NAN, task.prospect)
         if task.prospect:
             return 0.0  # the SDRs' own work: no MQL to distrust
-        return put_off(self.kept * self.trust.effort, self.max_delay, task.put_off)
+        trust = self.trust
+        return put_off(trust.kept * trust.effort, self.max_delay, task.put_off)
 
     def attempt(self, task: Task, sdr: int, now: float) -> float:
         """An SDR starts an attempt: decide whether it reaches the buyer; return its work.

@@ -22,6 +22,7 @@ from funnelsim.model.funnel import Stages
 from funnelsim.model.sales import AePool
 from funnelsim.model.sdr import Task
 from funnelsim.record.ledger import Ledger
+from funnelsim.scenario.pipeline import OpenDeal
 from funnelsim.scenario.schema import Scenario
 
 OFF_DUTY = (-1,)
@@ -40,6 +41,9 @@ class ReferenceFunnel(Stages):
             env, capacity=scenario.sales.ae_count * scenario.sales.max_open_per_ae
         )
         self.aes = AePool(scenario.sales)  # which AE, of those with room, opens the deal
+        self.held: list[list] = [[] for _ in range(scenario.sales.ae_count)]
+        for lead, deal, length in self.inherited:
+            env.process(self._inherited(lead, deal, length))
         self.spacing = self.calendar.open_time(sdr.attempt_spacing)
         # Which goes first, new MQLs (by arrival or score) or follow-ups (by when they fell due);
         # ties in priority go to whoever asked first.
@@ -124,6 +128,21 @@ class ReferenceFunnel(Stages):
         row = self.sql_row(task, now)
         if not self.declined(task, row, now):
             self.env.process(self._opportunity(task, row))
+
+    def _inherited(self, lead: int, deal: OpenDeal, stage_length: float):
+        """A deal open before the run: its AE holds it, with a slot while within the cap (the
+        slots held are each AE's deals up to the cap, so a slot is free exactly when some AE
+        has room); it resolves as its path says."""
+        ae = self.aes.hold(deal.ae)
+        if ae >= 0 and not self.aes.over_cap(ae):
+            self.held[ae].append(self.slots.request())  # granted: the slots cover the caps
+        row, when, outcome, stages = self.inherit(lead, deal, stage_length, ae)
+        yield self.env.timeout(when - self.env.now)
+        self.resolve(self.env.now, row, outcome, stages)
+        if ae >= 0:
+            if not self.aes.over_cap(ae):
+                self.slots.release(self.held[ae].pop())
+            self.aes.release(ae)
 
     def _opportunity(self, task: Task, row: list):
         """An SQL waits for an AE with room (its buyer giving up once their patience runs

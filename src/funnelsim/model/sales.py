@@ -8,12 +8,14 @@ with the SDR spell that may lead to it (:func:`deal_counters`), a batch of spell
 
 from __future__ import annotations
 
+import math
 from collections import deque
 
 import numpy as np
 
 from funnelsim.model.rules.handoff import accepted, patience_ends
 from funnelsim.model.rules.opportunity import (
+    advance_odds,
     deal_value,
     opportunity_path,
     passed_stages,
@@ -21,6 +23,7 @@ from funnelsim.model.rules.opportunity import (
 )
 from funnelsim.model.sdr import Task
 from funnelsim.record.ledger import OPP, OPP_AT
+from funnelsim.scenario.pipeline import OpenDeal
 from funnelsim.scenario.schema import Sales
 
 NAN = float("nan")
@@ -76,6 +79,21 @@ class AePool:
 
     def release(self, ae: int) -> None:
         self.open[ae] -= 1
+
+    def hold(self, ae: int | None) -> int:
+        """Give an AE a deal open before the run, cap or not: ``ae`` if the team has it, else
+        the first of the least loaded (-1 when there are no AEs: nobody holds it)."""
+        load = self.open
+        if not load:
+            return -1
+        if ae is None or ae >= len(load):
+            ae = load.index(min(load))
+        load[ae] += 1
+        return ae
+
+    def over_cap(self, ae: int) -> bool:
+        """Whether ``ae`` holds more deals than the cap (inherited ones only can do that)."""
+        return ae >= 0 and self.open[ae] > self.cap
 
 
 def ae_name(k: int) -> str:
@@ -135,13 +153,48 @@ class SalesSteps:
         )
         row[OPENED_AT], row[AE] = now, ae
         row[VALUE] = deal_value(segment, u_duration)
-        for stage, (_, ends_at) in enumerate(path.stages):
-            self.ledger.stages.append(lead, now, stage, ends_at)
-        self.ledger.move(lead, "opportunity", now)
+        self._staged(lead, now, 0, path.stages)
         if self.logging:
             self.ledger.log(now, lead, "opportunity opened", ae_name(ae))
         stall_recycles = self.scenario.recycle.stalled.enabled
         return (*resolution(path, self.scenario.sales, stall_recycles), path.stages)
+
+    def inherit(self, lead: int, deal: OpenDeal, stage_length: float, ae: int) -> tuple:
+        """A deal open before the run (:mod:`funnelsim.model.pipeline`), held by ``ae``.
+
+        Returns its row of the ledger's opportunities and, as :meth:`open` does, when and how
+        it will resolve (not before time zero) and the stages of its path.
+        """
+        segment = self.segments[self.leads.segment[lead]]
+        first = next(k for k, s in enumerate(segment.stages) if s.name == deal.stage)
+        opened, entered = -deal.age, -deal.stage_age
+        counters = deal_counters(self.opps_of[lead : lead + 1], self.stages)
+        row_u = self.streams.lead_uniforms("opportunity", self.leads.key[lead : lead + 1], counters)
+        self.opps_of[lead] += 1
+        u_duration, u_outcome = deal_uniforms(row_u[0], self.stages)
+        if math.isfinite(stage_length):  # in play in its stage: it ends in an outcome, not dark
+            odds = advance_odds(segment.stages[first], segment.fit_effect, self.fit[lead])
+            u_outcome[first] *= sum(odds)
+        path = opportunity_path(
+            *(segment, self.scenario.sales, entered, self.fit[lead]),
+            *(self.buy_start[lead], self.buy_end[lead], u_duration, u_outcome),
+            first=first,
+            first_length=stage_length,
+        )
+        value = deal_value(segment, u_duration) if deal.value is None else deal.value
+        row = self.ledger.opps.append(lead, NAN, opened, opened, NAN, OPP["open"], value, ae, first)
+        self._staged(lead, opened, first, path.stages)
+        if self.logging:
+            self.ledger.log(0.0, lead, "opportunity open at the start", ae_name(ae))
+        stall_recycles = self.scenario.recycle.stalled.enabled
+        when, outcome = resolution(path, self.scenario.sales, stall_recycles)
+        return row, max(when, 0.0), outcome, path.stages
+
+    def _staged(self, lead: int, opened: float, first: int, stages: list) -> None:
+        """Record the stages of an opportunity's path, from its ``first``; it is now open."""
+        for stage, (_, ends_at) in enumerate(stages, start=first):
+            self.ledger.stages.append(lead, opened, stage, ends_at)
+        self.ledger.move(lead, "opportunity", opened)
 
     def resolve(self, now: float, row: list, outcome: str, stages: list) -> None:
         """The opportunity leaves the pipeline at ``now``: won, lost, stalled, ...
@@ -151,7 +204,7 @@ class SalesSteps:
         lead = row[LEAD]
         passed = passed_stages(stages, now)
         row[RESOLVED_AT], row[OPP_OUTCOME] = now, OPP[outcome]
-        row[STAGES_PASSED] = len(passed)
+        row[STAGES_PASSED] += len(passed)  # a deal open before the run passed some already
         if self.logging:
             self._log_resolution(lead, row[AE], passed, outcome, now)
         if outcome in ("won", "no_decision"):

@@ -4,9 +4,11 @@ A scenario resolves in three layers, each remembered with where it came from so 
 can name the file and line that set the bad value:
 
 1. the scenario file;
-2. a policy overlay, named in the file's ``policies`` section or given as a file of its own,
+2. the pipeline open at the start (``--pipeline``), a file of its own that sets ``pipeline``,
+   and with it the ``start_date`` and ``horizon`` it belongs to;
+3. a policy overlay, named in the file's ``policies`` section or given as a file of its own,
    deep-merged (mappings merge key by key, anything else is replaced);
-3. overrides, ``dotted.path=value`` (``--set`` on the command line), values read as YAML
+4. overrides, ``dotted.path=value`` (``--set`` on the command line), values read as YAML
    scalars.
 
 A problem an override caused names it as its source (``override sdr.headcount``), never the
@@ -168,26 +170,48 @@ def _merged(base: dict, patch: Mapping) -> dict:
 
 def _unknown_names(layers: _Layers) -> list[Problem]:
     """Names of things the scenario does not define (checked on raw data, each at its key):
-    segments in a source's segment mix, sources in the cost's program spend."""
+    segments in a source's segment mix, sources in the cost's program spend, and the
+    source, segment and stage of each open deal."""
     data = layers.data
     segments, sources = _section(data, "segments"), _section(data, "sources")
     named = [
-        (("sources", name, "segment_mix", seg), "segment", segments)
+        (("sources", name, "segment_mix", seg), seg, "segment", "segments", segments)
         for name, source in sources.items()
         for seg in _section(source, "segment_mix")
     ]
     named += [
-        (("cost", "programs", name), "source", sources)
+        (("cost", "programs", name), name, "source", "sources", sources)
         for name in _section(_section(data, "cost"), "programs")
     ]
+    named += _pipeline_names(data, segments, sources)
     problems = []
-    for key, kind, defined in named:
-        if key[-1] not in defined:
+    for key, name, kind, kinds, defined in named:
+        if name not in defined:
             source_file, line = layers.where(key)
             expected = ", ".join(map(str, defined)) or "none defined"
-            message = f"unknown {kind} {key[-1]!r}; expected one of the {kind}s: {expected}"
+            message = f"unknown {kind} {name!r}; expected one of the {kinds}: {expected}"
             problems.append(Problem(source_file, ".".join(map(str, key)), message, line))
     return problems
+
+
+def _pipeline_names(data: dict, segments: dict, sources: dict) -> list[tuple]:
+    """The names each open deal uses: its source, its segment, and a stage of that segment."""
+    deals = data.get("pipeline")
+    named = []
+    for k, deal in enumerate(deals if isinstance(deals, list) else []):
+        if not isinstance(deal, dict):
+            continue
+        for field, defined in (("source", sources), ("segment", segments)):
+            if isinstance(deal.get(field), str):
+                named.append((("pipeline", k, field), deal[field], field, f"{field}s", defined))
+        named_segment = deal.get("segment")
+        segment = segments.get(named_segment) if isinstance(named_segment, str) else None
+        stages = segment.get("stages") if isinstance(segment, dict) else None
+        if isinstance(deal.get("stage"), str) and isinstance(stages, list):
+            names = [s.get("name") for s in stages if isinstance(s, dict)]
+            kinds = f"stages of segment {deal['segment']}"
+            named.append((("pipeline", k, "stage"), deal["stage"], "stage", kinds, names))
+    return named
 
 
 def _section(data: Any, key: str) -> dict:
@@ -242,6 +266,31 @@ def _policy_layer(layers: _Layers, policy: str) -> tuple[dict, dict[Key, Origin]
     raise ScenarioError([Problem(layers.default_source, "policies", message)])
 
 
+PIPELINE_KEYS = ("start_date", "horizon", "pipeline")
+"""What a pipeline file may set: the deals, and the date and horizon they belong to."""
+
+
+def _pipeline_layer(path: str | Path) -> tuple[dict, dict[Key, Origin]]:
+    """A pipeline file's data and origins; any key but :data:`PIPELINE_KEYS` is an error."""
+    doc = read(Path(path))
+    data = doc.data if isinstance(doc.data, dict) else None
+    if data is None or "pipeline" not in data:
+        raise ScenarioError([Problem(doc.source, "pipeline", "expected a mapping with a pipeline")])
+    problems = [
+        Problem(
+            doc.source,
+            str(key),
+            f"a pipeline file sets only {', '.join(PIPELINE_KEYS)}; set the rest in the scenario",
+            doc.lines.get((key,)),
+        )
+        for key in data
+        if key not in PIPELINE_KEYS
+    ]
+    if problems:
+        raise ScenarioError(problems)
+    return data, {k: (doc.source, n) for k, n in doc.lines.items()}
+
+
 _LOADER_KEYS = {
     "policy": "is set by --policy, never in a file; name the policy with --policy",
     "overrides": "records the --set overrides, never set in a file; set the keys themselves",
@@ -253,10 +302,13 @@ def resolve(
     path: str | Path | None = None,
     policy: str | None = None,
     overrides: Iterable[str] | Mapping[str, Any] | None = None,
+    pipeline: str | Path | None = None,
 ) -> tuple[dict[str, Any], Scenario]:
     """Merge the layers and validate; return the merged data and the scenario."""
     file = scenario_file(path)
     layers = _Layers(read(file), source_of(file))
+    if pipeline is not None:
+        layers.overlay(*_pipeline_layer(pipeline))
     name = None
     if policy is not None:
         patch, origins, name = _policy_layer(layers, policy)
@@ -284,14 +336,16 @@ def load_scenario(
     path: str | Path | None = None,
     policy: str | None = None,
     overrides: Iterable[str] | Mapping[str, Any] | None = None,
+    pipeline: str | Path | None = None,
 ) -> Scenario:
     """Load, merge and validate a scenario; raise :class:`ScenarioError` listing every problem.
 
     ``path`` None loads the bundled reference scenario. ``policy`` is the name of a policy in
     the file's ``policies`` section or the path of a policy file. ``overrides`` are
-    ``"dotted.path=value"`` strings or a mapping of dotted paths to values.
+    ``"dotted.path=value"`` strings or a mapping of dotted paths to values. ``pipeline`` is a
+    file of the deals open at the start (``funnelsim fit`` writes one).
     """
-    return resolve(path, policy, overrides)[1]
+    return resolve(path, policy, overrides, pipeline)[1]
 
 
 def validate_policies(path: str | Path | None = None) -> dict[str, Scenario]:

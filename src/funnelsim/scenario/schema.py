@@ -45,6 +45,7 @@ from funnelsim.scenario.fields import (
 )
 from funnelsim.scenario.horizon import Horizon
 from funnelsim.scenario.judgment import Judgment, judgment_problems
+from funnelsim.scenario.pipeline import OpenDeal
 
 
 class CalendarSpec(Frozen):
@@ -354,6 +355,9 @@ class Scenario(Frozen):
     judgment: dict[str, Judgment] = Field(
         default={}, description="parameters no published figure sets: range and reason, by key"
     )
+    pipeline: list[OpenDeal] = Field(
+        default=[], description="the deals open at time zero (``--pipeline``): see OpenDeal"
+    )
     policies: dict[str, dict[str, Any]] = {}
     policy: str | None = Field(default=None, description="the policy applied, set by the loader")
     overrides: dict[str, Any] = Field(default={}, exclude=True, description="--set, by the loader")
@@ -373,7 +377,8 @@ class Scenario(Frozen):
         """Each judgment parameter is a key of the scenario, with a range of its kind (its value
         may lie outside: the range is where a reasonable company sits, not a limit)."""
         if self.judgment:
-            data = self.model_dump(mode="json", by_alias=True, exclude={"judgment", "policies"})
+            skip = {"judgment", "policies", "pipeline"}
+            data = self.model_dump(mode="json", by_alias=True, exclude=skip)
             problems = judgment_problems(self.judgment, dotted(data))
             if problems:
                 raise ValueError("; ".join(problems))

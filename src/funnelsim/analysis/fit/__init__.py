@@ -17,26 +17,30 @@ import pandas as pd
 
 from funnelsim.analysis.fit import estimates as est
 from funnelsim.analysis.fit.mapping import CrmMapping, read_mapping
+from funnelsim.analysis.fit.pipeline import OpenPipeline, open_pipeline
 from funnelsim.analysis.fit.reading import CrmData, read_export
 from funnelsim.analysis.fit.scenario import fitted_data, render
 from funnelsim.analysis.fit.stages import stages
-from funnelsim.analysis.fit.tuning import tune_neglect, tune_threshold, written
+from funnelsim.analysis.fit.tuning import PIPELINE_FILE, tune_neglect, tune_threshold, written
 from funnelsim.base.files import atomic_write, write_json
 from funnelsim.base.yamldoc import read
 from funnelsim.scenario.loading import load_scenario, scenario_file
 
 __all__ = ["CrmData", "CrmMapping", "Fitted", "fit_export", "read_export", "read_mapping"]
 
-FILES = ("scenario.yaml", "estimates.csv", "excluded.csv", "fit.json")
+FILES = ("scenario.yaml", PIPELINE_FILE, "estimates.csv", "excluded.csv", "fit.json")
 """What a fit writes into its folder."""
 
 
 @dataclass(frozen=True)
 class Fitted:
-    """A fitted scenario (its file's text and data), every estimate, and the rows left out."""
+    """A fitted scenario (its file's text and data), the pipeline open at the export (its
+    file's text and deals), every estimate, and the rows left out."""
 
     text: str
     data: dict[str, Any]
+    pipeline: OpenPipeline
+    pipeline_text: str
     estimates: pd.DataFrame
     excluded: pd.DataFrame
     exported_at: pd.Timestamp
@@ -50,17 +54,24 @@ class Fitted:
             "base": self.base,
             "estimates": json.loads(self.estimates.to_json(orient="records")),
             "excluded": self.excluded.to_dict(orient="records"),
+            "open_pipeline": {
+                "deals": len(self.pipeline.deals),
+                "value": sum(d.get("value", 0.0) for d in self.pipeline.deals),
+                "left_out": self.pipeline.left_out,
+            },
         }
 
     def write(self, folder: str | Path) -> list[Path]:
-        """The scenario, the estimates and the exclusions, each file whole or not at all."""
+        """The scenario, the open pipeline, the estimates and the exclusions, each file whole
+        or not at all."""
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths = [folder / name for name in FILES]
         atomic_write(paths[0], lambda tmp: tmp.write_text(self.text, encoding="utf-8"))
-        atomic_write(paths[1], lambda tmp: self.estimates.to_csv(tmp, index=False))
-        atomic_write(paths[2], lambda tmp: self.excluded.to_csv(tmp, index=False))
-        write_json(paths[3], self.document())
+        atomic_write(paths[1], lambda tmp: tmp.write_text(self.pipeline_text, encoding="utf-8"))
+        atomic_write(paths[2], lambda tmp: self.estimates.to_csv(tmp, index=False))
+        atomic_write(paths[3], lambda tmp: self.excluded.to_csv(tmp, index=False))
+        write_json(paths[4], self.document())
         return paths
 
 
@@ -107,8 +118,12 @@ def fitted_from(
     amounts = pd.DataFrame(
         {"segment": est.opp_segments(data), "amount": data.opportunities["amount"]}
     ).dropna()
+    pipeline = open_pipeline(data, fitted)
+    pipeline_text = pipeline.text(crm.currency, name)
+    _check(text, pipeline_text)
     return Fitted(
-        text, fitted, _table(found), data.excluded, data.exported_at, base_path.stem, amounts
+        *(text, fitted, pipeline, pipeline_text, _table(found), data.excluded),
+        *(data.exported_at, base_path.stem, amounts),
     )
 
 
@@ -154,10 +169,11 @@ def _tuned(
     return found, text
 
 
-def _check(text: str) -> None:
-    """The fitted file must load as any scenario does: a failure here is funnelsim's bug."""
-    with written(text) as path:
-        load_scenario(path)
+def _check(text: str, pipeline: str | None = None) -> None:
+    """The fitted file must load as any scenario does, and from its pipeline too: a failure
+    here is funnelsim's bug."""
+    with written(text, pipeline) as path:
+        load_scenario(path, pipeline=None if pipeline is None else path.with_name(PIPELINE_FILE))
 
 
 def _table(found: list[est.Estimate]) -> pd.DataFrame:

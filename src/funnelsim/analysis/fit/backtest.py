@@ -4,9 +4,10 @@ Split the export's history at a date; fit on what was known then; simulate the w
 many times; and score the real weeks against the simulated ones. Both sides are counted the
 same way: every simulated run is exported as a CRM would export it (:mod:`funnelsim.record.crm`)
 and read like the real export, so a lead's MQL is its first, as a CRM's "became an MQL" date
-is. The simulation reaches the split from its own steady state (the scenario's warm-up), not
-from the pipeline open at the split: the first weeks after the split measure the fitted
-scenario's pipeline, not the company's (docs/fit.md).
+is. The simulation starts at the split from the pipeline the export shows open then, each deal
+in its stage with its ages (:mod:`funnelsim.model.pipeline`), and the nurture pool of the
+fitted scenario's steady start; or, without the pipeline, reaches the split from its own warmed
+-up state, whose open deals are the fitted scenario's, not the company's (docs/fit.md).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from scipy import stats
 from funnelsim.analysis.fit import Fitted, fitted_from
 from funnelsim.analysis.fit.mapping import CrmMapping, read_mapping
 from funnelsim.analysis.fit.reading import outcomes_of, read_export
-from funnelsim.analysis.fit.tuning import written
+from funnelsim.analysis.fit.tuning import PIPELINE_FILE, written
 from funnelsim.base.files import atomic_write, write_json
 from funnelsim.errors import UsageError
 from funnelsim.record.crm import crm_export
@@ -57,10 +58,13 @@ class Backtest:
     weeks: int
     reps: int
     seed: int
+    pipeline: bool  # started from the pipeline open at the split, or from a warm-up
 
     def document(self) -> dict[str, Any]:
         return {
             "split": self.split.isoformat(),
+            "start": "pipeline open at the split" if self.pipeline else "warm-up",
+            "open_deals": len(self.fitted.pipeline.deals) if self.pipeline else None,
             "weeks": self.weeks,
             "replications": self.reps,
             "seed": self.seed,
@@ -90,9 +94,13 @@ def backtest(
     seed: int = 0,
     workers: int = 1,
     tune: bool = True,
+    pipeline: bool = True,
 ) -> Backtest:
     """Fit on the export's history up to ``split`` (a date; 26 weeks before the export by
-    default), simulate the weeks from the split to the export ``reps`` times, and score."""
+    default), simulate the weeks from the split to the export ``reps`` times, and score.
+
+    With ``pipeline``, each simulation starts from the deals open at the split; without, it
+    reaches the split through the fitted scenario's warm-up."""
     crm, folder = read_mapping(mapping)
     base_path = scenario_file(base)
     segments = list(load_scenario(base_path).segments)
@@ -109,13 +117,14 @@ def backtest(
     )
     name = f"{Path(mapping).name} up to {start:%Y-%m-%d}"
     fitted = fitted_from(before, crm, base_path, name, tune)
-    overrides = _overrides(fitted, start, weeks)
+    texts = (fitted.text, fitted.pipeline_text if pipeline else None)
+    overrides = _overrides(fitted, start, weeks, pipeline)
     real = weekly(whole.leads, whole.opportunities, start, weeks)
-    runs = _simulated(fitted.text, overrides, start, weeks, _seeds(seed, reps), workers)
+    runs = _simulated(texts, overrides, start, weeks, _seeds(seed, reps), workers)
     sims = np.stack([r[0] for r in runs])  # replication, week, series
     scores, table = _scores(real, sims)
     distances = _distances(whole.opportunities, start, [r[1] for r in runs])
-    return Backtest(scores, table, distances, fitted, start, weeks, reps, seed)
+    return Backtest(scores, table, distances, fitted, start, weeks, reps, seed, pipeline)
 
 
 def _split(split: dt.date | str | None, exported_at: pd.Timestamp, crm: CrmMapping) -> pd.Timestamp:
@@ -138,29 +147,36 @@ def _seeds(seed: int, reps: int) -> list[int]:
     return out
 
 
-def _overrides(fitted: Fitted, start: pd.Timestamp, weeks: int) -> dict[str, str]:
-    """What puts the fitted scenario's warm-up's end at the split and its window over the
-    held-out weeks."""
-    warmup = _loaded(fitted.text, {}).horizon.warmup
+def _overrides(fitted: Fitted, start: pd.Timestamp, weeks: int, pipeline: bool) -> dict[str, str]:
+    """What puts the run's measured window over the held-out weeks: from the split, or after
+    a warm-up that ends there."""
+    warmup = 0.0 if pipeline else _loaded((fitted.text, None), {}).horizon.warmup
     first = start.date() - dt.timedelta(days=warmup)
-    return {"start_date": first.isoformat(), "horizon.length": f"{warmup + 7 * weeks:g}d"}
+    return {
+        "start_date": first.isoformat(),
+        "horizon.warmup": f"{warmup:g}d",
+        "horizon.length": f"{warmup + 7 * weeks:g}d",
+    }
 
 
-def _loaded(text: str, overrides: dict[str, str]) -> Scenario:
-    """A scenario from a file's text (a worker gets the text: a scenario does not pickle)."""
-    with written(text) as path:
-        return load_scenario(path, overrides=overrides)
+def _loaded(texts: tuple[str, str | None], overrides: dict[str, str]) -> Scenario:
+    """A scenario from a file's text, and its pipeline from its file's (a worker gets the
+    texts: a scenario does not pickle)."""
+    text, pipeline = texts
+    with written(text, pipeline) as path:
+        opened = None if pipeline is None else path.with_name(PIPELINE_FILE)
+        return load_scenario(path, overrides=overrides, pipeline=opened)
 
 
 def _simulated(
-    text: str,
+    texts: tuple[str, str | None],
     overrides: dict[str, str],
     start: pd.Timestamp,
     weeks: int,
     seeds: list[int],
     workers: int,
 ) -> list[tuple[np.ndarray, dict[str, np.ndarray]]]:
-    jobs = [(text, overrides, s, start, weeks) for s in seeds]
+    jobs = [(texts, overrides, s, start, weeks) for s in seeds]
     if workers <= 1:
         return [_one(*job) for job in jobs]
     with cf.ProcessPoolExecutor(max_workers=workers) as pool:
@@ -168,10 +184,14 @@ def _simulated(
 
 
 def _one(
-    text: str, overrides: dict[str, str], seed: int, start: pd.Timestamp, weeks: int
+    texts: tuple[str, str | None],
+    overrides: dict[str, str],
+    seed: int,
+    start: pd.Timestamp,
+    weeks: int,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """One replication, exported and counted as the real export is."""
-    scenario = _loaded(text, overrides)
+    scenario = _loaded(texts, overrides)
     result = simulate(scenario, seed=seed)
     export = crm_export(scenario, result.ledger)
     mapping = CrmMapping(timezone=str(start.tz))
@@ -227,6 +247,7 @@ def _scores(real: pd.DataFrame, sims: np.ndarray) -> tuple[pd.DataFrame, pd.Data
                 "series": name,
                 "real": total,
                 "simulated": mean.sum(),
+                "simulated_sd": float(runs.sum(axis=1).std(ddof=1)),
                 "simulated_low_95": float(np.quantile(runs.sum(axis=1), 0.025)),
                 "simulated_high_95": float(np.quantile(runs.sum(axis=1), 0.975)),
                 "mae_per_week": error.mean(),

@@ -55,12 +55,19 @@ class Tuned:
 
 
 @contextlib.contextmanager
-def written(text: str) -> Iterator[Path]:
-    """A scenario file's text as a file, for as long as it is needed."""
+def written(text: str, pipeline: str | None = None) -> Iterator[Path]:
+    """A scenario file's text as a file, for as long as it is needed; with a pipeline file's
+    text beside it, as ``pipeline.yaml``."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "fitted.yaml"
         path.write_text(text, encoding="utf-8")
+        if pipeline is not None:
+            (Path(folder) / PIPELINE_FILE).write_text(pipeline, encoding="utf-8")
         yield path
+
+
+PIPELINE_FILE = "pipeline.yaml"
+"""The name of the open pipeline's file, beside the fitted scenario's."""
 
 
 def nurtured_sources(scenario: Scenario) -> set[str]:

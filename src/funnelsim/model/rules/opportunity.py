@@ -45,15 +45,24 @@ def opportunity_path(
     buy_end: float,
     u_duration: Sequence[float],
     u_outcome: Sequence[float],
+    first: int = 0,
+    first_length: float | None = None,
 ) -> Path:
     """Sample an opportunity's path from its uniforms (one of each per stage).
 
     Only the stages the deal reaches are sampled: most deals end before their last stage.
+    A deal open before the run (:mod:`funnelsim.model.pipeline`) starts at stage ``first``,
+    entered at ``opened``, which lasts ``first_length``, drawn with the buyer's state.
     """
     t, stalls_at, done = opened, math.inf, []
-    last = len(segment.stages) - 1
-    for k, stage in enumerate(segment.stages):
-        end = t + float(stage.duration.ppf(u_duration[k]))
+    stages = segment.stages
+    last = len(stages) - 1
+    for k in range(first, last + 1):
+        stage = stages[k]
+        if k == first and first_length is not None:
+            end = t + first_length
+        else:
+            end = t + float(stage.duration.ppf(u_duration[k]))
         if not (buy_start <= t and end < buy_end):
             return Path("dark", t, min(stalls_at, t + sales.stall_after), done)
         if end - t > sales.stall_after:

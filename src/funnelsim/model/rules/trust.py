@@ -17,11 +17,14 @@ class SalesTrust:
     """The effort the desk gives marketing's MQLs, from the share of recent ones qualified.
 
     Pure bookkeeping: ``effort`` maps the share over the last ``window`` judged MQLs linearly
-    from ``zero_at`` (effort at its floor) to ``full_at`` (full effort).
+    from ``zero_at`` (effort at its floor) to ``full_at`` (full effort). ``kept`` is the share
+    of new MQLs the desk queues at once out of habit, at full effort: all under an enforced
+    SLA, else all but the ``habit`` of putting leads off (``sdr.put_off``).
     """
 
-    def __init__(self, trust: Trust, enforced: bool):
+    def __init__(self, trust: Trust, enforced: bool, habit: float = 0.0):
         self.trust, self.enforced = trust, enforced
+        self.kept = 1.0 if enforced else 1.0 - habit
         self.recent: deque[bool] = deque(maxlen=trust.window)
         self.qualified = 0
         self.effort = 1.0  # kept current by record(): read once per MQL and first touch

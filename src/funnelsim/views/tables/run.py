@@ -231,9 +231,14 @@ def _suggested(check: dict[str, Any]) -> str:
 
 
 def _start(summary: dict) -> str:
-    """How the run started, for its title: from a steady start, or an empty one."""
-    state = summary.get("funnel_start", {}).get("state")
-    return f" from {'a' if state == 'steady' else 'an'} {state} start" if state else ""
+    """How the run started, for its title: from a steady start, or an empty one; with the
+    deals open at the start, if a pipeline gave them."""
+    start = summary.get("funnel_start", {})
+    state = start.get("state")
+    text = f" from {'a' if state == 'steady' else 'an'} {state} start" if state else ""
+    if start.get("open_deals"):
+        text += f" and a pipeline of {start['open_deals']:,} open deals"
+    return text
 
 
 def run_report(result) -> Group:
