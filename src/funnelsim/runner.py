@@ -181,10 +181,11 @@ def _funnel_start(scenario: Scenario) -> dict[str, Any]:
             "history_weeks": round(horizon.history / 7.0, 3),
             "history_from": (scenario.start_date - _days(horizon.history)).isoformat(),
         }
-    if scenario.pipeline:
-        given = [deal.value for deal in scenario.pipeline if deal.value is not None]
-        start["open_deals"] = len(scenario.pipeline)
-        start["open_value_given"] = float(sum(given))
+    if scenario.pipeline is not None:
+        deals = scenario.pipeline.deals
+        start["pipeline_date"] = scenario.pipeline.date.isoformat()
+        start["open_deals"] = len(deals)
+        start["open_value_given"] = float(sum(d.value for d in deals if d.value is not None))
     return start
 
 

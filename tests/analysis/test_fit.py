@@ -11,6 +11,7 @@ that finish: the docs say so).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import math
 
@@ -120,11 +121,11 @@ def test_the_fit_writes_its_folder(fitted, tmp_path):
     )
     folder = tmp_path / "fit"
     assert funnelsim.load_scenario(folder / "scenario.yaml").sdr.attempts == 6
-    started = funnelsim.load_scenario(
-        folder / "scenario.yaml", pipeline=folder / "pipeline.yaml"
-    )
-    assert len(started.pipeline) == len(fitted.pipeline.deals) > 0
-    assert started.start_date == fitted.exported_at.date() and started.horizon.warmup == 0
+    started = funnelsim.load_scenario(folder / "scenario.yaml", pipeline=folder / "pipeline.yaml")
+    assert len(started.pipeline.deals) == len(fitted.pipeline.deals) > 0
+    assert started.pipeline.date == fitted.exported_at.date()
+    warmed = started.start_date + dt.timedelta(days=started.horizon.warmup)
+    assert warmed == started.pipeline.date  # the window opens on the pipeline's date
 
 
 # -- censoring ----------------------------------------------------------------------------------

@@ -65,7 +65,7 @@ def validate(
     with reported(ScenarioError):
         resolved = load_scenario(scenario, policy=policy, overrides=set_ or [], pipeline=pipeline)
         if policy is None:
-            validate_policies(scenario)
+            validate_policies(scenario, pipeline)
     data = resolved.model_dump(mode="json", by_alias=True, exclude={"policy"})
     if policy is not None:
         typer.echo(f"# {printable(scenario)} with policy {printable(resolved.policy)} applied")

@@ -15,7 +15,8 @@ import numpy as np
 from funnelsim.base.streams import Streams
 from funnelsim.model.clock import Agenda
 from funnelsim.model.funnel import Stages
-from funnelsim.model.sales import AE, AePool
+from funnelsim.model.pipeline import pipeline_day
+from funnelsim.model.sales import AE, OPP_OUTCOME, REPLACED, AePool
 from funnelsim.model.sdr import SdrDesk, Task
 from funnelsim.record.ledger import Ledger
 from funnelsim.scenario.schema import Scenario
@@ -31,9 +32,8 @@ class Funnel(Stages):
         )
         self.ae = AePool(scenario.sales)
         self.agenda = Agenda(self.env)
-        for lead, deal, length in self.inherited:
-            row, when, outcome, stages = self.inherit(lead, deal, length, self.ae.hold(deal.ae))
-            self.agenda.at(0.0, when, self._resolve, row, outcome, stages)
+        if scenario.pipeline is not None:  # even without deals: the model's own then leave
+            self.agenda.at(0.0, pipeline_day(scenario), self._take_over)
         self.start()
 
     def events_scheduled(self) -> int:
@@ -76,21 +76,39 @@ class Funnel(Stages):
 
     def _open(self, row: list, deal: np.ndarray, ae: int, now: float) -> None:
         when, outcome, stages = self.open(row, deal, ae, now)
+        self.ae.track(ae, row)
         self.agenda.at(now, when, self._resolve, row, outcome, stages)
 
     def _resolve(self, now: float, row: list, outcome: str, stages: list) -> None:
+        if row[OPP_OUTCOME] == REPLACED:
+            return  # a pipeline's deal took its place
         self.resolve(now, row, outcome, stages)
-        if row[AE] >= 0:  # a deal open before a run without AEs has nobody to free
+        if row[AE] >= 0:  # a pipeline's deal in a run without AEs has nobody to free
+            self.ae.untrack(row[AE], row)
             self.ae.release(row[AE])
             self._next_sql(now)
 
-    def _next_sql(self, now: float) -> None:
+    def _take_over(self, now: float) -> None:
+        """The pipeline's date: its deals take the place of the model's own open ones, on
+        their AEs, cap or not; then the SQLs in line take whatever room is left."""
+        self.ae.hand_over()
+        for lead, deal, length in self.inherited:
+            ae = self.ae.hold(deal.ae)
+            row, when, outcome, stages = self.inherit(lead, deal, length, ae)
+            if ae >= 0:
+                self.ae.track(ae, row)
+            self.agenda.at(now, when, self._resolve, row, outcome, stages)
+        while self.ae.waiting and self._next_sql(now):
+            pass
+
+    def _next_sql(self, now: float) -> bool:
         """An AE freed a deal at ``now``: the first SQL in line whose buyer still waits opens,
         if that AE, or another, has room (one over the cap with deals open before the run
         may not).
 
         A buyer whose patience ran out is stamped as gone when it ran out, once the line
         reaches them: no event is spent watching them (at the same instant, they leave first).
+        Returns whether one opened.
         """
         waiting = self.ae.waiting
         while waiting and waiting[0][2] <= now:
@@ -99,6 +117,8 @@ class Funnel(Stages):
         if waiting and (ae := self.ae.assign()) is not None:
             row, deal, _ = waiting.popleft()
             self._open(row, deal, ae, now)
+            return True
+        return False
 
     def _close_sales(self, horizon: float) -> None:
         """At the end of a run, the buyers in line whose patience ran out before it gave up."""

@@ -62,7 +62,7 @@ class Stages(SalesSteps):
         self.inherited = list(
             zip(
                 range(history, history + len(inherited.leads)),
-                scenario.pipeline,
+                scenario.pipeline.deals if scenario.pipeline is not None else [],
                 inherited.stage_length.tolist(),
                 strict=True,
             )

@@ -1,7 +1,9 @@
-"""The deals open at time zero: a company's pipeline today, as leads and opportunities of the run.
+"""The deals a company holds open on a date, as leads and opportunities of the run.
 
+On the pipeline's date (:func:`pipeline_day`), after the run has warmed up to it, the model's
+own open deals leave the run and the company's take their place, on the same AEs' desks.
 Each open deal (:class:`~funnelsim.scenario.pipeline.OpenDeal`) becomes a lead captured when
-the deal opened, holding an opportunity in its stage from before the run. A CRM shows the
+the deal opened, holding an opportunity in its stage from then. A CRM shows the
 deal's stage and ages, not its buyer, so the buyer's fit and buying window are drawn given what
 the CRM shows, by importance resampling (:func:`_latent`):
 
@@ -65,9 +67,16 @@ class Buyers:
         return Buyers(self.fit[index], self.start[index], self.end[index])
 
 
+def pipeline_day(scenario: Scenario) -> float:
+    """The day of the run on which the pipeline's deals are open (inf without a pipeline)."""
+    if scenario.pipeline is None:
+        return math.inf
+    return float((scenario.pipeline.date - scenario.start_date).days)
+
+
 def open_deals(scenario: Scenario, streams: Streams) -> OpenDeals:
-    """One lead per open deal of ``scenario.pipeline``, in its order."""
-    deals = scenario.pipeline
+    """One lead per open deal of ``scenario.pipeline``, in its order; times in run days."""
+    deals = scenario.pipeline.deals if scenario.pipeline is not None else []
     sources, segments = list(scenario.sources), list(scenario.segments)
     crc = [zlib.crc32(d.source.encode()) for d in deals]
     key = (np.array(crc, dtype=np.uint64) << np.uint64(SOURCE_KEY_SHIFT)) + np.arange(
@@ -84,16 +93,17 @@ def open_deals(scenario: Scenario, streams: Streams) -> OpenDeals:
         ]
     ).reshape(len(deals), 5)
     fit, interest, buy_start, buy_end, stage_length = latent.T
+    day = pipeline_day(scenario) if deals else 0.0
     leads = Leads(
         key=key,
-        created=-np.array([d.age for d in deals], dtype=float),
+        created=day - np.array([d.age for d in deals], dtype=float),
         source=np.array([sources.index(d.source) for d in deals], dtype=np.int16),
         segment=np.array([segments.index(d.segment) for d in deals], dtype=np.int16),
         fit=fit,
         interest=interest,
-        buy_start=buy_start,
-        buy_end=buy_end,
-        cost=np.zeros(len(deals)),  # spent before the run: outside every window it measures
+        buy_start=day + buy_start,
+        buy_end=day + buy_end,
+        cost=np.zeros(len(deals)),  # spent before the pipeline's date: the company's past
     )
     return OpenDeals(leads, stage_length)
 
@@ -109,7 +119,7 @@ def donor_buyers(scenario: Scenario) -> dict[str, Buyers]:
     """The buyers behind the deals ``scenario`` opens, by segment, from one run of it without
     its pipeline (once per process for equal scenarios, whatever their horizon)."""
     horizon = scenario.horizon.model_copy(update={"warmup": DONOR_WARMUP, "length": DONOR_LENGTH})
-    donor = scenario.model_copy(update={"pipeline": [], "horizon": horizon})
+    donor = scenario.model_copy(update={"pipeline": None, "horizon": horizon})
     key = content_hash(donor.model_dump(mode="json", by_alias=True))
     if key not in _DONORS:
         if len(_DONORS) >= 8:
@@ -160,7 +170,7 @@ def _latent(
     scenario: Scenario, deal: OpenDeal, donors: Buyers | None, u: dict[str, np.ndarray]
 ) -> tuple:
     """The buyer behind an open deal and its stage's length: ``(fit, interest, buy_start,
-    buy_end, stage_length)``, times in days from time zero."""
+    buy_end, stage_length)``, times in days from the pipeline's date."""
     segment, sales = scenario.segments[deal.segment], scenario.sales
     stages = segment.stages
     first = next(k for k, s in enumerate(stages) if s.name == deal.stage)

@@ -19,10 +19,10 @@ import simpy
 
 from funnelsim.base.streams import Streams
 from funnelsim.model.funnel import Stages
-from funnelsim.model.sales import AePool
+from funnelsim.model.pipeline import pipeline_day
+from funnelsim.model.sales import OPP_OUTCOME, REPLACED, AePool
 from funnelsim.model.sdr import Task
 from funnelsim.record.ledger import Ledger
-from funnelsim.scenario.pipeline import OpenDeal
 from funnelsim.scenario.schema import Scenario
 
 OFF_DUTY = (-1,)
@@ -42,8 +42,8 @@ class ReferenceFunnel(Stages):
         )
         self.aes = AePool(scenario.sales)  # which AE, of those with room, opens the deal
         self.held: list[list] = [[] for _ in range(scenario.sales.ae_count)]
-        for lead, deal, length in self.inherited:
-            env.process(self._inherited(lead, deal, length))
+        if scenario.pipeline is not None:
+            env.process(self._take_over())
         self.spacing = self.calendar.open_time(sdr.attempt_spacing)
         # Which goes first, new MQLs (by arrival or score) or follow-ups (by when they fell due);
         # ties in priority go to whoever asked first.
@@ -129,14 +129,25 @@ class ReferenceFunnel(Stages):
         if not self.declined(task, row, now):
             self.env.process(self._opportunity(task, row))
 
-    def _inherited(self, lead: int, deal: OpenDeal, stage_length: float):
-        """A deal open before the run: its AE holds it, with a slot while within the cap (the
-        slots held are each AE's deals up to the cap, so a slot is free exactly when some AE
-        has room); it resolves as its path says."""
-        ae = self.aes.hold(deal.ae)
-        if ae >= 0 and not self.aes.over_cap(ae):
-            self.held[ae].append(self.slots.request())  # granted: the slots cover the caps
-        row, when, outcome, stages = self.inherit(lead, deal, stage_length, ae)
+    def _take_over(self):
+        """The pipeline's date: its deals take the place of the model's own open ones, on
+        their AEs and with their slots (the slots held are each AE's deals up to the cap, so
+        a slot is free exactly when some AE has room); the slots left go to the SQLs in line."""
+        yield self.env.timeout(pipeline_day(self.scenario))
+        slots = self.aes.hand_over()
+        for lead, deal, length in self.inherited:
+            ae = self.aes.hold(deal.ae)
+            if ae >= 0 and not self.aes.over_cap(ae):
+                # Free slots are there when the model's own were fewer: no SQL waits then.
+                self.held[ae].append(slots.pop() if slots else self.slots.request())
+            row, when, outcome, stages = self.inherit(lead, deal, length, ae)
+            self.env.process(self._inherited(row, ae, when, outcome, stages))
+        for slot in slots:
+            self.slots.release(slot)
+
+    def _inherited(self, row: list, ae: int, when: float, outcome: str, stages: list):
+        """A pipeline's deal resolves as its path says; its AE frees a slot only when back
+        within the cap."""
         yield self.env.timeout(when - self.env.now)
         self.resolve(self.env.now, row, outcome, stages)
         if ae >= 0:
@@ -146,19 +157,26 @@ class ReferenceFunnel(Stages):
 
     def _opportunity(self, task: Task, row: list):
         """An SQL waits for an AE with room (its buyer giving up once their patience runs
-        out), who opens it; it resolves as its path says."""
+        out), who opens it; it resolves as its path says, unless a pipeline's deal takes its
+        place (and its slot) first."""
         env = self.env
-        with self.slots.request() as slot:
-            if not slot.triggered:
-                self.ledger.move(task.lead, "ae_queue", env.now)
-                patience_ends = self.patience_ends(task, row)
-                patience = env.timeout(max(patience_ends - env.now, 0.0))
-                got = yield slot | patience  # reneging
-                if slot not in got:
-                    self.gave_up(row, patience_ends)
-                    return
-            ae = self.aes.assign()
-            when, outcome, stages = self.open(row, task.deal, ae, env.now)
-            yield env.timeout(when - env.now)
-            self.resolve(env.now, row, outcome, stages)
-            self.aes.release(ae)
+        slot = self.slots.request()
+        if not slot.triggered:
+            self.ledger.move(task.lead, "ae_queue", env.now)
+            patience_ends = self.patience_ends(task, row)
+            patience = env.timeout(max(patience_ends - env.now, 0.0))
+            got = yield slot | patience  # reneging
+            if slot not in got:
+                slot.cancel()
+                self.gave_up(row, patience_ends)
+                return
+        ae = self.aes.assign()
+        when, outcome, stages = self.open(row, task.deal, ae, env.now)
+        self.aes.track(ae, row, slot)
+        yield env.timeout(when - env.now)
+        if row[OPP_OUTCOME] == REPLACED:
+            return
+        self.aes.untrack(ae, row)
+        self.resolve(env.now, row, outcome, stages)
+        self.aes.release(ae)
+        self.slots.release(slot)

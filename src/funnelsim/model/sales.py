@@ -13,6 +13,7 @@ from collections import deque
 
 import numpy as np
 
+from funnelsim.model.pipeline import pipeline_day
 from funnelsim.model.rules.handoff import accepted, patience_ends
 from funnelsim.model.rules.opportunity import (
     advance_odds,
@@ -55,12 +56,21 @@ def deal_uniforms(row: np.ndarray, stages: int) -> tuple[list[float], list[float
     return u[: stages + 1], u[stages + 1 :]
 
 
+REPLACED = -1
+"""The outcome of a model's own deal that a pipeline's took the place of: never recorded."""
+
+
 class AePool:
-    """AEs with a cap on open opportunities each; SQLs wait in order when all are full."""
+    """AEs with a cap on open opportunities each; SQLs wait in order when all are full.
+
+    It knows each AE's open deals (:meth:`track`), so that a pipeline's deals can take the
+    place of the model's own on its date (:meth:`hand_over`).
+    """
 
     def __init__(self, sales: Sales):
         self.open = [0] * sales.ae_count
         self.cap = sales.max_open_per_ae
+        self.deals: list[dict[int, tuple]] = [{} for _ in range(sales.ae_count)]
         # SQLs in line: their rows of the ledger's opportunities, their uniforms (a row of
         # deal_counters') and when their buyers give up waiting.
         self.waiting: deque[tuple[list, np.ndarray, float]] = deque()
@@ -94,6 +104,25 @@ class AePool:
     def over_cap(self, ae: int) -> bool:
         """Whether ``ae`` holds more deals than the cap (inherited ones only can do that)."""
         return ae >= 0 and self.open[ae] > self.cap
+
+    def track(self, ae: int, row: list, slot=None) -> None:
+        """``ae`` holds the deal of ``row`` (with its slot, in the reference model)."""
+        self.deals[ae][id(row)] = (row, slot)
+
+    def untrack(self, ae: int, row: list) -> None:
+        self.deals[ae].pop(id(row), None)
+
+    def hand_over(self) -> list:
+        """Every open deal leaves its AE, marked replaced; returns their slots (any held)."""
+        slots = []
+        for ae, held in enumerate(self.deals):
+            for row, slot in held.values():
+                row[OPP_OUTCOME] = REPLACED
+                self.open[ae] -= 1
+                if slot is not None:
+                    slots.append(slot)
+            held.clear()
+        return slots
 
 
 def ae_name(k: int) -> str:
@@ -160,14 +189,16 @@ class SalesSteps:
         return (*resolution(path, self.scenario.sales, stall_recycles), path.stages)
 
     def inherit(self, lead: int, deal: OpenDeal, stage_length: float, ae: int) -> tuple:
-        """A deal open before the run (:mod:`funnelsim.model.pipeline`), held by ``ae``.
+        """A deal of the pipeline (:mod:`funnelsim.model.pipeline`), held by ``ae`` from its
+        date.
 
         Returns its row of the ledger's opportunities and, as :meth:`open` does, when and how
-        it will resolve (not before time zero) and the stages of its path.
+        it will resolve (not before the pipeline's date) and the stages of its path.
         """
         segment = self.segments[self.leads.segment[lead]]
         first = next(k for k, s in enumerate(segment.stages) if s.name == deal.stage)
-        opened, entered = -deal.age, -deal.stage_age
+        day = pipeline_day(self.scenario)
+        opened, entered = day - deal.age, day - deal.stage_age
         counters = deal_counters(self.opps_of[lead : lead + 1], self.stages)
         row_u = self.streams.lead_uniforms("opportunity", self.leads.key[lead : lead + 1], counters)
         self.opps_of[lead] += 1
@@ -185,10 +216,10 @@ class SalesSteps:
         row = self.ledger.opps.append(lead, NAN, opened, opened, NAN, OPP["open"], value, ae, first)
         self._staged(lead, opened, first, path.stages)
         if self.logging:
-            self.ledger.log(0.0, lead, "opportunity open at the start", ae_name(ae))
+            self.ledger.log(day, lead, "opportunity in the pipeline", ae_name(ae))
         stall_recycles = self.scenario.recycle.stalled.enabled
         when, outcome = resolution(path, self.scenario.sales, stall_recycles)
-        return row, max(when, 0.0), outcome, path.stages
+        return row, max(when, day), outcome, path.stages
 
     def _staged(self, lead: int, opened: float, first: int, stages: list) -> None:
         """Record the stages of an opportunity's path, from its ``first``; it is now open."""

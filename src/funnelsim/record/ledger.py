@@ -155,8 +155,13 @@ class Ledger:
         Each lead's first MQL, SAL, SQL, opportunity and win (waterfalls count leads, not
         visits) are read off them now, rather than checked at every visit: a lead's spells,
         and its opportunities, follow one another, so its first row of a kind is its first
-        visit.
+        visit. A model's own deal that a pipeline's took the place of (outcome -1) leaves no
+        row, nor do its stages.
         """
+        replaced = self.opps.drop(lambda row: row[OPP_AT["outcome"]] < 0)
+        if replaced:
+            gone = {(row[OPP_AT["lead"]], row[OPP_AT["opened_at"]]) for row in replaced}
+            self.stages.drop(lambda row: (row[0], row[1]) in gone)
         self.spells.close()
         self.opps.close()
         self.stages.close()
@@ -206,6 +211,13 @@ class Table:
         row = list(row)
         self._rows.append(row)
         return row
+
+    def drop(self, gone) -> list[list]:
+        """Leave out the rows for which ``gone(row)`` holds; return them."""
+        dropped = [row for row in self._rows if gone(row)]
+        if dropped:
+            self._rows = [row for row in self._rows if not gone(row)]
+        return dropped
 
     def close(self) -> None:
         """Nothing will change again: keep the frame, and let the rows go."""

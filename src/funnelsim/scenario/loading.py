@@ -4,8 +4,8 @@ A scenario resolves in three layers, each remembered with where it came from so 
 can name the file and line that set the bad value:
 
 1. the scenario file;
-2. the pipeline open at the start (``--pipeline``), a file of its own that sets ``pipeline``,
-   and with it the ``start_date`` and ``horizon`` it belongs to;
+2. the pipeline open on a date (``--pipeline``), a file of its own that sets ``pipeline``,
+   and with it the ``start_date`` and ``horizon`` that warm the run up to that date;
 3. a policy overlay, named in the file's ``policies`` section or given as a file of its own,
    deep-merged (mappings merge key by key, anything else is replaced);
 4. overrides, ``dotted.path=value`` (``--set`` on the command line), values read as YAML
@@ -196,21 +196,23 @@ def _unknown_names(layers: _Layers) -> list[Problem]:
 
 def _pipeline_names(data: dict, segments: dict, sources: dict) -> list[tuple]:
     """The names each open deal uses: its source, its segment, and a stage of that segment."""
-    deals = data.get("pipeline")
+    pipeline = data.get("pipeline")
+    deals = pipeline.get("deals") if isinstance(pipeline, dict) else None
     named = []
     for k, deal in enumerate(deals if isinstance(deals, list) else []):
         if not isinstance(deal, dict):
             continue
         for field, defined in (("source", sources), ("segment", segments)):
             if isinstance(deal.get(field), str):
-                named.append((("pipeline", k, field), deal[field], field, f"{field}s", defined))
+                key = ("pipeline", "deals", k, field)
+                named.append((key, deal[field], field, f"{field}s", defined))
         named_segment = deal.get("segment")
         segment = segments.get(named_segment) if isinstance(named_segment, str) else None
         stages = segment.get("stages") if isinstance(segment, dict) else None
         if isinstance(deal.get("stage"), str) and isinstance(stages, list):
             names = [s.get("name") for s in stages if isinstance(s, dict)]
             kinds = f"stages of segment {deal['segment']}"
-            named.append((("pipeline", k, "stage"), deal["stage"], "stage", kinds, names))
+            named.append((("pipeline", "deals", k, "stage"), deal["stage"], "stage", kinds, names))
     return named
 
 
@@ -348,13 +350,16 @@ def load_scenario(
     return resolve(path, policy, overrides, pipeline)[1]
 
 
-def validate_policies(path: str | Path | None = None) -> dict[str, Scenario]:
-    """Every policy of a scenario file resolved and validated, all problems gathered."""
-    base = load_scenario(path)
+def validate_policies(
+    path: str | Path | None = None, pipeline: str | Path | None = None
+) -> dict[str, Scenario]:
+    """Every policy of a scenario file resolved and validated (from the ``pipeline`` file, if
+    given), all problems gathered."""
+    base = load_scenario(path, pipeline=pipeline)
     resolved, problems = {}, []
     for name in base.policies:
         try:
-            resolved[name] = load_scenario(path, policy=name)
+            resolved[name] = load_scenario(path, policy=name, pipeline=pipeline)
         except ScenarioError as exc:
             problems += exc.problems
     if problems:

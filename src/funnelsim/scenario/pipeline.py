@@ -1,18 +1,22 @@
-"""The pipeline open at a run's start: the deals a company holds today, with their ages.
+"""The pipeline a company holds open on a date: its deals, each with its stage and ages.
 
-A run normally starts on a funnel with no open deals (``horizon.start``). Given the open
-pipeline (``funnelsim fit`` writes it from a CRM export, as ``pipeline.yaml``), a run starts
-where the company stands: each deal in its stage, as long open as it is, held by an AE, and
-plays out from there (:mod:`funnelsim.model.pipeline`).
+Given the open pipeline (``funnelsim fit`` writes it from a CRM export, as ``pipeline.yaml``),
+a run starts where the company stands: it warms up from ``start_date`` to the pipeline's
+``date``, so that nurture, the desk and recycling run as they do in steady state, and there
+the company's open deals take the place of the model's own, each in its stage, as long open
+as it is, held by an AE, and play out from there (:mod:`funnelsim.model.pipeline`).
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 from pydantic import Field, model_validator
 
 from funnelsim.base.strict import Frozen
 from funnelsim.base.units import format_duration
 from funnelsim.scenario.fields import Duration, Money
+from funnelsim.scenario.horizon import Horizon
 
 
 class OpenDeal(Frozen):
@@ -46,3 +50,25 @@ class OpenDeal(Frozen):
     def stage_age(self) -> float:
         """How long the deal has been in its stage, in days."""
         return self.age if self.in_stage is None else self.in_stage
+
+
+class Pipeline(Frozen):
+    """The deals open on ``date``, which falls inside the run (after its warm-up, usually)."""
+
+    date: dt.date
+    deals: list[OpenDeal]
+
+
+def inside_run(
+    pipeline: Pipeline | None, start: dt.date | None, horizon: Horizon | None
+) -> Pipeline | None:
+    """``pipeline``, if its date falls on or after ``start`` and before the run ends."""
+    if pipeline is None or start is None or horizon is None:
+        return pipeline
+    if not 0 <= (pipeline.date - start).days < horizon.length:
+        end = start + dt.timedelta(days=horizon.length)
+        raise ValueError(
+            f"expected its date on or after start_date ({start}) and before the run ends "
+            f"({end}), got {pipeline.date}"
+        )
+    return pipeline

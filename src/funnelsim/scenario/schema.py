@@ -45,7 +45,7 @@ from funnelsim.scenario.fields import (
 )
 from funnelsim.scenario.horizon import Horizon
 from funnelsim.scenario.judgment import Judgment, judgment_problems
-from funnelsim.scenario.pipeline import OpenDeal
+from funnelsim.scenario.pipeline import Pipeline, inside_run
 
 
 class CalendarSpec(Frozen):
@@ -355,8 +355,8 @@ class Scenario(Frozen):
     judgment: dict[str, Judgment] = Field(
         default={}, description="parameters no published figure sets: range and reason, by key"
     )
-    pipeline: list[OpenDeal] = Field(
-        default=[], description="the deals open at time zero (``--pipeline``): see OpenDeal"
+    pipeline: Pipeline | None = Field(
+        default=None, description="the deals open on a date inside the run (``--pipeline``)"
     )
     policies: dict[str, dict[str, Any]] = {}
     policy: str | None = Field(default=None, description="the policy applied, set by the loader")
@@ -383,6 +383,12 @@ class Scenario(Frozen):
             if problems:
                 raise ValueError("; ".join(problems))
         return self
+
+    @field_validator("pipeline")
+    @classmethod
+    def _pipeline_inside(cls, pipeline: Pipeline | None, info) -> Pipeline | None:
+        """The pipeline's date falls inside the run: its deals need a day to open on."""
+        return inside_run(pipeline, info.data.get("start_date"), info.data.get("horizon"))
 
     @field_validator("currency")
     @classmethod

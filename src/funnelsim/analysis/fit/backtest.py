@@ -4,10 +4,10 @@ Split the export's history at a date; fit on what was known then; simulate the w
 many times; and score the real weeks against the simulated ones. Both sides are counted the
 same way: every simulated run is exported as a CRM would export it (:mod:`funnelsim.record.crm`)
 and read like the real export, so a lead's MQL is its first, as a CRM's "became an MQL" date
-is. The simulation starts at the split from the pipeline the export shows open then, each deal
-in its stage with its ages (:mod:`funnelsim.model.pipeline`), and the nurture pool of the
-fitted scenario's steady start; or, without the pipeline, reaches the split from its own warmed
--up state, whose open deals are the fitted scenario's, not the company's (docs/fit.md).
+is. The simulation warms up to the split, where the deals the export shows open then take the
+place of the model's own, each in its stage with its ages (:mod:`funnelsim.model.pipeline`);
+without the pipeline, the open deals at the split are the fitted scenario's, not the
+company's (docs/fit.md).
 """
 
 from __future__ import annotations
@@ -148,9 +148,10 @@ def _seeds(seed: int, reps: int) -> list[int]:
 
 
 def _overrides(fitted: Fitted, start: pd.Timestamp, weeks: int, pipeline: bool) -> dict[str, str]:
-    """What puts the run's measured window over the held-out weeks: from the split, or after
-    a warm-up that ends there."""
-    warmup = 0.0 if pipeline else _loaded((fitted.text, None), {}).horizon.warmup
+    """What puts the run's measured window over the held-out weeks, after a warm-up that ends
+    at the split: the pipeline file's (its deals are open then), or the fitted scenario's."""
+    texts = (fitted.text, fitted.pipeline_text if pipeline else None)
+    warmup = _loaded(texts, {}).horizon.warmup
     first = start.date() - dt.timedelta(days=warmup)
     return {
         "start_date": first.isoformat(),

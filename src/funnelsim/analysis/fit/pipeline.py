@@ -11,6 +11,7 @@ left out, and the file's header counts it.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 import pandas as pd
@@ -20,8 +21,9 @@ from funnelsim.analysis.fit.estimates import opp_segments
 from funnelsim.analysis.fit.reading import CrmData
 from funnelsim.analysis.fit.stages import stage_episodes
 
-HORIZON = {"warmup": "0d", "length": "26w"}
-"""From the export date, the next two quarters: change ``horizon.length`` with ``--set``."""
+WARMUP_WEEKS, WEEKS = 26, 26
+"""The run warms up for half a year to the export's date, then measures the next two quarters
+(``--set horizon.length=...`` measures more: the length counts the warm-up too)."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +49,14 @@ class OpenPipeline:
             why = ", ".join(f"{n} {reason}" for reason, n in self.left_out.items())
             header.append(f"Left out: {why}.")
         lines = [f"# {line}" for line in header]
-        lines.append(f"start_date: {self.exported_at:%Y-%m-%d}")
-        lines.append(f"horizon: {{warmup: {HORIZON['warmup']}, length: {HORIZON['length']}}}")
-        lines.append("pipeline:" if self.deals else "pipeline: []")
+        date = self.exported_at.date()
+        start = date - dt.timedelta(weeks=WARMUP_WEEKS)
+        lines.append(f"start_date: {start}  # warmed up to the pipeline's date")
+        lines.append(f"horizon: {{warmup: {WARMUP_WEEKS}w, length: {WARMUP_WEEKS + WEEKS}w}}")
+        lines += ["pipeline:", f"  date: {date}", "  deals:" if self.deals else "  deals: []"]
         for deal in self.deals:
             row = yaml.safe_dump(deal, default_flow_style=True, sort_keys=False, width=10_000)
-            lines.append(f"  - {row.strip()}")
+            lines.append(f"    - {row.strip()}")
         return "\n".join(lines) + "\n"
 
 

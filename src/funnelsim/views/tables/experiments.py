@@ -161,7 +161,8 @@ def failures(results: Results) -> Table | None:
 
 
 def replay_command(results: Results, row: pd.Series) -> str:
-    """``funnelsim run`` with the scenario, policy, overrides and seed of one replication."""
+    """``funnelsim run`` with the scenario, policy, pipeline, overrides and seed of one
+    replication."""
     manifest = results.manifest
     replay = manifest["replay"]
     point, policy = int(row["point"]), manifest["policies"].index(row["policy"])
@@ -169,6 +170,8 @@ def replay_command(results: Results, row: pd.Series) -> str:
     words = ["funnelsim", "run", replay["scenario"]]
     if policies and policies[policy] is not None:
         words += ["--policy", policies[policy]]
+    if replay.get("pipeline") is not None:
+        words += ["--pipeline", replay["pipeline"]]
     if "sets" in replay:  # a study that built its scenarios: the overrides of each
         overrides = replay["sets"][point][policy]
     else:

@@ -237,7 +237,7 @@ def _start(summary: dict) -> str:
     state = start.get("state")
     text = f" from {'a' if state == 'steady' else 'an'} {state} start" if state else ""
     if start.get("open_deals"):
-        text += f" and a pipeline of {start['open_deals']:,} open deals"
+        text += f", the {start['open_deals']:,} deals open on {start['pipeline_date']} taking over"
     return text
 
 
