@@ -146,6 +146,15 @@ def fitted(result: Result, cwd: Path) -> None:
     assert funnelsim.load_scenario(cwd / "results/fit/scenario.yaml").sales.ae_count == 6
 
 
+def taken_over(result: Result, cwd: Path) -> None:
+    pipeline = funnelsim.load_scenario(
+        cwd / "results/fit/scenario.yaml", pipeline=cwd / "results/fit/pipeline.yaml"
+    ).pipeline
+    assert f"the {len(pipeline.deals)} deals open on {pipeline.date} taking" in " ".join(
+        result.stdout.split()
+    )
+
+
 def backtested(result: Result, cwd: Path) -> None:
     assert "The held-out weeks: real against simulated" in result.stdout
     assert (cwd / "results/backtest/scores.csv").exists()
@@ -207,6 +216,11 @@ TWINS = {
     "funnelsim run results/fit/scenario.yaml --policy aligned": Twin(
         SHORT_ARGS,
         summary_table,
+        before=["fit", "examples/crm/hubspot/crm.yaml", "--out", "results/fit", "--overwrite"],
+    ),
+    "funnelsim run results/fit/scenario.yaml --pipeline results/fit/pipeline.yaml": Twin(
+        [],
+        taken_over,
         before=["fit", "examples/crm/hubspot/crm.yaml", "--out", "results/fit", "--overwrite"],
     ),
     "funnelsim backtest examples/crm/hubspot/crm.yaml --reps 20 --out results/backtest": Twin(
