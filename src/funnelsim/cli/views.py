@@ -61,16 +61,34 @@ def plot(folder: ResultsArg, figure: FiguresOpt = None, fmt: FormatOpt = "png") 
             typer.echo(printable(path))
 
 
-def report(folder: ResultsArg, out: ReportOpt = None) -> None:
-    """Write one self-contained HTML report of an experiment: answer, figures, assumptions."""
-    from funnelsim.views.report.html import write_report
+def report(
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="A results folder written by compare or sweep, or by fit or backtest --out."
+        ),
+    ],
+    out: ReportOpt = None,
+) -> None:
+    """Write one self-contained HTML report of an experiment, a fit or a backtest."""
+    from funnelsim.results.crm import load_crm, report_kind
 
-    results = _results(folder)
+    with reported():
+        kind = report_kind(folder)
     target = out or folder / "report.html"
+    if kind == "experiment":
+        from funnelsim.views.report.html import write_report as write
+
+        found = _results(folder)
+    else:
+        from funnelsim.views.report.crm import write_crm_report as write
+
+        with reported():
+            found = load_crm(folder)
     with reported():
         _writable(target, "an HTML file such as report.html", folder_wanted=False)
     with _written(target), err.status("drawing the figures…", spinner="dots"):
-        path = write_report(results, target)
+        path = write(found, target)
     typer.echo(f"report: {printable(path)}")
 
 

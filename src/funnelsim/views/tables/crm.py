@@ -16,22 +16,25 @@ SHARES = ("lead_to_mql", "mql_to_sql", "sql_to_won", "win_share")
 """The figures the export shows that are shares."""
 
 
-def _number(x: float | None) -> str:
+def figure_text(x: float | None) -> str:
+    """A fitted figure as the tables and the report show it: three figures, or whole above 1,000."""
     if x is None or x != x:
         return ""
     return f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}"
 
 
-def _value(key: str, text: str) -> str:
+def estimate_text(key: str, text: str) -> str:
+    """An estimate's value (JSON) in words: a log-normal by its median and p90, shares as
+    percentages, a seasonality by its range."""
     value = json.loads(text)
     if isinstance(value, dict) and "lognormal" in value:
         shape = value["lognormal"]
-        return f"median {_number(shape['median'])}, p90 {_number(shape['p90'])}"
+        return f"median {figure_text(shape['median'])}, p90 {figure_text(shape['p90'])}"
     if isinstance(value, dict):
         return ", ".join(f"{k} {v:.0%}" for k, v in value.items())
     if isinstance(value, list) and value and isinstance(value[0], int | float):
         return f"{min(value):.2f} to {max(value):.2f} by month"
-    return _number(value) if isinstance(value, int | float) else str(value)
+    return figure_text(value) if isinstance(value, int | float) else str(value)
 
 
 def settings_table(estimates: pd.DataFrame) -> Table:
@@ -41,8 +44,10 @@ def settings_table(estimates: pd.DataFrame) -> Table:
         table.add_column(column, justify=justify)
     rows = estimates[estimates["sets"] & ~estimates["key"].str.endswith(".stages")]
     for row in rows.itertuples():
-        interval = f"{_number(row.low)} to {_number(row.high)}" if row.low == row.low else ""
-        table.add_row(literal(row.key), _value(row.key, row.value), f"{row.n:,}", interval)
+        interval = (
+            f"{figure_text(row.low)} to {figure_text(row.high)}" if row.low == row.low else ""
+        )
+        table.add_row(literal(row.key), estimate_text(row.key, row.value), f"{row.n:,}", interval)
     return table
 
 
@@ -92,7 +97,7 @@ def shown_table(estimates: pd.DataFrame) -> Table:
     for row in shown.itertuples():
         value = json.loads(row.value)
         as_share = row.key.split(".")[0] in SHARES
-        text = f"{value:.1%}" if as_share else _number(value)
+        text = f"{value:.1%}" if as_share else figure_text(value)
         low = f"{row.low:.1%} to {row.high:.1%}" if as_share and row.low == row.low else ""
         table.add_row(literal(row.key), text, f"{row.n:,}", low)
     return table
@@ -154,9 +159,9 @@ def scores_table(scores: pd.DataFrame) -> Table:
     for row in scores.itertuples():
         table.add_row(
             SERIES_WORDS[row.series],
-            _number(row.real),
-            _number(row.simulated),
-            _number(row.mae_per_week),
+            figure_text(row.real),
+            figure_text(row.simulated),
+            figure_text(row.mae_per_week),
             f"{row.wape:.0%}",
             f"{row.bias:+.0%}",
             f"{row.inside_80:.0%}",
@@ -177,9 +182,9 @@ def distances_table(distances: pd.DataFrame) -> Table:
         table.add_row(
             row.deals,
             f"{row.real_n:,}",
-            _number(row.real_median_days),
-            _number(row.simulated_median_days),
-            _number(row.earth_movers_days),
+            figure_text(row.real_median_days),
+            figure_text(row.simulated_median_days),
+            figure_text(row.earth_movers_days),
         )
     return table
 
