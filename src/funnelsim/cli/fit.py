@@ -193,6 +193,7 @@ def backtest(
     if out is not None:
         found.write(out)
         _draw_bands(found.weekly, heading, out / "figures" / "backtest.png")
+        _draw_sizes(found.fitted, out / "fit" / "figures" / "deal_sizes.png")
     if as_json:
         print_json(found.document())
         return
