@@ -6,11 +6,12 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 import yaml
 
 import funnelsim
-from funnelsim.analysis.sensitivity import _indices, analyse, sensitivity_plan
+from funnelsim.analysis.sensitivity import _indices, analyse, convergence, sensitivity_plan
 from funnelsim.errors import UsageError
 from funnelsim.experiments import conduct
 from funnelsim.experiments.sampling import Morris, Sobol
@@ -41,6 +42,26 @@ def test_sobol_indices_of_the_ishigami_function():
     assert by_factor(rows, "S1") == pytest.approx(ISHIGAMI_S1, abs=0.04)
     assert by_factor(rows, "ST") == pytest.approx(ISHIGAMI_ST, abs=0.04)
     assert by_factor(rows, "below_noise") == [False, False, False]
+
+
+def test_sobol_indices_settle_as_the_sample_grows_and_end_at_the_studys_own():
+    method, names = Sobol(samples=2048), ["x1", "x2", "x3"]
+    unit = method.unit(3, seed=1)
+    y = ishigami(unit)
+    noisy = np.column_stack([y, y + np.random.default_rng(2).normal(0, 0.01, len(y))])
+    rows, _ = _indices(method, names, unit, noisy, 1, 20.0)
+    steps = convergence(method, names, unit, noisy, 1)
+    assert sorted(set(steps["samples"])) == [256, 512, 1024, 2048]
+    # The first n x (D + 2) rows are the Saltelli sample of n base samples: SALib's own.
+    assert np.array_equal(unit[: 256 * 5], Sobol(samples=256).unit(3, seed=1))
+    whole = steps[steps["samples"] == 2048]
+    for key in ("S1", "S1_conf", "ST", "ST_conf"):
+        assert whole[key].tolist() == by_factor(rows, key)  # the study's own, exactly
+    spread = steps.groupby("samples")[["S1_conf", "ST_conf"]].mean().sum(axis=1).to_numpy()
+    assert (np.diff(spread) < 0).all()  # the intervals narrow at every doubling
+    assert spread[0] / spread[-1] == pytest.approx(math.sqrt(8), rel=0.25)  # as 1 / sqrt(n)
+    smallest = steps[steps["samples"] == 256]["ST"].to_numpy()
+    assert smallest == pytest.approx(ISHIGAMI_ST, abs=0.15)
 
 
 def test_morris_effects_of_a_linear_function_are_its_slopes():
@@ -100,6 +121,24 @@ def test_through_the_funnel_an_input_that_moves_cost_by_a_known_amount(tmp_path)
     assert page.index("cost.sdr_per_year") < page.index("sdr.trust.min_effort")
 
 
+def test_a_sobol_study_keeps_its_convergence_and_draws_it(tmp_path):
+    quick = {"horizon.length": "6w", "horizon.warmup": "1w"}  # 32 points: short runs
+    plan = sensitivity_plan(
+        experiment(tmp_path, {"sobol": {"samples": 8}}), reps=1, overrides=quick
+    )
+    study = analyse(conduct(plan, out=tmp_path / "out", workers=1))
+    kept = pd.read_csv(tmp_path / "out" / "sobol_convergence.csv")
+    assert sorted(set(kept["samples"])) == [8]  # N/8, N/4 and N/2 are too few to resample
+    results = load_results(tmp_path / "out")
+    assert plots.available(results) == ["sensitivity", "sobol_convergence"]
+    [ax] = plots.sobol_convergence(results)
+    ranked = study.ranked("gtm_cost_per_year").set_index("factor")
+    for name in ranked.index:  # the right-most point of each total index is the study's own
+        [bars] = [c for c in ax.containers if c.get_label() == f"{name} total"]
+        assert bars.lines[0].get_ydata()[-1] == pytest.approx(ranked.loc[name, "ST"], abs=1e-12)
+    assert ranked.loc["cost.sdr_per_year", "ST"] > 0.9  # cost moves cost; the rest is noise
+
+
 def test_a_design_other_than_morris_or_sobol_is_refused(tmp_path):
     with pytest.raises(UsageError, match="expected design"):
         sensitivity_plan(experiment(tmp_path, {"latin_hypercube": {"points": 4}}))
@@ -120,3 +159,12 @@ def test_command_line(cli, tmp_path):
     refused = cli("sensitivity", str(bad))
     assert refused.exit_code == 2 and "expected a power of two" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_sobol_intervals_are_the_same_on_every_call_even_with_seed_zero():
+    """SALib leaves its bootstrap unseeded for seed 0; the study's intervals must not be."""
+    method, names = Sobol(samples=64), ["x1", "x2", "x3"]
+    unit = method.unit(3, seed=0)
+    y = np.column_stack([ishigami(unit)] * 2)
+    first, again = (convergence(method, names, unit, y, 0) for _ in range(2))
+    pd.testing.assert_frame_equal(first, again)

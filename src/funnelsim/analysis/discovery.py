@@ -11,9 +11,10 @@ condition holds for most cases (its density) while keeping most of the cases whe
 from __future__ import annotations
 
 import json
+import re
 import warnings
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -22,58 +23,13 @@ from funnelsim.base.files import atomic_write
 from funnelsim.base.intervals import number
 from funnelsim.errors import UsageError
 from funnelsim.results import Results
+from funnelsim.results.discovery import CASES, FILE, HOLDS, Discovery
 
-FILE = "discovery.json"
 DENSITY = 0.8
-"""PRIM peels until at least this share of the cases in its box meet the condition."""
+"""The share of the cases in PRIM's box that must meet the condition. PRIM peels while a peel
+raises that share (and the box keeps 5% of the cases), then pastes back; a box short of this
+is no box (the whole space)."""
 TREE_DEPTH = 3
-
-
-@dataclass(frozen=True)
-class Discovery:
-    """The box PRIM found, its coverage and density, its peeling trajectory, and CART's rule."""
-
-    where: str
-    cases: int
-    holding: int
-    box: dict[str, tuple[float, float]]  # the factors the box restricts: (low, high)
-    coverage: float
-    density: float
-    trajectory: pd.DataFrame  # coverage, density, mass and restricted factors at each peel
-    tree: str
-
-    def sentence(self) -> str:
-        """The box in people's words."""
-        bounds = " and ".join(_bound(name, low, high) for name, (low, high) in self.box.items())
-        return (
-            f"{self.where} holds in {self.holding} of {self.cases} cases; it holds when "
-            f"{bounds or 'anything'} (covers {self.coverage:.0%} of the cases where it holds; "
-            f"{self.density:.0%} of the cases in the box hold)"
-        )
-
-    def document(self) -> dict[str, Any]:
-        return {
-            "where": self.where,
-            "cases": self.cases,
-            "holding": self.holding,
-            "box": {
-                name: [None if np.isinf(b) else b for b in bounds]
-                for name, bounds in self.box.items()
-            },
-            "coverage": self.coverage,
-            "density": self.density,
-            "sentence": self.sentence(),
-            "tree": self.tree,
-            "trajectory": self.trajectory.to_dict(orient="records"),
-        }
-
-
-def _bound(name: str, low: float, high: float) -> str:
-    if np.isinf(low):
-        return f"{name} <= {high:.4g}"
-    if np.isinf(high):
-        return f"{name} >= {low:.4g}"
-    return f"{low:.4g} <= {name} <= {high:.4g}"
 
 
 def cases(results: Results) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,7 +59,8 @@ def condition(outputs: pd.DataFrame, where: str) -> np.ndarray:
 
 def boxed(factors: pd.DataFrame, held: np.ndarray) -> tuple[dict, float, float, pd.DataFrame]:
     """PRIM's box for the cases that hold: the restricted factors' bounds, its coverage and
-    density, and the peeling trajectory."""
+    density, and the peeling trajectory (whose last row is the box: PRIM peels, then pastes,
+    and stops at the box it returns)."""
     with warnings.catch_warnings():  # the workbench warns of parallel back-ends on import
         warnings.simplefilter("ignore")
         from ema_workbench.analysis import prim
@@ -146,10 +103,33 @@ def discover(results: Results, where: str) -> Discovery:
             "expected a condition some cases meet and some do not"
         )
     box, coverage, density, trajectory = boxed(factors, held)
+    named = named_in(where, outputs.columns)
     found = Discovery(
-        where, len(held), int(held.sum()), box, coverage, density, trajectory, tree(factors, held)
+        *(where, len(held), int(held.sum()), box, coverage, density, trajectory),
+        tree(factors, held),
+        threshold=DENSITY,
+        chosen=len(trajectory) - 1,
+        inputs=tuple(factors.columns),
+        metrics=named,
+        table=factors.join(outputs[list(named)]).assign(**{HOLDS: held}),
     )
     if results.path is not None:
-        text = json.dumps(found.document(), indent=1, default=float)
-        atomic_write(results.path / FILE, lambda tmp: tmp.write_text(text))
+        write(found, results.path)
     return found
+
+
+def named_in(where: str, metrics: Iterable[str]) -> tuple[str, ...]:
+    """The metrics a condition names, in the order it names them."""
+    found = {}
+    for name in metrics:
+        match = re.search(rf"(?<![\w.]){re.escape(name)}(?![\w.])", where)
+        if match:
+            found[name] = match.start()
+    return tuple(sorted(found, key=found.get))
+
+
+def write(found: Discovery, folder: Path) -> None:
+    """``discovery.json`` and the cases beside it, each whole or not at all."""
+    text = json.dumps(found.document(), indent=1, default=float)
+    atomic_write(folder / CASES, lambda tmp: found.table.to_csv(tmp, index=False))
+    atomic_write(folder / FILE, lambda tmp: tmp.write_text(text))

@@ -27,7 +27,7 @@ from funnelsim.experiments.orchestrate import prepare
 from funnelsim.experiments.sampling import Morris, Sobol, unit_problem
 from funnelsim.experiments.spec import Experiment
 from funnelsim.results import Results
-from funnelsim.results.sensitivity import FILE, Sensitivity
+from funnelsim.results.sensitivity import CONVERGENCE, FILE, Sensitivity
 
 CONFIDENCE = 0.95
 RESAMPLES = 1000
@@ -36,6 +36,12 @@ ZERO = 1e-9
 """An effect this small beside the metric's own size is rounding, flagged like noise."""
 WIDE = 0.1
 """A Sobol' interval wider than this (half-width) asks for a larger sample."""
+HALVINGS = 3
+"""The Sobol' indices are estimated again on the first N/2, N/4 and N/8 base samples ..."""
+FEWEST = 8
+"""... of those with at least this many base samples: the bootstrap resamples base samples,
+and four or fewer give intervals many times the width of the indices' whole range."""
+SOBOL = ("S1", "S1_conf", "ST", "ST_conf")
 
 
 def method_of(experiment: Experiment) -> Morris | Sobol:
@@ -95,7 +101,7 @@ def analyse(results: Results) -> Sensitivity:
     names = list(experiment.factors)
     unit = unit_sample(experiment)
     seed = experiment.seed if method.seed is None else method.seed
-    rows, notes = [], []
+    rows, notes, steps = [], [], []
     for metric in results.manifest["metrics"]:
         y = outputs(results, metric)
         if not np.isfinite(y).all():
@@ -105,19 +111,64 @@ def analyse(results: Results) -> Sensitivity:
         found, said = _indices(method, names, unit, y, seed, scale)
         rows += [{"metric": metric, **row} for row in found]
         notes += [f"{metric}: {note}" for note in said]
+        if isinstance(method, Sobol):
+            steps.append(convergence(method, names, unit, y, seed).assign(metric=metric))
     sensitivity = Sensitivity(
         method="morris" if isinstance(method, Morris) else "sobol",
         output=_output(results),
         table=pd.DataFrame(rows),
         notes=tuple(notes),
         results=results,
+        convergence=pd.concat(steps, ignore_index=True) if steps else None,
     )
     if results.path is not None:
-        document = sensitivity.document()
-        atomic_write(
-            results.path / FILE, lambda tmp: tmp.write_text(json.dumps(document, indent=1))
-        )
+        _write(sensitivity, results.path)
     return sensitivity
+
+
+def _write(sensitivity: Sensitivity, folder: Path) -> None:
+    """``sensitivity.json``, and a Sobol' study's convergence beside it, each written whole."""
+    document = sensitivity.document()
+    steps = sensitivity.convergence
+    if steps is not None:
+        columns = ["metric", *(c for c in steps.columns if c != "metric")]
+        atomic_write(folder / CONVERGENCE, lambda tmp: steps[columns].to_csv(tmp, index=False))
+    atomic_write(folder / FILE, lambda tmp: tmp.write_text(json.dumps(document, indent=1)))
+
+
+def prefixes(samples: int) -> list[int]:
+    """The numbers of base samples whose Saltelli samples start a study's of ``samples``.
+
+    SALib lays a Saltelli sample out base sample by base sample: without second-order indices
+    (as :class:`~funnelsim.experiments.sampling.Sobol` samples), each base sample's D + 2 rows
+    are A, A with each column in turn taken from B, then B. Its base samples are a scrambled
+    Sobol' sequence, balanced at every power of two. So the first n x (D + 2) rows, for n the
+    study's N halved, are themselves the Saltelli sample of n base samples.
+    """
+    sizes = [samples >> k for k in range(HALVINGS, -1, -1)]
+    return [n for n in sizes if n >= min(FEWEST, samples)]
+
+
+def convergence(
+    method: Sobol, names: Sequence[str], unit: np.ndarray, y: np.ndarray, seed: int
+) -> pd.DataFrame:
+    """The Sobol' indices of the replications' mean output (``y``: points by replications)
+    estimated again on the growing prefixes of the sample (:func:`prefixes`), with their
+    bootstrap intervals: a row per input and number of base samples. The last, on the whole
+    sample, is the study's own."""
+    block = len(names) + 2
+    if len(unit) != method.samples * block or len(y) != len(unit):
+        raise ValueError(f"expected a Saltelli sample of {method.samples} x {block} points")
+    problem = unit_problem(len(names))
+    mean = y.mean(axis=1)
+    rows = []
+    for n in prefixes(method.samples):
+        found, _ = _sobol(method, problem, unit[: n * block], mean[: n * block], seed)
+        rows += [
+            {"factor": name, "samples": n, **{k: float(found[k][i]) for k in SOBOL}}
+            for i, name in enumerate(names)
+        ]
+    return pd.DataFrame(rows)
 
 
 def _output(results: Results) -> str:
@@ -176,9 +227,11 @@ def _sobol(method, problem, unit, y, seed) -> tuple[dict, list[str]]:
     small for intervals of ±0.1, with the sample that would do."""
     from SALib.analyze import sobol
 
+    # SALib seeds its bootstrap only for a true seed (``if seed:``), so seed 0 drew fresh
+    # resamples on every call; a generator is always true and, for any other seed, the same.
     found = sobol.analyze(problem, y, calc_second_order=False, conf_level=CONFIDENCE,
-                          num_resamples=RESAMPLES, seed=seed)  # fmt: skip
-    out = {k: np.asarray(found[k], float) for k in ("S1", "S1_conf", "ST", "ST_conf")}
+                          num_resamples=RESAMPLES, seed=np.random.default_rng(seed))  # fmt: skip
+    out = {k: np.asarray(found[k], float) for k in SOBOL}
     out["straddles_zero"] = out["S1"] - out["S1_conf"] < 0
     widest = float(np.nanmax(np.concatenate((out["S1_conf"], out["ST_conf"]))))
     notes = []

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
-from funnelsim.cli.console import print_json, reported, terminal
+from funnelsim.cli.console import err, print_json, reported, terminal
 from funnelsim.cli.options import JsonOpt
 from funnelsim.errors import UsageError
+from funnelsim.views.text import printable
 
 FolderArg = Annotated[
     Path, typer.Argument(help="The results folder of a sweep, robustness or sensitivity study.")
@@ -37,6 +38,8 @@ def discover(folder: FolderArg, where: WhereOpt = None, as_json: JsonOpt = False
                 "--where: missing; expected a condition such as 'bookings_per_year < 0'"
             )
         found = discovered(load_results(folder), where)
+    drawn = _draw(folder)
+    err.print(f"figure: {printable(drawn)}", markup=False, highlight=False, soft_wrap=True)
     if as_json:
         print_json(found.document())
         return
@@ -51,3 +54,16 @@ def discover(folder: FolderArg, where: WhereOpt = None, as_json: JsonOpt = False
     console.print(table)
     console.print("CART, a second opinion (yes: the condition holds):", markup=False)
     console.print(found.tree, markup=False)
+
+
+def _draw(folder: Path) -> Path:
+    """The discovery's figure, drawn from what was written into the folder, written whole."""
+    from funnelsim.base.files import atomic_write
+    from funnelsim.results import load_results
+    from funnelsim.views.plots.discovery import discovery
+
+    figure = discovery(load_results(folder))[0].figure
+    path = folder / "figures" / "discovery.png"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, lambda tmp: figure.savefig(tmp, format="png", dpi=120))
+    return path

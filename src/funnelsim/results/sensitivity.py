@@ -1,7 +1,9 @@
 """An experiment's sensitivity indices, as ``funnelsim sensitivity`` wrote them beside its runs.
 
 Computed by :mod:`funnelsim.analysis.sensitivity` (SALib) and kept in the results folder as
-``sensitivity.json``, so views and notebooks read them without SALib or a simulator.
+``sensitivity.json``, so views and notebooks read them without SALib or a simulator. A Sobol'
+study also keeps ``sobol_convergence.csv``: the indices estimated again on the first N/8, N/4
+and N/2 of its N base samples, beside those of all N.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from funnelsim.errors import FunnelsimError
 from funnelsim.results.experiment import Results, load_results
 
 FILE = "sensitivity.json"
+CONVERGENCE = "sobol_convergence.csv"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,9 @@ class Sensitivity:
     table: pd.DataFrame
     notes: tuple[str, ...]
     results: Results
+    convergence: pd.DataFrame | None = None
+    """Of a Sobol' study: per metric, input and number of base samples (``samples``), the
+    indices estimated on that prefix of the sample, with their intervals."""
 
     def ranked(self, metric: str) -> pd.DataFrame:
         """One metric's factors, the most influential first (by mu*, or by total index)."""
@@ -56,10 +62,12 @@ def load_sensitivity(path: str | Path) -> Sensitivity:
     if not file.exists():
         raise FunnelsimError(f"{folder}: no {FILE}; expected the folder of funnelsim sensitivity")
     document = json.loads(file.read_text())
+    steps = folder / CONVERGENCE
     return Sensitivity(
         method=document["method"],
         output=document["output"],
         table=pd.DataFrame(document["indices"]),
         notes=tuple(document["notes"]),
         results=load_results(folder),
+        convergence=pd.read_csv(steps) if steps.exists() else None,
     )

@@ -19,7 +19,9 @@ This module is the registry: every figure by name (:data:`FIGURES`), how to read
 (:func:`save_all`). The figures themselves are in :mod:`~funnelsim.views.plots.comparison`
 (funnel, revenue, lead to close, leakage), :mod:`~funnelsim.views.plots.series` (weekly fan charts,
 utilisation), :mod:`~funnelsim.views.plots.sla` (speed to lead), :mod:`~funnelsim.views.plots.sweep`
-(factor effect, heat map) and :mod:`~funnelsim.views.plots.stress` (an SLA stress test); what
+(factor effect, heat map), :mod:`~funnelsim.views.plots.stress` (an SLA stress test),
+:mod:`~funnelsim.views.plots.sensitivity` (indices, and a Sobol' study's convergence) and
+:mod:`~funnelsim.views.plots.discovery` (where a condition holds); what
 they share is in :mod:`~funnelsim.views.plots.style` (colours, axes, titles),
 :mod:`~funnelsim.views.plots.words` (names, units, the words of titles),
 :mod:`~funnelsim.views.plots.data` (reading the results) and :mod:`~funnelsim.views.plots.spread`
@@ -36,6 +38,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from funnelsim.results import Results
+from funnelsim.results.discovery import CASES, FILE
 from funnelsim.views.formats import currency, money
 
 # ``NAME as NAME``: importable from here as before the split, though outside ``__all__``.
@@ -45,8 +48,9 @@ from funnelsim.views.plots.comparison import STAGES as STAGES
 from funnelsim.views.plots.comparison import TO_CLOSE as TO_CLOSE
 from funnelsim.views.plots.comparison import lead_to_close, leakage, revenue, waterfall
 from funnelsim.views.plots.data import factor_names
+from funnelsim.views.plots.discovery import discovery
 from funnelsim.views.plots.explain import contributions
-from funnelsim.views.plots.sensitivity import sensitivity, studied
+from funnelsim.views.plots.sensitivity import sensitivity, sobol_convergence, studied
 from funnelsim.views.plots.series import BANDS as BANDS
 from funnelsim.views.plots.series import bookings_fan, pipeline_fan, utilisation
 from funnelsim.views.plots.sla import sla_hours, speed_to_lead
@@ -74,6 +78,7 @@ __all__ = [
     "compliance_by_headcount",
     "contributions",
     "currency",
+    "discovery",
     "factor_effect",
     "heatmap",
     "lead_to_close",
@@ -85,6 +90,7 @@ __all__ = [
     "sensitivity",
     "sla_hours",
     "sla_results",
+    "sobol_convergence",
     "speed_to_lead",
     "utilisation",
     "waterfall",
@@ -144,6 +150,18 @@ READING = {
     "with the other inputs; Sobol': each input's share of the output's variance, alone "
     "(light) and with its interactions (dark), with 95% intervals. Grey inputs are within "
     "twice their noise of zero: the replications' luck could make them.",
+    "sobol_convergence": "Each line is one input's Sobol' index estimated on the first n of "
+    "the study's base samples (total solid, first order dashed; the whiskers 95% bootstrap "
+    "intervals, cut at the panel's edge), so the right-most points are the study's own. An "
+    "index that stays level as n grows, with whiskers that shrink, has settled; one still "
+    "drifting, or whose whiskers overlap another's, needs a larger sample before its size, or "
+    "its place in the ranking, stands.",
+    "discovery": "Left: each point is one step of PRIM's peeling, which trades coverage (the "
+    "share of the cases where the condition holds that the box keeps) for density (the share "
+    "of the box's cases that hold); the ringed point is the box PRIM chose, which counts only "
+    "above the dashed density. Right: each case on the inputs the box restricts most, "
+    "triangles where the condition holds and rings where it does not; the shaded rectangle is "
+    "the box, running to the edge on a side it leaves open.",
 }
 """One-line reading guide per figure, for the report and the docs."""
 
@@ -163,6 +181,8 @@ FIGURES: dict[str, Callable[..., Any]] = {
     "heatmap": heatmap,
     "contributions": contributions,
     "sensitivity": sensitivity,
+    "sobol_convergence": sobol_convergence,
+    "discovery": discovery,
 }
 """Every figure by name, in the order a report shows them."""
 
@@ -173,11 +193,16 @@ opportunity age, which readers took for the sales cycle."""
 
 STRESS = ("clause_compliance", "compliance_by_headcount")
 """The figures of an SLA stress test's verdict, which the report shows in its SLA section."""
+DISCOVERY = ("discovery",)
+"""The figure of ``funnelsim discover``, which the report shows in its own section."""
+STUDY = ("sensitivity", "sobol_convergence")
+DISCOVERED = (FILE, CASES)
+"""What a folder holds once ``funnelsim discover`` has read it."""
 
 COMPARISON = tuple(
     name
     for name in FIGURES
-    if name not in (*STRESS, "factor_effect", "heatmap", "contributions", "sensitivity")
+    if name not in (*STRESS, *STUDY, *DISCOVERY, "factor_effect", "heatmap", "contributions")
 )
 
 
@@ -187,15 +212,19 @@ def explained(results: Results) -> bool:
 
 
 def available(results: Results) -> list[str]:
-    """The figures that apply: an explanation's waterfall alone for its folder; else an SLA
-    stress test's own when its verdict is in the folder
-    (the headcount figure if capacity was sought for SDRs), the comparison figures always
-    (at point 0 of a sweep), the factor plot for sweeps of one or two factors, the heat map
-    for a grid of two."""
+    """The figures that apply, and the discovery's when ``funnelsim discover`` has read the
+    folder: an explanation's waterfall alone for its folder; a sensitivity study's indices
+    (and, for Sobol', their convergence); else an SLA stress test's own when its verdict is
+    in the folder (the headcount figure if capacity was sought for SDRs), the comparison
+    figures always (at point 0 of a sweep), the factor plot for sweeps of one or two
+    factors, the heat map for a grid of two."""
+    kept = results.path is not None and all((results.path / f).exists() for f in DISCOVERED)
+    found = list(DISCOVERY) if kept else []
     if explained(results):
-        return ["contributions"]
-    if studied(results) is not None:
-        return ["sensitivity"]
+        return ["contributions", *found]
+    if (study := studied(results)) is not None:
+        steps = [] if study.convergence is None else ["sobol_convergence"]
+        return ["sensitivity", *steps, *found]
     factors = factor_names(results)
     names = []
     sla = sla_results(results)
@@ -208,7 +237,7 @@ def available(results: Results) -> list[str]:
         names.append("factor_effect")
     if len(factors) == 2 and results.manifest["experiment"].get("design", "grid") == "grid":
         names.append("heatmap")
-    return names
+    return names + found
 
 
 def _figure_of(drawn: Axes | Sequence[Axes] | Figure) -> Figure:

@@ -23,7 +23,7 @@ from funnelsim.base.files import atomic_write
 from funnelsim.results.crm import BacktestFolder, FitFolder
 from funnelsim.views.formats import DASH, money
 from funnelsim.views.plots.backtest import bands
-from funnelsim.views.report.html import _TEMPLATES, Figure, _ids, svg_of
+from funnelsim.views.report.html import TEMPLATES, Figure, svg_of, unique_ids
 from funnelsim.views.report.sentences import join
 from funnelsim.views.tables.crm import SERIES_WORDS, SHARES, estimate_text, figure_text
 
@@ -87,14 +87,14 @@ def render(found: FitFolder | BacktestFolder) -> str:
         backtest=backtest_section(found) if isinstance(found, BacktestFolder) else None,
         fit=fit_section(fit, at_split=fit is not found),
         provenance=provenance(found),
-        css=_TEMPLATES.joinpath("report.css").read_text(),
+        css=TEMPLATES.joinpath("report.css").read_text(),
     )
 
 
 # -- the backtest ---------------------------------------------------------------------------------
 def backtest_section(found: BacktestFolder) -> dict[str, Any]:
     """What the report says of a backtest: sentences, the scores, the bands, the distances."""
-    svg = _ids(svg_of(bands(found.weekly, heading(found))[0].figure), "bands")
+    svg = unique_ids(svg_of(bands(found.weekly, heading(found))[0].figure), "bands")
     return {
         "verdict": backtest_sentences(found),
         "scores": score_rows(found),

@@ -5,8 +5,10 @@ those numbers; the figures follow, each with a line on how to read it; then the 
 each policy makes, and where the results came from. A measured window still filling up is
 said at the top, under the question. An SLA stress test's folder (``sla.json``) puts the
 proposal's verdict before the answer: which clauses hold, under which stress they break, who
-breaches first, the headcount needed and the revenue at stake. Figures are inline SVG and the
-styles are inline, so the file opens offline, travels by e-mail and prints cleanly.
+breaches first, the headcount needed and the revenue at stake. A folder ``funnelsim discover``
+has read (``discovery.json``) says where in the study's inputs its condition holds. Figures
+are inline SVG and the styles are inline, so the file opens offline, travels by e-mail and
+prints cleanly.
 """
 
 from __future__ import annotations
@@ -26,12 +28,14 @@ from funnelsim.base.files import atomic_write
 from funnelsim.base.mapping import dotted
 from funnelsim.errors import FunnelsimError
 from funnelsim.results import Results
+from funnelsim.results.discovery import discovered
 from funnelsim.results.explanation import explain
 from funnelsim.results.robustness import FOLDER as ROBUSTNESS
 from funnelsim.results.robustness import load_robustness
 from funnelsim.results.sensitivity import Sensitivity
 from funnelsim.results.stationarity import window_check
 from funnelsim.views.formats import currency, partial_note, span, yardstick_note
+from funnelsim.views.report.discovery import discovery_section
 from funnelsim.views.report.explain import question as explained_question
 from funnelsim.views.report.explain import sentences as explained_sentences
 from funnelsim.views.report.explain import table as explained_table
@@ -81,7 +85,7 @@ def svg_of(figure: Any) -> str:
     return text[text.index("<svg") :]
 
 
-def _ids(text: str, prefix: str) -> str:
+def unique_ids(text: str, prefix: str) -> str:
     """Make an SVG's element ids unique in the page: several inline SVGs share one namespace."""
     text = re.sub(r'id="([^"]+)"', lambda m: f'id="{prefix}-{m.group(1)}"', text)
     return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}-{m.group(1)})", text).replace(
@@ -140,21 +144,23 @@ def question(results: Results) -> str:
     return f"How do the results respond to {', '.join(m['factors']) or 'the policies'}?"
 
 
-_TEMPLATES = importlib.resources.files("funnelsim.views.report") / "templates"
+TEMPLATES = importlib.resources.files("funnelsim.views.report") / "templates"
 """The report's page template and style sheet, shipped with the package."""
 
 
 def render_html(results: Results, figures: Iterable[Figure]) -> str:
     """The report as one HTML document; an SLA stress test's verdict and figures first."""
-    from funnelsim.views.plots import STRESS, explained, sla_results, studied
+    from funnelsim.views.plots import DISCOVERY, STRESS, explained, sla_results, studied
 
     m = results.manifest
     one_point = len(m["points"]) == 1
     sla = sla_results(results)
     embedded = [
-        Figure(f.name, f.title, _ids(f.svg, f"fig{k}"), f.reading) for k, f in enumerate(figures)
+        Figure(f.name, f.title, unique_ids(f.svg, f"fig{k}"), f.reading)
+        for k, f in enumerate(figures)
     ]
     check = window_check(results)
+    found = discovered(results.path)
     if explained(results):
         answer = _explained(results)
     elif (study := studied(results)) is not None:
@@ -171,11 +177,13 @@ def render_html(results: Results, figures: Iterable[Figure]) -> str:
         money=currency(results),
         span=span(results),
         yardstick=yardstick_note(results),
-        figures=[f for f in embedded if f.name not in STRESS],
+        discovery=None if found is None else discovery_section(found),
+        discovery_figures=[f for f in embedded if f.name in DISCOVERY],
+        figures=[f for f in embedded if f.name not in (*STRESS, *DISCOVERY)],
         points=m["points"] if not one_point else [],
         factors=m["factors"],
         provenance=provenance(results),
-        css=_TEMPLATES.joinpath("report.css").read_text(),
+        css=TEMPLATES.joinpath("report.css").read_text(),
         **answer,
     )
 
