@@ -177,3 +177,29 @@ def _pipeline_deals(ledger: Ledger) -> pd.DataFrame:
 def _deal(**fields) -> dict:
     deal = {"source": "inbound", "segment": "mid_market", "stage": "discovery", "age": "30d"}
     return deal | fields
+
+
+@pytest.mark.parametrize(
+    "kept",
+    [0, 5, "stale"],
+    ids=["no deals: the model's own leave", "room left for the SQLs in line", "stale deals"],
+)
+def test_the_models_agree_when_the_pipeline_leaves_the_aes_room(kept):
+    """Deals the rules close on the pipeline's date, or too few to fill the AEs: SQLs in line
+    open that instant and later ones as deals resolve together; both models pick their AEs
+    alike (a freed slot goes to the line at once, its AE chosen then)."""
+    long = funnelsim.load_scenario(
+        "sales_bound", overrides={"horizon.length": "40w", "horizon.warmup": "0d"}
+    )
+    _, deals = held_open(long, funnelsim.simulate(long, seed=2).ledger, 273.0)
+    if kept == "stale":
+        deals = [dict(d, age="250d", in_stage="200d") for d in deals[:8]]
+    else:
+        deals = deals[:kept]
+    scenario = from_pipeline(long, deals, 273.0, 12, policy="aligned", name="sales_bound")
+    for seed in (1, 4):
+        fast, reference = (m(scenario, Streams(seed)).run() for m in (Funnel, ReferenceFunnel))
+        assert fast.opp_frame().equals(reference.opp_frame())
+        assert np.array_equal(fast.state, reference.state)
+    opened = fast.opp_frame()["opened_at"]
+    assert (opened == WARMUP * 7.0).sum() > 0  # SQLs in line took the room that instant

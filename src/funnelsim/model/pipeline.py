@@ -179,8 +179,10 @@ def _latent(
     buyers, weight = _candidates(scenario, deal, donors, u)
     buy_start, buy_end = opened + buyers.start, opened + buyers.end
     # Still open at time zero: in market with the stage not done, or dark and not closed out.
-    stall_ok = not scenario.recycle.stalled.enabled or spent < sales.stall_after
-    dark_ok = stall_ok and spent < sales.abandon_after
+    stall_recycles = scenario.recycle.stalled.enabled
+    stall_ok = not stall_recycles or spent < sales.stall_after
+    # A dark deal is closed out when it stalls, where stalled deals go back, else abandoned.
+    dark_ok = spent < (sales.stall_after if stall_recycles else sales.abandon_after)
     done = duration.cdf(spent)
     live, dark = np.zeros(CANDIDATES), np.zeros(CANDIDATES)
     for c in range(CANDIDATES):

@@ -29,6 +29,27 @@ OFF_DUTY = (-1,)
 """The priority of the desk closing: it takes each SDR before any lead can."""
 
 
+class AeSlots(simpy.Resource):
+    """The AEs' open slots, granted as the fast model grants them: when a deal frees one, the
+    first SQL in line gets it at once and its AE is chosen then (``assign``), before any other
+    deal freed at the same instant frees its own. A slot taken while ``holding`` (a pipeline's
+    deal) chooses no AE: the deal has one."""
+
+    def __init__(self, env: simpy.Environment, capacity: int, assign):
+        super().__init__(env, capacity=capacity)
+        self.assign, self.holding = assign, False
+
+    def _do_put(self, event) -> None:
+        granted = len(self.users) < self.capacity
+        super()._do_put(event)
+        if granted and not self.holding:
+            event.ae = self.assign()
+
+    def _do_get(self, event) -> None:
+        super()._do_get(event)
+        self._trigger_put(None)  # the freed slot goes to the line now, not after the instant
+
+
 class ReferenceFunnel(Stages):
     """One replication, as processes: build it, :meth:`run` it, read its :attr:`ledger`."""
 
@@ -37,10 +58,9 @@ class ReferenceFunnel(Stages):
         env, sdr = self.env, scenario.sdr
         self.sdrs = simpy.PriorityResource(env, capacity=sdr.headcount)
         self.idle = list(range(sdr.headcount))[::-1]  # who takes the work, for the event log
-        self.slots = simpy.Resource(
-            env, capacity=scenario.sales.ae_count * scenario.sales.max_open_per_ae
-        )
         self.aes = AePool(scenario.sales)  # which AE, of those with room, opens the deal
+        capacity = scenario.sales.ae_count * scenario.sales.max_open_per_ae
+        self.slots = AeSlots(env, capacity, self.aes.assign)
         self.held: list[list] = [[] for _ in range(scenario.sales.ae_count)]
         if scenario.pipeline is not None:
             env.process(self._take_over())
@@ -135,6 +155,7 @@ class ReferenceFunnel(Stages):
         a slot is free exactly when some AE has room); the slots left go to the SQLs in line."""
         yield self.env.timeout(pipeline_day(self.scenario))
         slots = self.aes.hand_over()
+        self.slots.holding = True
         for lead, deal, length in self.inherited:
             ae = self.aes.hold(deal.ae)
             if ae >= 0 and not self.aes.over_cap(ae):
@@ -142,6 +163,7 @@ class ReferenceFunnel(Stages):
                 self.held[ae].append(slots.pop() if slots else self.slots.request())
             row, when, outcome, stages = self.inherit(lead, deal, length, ae)
             self.env.process(self._inherited(row, ae, when, outcome, stages))
+        self.slots.holding = False
         for slot in slots:
             self.slots.release(slot)
 
@@ -151,9 +173,10 @@ class ReferenceFunnel(Stages):
         yield self.env.timeout(when - self.env.now)
         self.resolve(self.env.now, row, outcome, stages)
         if ae >= 0:
-            if not self.aes.over_cap(ae):
+            frees_a_slot = not self.aes.over_cap(ae)
+            self.aes.release(ae)  # first: the slot goes to an SQL, whose AE is chosen at once
+            if frees_a_slot:
                 self.slots.release(self.held[ae].pop())
-            self.aes.release(ae)
 
     def _opportunity(self, task: Task, row: list):
         """An SQL waits for an AE with room (its buyer giving up once their patience runs
@@ -167,10 +190,14 @@ class ReferenceFunnel(Stages):
             patience = env.timeout(max(patience_ends - env.now, 0.0))
             got = yield slot | patience  # reneging
             if slot not in got:
-                slot.cancel()
+                if slot.triggered:  # granted at the instant the buyer gave up: pass it on
+                    self.aes.release(slot.ae)
+                    self.slots.release(slot)
+                else:
+                    slot.cancel()
                 self.gave_up(row, patience_ends)
                 return
-        ae = self.aes.assign()
+        ae = slot.ae  # chosen when the slot was granted
         when, outcome, stages = self.open(row, task.deal, ae, env.now)
         self.aes.track(ae, row, slot)
         yield env.timeout(when - env.now)
