@@ -9,6 +9,7 @@ the CRM shows, by importance resampling (:func:`_latent`):
 
 - candidates are the buyers behind the deals the scenario itself opens (its *donors*: a run
   of the same scenario without the pipeline, on a fixed seed, once per scenario and process),
+  of the deal's segment and, where it has enough of them, its source,
   each placed at the open deal's opening: the scenario's own mechanics (how far into their
   buying window its buyers are when a deal opens) make the prior, not an assumption;
 - each is weighed by the chance that a deal with that buyer passed the stages it passed and is
@@ -41,6 +42,8 @@ PIPELINE_RANK = 3 << 30
 """The first rank of an open deal's lead key: past the run's leads and the history's."""
 CANDIDATES = 64
 """Buyers drawn per open deal, among which its own is resampled."""
+MIN_DONORS = 20
+"""A source with fewer donor deals in a segment borrows the segment's (sources differ in fit)."""
 DONOR_SEED = 20_261_204
 """The fixed seed of the donor run: the same donors whatever the run's seed."""
 DONOR_WARMUP, DONOR_LENGTH = 91.0, 455.0
@@ -57,14 +60,21 @@ class OpenDeals:
 
 @dataclass(frozen=True)
 class Buyers:
-    """Buyers behind deals at their opening: fit, and the window relative to the opening."""
+    """Buyers behind deals at their opening: fit, the window relative to the opening, and the
+    source of their lead."""
 
     fit: np.ndarray
     start: np.ndarray  # buy_start - opened
     end: np.ndarray  # buy_end - opened
+    source: np.ndarray
 
     def take(self, index: np.ndarray) -> Buyers:
-        return Buyers(self.fit[index], self.start[index], self.end[index])
+        return Buyers(self.fit[index], self.start[index], self.end[index], self.source[index])
+
+    def of_source(self, source: int) -> Buyers:
+        """Those of ``source``, if there are :data:`MIN_DONORS`; else all of them."""
+        mine = np.flatnonzero(self.source == source)
+        return self.take(mine) if len(mine) >= MIN_DONORS else self
 
 
 def pipeline_day(scenario: Scenario) -> float:
@@ -138,13 +148,15 @@ def _donors(scenario: Scenario) -> dict[str, Buyers]:
     opps = ledger.opp_frame()
     opened = opps[opps["opened_at"] >= DONOR_WARMUP]
     lead, at = opened["lead"].to_numpy(), opened["opened_at"].to_numpy()
+    every = Buyers(
+        ledger.fit[lead],
+        ledger.buy_start[lead] - at,
+        ledger.buy_end[lead] - at,
+        ledger.source[lead],
+    )
     segment = ledger.segment[lead]
     return {
-        name: Buyers(
-            ledger.fit[lead[segment == k]],
-            ledger.buy_start[lead[segment == k]] - at[segment == k],
-            ledger.buy_end[lead[segment == k]] - at[segment == k],
-        )
+        name: every.take(np.flatnonzero(segment == k))
         for k, name in enumerate(scenario.segments)
         if (segment == k).any()
     }
@@ -155,6 +167,7 @@ def _candidates(
 ) -> tuple[Buyers, np.ndarray]:
     """Candidate buyers, placed at the deal's opening, and their prior weights."""
     if donors is not None:
+        donors = donors.of_source(list(scenario.sources).index(deal.source))
         pick = np.minimum((u["donor"] * len(donors.fit)).astype(int), len(donors.fit) - 1)
         return donors.take(pick), np.ones(CANDIDATES)
     # No deal of this segment in the donor run: the scenario's distributions, a window
