@@ -102,6 +102,15 @@ def write_json(path: Path, document: dict[str, Any]) -> None:
     atomic_write(path, lambda p: p.write_text(json.dumps(document, indent=2, default=str) + "\n"))
 
 
+def read_document(folder: Path, name: str, expected: str) -> dict[str, Any]:
+    """The JSON document ``name`` a command wrote into ``folder``; without it, an error saying
+    which folder was ``expected``."""
+    file = folder / name
+    if not file.exists():
+        raise FunnelsimError(f"{folder}: no {name}; expected {expected}")
+    return json.loads(file.read_text())
+
+
 def damage(path: Path, size: int | None = None) -> str | None:
     """What is wrong with a table file funnelsim wrote, or None if it reads.
 

@@ -9,7 +9,6 @@ the EMA Workbench or scikit-learn.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from funnelsim.errors import FunnelsimError
+from funnelsim.base.files import read_document
 
 FILE = "discovery.json"
 CASES = "discovery_cases.csv"
@@ -89,10 +88,7 @@ def _bound(name: str, low: float, high: float) -> str:
 def load_discovery(path: str | Path) -> Discovery:
     """What ``funnelsim discover`` wrote into a results folder, with its cases when kept."""
     folder = Path(path)
-    file = folder / FILE
-    if not file.exists():
-        raise FunnelsimError(f"{folder}: no {FILE}; expected a folder funnelsim discover has read")
-    document = json.loads(file.read_text())
+    document = read_document(folder, FILE, "a folder funnelsim discover has read")
     box = {
         name: (-np.inf if low is None else low, np.inf if high is None else high)
         for name, (low, high) in document["box"].items()

@@ -8,13 +8,12 @@ and N/2 of its N base samples, beside those of all N.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from funnelsim.errors import FunnelsimError
+from funnelsim.base.files import read_document
 from funnelsim.results.experiment import Results, load_results
 
 FILE = "sensitivity.json"
@@ -58,10 +57,7 @@ class Sensitivity:
 def load_sensitivity(path: str | Path) -> Sensitivity:
     """The indices ``funnelsim sensitivity --out`` wrote into a results folder."""
     folder = Path(path)
-    file = folder / FILE
-    if not file.exists():
-        raise FunnelsimError(f"{folder}: no {FILE}; expected the folder of funnelsim sensitivity")
-    document = json.loads(file.read_text())
+    document = read_document(folder, FILE, "the folder of funnelsim sensitivity")
     steps = folder / CONVERGENCE
     return Sensitivity(
         method=document["method"],
