@@ -16,8 +16,9 @@ SHORT_ARGS = [arg for key, value in SHORT.items() for arg in ("--set", f"{key}={
 
 
 def small(policy: str | None = None, **overrides):
-    """The reference scenario cut to a short horizon, for fast tests."""
-    base = {"horizon.length": "30w", "horizon.warmup": "4w"}
+    """The reference scenario cut to a short horizon, for fast tests: from the history's
+    nurture pool, without a pilot to settle the rest (its year would dwarf the run)."""
+    base = {"horizon.length": "30w", "horizon.warmup": "4w", "horizon.settle": "0w"}
     return funnelsim.load_scenario(policy=policy, overrides=base | overrides)
 
 

@@ -89,7 +89,7 @@ def test_a_good_file_sets_the_date_the_warmup_and_the_deals(tmp_path, reference)
     assert scenario.start_date == dt.date(2026, 3, 2)
     assert scenario.horizon.warmup == 14.0
     # The horizon merges key by key: the length is still the scenario's own.
-    assert scenario.horizon.length == reference.horizon.length == 156 * 7.0
+    assert scenario.horizon.length == reference.horizon.length == 117 * 7.0
     assert isinstance(scenario.pipeline, Pipeline)
     assert scenario.pipeline.date == dt.date(2026, 3, 16)
     full, bare = scenario.pipeline.deals

@@ -44,6 +44,14 @@ def _mix(x: np.ndarray) -> np.ndarray:
 _MASK = (1 << 64) - 1
 
 
+def derived_keys(keys: np.ndarray, salt: np.ndarray) -> np.ndarray:
+    """New 64-bit keys from ``keys`` and a ``salt`` each (SplitMix64 of both): a function of
+    the pair alone, and distinct for distinct pairs but with odds of about n^2 / 2^64."""
+    with np.errstate(over="ignore"):
+        x = np.asarray(keys, dtype=np.uint64) * _GOLDEN + np.asarray(salt, dtype=np.uint64)
+        return _mix(_mix(x) + _COUNTER)
+
+
 def _mix_one(x: int) -> int:
     """:func:`_mix` for one Python integer: the same bijection, without NumPy's call cost."""
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK

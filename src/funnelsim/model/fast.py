@@ -32,8 +32,8 @@ class Funnel(Stages):
         )
         self.ae = AePool(scenario.sales)
         self.agenda = Agenda(self.env)
-        if scenario.pipeline is not None:  # even without deals: the model's own then leave
-            self.agenda.at(0.0, pipeline_day(scenario), self._take_over)
+        for day in self.take_over_days():
+            self.agenda.at(0.0, day, self._take_over)
         self.start()
 
     def events_scheduled(self) -> int:
@@ -89,12 +89,16 @@ class Funnel(Stages):
             self._next_sql(now)
 
     def _take_over(self, now: float) -> None:
-        """The pipeline's date: its deals take the place of the model's own open ones, on
-        their AEs, cap or not; then the SQLs in line take whatever room is left."""
-        self.ae.hand_over()
-        for lead, deal, length in self.inherited:
+        """Deals open before the run join it (on the pipeline's date, in place of the model's
+        own open ones), on their AEs, cap or not; then the SQLs in line take whatever room is
+        left."""
+        if now == pipeline_day(self.scenario):
+            self.ae.hand_over()
+        for day, lead, deal, length in self.inherited:
+            if day != now:
+                continue
             ae = self.ae.hold(deal.ae)
-            row, when, outcome, stages = self.inherit(lead, deal, length, ae)
+            row, when, outcome, stages = self.inherit(day, lead, deal, length, ae)
             if ae >= 0:
                 self.ae.track(ae, row)
             self.agenda.at(now, when, self._resolve, row, outcome, stages)

@@ -15,9 +15,9 @@ import numpy as np
 from funnelsim.base.calendar import Calendar
 from funnelsim.base.streams import Streams
 from funnelsim.model.clock import CountingEnvironment
-from funnelsim.model.history import HISTORY_RANK, nurture_pool
+from funnelsim.model.history import HISTORY_RANK
 from funnelsim.model.nurture import NurtureEngine, Outcomes
-from funnelsim.model.pipeline import open_deals
+from funnelsim.model.pipeline import pipeline_day
 from funnelsim.model.rules import recycle
 from funnelsim.model.rules.qualify import qualification
 from funnelsim.model.rules.reach import ReachCurve
@@ -26,6 +26,7 @@ from funnelsim.model.sales import SalesSteps, deal_counters
 from funnelsim.model.scoring import ReviewPeriod, reviewed_threshold
 from funnelsim.model.sdr import Task, new_tasks
 from funnelsim.model.sources import SOURCE_KEY_SHIFT, generate_leads
+from funnelsim.model.start import time_zero
 from funnelsim.record.ledger import SPELL, SPELL_AT, Ledger
 from funnelsim.record.response import within_response
 from funnelsim.scenario.schema import Scenario
@@ -54,22 +55,10 @@ class Stages(SalesSteps):
         self.scenario, self.streams = scenario, streams
         self.env = CountingEnvironment()
         self.calendar = Calendar.from_spec(scenario.calendar, scenario.start_date)
-        prior, nurtured = nurture_pool(scenario, streams)
-        inherited = open_deals(scenario, streams)
-        # The history's leads, then the open deals', then the run's own.
-        history = len(prior)
-        # Each open deal's lead, spec and stage length, for the model to hand to its AEs.
-        self.inherited = list(
-            zip(
-                range(history, history + len(inherited.leads)),
-                scenario.pipeline.deals if scenario.pipeline is not None else [],
-                inherited.stage_length.tolist(),
-                strict=True,
-            )
-        )
-        if self.inherited:
-            prior = prior.followed_by(inherited.leads)
-        self.leads = leads = prior.followed_by(generate_leads(scenario, streams))
+        zero = time_zero(scenario, streams)
+        # Each deal taken over: the day, its lead, its spec and its stage's length.
+        self.inherited = zero.inherited
+        self.leads = leads = zero.leads.followed_by(generate_leads(scenario, streams))
         self.ledger = Ledger(
             *(leads.created, leads.source, leads.segment, leads.fit, leads.cost),
             *(leads.buy_start, leads.buy_end),
@@ -80,13 +69,14 @@ class Stages(SalesSteps):
         # Spells and opportunities so far, per lead: the counters of its random draws.
         self.spells_of = np.zeros(len(leads), dtype=np.int64)
         self.opps_of = np.zeros(len(leads), dtype=np.int64)
-        self.threshold = scenario.scoring.mql_threshold
+        self.threshold = zero.threshold
         self.thresholds: list[tuple[float, float]] = [(0.0, self.threshold)]
         self.engine = NurtureEngine(leads, scenario.nurture, scenario.scoring, streams)
-        self.engine.resume(np.arange(history), nurtured)
+        zero.enrol(self.engine, self.ledger)
         self.period = ReviewPeriod()  # what the next threshold review will look at
         self._tick_end = 0.0
         self._rules(scenario)
+        self.trust.resume(zero.trust)
 
     def _rules(self, scenario: Scenario) -> None:
         """The rules' parameters, in open time, and what they read of each lead."""
@@ -124,6 +114,14 @@ class Stages(SalesSteps):
         self.env.process(self._nurture_clock(np.flatnonzero(direct)))
         if self.scenario.scoring.closed_loop.enabled:
             self.env.process(self._review())
+
+    def take_over_days(self) -> list[float]:
+        """The days deals open before the run join it: time zero for a settled start's, and
+        the pipeline's date (even without deals: the model's own open ones then leave)."""
+        days = {day for day, *_ in self.inherited}
+        if self.scenario.pipeline is not None:
+            days.add(pipeline_day(self.scenario))
+        return sorted(days)
 
     def events_scheduled(self) -> int:
         """Events of the run: those SimPy scheduled."""

@@ -7,7 +7,9 @@ that are still in nurture at it, each as nurture left it (its interest, its touc
 next touched). They are drawn on streams of their own, so the run's own leads are the same
 whichever way it starts, and advanced through nurture alone, at the policy's first
 threshold: the leads that became MQLs or unsubscribed before time zero have left the funnel
-before the run begins. What the desk and sales hold at time zero fills during the warm-up.
+before the run begins. A run that settles (``horizon.settle``, :mod:`funnelsim.model.settled`)
+starts its pilot here, and takes over the pool the pilot reaches, with what the desk and
+sales hold; one that does not leaves those to its warm-up.
 """
 
 from __future__ import annotations
@@ -36,11 +38,15 @@ def history_era(scenario: Scenario) -> Era:
 def nurture_pool(scenario: Scenario, streams: Streams) -> tuple[Leads, Carried]:
     """The leads in nurture at time zero, and where each stands in it.
 
-    None from an empty start, nor when every source skips nurture.
+    None from an empty start, nor when every source skips nurture; nor when a pilot settles
+    the funnel (``horizon.settle``): the pool it reaches is taken over then.
     """
     era = history_era(scenario)
-    if scenario.horizon.start == "empty" or not any(
-        not source.skips_nurture for source in scenario.sources.values()
+    horizon = scenario.horizon
+    if (
+        horizon.start == "empty"
+        or horizon.settle > 0
+        or not any(not source.skips_nurture for source in scenario.sources.values())
     ):
         era = Era(0.0, 0.0)  # no time before the run: no leads
     # A lead that opts out before time zero is never in the pool: only its capture is drawn.

@@ -129,6 +129,17 @@ class NurtureEngine:
         state.rows[leads, ENROLLED] = state.next_touch[leads] = at
         state.rows[leads, INDEX] = 0.0
 
+    def returned(
+        self, leads: np.ndarray, since: np.ndarray, at: np.ndarray, noise: np.ndarray
+    ) -> None:
+        """Put leads back from a recycle in another run into nurture: their interest (the
+        leads' own) is as of ``since``, their scoring error ``noise`` carried over, and their
+        first touch here at ``at``, its draws afresh."""
+        self.state.rows[leads, UPDATED_AT] = since
+        if np.ndim(self.noise):
+            self.noise[leads] = noise
+        self.enrol(leads, at)
+
     def carry(self, leads: np.ndarray) -> Carried:
         """Where these leads stand in nurture: to carry them into another engine."""
         return Carried(self.state.take(leads), self._since, self._bar)
@@ -191,7 +202,7 @@ class NurtureEngine:
             engage_at[turned] = first + self._gap(pool[turned], draws[turned], in_market[turned])
             draws[turned] += 1.0
             edge = _market_edge(now[turned], buy_start[turned], buy_end[turned], in_market[turned])
-            turn_at[turned] = _first_touch(enrolled[turned], edge, every)
+            turn_at[turned] = first_touch(enrolled[turned], edge, every)
         engaged = np.flatnonzero(engage_at == k)
         if engaged.size:
             interest[engaged] += self.nurture.interest_gain * (1.0 - interest[engaged])
@@ -234,7 +245,7 @@ class NurtureEngine:
         state, every = self.state, self.nurture.touch_every
         pool = np.flatnonzero(np.isfinite(state.next_touch))
         interest, updated_at, enrolled, index = state.rows.take(pool, axis=0)[:, : INDEX + 1].T
-        k = np.minimum(_first_touch(enrolled, self._since, every), index)
+        k = np.minimum(first_touch(enrolled, self._since, every), index)
         now = enrolled + k * every
         fit = self._fixed[pool, 3]  # created, buy_start, buy_end, fit
         score = self._score(pool, fit, self._decayed(interest, updated_at, now))
@@ -242,7 +253,7 @@ class NurtureEngine:
         state.rows[pool[hit], INDEX], state.next_touch[pool[hit]] = k[hit], now[hit]
 
 
-def _first_touch(enrolled: np.ndarray, t: np.ndarray | float, every: float) -> np.ndarray:
+def first_touch(enrolled: np.ndarray, t: np.ndarray | float, every: float) -> np.ndarray:
     """The first touch of each enrolment at or after ``t``, in the engine's own arithmetic
     (touch ``k`` is at ``enrolled + k * every``), so that no rounding skips one."""
     k = np.maximum(np.ceil((t - enrolled) / every), 0.0)

@@ -36,7 +36,7 @@ from funnelsim.base.streams import Streams
 from funnelsim.model.rules.opportunity import advance_odds
 from funnelsim.model.sources import SOURCE_KEY_SHIFT, Leads
 from funnelsim.scenario.pipeline import OpenDeal
-from funnelsim.scenario.schema import Scenario
+from funnelsim.scenario.schema import Scenario, Segment
 
 PIPELINE_RANK = 3 << 30
 """The first rank of an open deal's lead key: past the run's leads and the history's."""
@@ -184,43 +184,82 @@ def _latent(
 ) -> tuple:
     """The buyer behind an open deal and its stage's length: ``(fit, interest, buy_start,
     buy_end, stage_length)``, times in days from the pipeline's date."""
-    segment, sales = scenario.segments[deal.segment], scenario.sales
-    stages = segment.stages
-    first = next(k for k, s in enumerate(stages) if s.name == deal.stage)
-    duration = stages[first].duration
-    opened, entered, spent = -deal.age, -deal.stage_age, deal.stage_age
+    opened = -deal.age
     buyers, weight = _candidates(scenario, deal, donors, u)
     buy_start, buy_end = opened + buyers.start, opened + buyers.end
-    # Still open at time zero: in market with the stage not done, or dark and not closed out.
-    stall_recycles = scenario.recycle.stalled.enabled
-    stall_ok = not stall_recycles or spent < sales.stall_after
-    # A dark deal is closed out when it stalls, where stalled deals go back, else abandoned.
-    dark_ok = spent < (sales.stall_after if stall_recycles else sales.abandon_after)
-    done = duration.cdf(spent)
     live, dark = np.zeros(CANDIDATES), np.zeros(CANDIDATES)
     for c in range(CANDIDATES):
-        in_market = buy_start[c] <= opened and buy_end[c] > entered
-        if first > 0 and not in_market:  # the stages passed needed the buyer in market
-            weight[c] = 0.0
-            continue
-        for stage in stages[:first]:
-            weight[c] *= advance_odds(stage, segment.fit_effect, buyers.fit[c])[0]
-        # The stage ends in an outcome (not going dark) before the window closes, after the
-        # time spent; or the deal went dark in it, by its own odds or with the window.
-        ends = sum(advance_odds(stages[first], segment.fit_effect, buyers.fit[c]))
-        within = duration.cdf(buy_end[c] - entered) if in_market else 0.0
-        live[c] = ends * max(within - done, 0.0) if stall_ok else 0.0
-        dark[c] = 1.0 - ends * within if dark_ok else 0.0
-        weight[c] *= live[c] + dark[c]
+        weight[c], live[c], dark[c] = open_odds(
+            scenario, deal, buyers.fit[c], buy_start[c], buy_end[c], weight[c]
+        )
     interest = float(scenario.sources[deal.source].interest.ppf(u["interest"]))
     total = weight.sum()
     if not total > 0.0:  # closed out by the rules already: dark since it entered the stage
         return buyers.fit[0], interest, buy_start[0], buy_end[0], math.inf
     c = int(np.searchsorted(np.cumsum(weight) / total, u["pick"], side="right"))
     c = min(c, CANDIDATES - 1)
-    if u["branch"] * (live[c] + dark[c]) < live[c]:
-        left = buy_end[c] - entered
-        stage_length = float(duration.between(spent, left, u["stage"]))
-    else:
-        stage_length = math.inf  # gone dark in the stage: it never ends
-    return buyers.fit[c], interest, buy_start[c], buy_end[c], stage_length
+    length = stage_length(scenario, deal, buy_end[c], live[c], dark[c], u["branch"], u["stage"])
+    return buyers.fit[c], interest, buy_start[c], buy_end[c], length
+
+
+def open_odds(
+    scenario: Scenario,
+    deal: OpenDeal,
+    fit: float,
+    buy_start: float,
+    buy_end: float,
+    weight: float = 1.0,
+) -> tuple[float, float, float]:
+    """How likely a deal with this buyer (its window in days from the deal's date) is where
+    the deal stands: ``weight`` times the odds of the stages it passed, and the chances that
+    it is still open in its stage, live (bound for an outcome) or gone dark.
+
+    In market with the stage not yet done, or dark and not closed out by the rules.
+    """
+    segment, sales = scenario.segments[deal.segment], scenario.sales
+    stages = segment.stages
+    first = stage_index(segment, deal.stage)
+    duration = stages[first].duration
+    opened, entered, spent = -deal.age, -deal.stage_age, deal.stage_age
+    stall_recycles = scenario.recycle.stalled.enabled
+    stall_ok = not stall_recycles or spent < sales.stall_after
+    # A dark deal is closed out when it stalls, where stalled deals go back, else abandoned.
+    dark_ok = spent < (sales.stall_after if stall_recycles else sales.abandon_after)
+    in_market = buy_start <= opened and buy_end > entered
+    if first > 0 and not in_market:  # the stages passed needed the buyer in market
+        return 0.0, 0.0, 0.0
+    for stage in stages[:first]:
+        weight *= advance_odds(stage, segment.fit_effect, fit)[0]
+    # The stage ends in an outcome (not going dark) before the window closes, after the
+    # time spent; or the deal went dark in it, by its own odds or with the window.
+    ends = sum(advance_odds(stages[first], segment.fit_effect, fit))
+    within = duration.cdf(buy_end - entered) if in_market else 0.0
+    live = ends * max(within - duration.cdf(spent), 0.0) if stall_ok else 0.0
+    dark = 1.0 - ends * within if dark_ok else 0.0
+    return weight * (live + dark), live, dark
+
+
+def stage_length(
+    scenario: Scenario,
+    deal: OpenDeal,
+    buy_end: float,
+    live: float,
+    dark: float,
+    u_branch: float,
+    u_stage: float,
+) -> float:
+    """How long the deal's stage lasts in all (from entering it), given its buyer's window
+    closes at ``buy_end`` (days from the deal's date): live with chance ``live / (live +
+    dark)``, then drawn past the time already spent; else dark (``inf``: it never ends)."""
+    if not u_branch * (live + dark) < live:
+        return math.inf
+    stage = scenario.segments[deal.segment].stages[
+        stage_index(scenario.segments[deal.segment], deal.stage)
+    ]
+    left = buy_end + deal.stage_age  # the window's close, from entering the stage
+    return float(stage.duration.between(deal.stage_age, left, u_stage))
+
+
+def stage_index(segment: Segment, name: str) -> int:
+    """Where the stage ``name`` comes in the segment's stages."""
+    return next(k for k, s in enumerate(segment.stages) if s.name == name)

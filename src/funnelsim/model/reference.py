@@ -62,8 +62,8 @@ class ReferenceFunnel(Stages):
         capacity = scenario.sales.ae_count * scenario.sales.max_open_per_ae
         self.slots = AeSlots(env, capacity, self.aes.assign)
         self.held: list[list] = [[] for _ in range(scenario.sales.ae_count)]
-        if scenario.pipeline is not None:
-            env.process(self._take_over())
+        for day in self.take_over_days():
+            env.process(self._take_over(day))
         self.spacing = self.calendar.open_time(sdr.attempt_spacing)
         # Which goes first, new MQLs (by arrival or score) or follow-ups (by when they fell due);
         # ties in priority go to whoever asked first.
@@ -149,19 +149,22 @@ class ReferenceFunnel(Stages):
         if not self.declined(task, row, now):
             self.env.process(self._opportunity(task, row))
 
-    def _take_over(self):
-        """The pipeline's date: its deals take the place of the model's own open ones, on
-        their AEs and with their slots (the slots held are each AE's deals up to the cap, so
-        a slot is free exactly when some AE has room); the slots left go to the SQLs in line."""
-        yield self.env.timeout(pipeline_day(self.scenario))
-        slots = self.aes.hand_over()
+    def _take_over(self, day: float):
+        """Deals open before the run join it on ``day`` (on the pipeline's date, in place of
+        the model's own open ones), on their AEs and with their slots (the slots held are
+        each AE's deals up to the cap, so a slot is free exactly when some AE has room); the
+        slots left go to the SQLs in line."""
+        yield self.env.timeout(day)
+        slots = self.aes.hand_over() if day == pipeline_day(self.scenario) else []
         self.slots.holding = True
-        for lead, deal, length in self.inherited:
+        for at, lead, deal, length in self.inherited:
+            if at != day:
+                continue
             ae = self.aes.hold(deal.ae)
             if ae >= 0 and not self.aes.over_cap(ae):
                 # Free slots are there when the model's own were fewer: no SQL waits then.
                 self.held[ae].append(slots.pop() if slots else self.slots.request())
-            row, when, outcome, stages = self.inherit(lead, deal, length, ae)
+            row, when, outcome, stages = self.inherit(day, lead, deal, length, ae)
             self.env.process(self._inherited(row, ae, when, outcome, stages))
         self.slots.holding = False
         for slot in slots:

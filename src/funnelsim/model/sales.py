@@ -13,7 +13,7 @@ from collections import deque
 
 import numpy as np
 
-from funnelsim.model.pipeline import pipeline_day
+from funnelsim.model.pipeline import stage_index
 from funnelsim.model.rules.handoff import accepted, patience_ends
 from funnelsim.model.rules.opportunity import (
     advance_odds,
@@ -188,16 +188,15 @@ class SalesSteps:
         stall_recycles = self.scenario.recycle.stalled.enabled
         return (*resolution(path, self.scenario.sales, stall_recycles), path.stages)
 
-    def inherit(self, lead: int, deal: OpenDeal, stage_length: float, ae: int) -> tuple:
-        """A deal of the pipeline (:mod:`funnelsim.model.pipeline`), held by ``ae`` from its
-        date.
+    def inherit(self, day: float, lead: int, deal: OpenDeal, stage_length: float, ae: int) -> tuple:
+        """A deal open on ``day`` (of the pipeline, :mod:`funnelsim.model.pipeline`, or of a
+        settled start, :mod:`funnelsim.model.settled`), held by ``ae`` from then.
 
         Returns its row of the ledger's opportunities and, as :meth:`open` does, when and how
         it will resolve (not before the pipeline's date) and the stages of its path.
         """
         segment = self.segments[self.leads.segment[lead]]
-        first = next(k for k, s in enumerate(segment.stages) if s.name == deal.stage)
-        day = pipeline_day(self.scenario)
+        first = stage_index(segment, deal.stage)
         opened, entered = day - deal.age, day - deal.stage_age
         counters = deal_counters(self.opps_of[lead : lead + 1], self.stages)
         row_u = self.streams.lead_uniforms("opportunity", self.leads.key[lead : lead + 1], counters)
@@ -216,7 +215,7 @@ class SalesSteps:
         row = self.ledger.opps.append(lead, NAN, opened, opened, NAN, OPP["open"], value, ae, first)
         self._staged(lead, opened, first, path.stages)
         if self.logging:
-            self.ledger.log(day, lead, "opportunity in the pipeline", ae_name(ae))
+            self.ledger.log(day, lead, "opportunity taken over", ae_name(ae))
         stall_recycles = self.scenario.recycle.stalled.enabled
         when, outcome = resolution(path, self.scenario.sales, stall_recycles)
         return row, max(when, day), outcome, path.stages

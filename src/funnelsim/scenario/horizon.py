@@ -16,16 +16,19 @@ class Horizon(Frozen):
 
     ``start: steady`` (the default) opens the run on the nurture pool a funnel that has run
     for years holds: leads captured over the ``history`` before time zero, advanced through
-    nurture to it (:mod:`funnelsim.model.history`). ``start: empty`` opens on an empty
-    funnel, as a company launching its first campaigns does.
+    nurture to it (:mod:`funnelsim.model.history`), and on what a funnel that has run for
+    ``settle`` holds beyond nurture's own leads: recycled leads, sales trust, a reviewed
+    threshold (:mod:`funnelsim.model.settled`; ``settle: 0w`` leaves them to the warm-up).
+    ``start: empty`` opens on an empty funnel, as a company launching its first campaigns does.
     """
 
     length: Duration = Field(gt=0)
     warmup: Duration = 0.0
     start: Literal["steady", "empty"] = "steady"
     history: Duration = Field(default=3 * 52 * 7.0, gt=0)
+    settle: Duration = Field(default=52 * 7.0, ge=0)
 
-    @field_validator("length", "history")
+    @field_validator("length", "history", "settle")
     @classmethod
     def _bounded(cls, days: float) -> float:
         if days > MAX_HORIZON_DAYS:

@@ -28,7 +28,8 @@ from funnelsim.scenario.schema import Scenario
 WINDOW_WEEKS = 52
 """The share is read over a year of leads, in the export and in each tuning run."""
 WARMUP = "13w"
-"""Each tuning run starts from a steady nurture pool; a quarter settles the desk."""
+"""Each tuning run starts from the history's nurture pool, without a pilot (``settle: 0w``):
+a quarter settles the desk, and the shares tuned are read off the nurture pool and the desk."""
 BOUNDS = (5.0, 95.0)
 """The thresholds searched, on the score's 0-100 scale."""
 STEPS = 8
@@ -103,6 +104,7 @@ def tune_threshold(text: str, data: CrmData, seed: int = 0) -> Tuned | None:
                 "scoring.mql_threshold": threshold,
                 "horizon.length": length,
                 "horizon.warmup": WARMUP,
+                "horizon.settle": "0w",
             }
             return _simulated_share(load_scenario(path, overrides=overrides), nurtured, seed)
 
@@ -152,6 +154,7 @@ def tune_neglect(text: str, data: CrmData, seed: int = 0) -> tuple[Tuned, float]
                 "sdr.max_queue_age": f"{age:g}d",
                 "horizon.length": f"{WINDOW_WEEKS + 13}w",
                 "horizon.warmup": WARMUP,
+                "horizon.settle": "0w",
             }
             run = load_scenario(path, overrides=overrides)
             export = crm_export(run, simulate(run, seed=seed).ledger)

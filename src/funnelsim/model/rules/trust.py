@@ -29,6 +29,11 @@ class SalesTrust:
         self.qualified = 0
         self.effort = 1.0  # kept current by record(): read once per MQL and first touch
 
+    def resume(self, recent: tuple[bool, ...]) -> None:
+        """Take over another desk's record of its last judged MQLs, oldest first."""
+        for qualified in recent:
+            self.record(qualified)
+
     def record(self, qualified: bool) -> None:
         if self.enforced:
             return  # effort is owed in full, whatever the record
