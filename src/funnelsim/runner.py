@@ -16,6 +16,7 @@ import pandas as pd
 from funnelsim.base.jsondoc import content_hash
 from funnelsim.base.streams import Streams
 from funnelsim.model.fast import Funnel
+from funnelsim.model.settled import settled_days
 from funnelsim.record import cohorts, costs, metrics, warmup
 from funnelsim.record.ledger import Ledger, event_log
 from funnelsim.record.registry import money_periods
@@ -171,16 +172,20 @@ def _summary(
 
 
 def _funnel_start(scenario: Scenario) -> dict[str, Any]:
-    """How the funnel stood at time zero: empty, or steady with the history it was drawn from;
-    and the deals open then, when it starts from a pipeline."""
+    """How the funnel stood at time zero: empty, or steady with the history it was drawn from
+    and how long its pilot settled it; and the deals open then, when it starts from a
+    pipeline."""
     horizon = scenario.horizon
     start: dict[str, Any] = {"state": "empty"}
     if horizon.start != "empty":
+        settle = settled_days(horizon)  # the pilot's history ends where it starts
         start = {
             "state": "steady",
             "history_weeks": round(horizon.history / 7.0, 3),
-            "history_from": (scenario.start_date - _days(horizon.history)).isoformat(),
+            "history_from": (scenario.start_date - _days(settle + horizon.history)).isoformat(),
         }
+        if settle:
+            start["settled_weeks"] = round(settle / 7.0, 3)
     if scenario.pipeline is not None:
         deals = scenario.pipeline.deals
         start["pipeline_date"] = scenario.pipeline.date.isoformat()

@@ -116,3 +116,15 @@ def test_the_threshold_taken_over_is_the_time_weighted_mean_of_the_last_year():
     assert _mean_threshold(changes, 364.0) == pytest.approx(expected)
     assert _mean_threshold(changes, 400.0) == pytest.approx((60 * 164 + 50 * 100 + 56 * 100) / 364)
     assert _mean_threshold(changes, 728.0) == pytest.approx(56.0)
+
+
+def test_a_run_says_how_long_its_pilot_settled_the_funnel():
+    short = funnelsim.load_scenario(overrides={"horizon.length": "20w", "horizon.warmup": "4w"})
+    start = funnelsim.simulate(short, seed=1).summary["funnel_start"]
+    # The pilot's history ends where the pilot starts: 52 weeks before the run's start date.
+    assert start == {
+        "state": "steady",
+        "history_weeks": 156.0,
+        "history_from": "2022-01-10",
+        "settled_weeks": 52.0,
+    }

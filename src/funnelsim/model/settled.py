@@ -38,6 +38,7 @@ from funnelsim.base.jsondoc import content_hash
 from funnelsim.base.streams import Streams, derived_keys
 from funnelsim.model.pipeline import open_odds, stage_length
 from funnelsim.model.sources import SOURCE_KEY_SHIFT, Leads
+from funnelsim.scenario.horizon import Horizon
 from funnelsim.scenario.pipeline import OpenDeal
 from funnelsim.scenario.schema import Scenario
 
@@ -112,9 +113,9 @@ def settled(scenario: Scenario) -> Settled | None:
     start or with ``horizon.settle: 0w``); the pilot runs once per process for equal
     scenarios, whatever their horizon length, warm-up and pipeline."""
     horizon = scenario.horizon
-    if horizon.start == "empty" or horizon.settle <= 0:
+    settle = settled_days(horizon)
+    if not settle:
         return None
-    settle = float(np.ceil(horizon.settle / 7.0) * 7.0)  # on a nurture period's boundary
     pilot = scenario.model_copy(
         update={
             "start_date": scenario.start_date - dt.timedelta(days=settle),  # same season at T
@@ -135,6 +136,14 @@ def settled(scenario: Scenario) -> Settled | None:
 
 
 _SETTLED: dict[str, Settled] = {}
+
+
+def settled_days(horizon: Horizon) -> float:
+    """How long the pilot runs before the run takes it over: ``settle`` in whole weeks (a
+    nurture period's boundary), and 0 from an empty start or without a pilot."""
+    if horizon.start == "empty" or horizon.settle <= 0:
+        return 0.0
+    return float(np.ceil(horizon.settle / 7.0) * 7.0)
 
 
 def pending(scenario: Scenario) -> float:
