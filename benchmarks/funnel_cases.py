@@ -84,6 +84,18 @@ def empty_start_run(seed: int) -> FunnelRun:
     return timed_run(funnelsim.load_scenario(overrides=EMPTY_START), seed)[0]
 
 
+def pilot_seconds(policy: str | None = None) -> float:
+    """Seconds the reference's pilot takes, run afresh (once per scenario, policy and
+    process: every run of the scenario after it takes it over)."""
+    from funnelsim.model import settled
+
+    scenario = funnelsim.load_scenario(policy=policy)
+    settled._SETTLED.clear()
+    started = time.perf_counter()
+    settled.settled(scenario)
+    return time.perf_counter() - started
+
+
 def reference_run(seed: int) -> FunnelRun:
     """One timed run of the bundled reference scenario as bundled."""
     return timed_run(funnelsim.load_scenario(), seed)[0]

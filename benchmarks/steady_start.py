@@ -1,6 +1,6 @@
 """Is every bundled scenario's measured window stationary, under its base and both policies?
 
-Each scenario runs as bundled (a steady start and its warm-up), seeds 1 to 6; a scenario that
+Each scenario runs as bundled (a settled start and its warm-up), seeds 1 to 12; a scenario that
 measures less than two years is run longer, so that two measured years can be compared. The
 table gives, pooled over the seeds, the second measured year's weekly MQLs, SQLs and bookings
 over the first's (``docs/stationarity.md`` quotes it), beside the same from an empty start
@@ -19,7 +19,7 @@ import funnelsim
 
 SCENARIOS = ("reference", "enterprise_outbound", "smb_velocity", "sales_bound")
 POLICIES = (None, "misaligned", "aligned")
-SEEDS = range(1, 7)
+SEEDS = range(1, 13)
 YEAR = 52
 SERIES = ("mqls", "sqls", "bookings")
 
