@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 demo: $(STAMP)
 	@echo "make demo: 40 replications of each policy over two measured years, then the report;"
-	@echo "about 2 minutes measured on a 2-core machine shared with other work (docs/experiments.md); funnelsim prints"
+	@echo "about 2 to 4 minutes on a 2-core machine, the more the busier it is (docs/experiments.md); funnelsim prints"
 	@echo "its own estimate for this machine once it has timed the first runs."
 	$(BIN)/funnelsim sweep experiments/aligned-vs-misaligned.yaml --out results/demo --overwrite
 	$(BIN)/funnelsim report results/demo
