@@ -51,6 +51,9 @@ PILOT_SEED = 20_261_203
 """The pilot's fixed seed: the same settled state whatever the run's seed."""
 CADENCE_ALLOWANCE = 28.0
 """Days allowed, past the queue's working age, for a held lead's cadence to end."""
+KEPT = 32
+"""Pilots a process keeps (a few MB each): a worker that meets the same scenarios again, as a
+sweep's and a test run's do, settles each once."""
 THRESHOLD_YEAR = 364.0
 """Days before ``T`` over which the pilot's threshold is averaged."""
 _POISSON_CDF = np.cumsum([np.exp(-1.0) / np.prod(np.arange(1, k + 1)) for k in range(20)])
@@ -129,7 +132,7 @@ def settled(scenario: Scenario) -> Settled | None:
     if key not in _SETTLED:
         from funnelsim.model.pilot import Pilot  # the model itself settles the funnel
 
-        if len(_SETTLED) >= 8:
+        if len(_SETTLED) >= KEPT:
             _SETTLED.clear()
         _SETTLED[key] = Pilot(pilot, Streams(PILOT_SEED), settle).settle()
     return _SETTLED[key]
