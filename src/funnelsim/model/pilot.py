@@ -68,7 +68,7 @@ class Pilot(Funnel):
             np.concatenate([notes.recycles, back[:, 2]]).astype(np.int16),
             np.broadcast_to(self.engine.noise, len(self.leads))[lead].astype(float),
         )
-        return Settled(notes.threshold, notes.trust, nurtured, notes.deals, at / 7.0)
+        return Settled(notes.threshold, notes.trust, nurtured, notes.deals)
 
     def _note(self):
         notes = self.notes

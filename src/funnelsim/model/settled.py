@@ -108,7 +108,6 @@ class Settled:
     trust: tuple[bool, ...]  # the last judged MQLs, oldest first: qualified or not
     nurtured: InNurture
     deals: Deals
-    weeks: float  # how long the pilot ran before ``T``
 
 
 def settled(scenario: Scenario) -> Settled | None:
