@@ -30,6 +30,7 @@ so re-enrolling a lead at its next touch with fresh draws leaves its law as it w
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -134,6 +135,7 @@ def settled(scenario: Scenario) -> Settled | None:
         if len(_SETTLED) >= KEPT:
             _SETTLED.clear()
         _SETTLED[key] = Pilot(pilot, Streams(PILOT_SEED), settle).settle()
+        gc.collect()  # the pilot's processes and events hold each other: free them for the run
     return _SETTLED[key]
 
 
