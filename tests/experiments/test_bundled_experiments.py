@@ -35,4 +35,6 @@ def test_the_sobol_stage_samples_the_five_inputs_that_matter():
     plan = sensitivity_plan(bundled_experiment("what-drives-alignment-sobol"))
     screened = sensitivity_plan(bundled_experiment("what-drives-alignment"))
     assert set(plan.factors) <= set(screened.factors) and len(plan.factors) == 5
-    assert len(plan.points) == 32 * (5 + 2)  # Saltelli: samples x (inputs + 2)
+    assert len(plan.points) == 128 * (5 + 2)  # Saltelli: samples x (inputs + 2)
+    horizon = plan.scenarios[0][0]["horizon"]  # one measured year after the warm-up
+    assert (horizon["length"], horizon["warmup"]) == ("65w", "13w")

@@ -2,8 +2,9 @@
 estimate of the time left, precision.
 
 The chunks are consecutive replications of one point, one replication each until a chunk's
-cost is known, then about :data:`CHUNK_SECONDS` of work. With a precision target,
-replications are added in batches until the intervals are narrow enough.
+cost is known, then about :data:`CHUNK_SECONDS` of work; a point with little work in all goes
+whole, so that its pilot (a settled start's, once per scenario and process) runs once. With a
+precision target, replications are added in batches until the intervals are narrow enough.
 """
 
 from __future__ import annotations
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
 CHUNK_SECONDS = 2.0
 """Work per chunk once its cost is known: short enough that an interrupt or the last chunk
 wastes little, long enough that landing a chunk costs next to nothing."""
+
+WHOLE_POINT = 4
+"""A point whose replications take at most this many chunks' work in all is one chunk: split,
+each worker it reached would settle its scenarios again, at about a run's cost each."""
 
 Progress = Callable[[int, int], None]
 """Called with (items done, items planned) as work lands."""
@@ -76,10 +81,14 @@ class Sizer:
             seconds = result.seconds / items
             self.per_item = seconds if self.per_item is None else min(self.per_item, seconds)
 
-    def replications(self) -> int:
+    def replications(self, total: int) -> int:
+        """Replications in the next chunk of a point with ``total`` of them to run in all."""
         if not self.per_item:
             return 1
-        return max(1, min(64, int(CHUNK_SECONDS / (self.per_item * self.policies))))
+        per_replication = self.per_item * self.policies
+        if total * per_replication <= WHOLE_POINT * CHUNK_SECONDS:
+            return total
+        return max(1, min(64, int(CHUNK_SECONDS / per_replication)))
 
 
 def chunks(p: Plan, missing: dict[int, list[int]], sizer: Sizer) -> Iterator[Chunk]:
@@ -88,14 +97,16 @@ def chunks(p: Plan, missing: dict[int, list[int]], sizer: Sizer) -> Iterator[Chu
         scenarios = tuple((content_hash(d), d) for d in p.scenarios[point])
         factors = tuple(p.points[point].items())
         run: list[int] = []
+        size = 0
         for r in [*replications, None]:
-            if run and (r is None or r != run[-1] + 1 or len(run) >= sizer.replications()):
+            if run and (r is None or r != run[-1] + 1 or len(run) >= size):
                 seeds = tuple(
                     tuple(p.seed(Item(point, rep, k)) for k in range(len(p.labels))) for rep in run
                 )
                 yield Chunk(point, tuple(run), p.labels, scenarios, seeds, factors, p.periods)
                 run = []
             if r is not None:
+                size = size if run else sizer.replications(len(replications))
                 run.append(r)
 
 
