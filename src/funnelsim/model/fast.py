@@ -94,11 +94,9 @@ class Funnel(Stages):
         left."""
         if now == pipeline_day(self.scenario):
             self.ae.hand_over()
-        for day, lead, deal, length in self.inherited:
-            if day != now:
-                continue
+        for lead, deal, length, u in self.taken_over(now):
             ae = self.ae.hold(deal.ae)
-            row, when, outcome, stages = self.inherit(day, lead, deal, length, ae)
+            row, when, outcome, stages = self.inherit(now, lead, deal, length, ae, u)
             if ae >= 0:
                 self.ae.track(ae, row)
             self.agenda.at(now, when, self._resolve, row, outcome, stages)

@@ -29,6 +29,7 @@ from funnelsim.model.sources import SOURCE_KEY_SHIFT, generate_leads
 from funnelsim.model.start import time_zero
 from funnelsim.record.ledger import SPELL, SPELL_AT, Ledger
 from funnelsim.record.response import within_response
+from funnelsim.scenario.pipeline import OpenDeal
 from funnelsim.scenario.schema import Scenario
 
 NAN = float("nan")
@@ -114,6 +115,13 @@ class Stages(SalesSteps):
         self.env.process(self._nurture_clock(np.flatnonzero(direct)))
         if self.scenario.scoring.closed_loop.enabled:
             self.env.process(self._review())
+
+    def taken_over(self, day: float) -> list[tuple[int, OpenDeal, float, np.ndarray]]:
+        """The deals taken over on ``day``: lead, spec, stage length, and the uniforms of its
+        opportunity, drawn for all at once."""
+        today = [(lead, deal, length) for at, lead, deal, length in self.inherited if at == day]
+        draws = self.deal_draws(np.array([lead for lead, _, _ in today], dtype=np.int64))
+        return [(*deal, u) for deal, u in zip(today, draws, strict=True)]
 
     def take_over_days(self) -> list[float]:
         """The days deals open before the run join it: time zero for a settled start's, and

@@ -98,13 +98,9 @@ class Pilot(Funnel):
             stage_age.append(at - (passed[-1] if passed else row[OPENED_AT]))
             stage.append(segment.stages[min(len(passed), len(segment.stages) - 1)].name)
         lead = np.array(lead, dtype=np.int64)
-        return Deals(
-            self._before(lead),
-            stage,
-            np.array(age),
-            np.array(stage_age),
-            self.ledger.recycles[lead],
-        )
+        before = self._before(lead)
+        recycles = self.ledger.recycles[lead]
+        return Deals.of(self.scenario, before, stage, age, stage_age, recycles)
 
     def _before(self, lead: np.ndarray) -> Leads:
         """These leads, their times in days from ``T``, what was spent on them in the past."""

@@ -157,14 +157,12 @@ class ReferenceFunnel(Stages):
         yield self.env.timeout(day)
         slots = self.aes.hand_over() if day == pipeline_day(self.scenario) else []
         self.slots.holding = True
-        for at, lead, deal, length in self.inherited:
-            if at != day:
-                continue
+        for lead, deal, length, u in self.taken_over(day):
             ae = self.aes.hold(deal.ae)
             if ae >= 0 and not self.aes.over_cap(ae):
                 # Free slots are there when the model's own were fewer: no SQL waits then.
                 self.held[ae].append(slots.pop() if slots else self.slots.request())
-            row, when, outcome, stages = self.inherit(day, lead, deal, length, ae)
+            row, when, outcome, stages = self.inherit(day, lead, deal, length, ae, u)
             self.env.process(self._inherited(row, ae, when, outcome, stages))
         self.slots.holding = False
         for slot in slots:

@@ -188,9 +188,18 @@ class SalesSteps:
         stall_recycles = self.scenario.recycle.stalled.enabled
         return (*resolution(path, self.scenario.sales, stall_recycles), path.stages)
 
-    def inherit(self, day: float, lead: int, deal: OpenDeal, stage_length: float, ae: int) -> tuple:
+    def deal_draws(self, leads: np.ndarray) -> np.ndarray:
+        """The uniforms of the next opportunity of each of these leads (each once), in rows."""
+        counters = deal_counters(self.opps_of[leads], self.stages)
+        self.opps_of[leads] += 1
+        return self.streams.lead_uniforms("opportunity", self.leads.key[leads, None], counters)
+
+    def inherit(
+        self, day: float, lead: int, deal: OpenDeal, stage_length: float, ae: int, u: np.ndarray
+    ) -> tuple:
         """A deal open on ``day`` (of the pipeline, :mod:`funnelsim.model.pipeline`, or of a
-        settled start, :mod:`funnelsim.model.settled`), held by ``ae`` from then.
+        settled start, :mod:`funnelsim.model.settled`), held by ``ae`` from then, with its
+        opportunity's uniforms ``u`` (:meth:`deal_draws`).
 
         Returns its row of the ledger's opportunities and, as :meth:`open` does, when and how
         it will resolve (not before the pipeline's date) and the stages of its path.
@@ -198,10 +207,7 @@ class SalesSteps:
         segment = self.segments[self.leads.segment[lead]]
         first = stage_index(segment, deal.stage)
         opened, entered = day - deal.age, day - deal.stage_age
-        counters = deal_counters(self.opps_of[lead : lead + 1], self.stages)
-        row_u = self.streams.lead_uniforms("opportunity", self.leads.key[lead : lead + 1], counters)
-        self.opps_of[lead] += 1
-        u_duration, u_outcome = deal_uniforms(row_u[0], self.stages)
+        u_duration, u_outcome = deal_uniforms(u, self.stages)
         if math.isfinite(stage_length):  # in play in its stage: it ends in an outcome, not dark
             odds = advance_odds(segment.stages[first], segment.fit_effect, self.fit[lead])
             u_outcome[first] *= sum(odds)

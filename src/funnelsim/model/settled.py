@@ -85,20 +85,43 @@ class Deals:
     """Deals open at time zero: their leads, and where each stands (days before zero)."""
 
     leads: Leads
-    stage: list[str]  # the stage each is in
-    age: np.ndarray  # since it opened
-    stage_age: np.ndarray  # since it entered its stage
+    specs: list[OpenDeal]  # each one's source, segment, stage and ages
+    live: np.ndarray  # the chance its buyer is where it stands, bound for an outcome
+    dark: np.ndarray  # ... or gone dark (:func:`pipeline.open_odds`)
     recycles: np.ndarray
 
     def __len__(self) -> int:
-        return len(self.age)
+        return len(self.specs)
 
     def take(self, index: np.ndarray) -> Deals:
         return Deals(
             self.leads.take(index),
-            [self.stage[k] for k in index],
-            *(column[index] for column in (self.age, self.stage_age, self.recycles)),
+            [self.specs[k] for k in index.tolist()],
+            *(column[index] for column in (self.live, self.dark, self.recycles)),
         )
+
+    @classmethod
+    def of(cls, scenario: Scenario, leads: Leads, stage: list[str], age, stage_age, recycles):
+        """The deals of these leads in these stages, ages in days before zero."""
+        sources, segments = list(scenario.sources), list(scenario.segments)
+        specs, live, dark = [], [], []
+        for k, name in enumerate(stage):
+            deal = OpenDeal.model_construct(
+                id=None,
+                source=sources[leads.source[k]],
+                segment=segments[leads.segment[k]],
+                stage=name,
+                age=float(age[k]),
+                in_stage=float(stage_age[k]),
+                value=None,
+                ae=None,
+            )
+            start, end, fit = (float(c[k]) for c in (leads.buy_start, leads.buy_end, leads.fit))
+            _, bound, gone = open_odds(scenario, deal, fit, start, end)
+            specs.append(deal)
+            live.append(bound)
+            dark.append(gone)
+        return cls(leads, specs, np.array(live), np.array(dark), recycles)
 
 
 @dataclass(frozen=True)
@@ -178,25 +201,13 @@ def open_at_zero(
     index, copy = _copies(streams, "settled/deals", state.deals.leads)
     ours = state.deals.take(index)
     ours = replace(ours, leads=_keyed(ours.leads, copy, DEAL_RANK))
-    leads, sources, segments = ours.leads, list(scenario.sources), list(scenario.segments)
-    branch = streams.lead_uniforms("settled/branch", leads.key)
-    within = streams.lead_uniforms("settled/stage", leads.key)
-    specs = []
-    for k in range(len(ours)):
-        deal = OpenDeal.model_construct(
-            id=None,
-            source=sources[leads.source[k]],
-            segment=segments[leads.segment[k]],
-            stage=ours.stage[k],
-            age=float(ours.age[k]),
-            in_stage=float(ours.stage_age[k]),
-            value=None,
-            ae=None,
-        )
-        start, end = float(leads.buy_start[k]), float(leads.buy_end[k])
-        _, live, dark = open_odds(scenario, deal, float(leads.fit[k]), start, end)
-        length = stage_length(scenario, deal, end, live, dark, branch[k], within[k])
-        specs.append((deal, length))
+    branch = streams.lead_uniforms("settled/branch", ours.leads.key).tolist()
+    within = streams.lead_uniforms("settled/stage", ours.leads.key).tolist()
+    columns = (ours.specs, ours.leads.buy_end.tolist(), ours.live.tolist(), ours.dark.tolist())
+    specs = [
+        (deal, stage_length(scenario, deal, end, live, dark, branch[k], within[k]))
+        for k, (deal, end, live, dark) in enumerate(zip(*columns, strict=True))
+    ]
     return ours, specs
 
 
