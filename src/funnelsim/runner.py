@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import gc
 import time
@@ -16,6 +17,7 @@ import pandas as pd
 from funnelsim.base.jsondoc import content_hash
 from funnelsim.base.streams import Streams
 from funnelsim.model.fast import Funnel
+from funnelsim.model.roster import Teams
 from funnelsim.model.settled import settled_days
 from funnelsim.record import cohorts, costs, metrics, warmup
 from funnelsim.record.ledger import Ledger, event_log
@@ -56,7 +58,7 @@ def metric_names() -> tuple[str, ...]:
 
 
 def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
-    return metrics.Context(
+    ctx = metrics.Context(
         start=scenario.horizon.warmup,
         end=scenario.horizon.length,
         start_date=scenario.start_date,
@@ -74,6 +76,28 @@ def context(scenario: Scenario, funnel: Funnel) -> metrics.Context:
         gross_margin=scenario.cost.gross_margin,
         yardsticks=tuple((w, funnel.calendar.open_time(w)) for w in YARDSTICKS),
     )
+    return staffed(ctx, scenario, funnel.teams)
+
+
+def staffed(ctx: metrics.Context, scenario: Scenario, teams: Teams) -> metrics.Context:
+    """``ctx`` with the teams' own figures over the window, where a staffing plan moves them:
+    open time, deal slots and years on the team, and people cost (days on the team at the
+    yearly cost, and each hire's one-off cost)."""
+    start, end, cost = ctx.start, ctx.end, scenario.cost
+    span = end - start
+    changes: dict[str, float] = {}
+    if teams.sdr is not None:
+        sdr = teams.sdr
+        changes["sdr_open_time"] = sdr.open_time(ctx.calendar.business_array, start, end)
+        hires = sdr.hires_within(start, end) * cost.sdr_hire / ctx.years
+        changes["sdr_cost_per_year"] = sdr.head_days(start, end) / span * cost.sdr_per_year + hires
+    if teams.ae is not None:
+        ae = teams.ae
+        changes["ae_slot_days"] = ae.slot_days(scenario.sales.max_open_per_ae, start, end)
+        changes["ae_years"] = ae.head_days(start, end) / 365.25
+        hires = ae.hires_within(start, end) * cost.ae_hire / ctx.years
+        changes["ae_cost_per_year"] = ae.head_days(start, end) / span * cost.ae_per_year + hires
+    return dataclasses.replace(ctx, **changes) if changes else ctx
 
 
 def seed_record(root: np.random.SeedSequence) -> int | dict[str, list[int]]:

@@ -10,12 +10,15 @@ same ledger: read it first.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from funnelsim.base.streams import Streams
 from funnelsim.model.clock import Agenda
 from funnelsim.model.funnel import Stages
 from funnelsim.model.pipeline import pipeline_day
+from funnelsim.model.roster import Roster, Teams
 from funnelsim.model.sales import AE, OPP_OUTCOME, REPLACED, AePool
 from funnelsim.model.sdr import SdrDesk, Task
 from funnelsim.record.ledger import Ledger
@@ -27,14 +30,23 @@ class Funnel(Stages):
 
     def __init__(self, scenario: Scenario, streams: Streams, record_events: bool = False):
         super().__init__(scenario, streams, record_events)
+        teams = Teams.drawn(scenario, streams)  # who is on the desk and the AE team, when
         self.desk = SdrDesk(
-            self.env, scenario.sdr, self.calendar, self.attempt, self.attempt_ended, self.aged
+            *(self.env, scenario.sdr, self.calendar),
+            *(self.attempt, self.attempt_ended, self.aged, teams.sdr),
         )
-        self.ae = AePool(scenario.sales)
+        self.ae = AePool(scenario.sales, teams.ae)
         self.agenda = Agenda(self.env)
         for day in self.take_over_days():
             self.agenda.at(0.0, day, self._take_over)
+        if teams.ae is not None:
+            self._staff_sales(teams.ae)
         self.start()
+
+    @property
+    def teams(self) -> Teams:
+        """The run's teams over time, as the desk and the AEs follow them."""
+        return Teams(self.desk.roster, self.ae.roster)
 
     def events_scheduled(self) -> int:
         """Events of the run: those SimPy scheduled and those the desk handled on its own
@@ -121,6 +133,28 @@ class Funnel(Stages):
             self._open(row, deal, ae, now)
             return True
         return False
+
+    def _staff_sales(self, roster: Roster) -> None:
+        """Each AE joining, ramping up a step, or leaving, on the agenda."""
+        for ae in range(len(roster)):
+            joins, leaves = float(roster.joins[ae]), float(roster.leaves[ae])
+            for t in ([joins] if joins > 0.0 else []) + roster.ramp_steps(ae):
+                self.agenda.at(0.0, t, self._ae_room, ae)
+            if math.isfinite(leaves):
+                self.agenda.at(0.0, leaves, self._ae_leaves, ae)
+
+    def _ae_room(self, now: float, ae: int) -> None:
+        """``ae`` joins or ramps up: room for more deals, which the SQLs in line take."""
+        self.ae.caps[ae] = self.ae.cap_at(ae, now)
+        while self.ae.waiting and self._next_sql(now):
+            pass
+
+    def _ae_leaves(self, now: float, ae: int) -> None:
+        """``ae`` leaves: the team takes over their open deals, cap or not."""
+        for row in self.ae.leave(ae):
+            row[AE] = self.ae.hold(None)
+            if row[AE] >= 0:
+                self.ae.track(row[AE], row)
 
     def _close_sales(self, horizon: float) -> None:
         """At the end of a run, the buyers in line whose patience ran out before it gave up."""

@@ -55,6 +55,8 @@ class ReferenceFunnel(Stages):
 
     def __init__(self, scenario: Scenario, streams: Streams, record_events: bool = False):
         super().__init__(scenario, streams, record_events)
+        if not (scenario.sdr.staffing.fixed and scenario.sales.staffing.fixed):
+            raise ValueError("the reference model runs teams fixed for the run: no staffing plan")
         env, sdr = self.env, scenario.sdr
         self.sdrs = simpy.PriorityResource(env, capacity=sdr.headcount)
         self.idle = list(range(sdr.headcount))[::-1]  # who takes the work, for the event log

@@ -14,6 +14,7 @@ from collections import deque
 import numpy as np
 
 from funnelsim.model.pipeline import stage_index
+from funnelsim.model.roster import Roster, ramped_cap
 from funnelsim.model.rules.handoff import accepted, patience_ends
 from funnelsim.model.rules.opportunity import (
     advance_odds,
@@ -67,17 +68,38 @@ class AePool:
     place of the model's own on its date (:meth:`hand_over`).
     """
 
-    def __init__(self, sales: Sales):
-        self.open = [0] * sales.ae_count
+    def __init__(self, sales: Sales, roster: Roster | None = None):
+        heads = sales.ae_count if roster is None else len(roster)
+        self.open = [0] * heads
         self.cap = sales.max_open_per_ae
-        self.deals: list[dict[int, tuple]] = [{} for _ in range(sales.ae_count)]
+        self.deals: list[dict[int, tuple]] = [{} for _ in range(heads)]
         # SQLs in line: their rows of the ledger's opportunities, their uniforms (a row of
         # deal_counters') and when their buyers give up waiting.
         self.waiting: deque[tuple[list, np.ndarray, float]] = deque()
+        # With a staffing plan, each AE's own cap: 0 before joining and after leaving, less
+        # than the cap while ramping. (A fixed team shares the one cap.)
+        self.roster = roster
+        self.caps = None if roster is None else [self.cap_at(ae, 0.0) for ae in range(heads)]
+
+    def cap_at(self, ae: int, now: float) -> int:
+        """The deals ``ae`` can hold at ``now``: none off the team, a share while ramping."""
+        roster = self.roster
+        if roster is None:
+            return self.cap
+        if not roster.joins[ae] <= now < roster.leaves[ae]:
+            return 0
+        return ramped_cap(roster.productivity(ae, now), self.cap)
 
     def assign(self) -> int | None:
-        """The least-loaded AE with room, or None when every AE is at the cap."""
+        """The least-loaded AE with room (the first of them), or None when every AE is full."""
         load = self.open
+        if self.caps is not None:
+            room = [ae for ae, cap in enumerate(self.caps) if load[ae] < cap]
+            if not room:
+                return None
+            ae = min(room, key=load.__getitem__)
+            load[ae] += 1
+            return ae
         if not load:
             return None
         fewest = min(load)
@@ -93,17 +115,31 @@ class AePool:
     def hold(self, ae: int | None) -> int:
         """Give an AE a deal open before the run, cap or not: ``ae`` if the team has it, else
         the first of the least loaded (-1 when there are no AEs: nobody holds it)."""
-        load = self.open
-        if not load:
+        load, team = self.open, self._team()
+        if not team:
             return -1
-        if ae is None or ae >= len(load):
-            ae = load.index(min(load))
+        if ae is None or ae not in team:
+            ae = min(team, key=load.__getitem__)
         load[ae] += 1
         return ae
 
+    def _team(self) -> range | list[int]:
+        """The AEs on the team now."""
+        if self.caps is None:
+            return range(len(self.open))
+        return [ae for ae, cap in enumerate(self.caps) if cap > 0]
+
     def over_cap(self, ae: int) -> bool:
         """Whether ``ae`` holds more deals than the cap (inherited ones only can do that)."""
-        return ae >= 0 and self.open[ae] > self.cap
+        return ae >= 0 and self.open[ae] > (self.cap if self.caps is None else self.caps[ae])
+
+    def leave(self, ae: int) -> list[list]:
+        """``ae`` leaves the team: the rows of the deals they held, for others to take."""
+        assert self.caps is not None
+        self.caps[ae], self.open[ae] = 0, 0
+        rows = [row for row, _ in self.deals[ae].values()]
+        self.deals[ae].clear()
+        return rows
 
     def track(self, ae: int, row: list, slot=None) -> None:
         """``ae`` holds the deal of ``row`` (with its slot, in the reference model)."""

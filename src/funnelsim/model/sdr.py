@@ -15,12 +15,14 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from funnelsim.base.calendar import Calendar
 from funnelsim.base.streams import Streams
 from funnelsim.model.clock import CountingEnvironment, SideClock, event_time
+from funnelsim.model.roster import Roster
 from funnelsim.scenario.schema import Sdr
 
 SPELL_DRAWS = 256
@@ -158,6 +160,7 @@ class SdrDesk:
         attempt: Callable[[Task, int, float], float],
         finish: Callable[[Task, int, float], bool],
         aged: Callable[[Task], None],
+        roster: Roster | None = None,
     ):
         self.env, self.spec, self.calendar = env, spec, calendar
         self._always_open = calendar.is_always_open
@@ -183,6 +186,10 @@ class SdrDesk:
         self._running = False  # inside _run: what is booked now is handled without a timer
         self._opening = -INF  # the opening booked for work waiting while closed, once booked
         self.idle = list(range(spec.headcount))[::-1]  # a stack: the lowest id works first
+        self.roster = roster
+        self.leaving: set[int] = set()  # SDRs who leave when their attempt ends
+        if roster is not None:
+            self._staff(roster)
         self.held: set[Task] = set()  # MQLs a sales-trust delay keeps out of the queue for now
         # Start and end of every attempt, flat: a list's extend by a pair is the cheapest append.
         self.busy: list[float] = []
@@ -190,7 +197,7 @@ class SdrDesk:
 
     # -- work arriving -------------------------------------------------------------------
     def arrive(
-        self, now: float, when: float, action: Callable[[float, Task], None], task: Task
+        self, now: float, when: float, action: Callable[[float, Any], None], task: Task | int
     ) -> None:
         """Booked at ``now``: run ``action(due, task)`` at ``when``, in the desk's time order.
 
@@ -247,6 +254,7 @@ class SdrDesk:
         )
         env, span, spacing, order = self.env, self.calendar.span, self.spacing, self._order
         limit, seen, now, handled = env.peek(), env.scheduled, self.clock, 0
+        leaving = self.leaving
         opening = self._opening
         self._running = True
         while True:
@@ -278,7 +286,10 @@ class SdrDesk:
                     heapq.heappush(
                         followups, (now + (at - now) if at > now else now, next(order), task)
                     )
-                idle.append(sdr)
+                if leaving and sdr in leaving:
+                    leaving.discard(sdr)
+                else:
+                    idle.append(sdr)
                 if env.scheduled != seen:  # SimPy's queue only grows while the desk runs
                     limit, seen = env.peek(), env.scheduled
             handled += 1
@@ -305,7 +316,7 @@ class SdrDesk:
                 heapq.heappush(self.arrivals, (self._opening, OPENING, None, None))
                 return self._opening
         new, followups, idle, ends = self.new, self.followups, self.idle, self.ends
-        followups_first = self._followups_first
+        followups_first, roster = self._followups_first, self.roster
         oldest = now - self.spec.max_queue_age  # too_old, inlined: one check per new spell
         while idle:
             if followups and followups[0][0] <= now and (followups_first or not new):
@@ -319,6 +330,8 @@ class SdrDesk:
                 break
             sdr = idle.pop()
             work = self.attempt(task, sdr, now)
+            if roster is not None:  # a new hire ramping takes longer
+                work /= roster.productivity(sdr, now)
             if span[0] <= now and now + work <= span[1]:  # calendar.add's own first check
                 done = now + work
             else:
@@ -326,6 +339,25 @@ class SdrDesk:
             self.busy.extend((now, done))
             heapq.heappush(ends, (now + (done - now), next(self._order), sdr, task))
         return self._opening
+
+    def _staff(self, roster: Roster) -> None:
+        """The desk of time zero, and each SDR joining or leaving later, as work arriving."""
+        self.idle = list(range(roster.at_start))[::-1]
+        for sdr, (joins, leaves) in enumerate(zip(roster.joins, roster.leaves, strict=True)):
+            if joins > 0.0:
+                self.arrive(0.0, float(joins), self._joined, sdr)
+            if math.isfinite(leaves):
+                self.arrive(0.0, float(leaves), self._left, sdr)
+
+    def _joined(self, now: float, sdr: int) -> None:
+        self.idle.append(sdr)
+
+    def _left(self, now: float, sdr: int) -> None:
+        """An SDR leaves: at once if idle, else when the attempt under way ends."""
+        if sdr in self.idle:
+            self.idle.remove(sdr)
+        else:
+            self.leaving.add(sdr)
 
     # -- the end of the run --------------------------------------------------------------
     def too_old(self, task: Task, at: float) -> bool:

@@ -42,6 +42,7 @@ from funnelsim.model.sources import SOURCE_KEY_SHIFT, Leads
 from funnelsim.scenario.horizon import Horizon
 from funnelsim.scenario.pipeline import OpenDeal
 from funnelsim.scenario.schema import Scenario
+from funnelsim.scenario.staffing import Staffing
 
 SETTLED_RANK = 5 << 29
 """The first rank of the key of a lead taken over in nurture: past the history's ranks,
@@ -145,7 +146,9 @@ def settled(scenario: Scenario) -> Settled | None:
     pilot = scenario.model_copy(
         update={
             "start_date": scenario.start_date - dt.timedelta(days=settle),  # same season at T
-            "pipeline": None,
+            "pipeline": None,  # the past: the teams of time zero, whatever the plan ahead
+            "sdr": scenario.sdr.model_copy(update={"staffing": Staffing()}),
+            "sales": scenario.sales.model_copy(update={"staffing": Staffing()}),
             "horizon": horizon.model_copy(
                 update={"warmup": 0.0, "length": settle + pending(scenario), "settle": 0.0}
             ),

@@ -58,6 +58,10 @@ class Context:
     programs_per_year: tuple[float, ...] = ()  # per source, in the order of source_names
     gross_margin: float = 1.0
     yardsticks: tuple[tuple[str, float], ...] = ()  # response times (as written, open days)
+    # With a staffing plan, the teams' own figures over the window (else from the headcounts):
+    sdr_open_time: float | None = None  # open time of all SDRs on the desk
+    ae_slot_days: float | None = None  # deal-days the AEs on the team could hold
+    ae_years: float | None = None  # years of AEs on the team
 
     @property
     def years(self) -> float:
@@ -220,7 +224,8 @@ def _pipeline(ctx: Context, opps: dict[str, np.ndarray]) -> dict[str, float]:
     }
     for name in ("declined", "no_sales_capacity"):  # SQLs that never became a deal
         out[f"sqls_{name}"] = int((_within(resolved, ctx) & (outcome == OPP[name])).sum())
-    out["bookings_per_ae_year"] = _ratio(out["bookings"], ctx.ae_count * ctx.years)
+    ae_years = ctx.ae_count * ctx.years if ctx.ae_years is None else ctx.ae_years
+    out["bookings_per_ae_year"] = _ratio(out["bookings"], ae_years)
     out["quota_attainment"] = _ratio(out["bookings_per_ae_year"], ctx.quota_per_ae)
     for name in ("lost", "no_decision", "stalled", "abandoned"):
         out[f"deals_{name}"] = int((closed & (outcome == OPP[name])).sum())
@@ -266,11 +271,15 @@ def utilisation(ledger: Ledger, ctx: Context) -> dict[str, float]:
     busy = np.asarray(ledger.sdr_busy, dtype=float).reshape(-1, 2)
     start = cal.business_array(np.clip(busy[:, 0], ctx.start, ctx.end))
     end = cal.business_array(np.clip(busy[:, 1], ctx.start, ctx.end))
-    open_time = float(cal.business(ctx.end) - cal.business(ctx.start)) * ctx.sdr_headcount
+    open_time = ctx.sdr_open_time
+    if open_time is None:
+        open_time = float(cal.business(ctx.end) - cal.business(ctx.start)) * ctx.sdr_headcount
     opps = ledger.opp_frame()
     opened = opps["opened_at"].to_numpy()
     resolved = np.where(np.isfinite(opps["resolved_at"]), opps["resolved_at"], ctx.end)
-    slots = ctx.ae_capacity * (ctx.end - ctx.start)
+    slots = (
+        ctx.ae_capacity * (ctx.end - ctx.start) if ctx.ae_slot_days is None else ctx.ae_slot_days
+    )
     live = np.isfinite(opened)
     return {
         "sdr_utilisation": _ratio(float((end - start).sum()), open_time),

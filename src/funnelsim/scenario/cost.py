@@ -20,9 +20,9 @@ from funnelsim.scenario.fields import Money
 class Cost(Frozen):
     """Fully loaded people cost per head per year, program spend per year, gross margin.
 
-    People cost scales with headcount: every SDR and AE on the books costs a full year's
-    loaded cost, whether ramped or not (headcount is fixed for a run, and ramp is not
-    modelled in capacity either).
+    People cost follows the days each SDR and AE is on the team (a staffing plan's hires and
+    leavers: :mod:`funnelsim.scenario.staffing`), ramped or not, plus a one-off cost per hire
+    made during the run.
     """
 
     sdr_per_year: Money = Field(
@@ -30,6 +30,12 @@ class Cost(Frozen):
     )
     ae_per_year: Money = Field(
         default=0.0, description="one AE's fully loaded cost per year (OTE x 1.2-1.3)"
+    )
+    sdr_hire: Money = Field(
+        default=0.0, description="one-off cost of hiring an SDR (recruiting, onboarding)"
+    )
+    ae_hire: Money = Field(
+        default=0.0, description="one-off cost of hiring an AE (recruiting, onboarding)"
     )
     programs: dict[str, Money] = Field(
         default={},

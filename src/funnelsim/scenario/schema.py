@@ -13,15 +13,9 @@ import json
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import (
-    Field,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, field_validator, model_validator
 
-from funnelsim.base.distributions import (
-    Probability,
-)
+from funnelsim.base.distributions import Probability
 from funnelsim.base.mapping import dotted
 from funnelsim.base.strict import Frozen
 from funnelsim.base.units import format_duration
@@ -31,7 +25,6 @@ from funnelsim.scenario.fields import (
     MAX_OPEN_PER_AE,
     MAX_RATE_PER_WEEK,
     MAX_RECYCLES,
-    MAX_TRUST_WINDOW,
     BusinessDuration,
     DemandType,
     Duration,
@@ -46,6 +39,8 @@ from funnelsim.scenario.fields import (
 from funnelsim.scenario.horizon import Horizon
 from funnelsim.scenario.judgment import Judgment, judgment_problems
 from funnelsim.scenario.pipeline import Pipeline, inside_run
+from funnelsim.scenario.staffing import Staffing, hires_from
+from funnelsim.scenario.trust import Trust
 
 
 class CalendarSpec(Frozen):
@@ -239,31 +234,6 @@ class Qualification(Frozen):
     not_in_market: Probability
 
 
-class Trust(Frozen):
-    """Sales trust: follow-up effort tracks how many recent MQLs the SDRs found worth it.
-
-    The share is of the last ``window`` MQLs whose buyer was reached that qualified (SQL):
-    the leads sales talked to and could take forward. Effort is full at or above ``full_at``
-    and at ``min_effort`` at or below ``zero_at``. Below full effort the desk owes fewer
-    attempts and puts off more new MQLs: of those ``sdr.put_off`` does not, a share
-    ``1 - effort``. An MQL is put off for ``max_delay`` of business time on average, and one
-    put off past ``sdr.max_queue_age`` is never touched. Until ``window`` MQLs have been judged,
-    effort is full. An enforced SLA holds effort at full and puts nothing off.
-    """
-
-    window: int = Field(default=50, ge=1, le=MAX_TRUST_WINDOW, strict=True)
-    full_at: Probability = 0.35
-    zero_at: Probability = 0.15
-    min_effort: Probability = 0.3
-    max_delay: BusinessDuration = "1d"
-
-    @model_validator(mode="after")
-    def _ordered(self):
-        if not self.zero_at < self.full_at:
-            raise ValueError(f"expected zero_at < full_at, got {self.zero_at} and {self.full_at}")
-        return self
-
-
 class Sdr(Frozen):
     """The SDR desk: who works MQLs, in what order, how hard, and how reaching buyers decays."""
 
@@ -293,6 +263,7 @@ class Sdr(Frozen):
     min_fit: Probability = 0.0
     qualify: Qualification
     trust: Trust = Trust()
+    staffing: Staffing = Staffing()
 
 
 class Sales(Frozen):
@@ -310,6 +281,7 @@ class Sales(Frozen):
     quota_per_ae: Money | None = Field(
         default=None, description="one AE's yearly bookings quota, for quota attainment"
     )
+    staffing: Staffing = Staffing()
 
 
 class RecycleRule(Frozen):
@@ -389,6 +361,12 @@ class Scenario(Frozen):
     def _pipeline_inside(cls, pipeline: Pipeline | None, info) -> Pipeline | None:
         """The pipeline's date falls inside the run: its deals need a day to open on."""
         return inside_run(pipeline, info.data.get("start_date"), info.data.get("horizon"))
+
+    @field_validator("sdr", "sales")
+    @classmethod
+    def _hired_in_run(cls, team: Sdr | Sales, info) -> Sdr | Sales:
+        hires_from(team.staffing, info.data.get("start_date"))
+        return team
 
     @field_validator("currency")
     @classmethod
