@@ -66,6 +66,16 @@ def same_as_the_library(result: Result, cwd: Path) -> None:
     assert json.loads(result.stdout)["metrics"] == plain(expected.summary["metrics"])
 
 
+def staffed_desk(result: Result, cwd: Path) -> None:
+    attrition = {"per_year": 0.85, "backfill": "60d"}
+    plan = {"sdr.staffing.attrition": attrition, "sdr.staffing.ramp": [0.3, 0.6, 0.9]}
+    overrides = {**plan, "cost.sdr_hire": 20000, **SHORT}
+    scenario = funnelsim.load_scenario(policy="aligned", overrides=overrides)
+    document = json.loads(result.stdout)
+    assert document["metrics"] == plain(funnelsim.simulate(scenario, seed=1).summary["metrics"])
+    assert document["overrides"]["sdr.staffing.attrition"] == attrition
+
+
 def event_log(result: Result, cwd: Path) -> None:
     rows = len(funnelsim.simulate(funnelsim.load_scenario(policy="aligned", overrides=SHORT),
                                   seed=0, events=True).events)  # fmt: skip
@@ -179,6 +189,9 @@ TWINS = {
     "funnelsim run --policy aligned --events events.parquet": Twin(SHORT_ARGS, event_log),
     "funnelsim validate scenarios/reference.yaml": Twin([], valid),
     "funnelsim calibrate": Twin(["--seeds", "1", *SHORT_ARGS], calibration),
+    "funnelsim run --policy aligned --seed 1 --set 'sdr.staffing.attrition={per_year: 0.85, "
+    "backfill: 60d}' --set 'sdr.staffing.ramp=[0.3, 0.6, 0.9]' --set cost.sdr_hire=20000 "
+    "--json": Twin(SHORT_ARGS, staffed_desk),
     "funnelsim compare --policy misaligned --policy aligned --reps 40 --seed 1 --out results/cmp": (
         Twin(QUICK, folder("results/cmp", 2))
     ),
