@@ -305,7 +305,7 @@ def test_unknown_lever_key_is_reported_at_the_lever(tmp_path):
     assert found[0] == (
         f"{path}:15: levers.sdr.atempts: unknown key; did you mean 'attempts'? expected one of: "
         "answer, attempt_spacing, attempts, followups, headcount, max_queue_age, min_fit, "
-        "outbound_reach, put_off, qualify, queue, reach, talk_time, trust, work_time"
+        "outbound_reach, put_off, qualify, queue, reach, staffing, talk_time, trust, work_time"
     )
     assert found[1].startswith(f"{path}:16: levers.sourcez: unknown key; did you mean 'sources'?")
 
@@ -345,7 +345,7 @@ def test_levers_that_contradict_a_clause_are_reported_with_everything_else(tmp_p
         "sdr.attempts to 6; remove the lever or change the clause",
         f"{path}:15: levers.sdr.atempts: unknown key; did you mean 'attempts'? expected one of: "
         "answer, attempt_spacing, attempts, followups, headcount, max_queue_age, min_fit, "
-        "outbound_reach, put_off, qualify, queue, reach, talk_time, trust, work_time",
+        "outbound_reach, put_off, qualify, queue, reach, staffing, talk_time, trust, work_time",
         f"{path}:16: levers.recycle.stalled: conflicts with sales.stalled_to_marketing_after, "
         "which sets recycle.stalled.enabled to True; remove the lever or change the clause",
         f"{path}:16: levers.recycle.stalled: expected a valid dictionary or instance of "
