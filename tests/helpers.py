@@ -9,8 +9,10 @@ import pytest
 import funnelsim
 from funnelsim.errors import Problem
 
-SHORT = {"horizon.length": "12w", "horizon.warmup": "2w"}
-"""A horizon short enough for experiment tests: ten measured weeks."""
+SHORT = {"horizon.length": "12w", "horizon.warmup": "2w", "horizon.settle": "0w"}
+"""A horizon short enough for experiment tests: ten measured weeks, from the history's nurture
+pool without a pilot (a settled start's year of pilot would dwarf the run; tests of the
+settled start itself are in tests/model/test_settled.py)."""
 SHORT_ARGS = [arg for key, value in SHORT.items() for arg in ("--set", f"{key}={value}")]
 """The same horizon as the command line's ``--set`` options."""
 
