@@ -48,6 +48,8 @@ CONTEXTS = [("", ""), ("a ", " b"), ("[bold]", "[/bold]"), ("", "[italic]c[/ital
 @given(text=st.text() | names, context=st.sampled_from(CONTEXTS))
 @example(text="a\\", context=("", ""))  # rich's own escape doubles this backslash
 @example(text="S\\\\", context=("[bold]", "[/bold]"))  # and halves these before a tag
+@example(text="\\[", context=("", ""))  # and drops one before a bracket that opens no tag
+@example(text="a\\\\[b]x[C]", context=("x", "\\"))
 def test_literal_markup_prints_the_printable_text_exactly_wherever_it_stands(text, context):
     before, after = context
     plain = {"[bold]": "", "[/bold]": "", "[italic]c[/italic]": "c"}

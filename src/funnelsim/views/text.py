@@ -8,10 +8,15 @@ terminal, and a ``[tag]`` could restyle a table or make rich refuse to print it 
 
 from __future__ import annotations
 
+import re
+
 from rich.markup import escape
 
 REPLACEMENT = "\N{REPLACEMENT CHARACTER}"
 """What stands in for a character that would act on the terminal instead of showing."""
+LOOSE_BRACKET = re.compile(r"(\\+)(?=\[(?![a-z#/@][^[]*?\]))")
+"""Backslashes before a ``[`` that opens no tag (rich's tag pattern): rich reads the last of
+them as escaping the bracket and drops it."""
 
 
 def printable(text: object) -> str:
@@ -27,10 +32,12 @@ def literal(text: object) -> str:
     Backslashes before a tag escape it, so a name ending in backslashes would lose half of
     them to the tag that follows it (``[/bold]``), or keep an extra one where none follows.
     Those are written doubled and closed by an empty style span, which prints nothing and
-    stands between them and whatever comes next.
+    stands between them and whatever comes next. Backslashes before a ``[`` that opens no tag
+    lose one to it: they are written with one more.
     """
     safe = printable(text)
     body = safe.rstrip("\\")
+    marked = LOOSE_BRACKET.sub(r"\1\\", escape(body))  # one more for the one rich drops
     if body == safe:
-        return escape(safe)
-    return escape(body) + "\\" * (2 * (len(safe) - len(body))) + "[dim][/dim]"
+        return marked
+    return marked + "\\" * (2 * (len(safe) - len(body))) + "[dim][/dim]"
