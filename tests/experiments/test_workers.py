@@ -11,7 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+import typer
 
+from funnelsim.cli.execution import kept_on_stop
 from funnelsim.experiments.execution import interrupt_on_terminate
 
 POOL = textwrap.dedent(
@@ -86,6 +88,25 @@ def test_sigterm_raises_keyboard_interrupt_once_installed():
             time.sleep(5)  # the handler runs at the next bytecode; never reached
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+def test_an_error_a_library_made_of_the_interrupt_still_ends_as_an_interrupt(tmp_path):
+    # A SIGTERM reaches the run inside a library that turns KeyboardInterrupt into an error of
+    # its own: the run still exits 130 and says how to resume, and SIGTERM's handler is put back.
+    previous = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(typer.Exit) as ended, kept_on_stop(tmp_path / "out"):
+        try:
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(5)  # the handler runs at the next bytecode; never reached
+        except KeyboardInterrupt:
+            raise RuntimeError("a library's own error") from None
+    assert ended.value.exit_code == 130
+    assert signal.getsignal(signal.SIGTERM) == previous
+
+
+def test_without_a_stop_signal_an_error_stays_what_it_is(tmp_path):
+    with pytest.raises(RuntimeError, match="a bug"), kept_on_stop(tmp_path / "out"):
+        raise RuntimeError("a bug")
 
 
 @pytest.mark.parametrize("pidfd", [True, False], ids=["pidfd", "polling"])

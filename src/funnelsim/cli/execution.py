@@ -11,13 +11,12 @@ import functools
 import inspect
 import re
 import shlex
-import signal
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -149,19 +148,28 @@ def kept_on_stop(out: Path) -> Iterator[None]:
     from funnelsim.experiments.execution import interrupt_on_terminate
     from funnelsim.experiments.orchestrate import WorkerLost
 
-    previous = interrupt_on_terminate()  # a kill ends the run as Ctrl-C does: work is kept
+    stop = interrupt_on_terminate()  # a kill ends the run as Ctrl-C does: work is kept
     try:
         yield
     except (KeyboardInterrupt, WorkerLost) as exc:
-        what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
-        err.print(
-            f"[bold yellow]{literal(what)}[/]: finished replications are kept in "
-            f"{literal(out)}; to finish them, run: {literal(resume_command(out))}",
-            soft_wrap=True,
-            highlight=False,
-        )
-        raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else 3) from None
-    except FunnelsimError as exc:
-        fail(exc)
+        _kept(out, exc)
+    except Exception as exc:
+        if stop.asked:  # the interrupt, as an error of a library it reached
+            _kept(out, KeyboardInterrupt())
+        if isinstance(exc, FunnelsimError):
+            fail(exc)
+        raise
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        stop.restore()
+
+
+def _kept(out: Path, exc: BaseException) -> NoReturn:
+    """Say where the finished work is and how to finish it; exit 130 (interrupted) or 3."""
+    what = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"stopped: {exc}"
+    err.print(
+        f"[bold yellow]{literal(what)}[/]: finished replications are kept in "
+        f"{literal(out)}; to finish them, run: {literal(resume_command(out))}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    raise typer.Exit(130 if isinstance(exc, KeyboardInterrupt) else 3) from None

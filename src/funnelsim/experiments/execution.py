@@ -214,17 +214,32 @@ def _watch(run: int) -> None:
     os._exit(1)
 
 
-def interrupt_on_terminate() -> Any:
+@dataclass
+class StopSignal:
+    """SIGTERM's handler while a run lasts: it raises KeyboardInterrupt, as Ctrl-C does, and
+    remembers that it did, for a library that turns the interrupt into an error of its own."""
+
+    previous: Any = None  # the handler it replaced
+    asked: bool = False
+
+    def __call__(self, signum: int, frame: Any) -> None:
+        self.asked = True
+        raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+
+    def restore(self) -> None:
+        signal.signal(signal.SIGTERM, self.previous)
+
+
+def interrupt_on_terminate() -> StopSignal:
     """Make SIGTERM (``kill``, a scheduler's stop) end a run as Ctrl-C does.
 
     The run then stops its workers, marks its folder interrupted and keeps every finished
-    chunk for ``--resume``, instead of dying mid-write. Returns the handler it replaced.
+    chunk for ``--resume``, instead of dying mid-write. :meth:`StopSignal.restore` puts the
+    handler it replaced back.
     """
-    return signal.signal(signal.SIGTERM, _raise_interrupt)
-
-
-def _raise_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt(f"signal {signal.Signals(signum).name}")
+    stop = StopSignal()
+    stop.previous = signal.signal(signal.SIGTERM, stop)
+    return stop
 
 
 @dataclass
