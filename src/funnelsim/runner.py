@@ -94,9 +94,10 @@ def staffed(ctx: metrics.Context, scenario: Scenario, teams: Teams) -> metrics.C
     if teams.ae is not None:
         ae = teams.ae
         changes["ae_slot_days"] = ae.slot_days(scenario.sales.max_open_per_ae, start, end)
-        changes["ae_years"] = ae.head_days(start, end) / 365.25
+        days = ae.head_days(start, end)
+        changes["ae_years"] = days / 365.25
         hires = ae.hires_within(start, end) * cost.ae_hire / ctx.years
-        changes["ae_cost_per_year"] = ae.head_days(start, end) / span * cost.ae_per_year + hires
+        changes["ae_cost_per_year"] = days / span * cost.ae_per_year + hires
     return dataclasses.replace(ctx, **changes) if changes else ctx
 
 

@@ -145,7 +145,7 @@ class Funnel(Stages):
 
     def _ae_room(self, now: float, ae: int) -> None:
         """``ae`` joins or ramps up: room for more deals, which the SQLs in line take."""
-        self.ae.caps[ae] = self.ae.cap_at(ae, now)
+        self.ae.refresh(ae, now)
         while self.ae.waiting and self._next_sql(now):
             pass
 

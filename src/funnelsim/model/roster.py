@@ -117,7 +117,9 @@ def roster(
     joins_, hired_ = np.array(joins), np.array(hired)
     seat = np.arange(len(joins_), dtype=np.uint64)
     parts, generation = [], 0
-    rate = plan.attrition.per_year / YEAR if plan.attrition is not None else 0.0
+    attrition = plan.attrition
+    rate = attrition.per_year / YEAR if attrition is not None else 0.0
+    backfill = attrition.backfill if attrition is not None else None
     while seat.size:
         if rate > 0.0:
             u = streams.lead_uniforms(f"staff/{team}", seat, generation)
@@ -125,7 +127,6 @@ def roster(
         else:
             leaves = np.full(len(seat), math.inf)
         parts.append((joins_, hired_, leaves))
-        backfill = plan.attrition.backfill if plan.attrition is not None else None
         if backfill is None:
             break
         again = leaves + backfill < horizon

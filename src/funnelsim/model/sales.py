@@ -90,6 +90,10 @@ class AePool:
             return 0
         return ramped_cap(roster.productivity(ae, now), self.cap)
 
+    def refresh(self, ae: int, now: float) -> None:
+        """``ae`` joined or ramped up a step at ``now``: their cap as it stands then."""
+        self.caps[ae] = self.cap_at(ae, now)
+
     def assign(self) -> int | None:
         """The least-loaded AE with room (the first of them), or None when every AE is full."""
         load = self.open
