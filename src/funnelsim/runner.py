@@ -43,6 +43,7 @@ class RunResult:
     weekly: pd.DataFrame
     ledger: Ledger = field(repr=False)
     events: pd.DataFrame | None = field(default=None, repr=False)
+    teams: Teams | None = field(default=None, repr=False)  # who was on the teams, when
     runtime: float = 0.0
     version: str = __version__
 
@@ -142,6 +143,7 @@ def simulate(
         weekly=weekly,
         ledger=ledger,
         events=_event_log(scenario, ledger) if events else None,
+        teams=funnel.teams,
         runtime=runtime,
     )
 

@@ -93,8 +93,11 @@ def test_a_value_that_is_no_number_names_the_option_and_the_value(data):
 
 @pytest.mark.parametrize(("name", "param"), REQUIRED, ids=lambda x: getattr(x, "name", x))
 def test_a_missing_argument_is_named_with_what_it_takes(name, param):
-    message = one_line_error(name)
-    head = f"{param.name.upper()}: missing; expected "
+    others = [p for p in COMMANDS[name].params if p.required and p is not param]
+    given = [word for p in others if p.opts[0].startswith("-") for word in (p.opts[0], "x")]
+    message = one_line_error(name, *given)
+    named = max(param.opts, key=len) if param.opts[0].startswith("-") else param.name.upper()
+    head = f"{named}: missing; expected "
     assert message.startswith(head)
     assert message.removeprefix(head).lower() == param.help.rstrip(".").lower()
 

@@ -33,6 +33,12 @@ SEED_BITS = 63
 """Item seeds are plain non-negative 63-bit integers: ``funnelsim run --seed`` replays them."""
 
 
+def item_seed(root: int, key: tuple[int, ...]) -> int:
+    """The seed of the run at ``key`` (its place in a study) under the root seed ``root``."""
+    state = np.random.SeedSequence(root, spawn_key=key).generate_state(2)
+    return (int(state[0]) << 32 | int(state[1])) >> (64 - SEED_BITS)
+
+
 @dataclass(frozen=True)
 class Item:
     """One replication of one policy at one sweep point."""
@@ -64,8 +70,7 @@ class Plan:
             "across_points": (item.replication,),
             "off": (item.point, item.replication, item.policy),
         }[crn]
-        state = np.random.SeedSequence(self.experiment.seed, spawn_key=key).generate_state(2)
-        return (int(state[0]) << 32 | int(state[1])) >> (64 - SEED_BITS)
+        return item_seed(self.experiment.seed, key)
 
     def items(self, replications: range) -> Iterator[Item]:
         """The items of these replications, point by point, replication by replication."""

@@ -146,7 +146,11 @@ def settled(scenario: Scenario) -> Settled | None:
     pilot = scenario.model_copy(
         update={
             "start_date": scenario.start_date - dt.timedelta(days=settle),  # same season at T
-            "pipeline": None,  # the past: the teams of time zero, whatever the plan ahead
+            "pipeline": None,  # the past: the teams and volumes of time zero, whatever the plan
+            "sources": {
+                name: source.model_copy(update={"rate_changes": []})
+                for name, source in scenario.sources.items()
+            },
             "sdr": scenario.sdr.model_copy(update={"staffing": Staffing()}),
             "sales": scenario.sales.model_copy(update={"staffing": Staffing()}),
             "horizon": horizon.model_copy(

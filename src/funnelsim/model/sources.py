@@ -21,6 +21,7 @@ from dataclasses import dataclass, fields
 import numpy as np
 
 from funnelsim.base.streams import Streams
+from funnelsim.scenario.fields import day_of
 from funnelsim.scenario.schema import Scenario, Source
 
 SOURCE_KEY_SHIFT = 32
@@ -36,7 +37,7 @@ class Era:
     prefix: str = ""  # of the names of the streams drawn in order (arrivals, fit, interest)
     first_rank: int = 0  # of the lead keys: the history's never meet the run's
     nurtured_only: bool = False  # prospects skip nurture: a steady start has none waiting
-    bursts: bool = True  # campaign bursts are dated in the run's own time
+    bursts: bool = True  # campaign bursts and rate changes are dated in the run's own time
     # Which leads (by key and capture time) to draw further; the rest are never seen.
     keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
@@ -46,9 +47,20 @@ def run_era(scenario: Scenario) -> Era:
     return Era(0.0, scenario.horizon.length)
 
 
-def daily_rates(source: Source, start_date: dt.date, days: int, bursts: bool = True) -> np.ndarray:
-    """Expected arrivals on each simulated day from ``start_date``."""
+def daily_rates(
+    source: Source, start_date: dt.date, days: int, bursts: bool = True, run_start=None
+) -> np.ndarray:
+    """Expected arrivals on each simulated day from ``start_date``; with ``bursts``, the
+    campaigns and rate changes of a run starting on ``run_start`` (``start_date`` if not
+    given) too."""
     rate = np.full(days, source.rate_per_week / 7.0)
+    if bursts and source.rate_changes:
+        origin = run_start or start_date
+        run_day = (start_date - origin).days + np.arange(days)
+        for at, weekly in sorted(
+            (day_of(c.at, origin), c.rate_per_week) for c in source.rate_changes
+        ):
+            rate[run_day >= at] = weekly / 7.0
     if source.seasonality is not None:
         months = (np.datetime64(start_date, "D") + np.arange(days)).astype("datetime64[M]")
         month_index = (months.astype(int) % 12).astype(int)  # 0 = January
@@ -137,7 +149,7 @@ def _source_leads(
     """One source's leads, as the columns of :class:`Leads` in its field order."""
     until = era.until - era.since
     first_day = scenario.start_date + dt.timedelta(days=era.since)
-    rates = daily_rates(source, first_day, int(np.ceil(until)), era.bursts)
+    rates = daily_rates(source, first_day, int(np.ceil(until)), era.bursts, scenario.start_date)
     arrivals = streams.generator(f"{era.prefix}arrivals/{name}")
     created = era.since + arrival_times(rates, arrivals, until)
     key = (np.uint64(zlib.crc32(name.encode())) << np.uint64(SOURCE_KEY_SHIFT)) + np.arange(

@@ -7,6 +7,7 @@ same wherever it appears.
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Annotated, Literal
 
@@ -21,6 +22,21 @@ Duration = Annotated[
     PlainSerializer(format_duration, return_type=str, when_used="json"),
 ]
 """A calendar duration, stored in days."""
+
+When = dt.date | Duration
+"""A moment of a run: a date, or a duration from the run's start."""
+
+
+def day_of(at: dt.date | float, start: dt.date) -> float:
+    """``at`` in days from the run's start ``start``."""
+    return float((at - start).days) if isinstance(at, dt.date) else float(at)
+
+
+def not_before(moments: list[dt.date | float], start: dt.date | None, what: str) -> None:
+    """Refuse a plan dated before the run's start: the run cannot change its past."""
+    early = [at for at in moments if isinstance(at, dt.date) and start and at < start]
+    if early:
+        raise ValueError(f"expected {what} on or after start_date ({start}), got {early[0]}")
 
 
 def _check_zone(value: str) -> str:

@@ -35,6 +35,8 @@ from funnelsim.scenario.fields import (
     TimeZone,
     UnitDist,
     Weekday,
+    When,
+    not_before,
 )
 from funnelsim.scenario.horizon import Horizon
 from funnelsim.scenario.judgment import Judgment, judgment_problems
@@ -111,6 +113,13 @@ class Burst(Frozen):
     factor: float = Field(gt=0, le=MAX_MULTIPLIER)
 
 
+class RateChange(Frozen):
+    """A source's weekly volume from a moment of the run on (a plan ahead: not its past)."""
+
+    at: When
+    rate_per_week: float = Field(ge=0, le=MAX_RATE_PER_WEEK)
+
+
 class Source(Frozen):
     """Where leads come from, how many, what they are like and what they cost."""
 
@@ -120,6 +129,7 @@ class Source(Frozen):
         default=None, min_length=12, max_length=12
     )
     bursts: list[Burst] = []
+    rate_changes: list[RateChange] = []
     segment_mix: dict[str, Probability] = Field(min_length=1)
     cost_per_lead: Money = 0.0
     fit: UnitDist
@@ -367,6 +377,13 @@ class Scenario(Frozen):
     def _hired_in_run(cls, team: Sdr | Sales, info) -> Sdr | Sales:
         hires_from(team.staffing, info.data.get("start_date"))
         return team
+
+    @field_validator("sources")
+    @classmethod
+    def _changed_in_run(cls, sources: dict[str, Source], info) -> dict[str, Source]:
+        for source in sources.values():
+            not_before([c.at for c in source.rate_changes], info.data.get("start_date"), "changes")
+        return sources
 
     @field_validator("currency")
     @classmethod

@@ -16,7 +16,7 @@ from typing import Annotated
 from pydantic import Field
 
 from funnelsim.base.strict import Frozen
-from funnelsim.scenario.fields import MAX_STAFF, Duration
+from funnelsim.scenario.fields import MAX_STAFF, Duration, When, day_of, not_before
 
 MAX_RAMP_MONTHS = 36
 MAX_ATTRITION = 5.0
@@ -28,7 +28,7 @@ Productivity = Annotated[float, Field(gt=0, le=1)]
 class Hire(Frozen):
     """New heads joining on a date (or after a time from the run's start)."""
 
-    at: dt.date | Duration
+    at: When
     count: int = Field(default=1, ge=1, le=MAX_STAFF, strict=True)
 
 
@@ -66,14 +66,10 @@ class Staffing(Frozen):
 
 def hire_day(hire: Hire, start: dt.date) -> float:
     """When ``hire`` joins, in days from the run's start."""
-    if isinstance(hire.at, dt.date):
-        return float((hire.at - start).days)
-    return float(hire.at)
+    return day_of(hire.at, start)
 
 
 def hires_from(staffing: Staffing, start: dt.date | None) -> Staffing:
     """``staffing``, if none of its hires is dated before the run's start."""
-    early = [h.at for h in staffing.hires if isinstance(h.at, dt.date) and start and h.at < start]
-    if early:
-        raise ValueError(f"expected hires on or after start_date ({start}), got {early[0]}")
+    not_before([h.at for h in staffing.hires], start, "hires")
     return staffing
