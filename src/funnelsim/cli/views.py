@@ -65,12 +65,13 @@ def report(
     folder: Annotated[
         Path,
         typer.Argument(
-            help="A results folder written by compare or sweep, or by fit or backtest --out."
+            help="A results folder written by compare or sweep, a plan folder written by "
+            "plan, or a folder written by fit or backtest --out."
         ),
     ],
     out: ReportOpt = None,
 ) -> None:
-    """Write one self-contained HTML report of an experiment, a fit or a backtest."""
+    """Write one self-contained HTML report of an experiment, a plan, a fit or a backtest."""
     from funnelsim.results.crm import load_crm, report_kind
 
     with reported():
@@ -80,6 +81,12 @@ def report(
         from funnelsim.views.report.html import write_report as write
 
         found = _results(folder)
+    elif kind == "plan":
+        from funnelsim.results.plan import load_plan
+        from funnelsim.views.report.plan import write_plan_report as write
+
+        with reported():
+            found = load_plan(folder)
     else:
         from funnelsim.views.report.crm import write_crm_report as write
 

@@ -20,6 +20,7 @@ import pandas as pd
 import yaml
 
 from funnelsim.errors import FunnelsimError
+from funnelsim.results.plan import FILE as PLAN
 
 FIT = "fit.json"
 BACKTEST = "backtest.json"
@@ -108,15 +109,17 @@ class BacktestFolder:
 
 
 def report_kind(path: str | Path) -> str:
-    """What a folder holds for the report: ``backtest``, ``fit`` or ``experiment``; or one
-    line saying it holds none of them."""
+    """What a folder holds for the report: ``backtest``, ``fit``, ``plan`` or ``experiment``;
+    or one line saying it holds none of them."""
     folder = Path(path)
-    for kind, name in (("backtest", BACKTEST), ("fit", FIT), ("experiment", "manifest.json")):
+    kinds = (("backtest", BACKTEST), ("fit", FIT), ("plan", PLAN), ("experiment", "manifest.json"))
+    for kind, name in kinds:
         if (folder / name).exists():
             return kind
     raise FunnelsimError(
-        f"{folder}: not a results folder (no manifest.json, {FIT} or {BACKTEST}); expected "
-        "the folder of compare, sweep, fit --out or backtest --out"
+        f"{folder}: not a results folder (no manifest.json, {FIT} or {BACKTEST}) nor a plan "
+        f"folder (no {PLAN}); expected the folder of compare, sweep, plan, fit --out or "
+        "backtest --out"
     )
 
 

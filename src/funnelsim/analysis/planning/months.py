@@ -28,6 +28,8 @@ COLUMNS = (
     "ae_heads",
     "sdr_hires",
     "ae_hires",
+    "sdr_leavers",
+    "ae_leavers",
     "sdr_cost",
     "ae_cost",
     "spend",
@@ -57,13 +59,9 @@ class Months:
         scenario, ledger = result.scenario, result.ledger
         edges, names = month_edges(scenario.start_date, scenario.horizon.length)
         days = np.diff(edges)
-        n = len(days)
 
         def per_month(times: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-            inside = (times >= 0) & (times < edges[-1])
-            k = np.searchsorted(edges, times[inside], side="right") - 1
-            w = None if weights is None else weights[inside]
-            return np.bincount(k, w, minlength=n)[:n]
+            return _per_month(edges, times, weights)
 
         opps = ledger.opp_frame()
         won = (opps["outcome"].to_numpy() == OPP["won"]) & np.isfinite(opps["opened_at"].to_numpy())
@@ -84,6 +82,8 @@ class Months:
                 "ae_heads": ae[0] / days,
                 "sdr_hires": sdr[1],
                 "ae_hires": ae[1],
+                "sdr_leavers": sdr[2],
+                "ae_leavers": ae[2],
                 "sdr_cost": sdr[0] * cost.sdr_per_year / YEAR + sdr[1] * cost.sdr_hire,
                 "ae_cost": ae[0] * cost.ae_per_year / YEAR + ae[1] * cost.ae_hire,
                 "deals_won": per_month(closed),
@@ -96,11 +96,20 @@ class Months:
 
 
 def _team(roster: Roster | None, headcount: int, edges: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Head-days and hires of a team in each month: a fixed team's headcount every day."""
-    pairs = itertools.pairwise(edges)
+    """Head-days, hires and leavers of a team in each month: a fixed team's headcount every
+    day, nobody joining or leaving."""
     if roster is None:
-        return np.diff(edges) * headcount, np.zeros(len(edges) - 1)
-    head_days, hires = zip(
-        *((roster.head_days(a, b), roster.hires_within(a, b)) for a, b in pairs), strict=True
-    )
-    return np.array(head_days), np.array(hires, float)
+        none = np.zeros(len(edges) - 1)
+        return np.diff(edges) * headcount, none, none
+    head_days = [roster.head_days(a, b) for a, b in itertools.pairwise(edges)]
+    joined = _per_month(edges, roster.joins[roster.joins > 0])
+    return np.array(head_days), joined, _per_month(edges, roster.leaves)
+
+
+def _per_month(edges: np.ndarray, times: np.ndarray, weights: np.ndarray | None = None):
+    """Count (or sum ``weights``) of the ``times`` in each month ``[edge, next edge)``."""
+    n = len(edges) - 1
+    inside = (times >= edges[0]) & (times < edges[-1])
+    k = np.searchsorted(edges, times[inside], side="right") - 1
+    w = None if weights is None else weights[inside]
+    return np.bincount(k, w, minlength=n)[:n].astype(float)

@@ -12,6 +12,7 @@ import json
 import shutil
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import BrokenExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from funnelsim.base.files import atomic_write
 from funnelsim.base.jsondoc import content_hash, plain
 from funnelsim.errors import UsageError
 from funnelsim.experiments.execution import executor_for
+from funnelsim.experiments.orchestrate import WorkerLost
 from funnelsim.results.plan import FILE, TargetPlan, load_plan
 from funnelsim.scenario import load_scenario
 from funnelsim.scenario.fields import MAX_HORIZON_DAYS
@@ -77,6 +79,8 @@ def plan_target(
             evaluator.resume()
         search = Search(evaluator, setting.levers, probability, reps, final_reps, max_reps)
         document, tables = _plan(search, setting, probability)
+    except BrokenExecutor as exc:
+        raise WorkerLost(f"a worker process stopped unexpectedly ({exc})") from None
     finally:
         executor.close()
     document["wall_seconds"] = time.perf_counter() - started

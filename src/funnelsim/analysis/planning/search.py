@@ -8,7 +8,10 @@ by bracketing and bisection. Several levers are searched in three stages:
    levers, a Latin hypercube beyond), at half the replications;
 2. a local search from the cheapest feasible point of the design: each lever lowered as far as
    it goes with the others held, then trades (one lever lowered by a quarter of its level, the
-   others raised as little as needed), kept when they cost less, until none does;
+   others raised as little as needed), kept when they cost less, until none does. Spend is
+   close to linear in the levers (heads cost by the year, leads by the lead), so a plane fitted
+   to the design's spends bounds each trade: a lever is raised only as far as the trade can
+   still save;
 3. a final check of the pick and its cheaper neighbours (each lever one step down) with more
    replications, allocated sequentially to the candidate whose feasibility is least certain,
    as OCBA for constrained selection allocates (Lee et al. 2012), until the probability of
@@ -22,6 +25,7 @@ cheaper candidate is not.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -51,6 +55,7 @@ class Search:
     final_reps: int
     max_reps: int
     probes: list[tuple[str, Levels]] = field(default_factory=list)
+    plane: np.ndarray | None = None  # spend = plane @ (1, levels...), fitted on the design
 
     def levels(self, ks: Sequence[int]) -> Levels:
         return tuple(lever.at(k) for lever, k in zip(self.levers, ks, strict=True))
@@ -117,7 +122,24 @@ class Search:
         reps = max(self.reps // 2, 4)
         self.evaluator.run(plans, reps)
         self.probes += [("coarse design", levels) for levels in plans]
-        return [self.evaluator.estimate(levels) for levels in plans]
+        found = [self.evaluator.estimate(levels) for levels in plans]
+        design = np.column_stack([np.ones(len(plans)), np.array(plans)])
+        self.plane = np.linalg.lstsq(design, [e.spend for e in found], rcond=None)[0]
+        return found
+
+    def dearest(self, ks: Sequence[int], j: int, spend: float) -> int:
+        """The highest index of lever ``j`` (the others at ``ks``) whose plan the fitted plane
+        says costs less than ``spend``; -1 when none does."""
+        lever, plane = self.levers[j], self.plane
+        at = np.array([1.0, *self.levels(ks)])
+        at[1 + j] = lever.low
+        slope = plane[1 + j] * lever.step
+        room = spend - float(plane @ at)
+        if room <= 0:
+            return -1
+        if slope <= 0:
+            return lever.levels - 1
+        return min(lever.levels - 1, math.ceil(room / slope) - 1)
 
     def local(self, ks: list[int]) -> list[int]:
         """Lower each lever as far as it goes, then trade, while the plan gets cheaper."""
@@ -134,7 +156,10 @@ class Search:
                     continue
                 down = [*ks]
                 down[i] = max(0, ks[i] - max(1, round(TRADE * ks[i])))
-                k = self.smallest("trade", down, j, ks[j], self.levers[j].levels - 1)
+                top = self.dearest(down, j, spend)
+                if top <= ks[j]:
+                    continue  # raising lever j at all costs what lowering i saves
+                k = self.smallest("trade", down, j, ks[j] + 1, top)
                 if k is None:
                     continue
                 down[j] = k

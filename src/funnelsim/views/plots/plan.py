@@ -79,7 +79,7 @@ def over_time(plan: TargetPlan, fig: Figure | None = None) -> list[Axes]:
     axes = panels(fig, 1, 3, (15.0, 4.6))
     styles = {"pick": (PICK, "-", "plan"), "waterfall": (WATERFALL, "--", "reverse waterfall")}
     for name, (colour, line, label) in styles.items():
-        rows = plan.months[plan.months["plan"] == name]
+        rows = plan.months_of(name)
         if rows.empty:
             continue
         x = np.arange(len(rows))
@@ -87,7 +87,7 @@ def over_time(plan: TargetPlan, fig: Figure | None = None) -> list[Axes]:
             ax.plot(x, rows[column], color=colour, linestyle=line, label=label)
             ax.set_xticks(x[::3], list(rows["period"])[::3], rotation=45, fontsize=7)
     period = doc["period"]["start"][:7]
-    months = list(plan.months["period"].drop_duplicates())
+    months = list(plan.months["period"].drop_duplicates()) if len(plan.months) else []
     for ax, title in zip(
         axes, ("SDRs on the desk", "AEs", f"bookings a month ({code})"), strict=True
     ):
@@ -112,7 +112,8 @@ def plan_figures(plan: TargetPlan, fmt: str = "png", dpi: int = 150) -> list[Pat
     folder = plan.path / "figures"
     folder.mkdir(exist_ok=True)
     paths = []
-    for name, draw in zip(FIGURES, (chance_and_cost, over_time), strict=True):
+    drawn = zip(FIGURES, (chance_and_cost, over_time), strict=True)
+    for name, draw in drawn if len(plan.months) else list(drawn)[:1]:  # no plan: no months
         figure = draw(plan)[0].figure
         path = folder / f"{name}.{fmt}"
         atomic_write(path, lambda tmp, f=figure: f.savefig(tmp, format=fmt, dpi=dpi))

@@ -33,10 +33,9 @@ def _change(change: dict[str, Any] | None, unit: str) -> str:
     if change is None or change["level"] == change["today"]:
         return "as today"
     if "hires" in change:
-        return f"hire {change['hires']} from {change['start']}"
-    if unit == "heads":
-        return f"{number(change['level'] - change['today'], 0)} heads from the start"
-    return f"{number(change['level'] - change['today'], 0):>s} leads/week from the start"
+        return f"+{change['hires']} from {change['start']}"
+    more = number(change["level"] - change["today"], 0)
+    return f"{more} from the start" if unit == "heads" else f"+{more} a week"
 
 
 def levers(plan: TargetPlan) -> Table:
@@ -46,7 +45,7 @@ def levers(plan: TargetPlan) -> Table:
     for head in ("lever", "today", "bounds", "plan", "", "reverse waterfall", ""):
         table.add_column(head, justify="left" if head in ("lever", "") else "right")
     for k, lever in enumerate(doc["levers"]):
-        cells = []
+        cells: list[str] = []
         for key in ("pick", "waterfall"):
             found = doc.get(key)
             if found is None:
@@ -80,23 +79,28 @@ def chances(plan: TargetPlan) -> Table:
         if found is None:
             continue
         q = found["quantiles"]
-        spread = " / ".join(value(metric, q[p], code) for p in ("p10", "p50", "p90"))
+        spread = " / ".join(_bare(value(metric, q[p], code), code) for p in ("p10", "p50", "p90"))
         table.add_row(
             name,
             whole_percent(found["chance"]),
             f"{whole_percent(found['low'])} to {whole_percent(found['high'])}",
             str(found["runs"]),
             spread,
-            compact_money(found["spend"], code),
-            compact_money(found["period_spend"], code),
+            _bare(compact_money(found["spend"], code), code),
+            _bare(compact_money(found["period_spend"], code), code),
         )
     return table
+
+
+def _bare(text: str, code: str) -> str:
+    """An amount without its currency, which the table's title names."""
+    return text.replace(f"{code} ", "")
 
 
 def months(plan: TargetPlan) -> Table:
     """The plan month by month: leads, heads, hires, spend and bookings (means)."""
     code = plan.currency
-    rows = plan.months[plan.months["plan"] == "pick"]
+    rows = plan.months_of("pick")
     table = Table(title=f"The plan month by month (means over replications, {code})")
     for head in ("month", "leads", "SDRs", "AEs", "hires", "spend", "bookings"):
         table.add_column(head, justify="left" if head == "month" else "right")
