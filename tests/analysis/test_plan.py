@@ -250,3 +250,22 @@ def test_a_plan_folder_resumes_without_running_again_and_refuses_another_plan(tm
         stations("deals_won=1700", ["sdr=1:12"], out=tmp_path / "p")
     with pytest.raises(UsageError, match="holds a plan for another target"):
         stations("deals_won=1800", ["sdr=1:12"], out=tmp_path / "p", resume=True)
+
+
+def test_a_plan_is_the_same_on_one_worker_or_two():
+    sets = {**STATIONS, "sdr.work_time": {"exponential": {"mean": "1h"}}}  # some luck in it
+    one, two = (
+        plan_target(
+            "mmc",
+            overrides=sets,
+            target="deals_won=1700",
+            period=FEBRUARY,
+            levers=["sdr=1:12"],
+            probability=0.5,
+            reps=4,
+            workers=w,
+        )
+        for w in (1, 2)
+    )
+    assert one.document["pick"] == two.document["pick"]
+    assert one.evaluations.equals(two.evaluations) and one.months.equals(two.months)

@@ -151,6 +151,17 @@ def robust(result: Result, cwd: Path) -> None:
     assert "judgment parameters, aligned − misaligned" in result.stdout
 
 
+def planned(result: Result, cwd: Path) -> None:
+    """The README's plan over one month instead of a year: 25M is out of reach there, which
+    the plan says with the chance at the levers' high bounds, beside the waterfall's plan."""
+    document = json.loads(result.stdout)
+    assert [lever["name"] for lever in document["levers"]] == ["sdr", "ae", "leads.paid"]
+    assert document["pick"] is None and document["period"]["label"] == "2026-03"
+    assert document["unreachable"]["levels"] == {"sdr": 15, "ae": 40, "leads.paid": 600}
+    assert document["waterfall"]["levels"]["sdr"] > 5
+    assert (cwd / "results" / "plan" / "figures" / "plan_chance.png").exists()
+
+
 def fitted(result: Result, cwd: Path) -> None:
     assert "What the export sets" in result.stdout
     assert funnelsim.load_scenario(cwd / "results/fit/scenario.yaml").sales.ae_count == 6
@@ -224,6 +235,25 @@ TWINS = {
     "--out results/my-sla": Twin(
         ["--reps", "2", "--workers", "1", "--no-capacity", *LONGER_ARGS, "--json"],
         verdict("normal", "surge", "lost_sdrs", capacity=False),
+    ),
+    "funnelsim plan --policy aligned --target bookings=25M --period 2027 --probability 0.8 "
+    "--lever sdr=5:15 --lever ae=20:40 --lever leads.paid=140:600 --out results/plan": Twin(
+        [
+            "--reps",
+            "4",
+            "--final-reps",
+            "4",
+            "--workers",
+            "1",
+            "--period",
+            "2026-03",
+            "--set",
+            "horizon.settle=0w",
+            "--set",
+            "horizon.history=4w",
+            "--json",
+        ],
+        planned,
     ),
     "funnelsim fit examples/crm/hubspot/crm.yaml --out results/fit": Twin(["--overwrite"], fitted),
     "funnelsim run results/fit/scenario.yaml --policy aligned": Twin(
@@ -314,3 +344,14 @@ def test_the_readme_sla_commands(line, workspace, monkeypatch):
 )
 def test_the_readme_crm_commands(line, workspace, monkeypatch):
     run_twin(line, workspace, monkeypatch)
+
+
+@pytest.mark.parametrize("line", [line for line in TWINS if line.split()[1] == "plan"])
+def test_the_readme_plan_commands(line, workspace, monkeypatch):
+    run_twin(line, workspace, monkeypatch)
+
+
+def test_every_twin_is_run_by_one_of_the_tests_above():
+    grouped = {"run", "validate", "calibrate", "compare", "sweep", "explain", "sla", "plan",
+               "fit", "backtest", "export-crm"}  # fmt: skip
+    assert {line for line in TWINS if line.split()[1] not in grouped} <= set(CHAIN)

@@ -122,7 +122,9 @@ class Evaluator:
     def estimate(self, levels: Levels, ramped: bool = True) -> Estimate:
         """The plan's chance over every replication it has had."""
         runs = self.outcomes.get((levels, ramped), {})
-        values, spend, period, mqls = (np.array(c, float) for c in zip(*runs.values(), strict=True))
+        # In replication order, whatever order they landed in: sums are the same to the bit.
+        ordered = (runs[r] for r in sorted(runs))
+        values, spend, period, mqls = (np.array(c, float) for c in zip(*ordered, strict=True))
         hits = int(self.setting.target.hit(values).sum())
         interval = binomtest(hits, len(values)).proportion_ci(CONFIDENCE, method="wilson")
         days = self.setting.window[1] - self.setting.window[0]
@@ -145,7 +147,8 @@ class Evaluator:
 
     def month_by_month(self, levels: Levels, ramped: bool = True) -> pd.DataFrame:
         """The plan's months, each figure's mean over the replications."""
-        frames = pd.concat(self.months[(levels, ramped)]).drop(columns="replication")
+        frames = pd.concat(self.months[(levels, ramped)]).sort_values(["replication", "period"])
+        frames = frames.drop(columns="replication")
         return frames.groupby("period", sort=True).mean(numeric_only=True).reset_index()
 
     def _chunk(self, k: int, levels: Levels, reps: list[int], ramped: bool) -> Chunk:
