@@ -229,6 +229,8 @@ def test_the_months_of_a_team_that_turns_over_keep_its_headcount_flow():
     assert months["sdr_leavers"].sum() > 10  # about 4 x 10 x 300 / 365
     assert flow == on_team_at_end
     assert np.allclose((months["sdr_heads"] * months["days"]).sum(), roster.head_days(0, end))
+    captured = result.ledger.created[(result.ledger.created >= 0) & (result.ledger.created < end)]
+    assert months["leads"].sum() == months["leads_poisson"].sum() == len(captured)
 
 
 def test_month_edges_follow_the_calendar():

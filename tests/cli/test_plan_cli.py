@@ -29,6 +29,9 @@ def test_json_is_one_document_with_the_pick_and_its_interval(tmp_path):
     pick = document["pick"]
     assert pick["low"] <= pick["chance"] <= pick["high"]
     assert document["erlang_c"]["agrees"] and document["folder"] == str(tmp_path / "p")
+    months = document["months"]  # the plan's, month by month
+    assert [m["period"] for m in months] == ["2026-01", "2026-02"]
+    assert months[1]["sdr_heads"] == document["pick"]["levels"]["sdr"]
 
 
 def test_bad_input_is_one_line_and_exit_2_with_nothing_written(tmp_path):

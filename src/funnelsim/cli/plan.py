@@ -84,7 +84,8 @@ def plan(
         )
     plan_figures(found)
     if execution.as_json:
-        print_json(found.document | {"folder": str(out)})
+        months = found.months_of("pick").drop(columns="plan").to_dict(orient="records")
+        print_json(found.document | {"months": months, "folder": str(out)})
     else:
         terminal().print(plan_report(found))
         terminal().print(f"Plan, tables and figures in {out}", highlight=False)

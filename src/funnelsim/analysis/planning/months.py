@@ -36,7 +36,8 @@ COLUMNS = (
     "deals_won",
     "bookings",
 )
-"""A month's row: counts and money of the month, heads on average over its days."""
+"""A month's row: counts and money of the month, heads on average over its days; then the
+leads of each source (``leads_<source>``)."""
 
 
 def month_edges(start: dt.date, days: float) -> tuple[np.ndarray, list[str]]:
@@ -92,7 +93,11 @@ class Months:
         )
         spend = ["lead_spend", "program_spend", "sdr_cost", "ae_cost"]
         frame["spend"] = frame[spend].sum(axis=1)
-        return frame[list(COLUMNS)]
+        by_source = {
+            f"leads_{name}": per_month(created[ledger.source == s])
+            for s, name in enumerate(scenario.sources)
+        }
+        return frame[list(COLUMNS)].assign(**by_source)
 
 
 def _team(roster: Roster | None, headcount: int, edges: np.ndarray) -> tuple[np.ndarray, ...]:
