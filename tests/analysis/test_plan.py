@@ -7,6 +7,7 @@ import json
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import funnelsim
@@ -104,12 +105,27 @@ def test_a_bad_lever_or_bounds_is_refused(lever, expected):
     assert expected in str(info.value)
 
 
+def test_bounds_past_what_a_scenario_takes_or_a_planned_source_are_refused():
+    reference = funnelsim.load_scenario("reference")
+    with pytest.raises(UsageError, match="expected HIGH at most 1,000, got 2000"):
+        parse_lever("sdr=1:2000", reference)
+    with pytest.raises(UsageError, match="expected HIGH at most 100,000"):
+        parse_lever("leads.paid=100:200000:1000", reference)
+    planned = funnelsim.load_scenario(
+        "reference", overrides={"sources.paid.rate_changes": [{"at": "4w", "rate_per_week": 200}]}
+    )
+    with pytest.raises(UsageError, match="already plans this source's volume"):
+        parse_lever("leads.paid", planned)
+
+
 def test_a_lever_without_bounds_runs_from_today_upward():
     reference = funnelsim.load_scenario("reference")
     sdr, paid = parse_lever("sdr", reference), parse_lever("leads.paid", reference)
     assert (sdr.low, sdr.high, sdr.step, sdr.levels) == (5, 15, 1, 11)
     assert (paid.low, paid.high, paid.step) == (140, 560, 20)  # 420 / 40 steps: 10.5 -> 20
     assert paid.index(150) == 1 and paid.at(1) == 160
+    inbound = parse_lever("leads.inbound", reference)  # 170 to 680 by 20: the top on the grid
+    assert (inbound.step, inbound.high, inbound.at(inbound.levels - 1)) == (20, 670, 670)
 
 
 def test_a_period_before_time_zero_or_a_bad_chance_is_refused_before_anything_runs():
@@ -254,20 +270,80 @@ def test_a_plan_folder_resumes_without_running_again_and_refuses_another_plan(tm
         stations("deals_won=1800", ["sdr=1:12"], out=tmp_path / "p", resume=True)
 
 
+LUCK = {**STATIONS, "sdr.work_time": {"exponential": {"mean": "1h"}}}
+"""The stations with some luck in them: SDR work times exponential."""
+
+
+def lucky(levers: list[str], **options):
+    return plan_target("mmc", overrides=LUCK, target="deals_won=1700", period=FEBRUARY,
+                       levers=levers, probability=0.5, **options)  # fmt: skip
+
+
 def test_a_plan_is_the_same_on_one_worker_or_two():
-    sets = {**STATIONS, "sdr.work_time": {"exponential": {"mean": "1h"}}}  # some luck in it
-    one, two = (
-        plan_target(
-            "mmc",
-            overrides=sets,
-            target="deals_won=1700",
-            period=FEBRUARY,
-            levers=["sdr=1:12"],
-            probability=0.5,
-            reps=4,
-            workers=w,
-        )
-        for w in (1, 2)
-    )
+    one, two = (lucky(["sdr=1:6", "ae=40:100:20"], reps=4, workers=w) for w in (1, 2))
     assert one.document["pick"] == two.document["pick"]
     assert one.evaluations.equals(two.evaluations) and one.months.equals(two.months)
+
+
+def test_an_interrupted_plan_resumes_to_the_same_answer_running_only_what_was_lost(tmp_path):
+    first = lucky(["sdr=1:6", "ae=40:100:20"], reps=4, workers=1, out=tmp_path / "p")
+    lost = sorted((tmp_path / "p" / "parts").glob("*-runs.parquet"))[::3]
+    runs_lost = sum(len(pd.read_parquet(part)) for part in lost)
+    for part in lost:  # as if these chunks had not landed when the run stopped
+        part.unlink()
+        part.with_name(part.name.replace("-runs", "-months")).unlink()
+    done = []
+    again = lucky(["sdr=1:6", "ae=40:100:20"], reps=4, workers=1, out=tmp_path / "p",
+                  resume=True, on_progress=lambda n, total: done.append(n))  # fmt: skip
+    assert 0 < runs_lost == done[-1]
+    assert again.document["pick"] == first.document["pick"]
+    assert again.evaluations.equals(first.evaluations)
+
+
+def test_overwrite_removes_a_plan_s_own_files_and_nothing_else(tmp_path):
+    folder = tmp_path / "p"
+    stations("deals_won=1700", ["sdr=1:12"], out=folder)
+    (folder / "notes.txt").write_text("mine")
+    stations("deals_won=1700", ["sdr=1:12"], out=folder, overwrite=True)
+    assert (folder / "notes.txt").read_text() == "mine" and (folder / "plan.json").exists()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "setting.json").write_text('{"key": "not a plan"}')
+    for how in ({"overwrite": True}, {"resume": True}):
+        with pytest.raises(UsageError, match="exists and is not a plan's folder"):
+            stations("deals_won=1700", ["sdr=1:12"], out=other, **how)
+    assert sorted(p.name for p in other.iterdir()) == ["setting.json"]
+
+
+def test_a_hire_the_ramp_puts_before_time_zero_starts_on_day_zero_and_is_paid_for():
+    # A three-month ramp for a February period: the hires would start in November; they
+    # start on the first day, and their fee and days are counted there.
+    sets = {**STATIONS, "sdr.headcount": 1, "sdr.staffing.ramp": [0.5, 0.5, 0.5],
+            "cost.sdr_hire": 5000}  # fmt: skip
+    plan = plan_target("mmc", overrides=sets, target="deals_won=1700", period=FEBRUARY,
+                       levers=["sdr=1:6"], probability=0.5, reps=2, workers=1)  # fmt: skip
+    (change,) = plan.document["pick"]["changes"]
+    assert change["start"] == "2026-01-05" and change["hires"] >= 2
+    january = plan.months_of("pick").set_index("period").loc["2026-01"]
+    assert january["sdr_hires"] == change["hires"]
+    heads = 1 + change["hires"]
+    assert january["sdr_cost"] == pytest.approx(
+        heads * 27 * 100_000 / 365.25 + change["hires"] * 5000
+    )
+
+
+def test_the_chance_and_the_bookings_grow_with_the_aes_and_with_the_leads():
+    scenario = funnelsim.load_scenario("mmc", overrides=LUCK)
+    levers = (parse_lever("ae=20:140:20", scenario), parse_lever("leads.poisson=200:800:100",
+              scenario))  # fmt: skip
+    setting = Setting(scenario, "mmc", None, LUCK, levers, parse_target("deals_won=1000"),
+                      parse_period(FEBRUARY), seed=5)  # fmt: skip
+    evaluator = Evaluator(setting, InProcess())
+    by_ae = [(float(a), 840.0) for a in range(20, 141, 20)]  # 28 deals an AE, up to 120 a day
+    by_leads = [(140.0, float(v)) for v in range(200, 801, 100)]  # 10 SDRs, AEs to spare
+    evaluator.run(by_ae + by_leads, 4)
+    for plans in (by_ae, by_leads):
+        chances = [evaluator.estimate(p).chance for p in plans]
+        means = [evaluator.estimate(p).mean for p in plans]
+        assert chances == sorted(chances) and chances[0] == 0 and chances[-1] == 1
+        assert means == sorted(means) and len(set(means)) == len(means)

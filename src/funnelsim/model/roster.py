@@ -86,10 +86,15 @@ class Roster:
         return total
 
     def hires_within(self, start: float, end: float) -> int:
-        """Heads who join within ``[start, end)`` (not those of time zero)."""
-        return int(
-            np.count_nonzero((self.joins > 0.0) & (self.joins >= start) & (self.joins < end))
-        )
+        """Hires who join within ``[start, end)``: a hire on the run's first day is one, the
+        heads there before it (ramped before the run) are not."""
+        joins = self.joins[self.hires]
+        return int(np.count_nonzero((joins >= start) & (joins < end)))
+
+    @property
+    def hires(self) -> np.ndarray:
+        """Which heads are hires (their ramp starts in the run), backfills included."""
+        return np.isfinite(self.hired)
 
 
 def ramped_cap(productivity: float, cap: int) -> int:

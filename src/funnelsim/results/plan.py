@@ -20,7 +20,8 @@ FILE = "plan.json"
 TABLES = ("evaluations", "months", "outcomes")
 AGAIN = "run funnelsim plan again with --out FOLDER --overwrite"
 """The remedy for a plan's folder that cannot be read."""
-KEYS = ("scenario", "currency", "target", "period", "probability", "levers", "method")
+KEYS = ("scenario", "policy", "overrides", "currency", "start_date", "seed", "target", "period")
+KEYS += ("probability", "levers", "method")
 KEYS += ("baseline", "pick", "waterfall", "wall_seconds", "runs")
 """What every plan's document holds, whether or not a plan was found."""
 
@@ -77,7 +78,3 @@ def _table(path: Path) -> pd.DataFrame:
         return pd.DataFrame()
     except (OSError, ValueError) as exc:
         raise FunnelsimError(f"{path}: not a readable table ({exc}); {AGAIN}") from exc
-
-
-def is_plan(folder: Path) -> bool:
-    return (folder / FILE).is_file()

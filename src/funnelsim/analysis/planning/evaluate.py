@@ -11,7 +11,7 @@ choices and runs only what it had not finished.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,11 +119,13 @@ class Evaluator:
             if self.on_progress is not None:
                 self.on_progress(self._done, self._asked)
 
-    def estimate(self, levels: Levels, ramped: bool = True) -> Estimate:
-        """The plan's chance over every replication it has had."""
+    def estimate(self, levels: Levels, ramped: bool = True, reps: int | None = None) -> Estimate:
+        """The plan's chance over its first ``reps`` replications (all it has had by default):
+        a search decides on the replications it asked for, so a resumed search, which finds
+        later ones already there, decides the same."""
         runs = self.outcomes.get((levels, ramped), {})
         # In replication order, whatever order they landed in: sums are the same to the bit.
-        ordered = (runs[r] for r in sorted(runs))
+        ordered = (runs[r] for r in sorted(runs) if reps is None or r < reps)
         values, spend, period, mqls = (np.array(c, float) for c in zip(*ordered, strict=True))
         hits = int(self.setting.target.hit(values).sum())
         interval = binomtest(hits, len(values)).proportion_ci(CONFIDENCE, method="wilson")
@@ -199,7 +201,7 @@ class Evaluator:
         """The chunk's runs in the plan's folder, each part written whole."""
         parts = self.folder / "parts"
         parts.mkdir(parents=True, exist_ok=True)
-        key = content_hash({"levels": levels, "ramped": ramped})[:16]
+        key = content_hash({"levels": levels, "ramped": ramped}).removeprefix("sha256:")[:16]
         rows = pd.DataFrame(
             [(r, *v) for r, v in landed.items()],
             columns=["replication", *OUTCOMES],
@@ -230,8 +232,3 @@ class Evaluator:
             self.months.setdefault(key, []).append(months.drop(columns=["point", "policy"]))
             kept += len(rows)
         return kept
-
-
-def plans_of(levers: Sequence[Lever], grid: Iterator[Sequence[int]]) -> list[Levels]:
-    """Grid indices to levels, lever by lever."""
-    return [tuple(lever.at(k) for lever, k in zip(levers, ks, strict=True)) for ks in grid]

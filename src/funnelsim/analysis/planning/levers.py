@@ -22,6 +22,7 @@ from typing import Any
 
 from funnelsim.errors import UsageError
 from funnelsim.model.roster import MONTH
+from funnelsim.scenario.fields import MAX_RATE_PER_WEEK, MAX_STAFF
 from funnelsim.scenario.schema import Scenario
 from funnelsim.scenario.staffing import Staffing
 
@@ -104,6 +105,15 @@ def parse_lever(text: str, scenario: Scenario) -> Lever:
         raise UsageError(f"--lever {text!r}: expected at least one head, got {low:g}")
     if not 0 < size <= high - low:
         raise UsageError(f"--lever {text!r}: expected a step in (0, HIGH - LOW], got {size:g}")
+    most = MAX_STAFF if team else MAX_RATE_PER_WEEK
+    if high > most:
+        raise UsageError(f"--lever {text!r}: expected HIGH at most {most:,g}, got {high:g}")
+    if not team and scenario.sources[name.removeprefix("leads.")].rate_changes:
+        raise UsageError(
+            f"--lever {text!r}: the scenario already plans this source's volume "
+            "(rate_changes); remove them or choose another lever"
+        )
+    high = low + math.floor((high - low) / size + 1e-9) * size  # onto the grid
     return Lever(name, now, low, high, size)
 
 
@@ -121,6 +131,15 @@ def hire_day(period_start: float, ramp: Sequence[float]) -> float:
     return max(0.0, round(period_start - len(ramp) * MONTH))
 
 
+def hire_date(scenario: Scenario, lever: Lever, period_start: float, ramped: bool) -> dt.date:
+    """The day a team lever's hires start: ramped by the period, or on its first day, as a
+    plan that forgets ramps would have it."""
+    section, _ = TEAMS[lever.name]
+    ramp = getattr(scenario, section).staffing.ramp
+    day = hire_day(period_start, ramp) if ramped else period_start
+    return scenario.start_date + dt.timedelta(days=day)
+
+
 def overrides(
     scenario: Scenario,
     levers: Sequence[Lever],
@@ -128,8 +147,8 @@ def overrides(
     period_start: float,
     ramped: bool = True,
 ) -> dict[str, Any]:
-    """The ``--set`` overrides that put the levers at ``levels``. Hires start ramped by the
-    period (``ramped``), or on its first day, as a plan that forgets ramps would have it."""
+    """The ``--set`` overrides that put the levers at ``levels``, hires starting on
+    :func:`hire_date`."""
     out: dict[str, Any] = {}
     for lever, level in zip(levers, levels, strict=True):
         if lever.team:
@@ -140,13 +159,10 @@ def overrides(
             if extra < 0:
                 out[f"{section}.{key}"] = round(level)
             elif extra > 0:
-                day = hire_day(period_start, staffing.ramp) if ramped else period_start
-                at = scenario.start_date + dt.timedelta(days=day)
+                at = hire_date(scenario, lever, period_start, ramped)
                 hires = [h.model_dump(mode="json") for h in staffing.hires]
                 out[f"{section}.staffing.hires"] = [*hires, {"at": at.isoformat(), "count": extra}]
         elif level != lever.today:
-            source = scenario.sources[lever.name.removeprefix("leads.")]
-            changes = [c.model_dump(mode="json") for c in source.rate_changes]
             key = f"sources.{lever.name.removeprefix('leads.')}.rate_changes"
-            out[key] = [*changes, {"at": "0d", "rate_per_week": float(level)}]
+            out[key] = [{"at": "0d", "rate_per_week": float(level)}]
     return out

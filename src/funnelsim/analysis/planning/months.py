@@ -48,7 +48,6 @@ def month_edges(start: dt.date, days: float) -> tuple[np.ndarray, list[str]]:
     origin = np.datetime64(start, "D")
     edges = (months.astype("datetime64[D]") - origin).astype(float)
     edges = np.append(np.maximum(edges, 0.0), days)
-    edges[-1] = min(edges[-1], days)
     return edges, [str(m) for m in months]
 
 
@@ -107,7 +106,7 @@ def _team(roster: Roster | None, headcount: int, edges: np.ndarray) -> tuple[np.
         none = np.zeros(len(edges) - 1)
         return np.diff(edges) * headcount, none, none
     head_days = [roster.head_days(a, b) for a, b in itertools.pairwise(edges)]
-    joined = _per_month(edges, roster.joins[roster.joins > 0])
+    joined = _per_month(edges, roster.joins[roster.hires])
     return np.array(head_days), joined, _per_month(edges, roster.leaves)
 
 

@@ -20,7 +20,7 @@ import pandas as pd
 
 from funnelsim.analysis.planning import erlang
 from funnelsim.analysis.planning.evaluate import Estimate, Evaluator, Levels, Setting
-from funnelsim.analysis.planning.levers import Lever, hire_day, parse_lever
+from funnelsim.analysis.planning.levers import Lever, hire_date, parse_lever
 from funnelsim.analysis.planning.search import Search, feasible_odds
 from funnelsim.analysis.planning.target import Period, Target, parse_period, parse_target
 from funnelsim.analysis.planning.waterfall import reverse_waterfall, scalable
@@ -30,11 +30,16 @@ from funnelsim.errors import UsageError
 from funnelsim.experiments.execution import executor_for
 from funnelsim.experiments.orchestrate import WorkerLost
 from funnelsim.results.plan import FILE, TargetPlan, load_plan
+from funnelsim.runner import __version__
 from funnelsim.scenario import load_scenario
 from funnelsim.scenario.fields import MAX_HORIZON_DAYS
 
 SETTING = "setting.json"
 """What a plan's folder was made for: resuming checks it matches."""
+MADE_BY = "funnelsim plan"
+OURS = (SETTING, FILE, "evaluations.csv", "months.csv", "outcomes.csv", "report.html", "parts",
+        "figures")  # fmt: skip
+"""What ``--overwrite`` removes: a plan's own files, nothing else in the folder."""
 QUANTILES = (0.1, 0.5, 0.9)
 
 
@@ -47,7 +52,7 @@ def plan_target(
     probability: float = 0.8,
     policy: str | None = None,
     overrides: dict[str, Any] | None = None,
-    reps: int = 40,
+    reps: int = 20,
     final_reps: int | None = None,
     max_reps: int | None = None,
     seed: int = 0,
@@ -68,12 +73,17 @@ def plan_target(
     setting = _setting(scenario, target, period, levers, probability, policy, overrides, seed)
     folder = None if out is None else Path(out)
     key = content_hash(
-        {"setting": _described(setting, probability), "reps": [reps, final_reps, max_reps]}
+        {
+            "setting": _described(setting, probability),
+            "scenario": setting.scenario.model_dump(mode="json", by_alias=True),
+            "reps": [reps, final_reps, max_reps],
+            "version": __version__,  # a resumed plan is all from one funnelsim
+        }
     )
-    if folder is not None:
-        _open(folder, key, resume, overwrite)
-    executor = executor_for(workers, scheduler)
+    executor = executor_for(workers, scheduler)  # a cluster out of reach: no folder made
     try:
+        if folder is not None:
+            _open(folder, key, resume, overwrite)
         evaluator = Evaluator(setting, executor, folder, on_progress)
         if folder is not None and resume:
             evaluator.resume()
@@ -124,7 +134,7 @@ def _plan(search: Search, setting: Setting, probability: float) -> tuple[dict, d
     evaluator.run([today], search.reps)
     baseline = evaluator.estimate(today)
     found = search.cheapest()
-    pick, pcs, candidates = (None, 0.0, []) if found is None else search.final(found[0])
+    pick, pcs, candidates = (None, 0.0, []) if found is None else search.final(found)
     document = _described(setting, probability)
     document |= {"method": _method(search), "baseline": _summary(evaluator, today, probability)}
     outcomes = [("today", today, True)]
@@ -139,7 +149,7 @@ def _plan(search: Search, setting: Setting, probability: float) -> tuple[dict, d
         outcomes.append(("pick", pick, True))
         months.append(evaluator.month_by_month(pick).assign(plan="pick"))
     else:
-        top = tuple(lever.high for lever in levers)
+        top = search.levels(search.top)
         document |= {"pick": None, "candidates": [], "erlang_c": None}
         document["unreachable"] = _summary(evaluator, top, probability)
     document["waterfall"] = None
@@ -153,7 +163,19 @@ def _plan(search: Search, setting: Setting, probability: float) -> tuple[dict, d
         outcomes.append(("waterfall", planned, False))
         months.append(evaluator.month_by_month(planned, ramped=False).assign(plan="waterfall"))
     tables = {
-        "evaluations": _evaluations(search, probability),
+        "evaluations": _evaluations(
+            evaluator,
+            probability,
+            [
+                ("today", today, True),
+                *((stage, lv, True) for stage, lv in search.probes),
+                *(
+                    ("waterfall", levels, False)
+                    for name, levels, _ in outcomes
+                    if name == "waterfall"
+                ),
+            ],
+        ),
         "months": pd.concat(months, ignore_index=True) if months else pd.DataFrame(),
         "outcomes": pd.concat(
             [
@@ -241,10 +263,8 @@ def _changes(setting: Setting, levels: Levels, ramped: bool) -> list[dict[str, A
     for lever, level in zip(setting.levers, levels, strict=True):
         change = {"lever": lever.name, "today": lever.today, "level": level}
         if lever.team and level > lever.today:
-            team = setting.scenario.sdr if lever.name == "sdr" else setting.scenario.sales
-            day = hire_day(start, team.staffing.ramp) if ramped else start
-            when = setting.scenario.start_date + pd.Timedelta(days=day)
-            change |= {"hires": round(level - lever.today), "start": when.isoformat()[:10]}
+            when = hire_date(setting.scenario, lever, start, ramped)
+            change |= {"hires": round(level - lever.today), "start": when.isoformat()}
         out.append(change)
     return out
 
@@ -265,18 +285,18 @@ def _erlang(setting: Setting, pick: Levels, estimate: Estimate) -> dict[str, Any
     return found
 
 
-def _evaluations(search: Search, probability: float) -> pd.DataFrame:
-    evaluator = search.evaluator
-    stage = {}
-    for name, levels in search.probes:
-        stage.setdefault(levels, name)
-    rows = []
-    for (levels, ramped), runs in evaluator.outcomes.items():
-        if not runs:
+def _evaluations(
+    evaluator: Evaluator, probability: float, ran: list[tuple[str, Levels, bool]]
+) -> pd.DataFrame:
+    """Every plan run, once, in the order the search first ran it (``ran``: stage, levels,
+    ramped), with all its replications."""
+    rows, seen = [], set()
+    for stage, levels, ramped in ran:
+        if (levels, ramped) in seen:
             continue
-        row = _row(search.levers, evaluator.estimate(levels, ramped), probability)
-        name = stage.get(levels, "today") if ramped else "waterfall"
-        rows.append({"stage": name, **row.pop("levels"), **row, "ramped": ramped})
+        seen.add((levels, ramped))
+        row = _row(evaluator.setting.levers, evaluator.estimate(levels, ramped), probability)
+        rows.append({"stage": stage, **row.pop("levels"), **row, "ramped": ramped})
     return pd.DataFrame(rows)
 
 
@@ -284,25 +304,41 @@ def _open(folder: Path, key: str, resume: bool, overwrite: bool) -> None:
     """The plan's folder: new, resumed (made for the same plan) or replaced (a plan's)."""
     if resume and overwrite:
         raise UsageError("--resume, --overwrite: expected one of them")
-    setting = folder / SETTING
     if folder.exists() and not folder.is_dir():
         raise UsageError(f"{folder}: is a file; choose another --out")
     used = folder.exists() and any(folder.iterdir())
-    if used and not setting.exists():
+    made_for = _made_for(folder) if used else None
+    if used and made_for is None:
         raise UsageError(f"{folder}: exists and is not a plan's folder; choose another --out")
     if used and resume:
-        if json.loads(setting.read_text()).get("key") != key:
+        if made_for != key:
             raise UsageError(
-                f"{folder}: holds a plan for another target, scenario or levers; "
+                f"{folder}: holds a plan for another target, scenario, levers or funnelsim; "
                 "run it as it was first run to resume it"
             )
         return
     if used and not overwrite:
         raise UsageError(f"{folder}: already holds a plan; add --resume or --overwrite")
-    if used:
-        shutil.rmtree(folder)
+    for name in OURS if used else ():  # a plan's own files only
+        path = folder / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(setting, lambda tmp: tmp.write_text(json.dumps({"key": key})))
+    text = json.dumps({"made_by": MADE_BY, "key": key})
+    atomic_write(folder / SETTING, lambda tmp: tmp.write_text(text))
+
+
+def _made_for(folder: Path) -> str | None:
+    """The key of the plan a folder was made for; ``None`` if no plan made it."""
+    try:
+        document = json.loads((folder / SETTING).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(document, dict) or document.get("made_by") != MADE_BY:
+        return None
+    return document.get("key")
 
 
 def _write(plan: TargetPlan, folder: Path) -> None:

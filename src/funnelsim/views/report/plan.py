@@ -19,6 +19,7 @@ from funnelsim.views.plots.plan import chance_and_cost, over_time
 from funnelsim.views.report.crm import PAGES, VERSION
 from funnelsim.views.report.html import TEMPLATES, Figure, svg_of, unique_ids
 from funnelsim.views.report.sentences import join
+from funnelsim.views.tables.plan import month_cells
 from funnelsim.views.text import printable
 
 PLANS = {"pick": "plan", "waterfall": "reverse waterfall", "baseline": "today"}
@@ -59,7 +60,7 @@ def render(plan: TargetPlan) -> str:
         verdict=answer(plan),
         levers=lever_rows(doc),
         chances=chance_rows(plan),
-        months=month_rows(plan),
+        months=month_cells(plan),
         figures=figures(plan),
         erlang=check if (check := doc.get("erlang_c")) and check.get("applies") else None,
         method=doc["method"] | {"tried": f"{len(plan.evaluations):,}", "wall": _wall(doc)},
@@ -208,18 +209,6 @@ def chance_rows(plan: TargetPlan) -> list[list[str]]:
         interval = f"{whole_percent(found['low'])} to {whole_percent(found['high'])}"
         rows.append([name, whole_percent(found["chance"]), interval, f"{found['runs']:,}"])
         rows[-1] += [spread, *(compact_money(found[k], code) for k in ("spend", "period_spend"))]
-    return rows
-
-
-def month_rows(plan: TargetPlan) -> list[list[str]]:
-    """The plan month by month, means over replications: leads, SDRs, AEs, hires, spend and
-    bookings."""
-    code, rows = plan.currency, []
-    for row in plan.months_of("pick").itertuples():
-        hires = row.sdr_hires + row.ae_hires
-        heads = [number(row.leads, 0), number(row.sdr_heads, 1), number(row.ae_heads, 1)]
-        money = [compact_money(row.spend, code), compact_money(row.bookings, code)]
-        rows.append([str(row.period), *heads, number(hires, 1) if hires else "", *money])
     return rows
 
 

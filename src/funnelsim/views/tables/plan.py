@@ -34,8 +34,8 @@ def _change(change: dict[str, Any] | None, unit: str) -> str:
         return "as today"
     if "hires" in change:
         return f"+{change['hires']} from {change['start']}"
-    more = number(change["level"] - change["today"], 0)
-    return f"{more} from the start" if unit == "heads" else f"+{more} a week"
+    more = change["level"] - change["today"]
+    return f"{more:+,.0f} from the start" if unit == "heads" else f"{more:+,.0f} a week"
 
 
 def levers(plan: TargetPlan) -> Table:
@@ -97,24 +97,38 @@ def _bare(text: str, code: str) -> str:
     return text.replace(f"{code} ", "")
 
 
-def months(plan: TargetPlan) -> Table:
-    """The plan month by month: leads, heads, hires, spend and bookings (means)."""
+def month_cells(plan: TargetPlan) -> tuple[list[str], list[list[str]]]:
+    """The plan month by month, heads and rows: leads (in all, and from each source a lever
+    moves), heads and hires by team, spend and bookings (means over replications; money
+    without its currency)."""
     code = plan.currency
-    rows = plan.months_of("pick")
-    table = Table(title=f"The plan month by month (means over replications, {code})")
-    for head in ("month", "leads", "SDRs", "AEs", "hires", "spend", "bookings"):
-        table.add_column(head, justify="left" if head == "month" else "right")
-    for row in rows.itertuples():
-        hires = row.sdr_hires + row.ae_hires
-        table.add_row(
-            row.period,
-            number(row.leads, 0),
-            number(row.sdr_heads, 1),
-            number(row.ae_heads, 1),
-            number(hires, 1) if hires else "",
-            compact_money(row.spend, code),
-            compact_money(row.bookings, code),
-        )
+    sources = [lv["name"] for lv in plan.document["levers"] if lv["name"].startswith("leads.")]
+    heads = ["month", "leads", *sources, "SDRs", "hired", "AEs", "hired", "spend", "bookings"]
+    rows = []
+    for _, row in plan.months_of("pick").iterrows():
+        by_source = [number(row[f"leads_{s.removeprefix('leads.')}"], 0) for s in sources]
+        rows.append([
+            str(row["period"]),
+            number(row["leads"], 0),
+            *by_source,
+            number(row["sdr_heads"], 1),
+            number(row["sdr_hires"], 1) if row["sdr_hires"] else "",
+            number(row["ae_heads"], 1),
+            number(row["ae_hires"], 1) if row["ae_hires"] else "",
+            _bare(compact_money(row["spend"], code), code),
+            _bare(compact_money(row["bookings"], code), code),
+        ])  # fmt: skip
+    return heads, rows
+
+
+def months(plan: TargetPlan) -> Table:
+    """The plan month by month (:func:`month_cells`)."""
+    heads, rows = month_cells(plan)
+    table = Table(title=f"The plan month by month (means over replications, {plan.currency})")
+    for head in heads:
+        table.add_column(literal(head), justify="left" if head == "month" else "right")
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
