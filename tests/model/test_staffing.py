@@ -53,7 +53,8 @@ def test_deal_slots_and_days_on_the_team_by_hand():
     # over two months, 4 x 2M + (2 x M + 4 x M) = 14 M deal-days.
     assert team.slot_days(4, 0.0, 2 * MONTH) == pytest.approx(14 * MONTH)
     assert team.head_days(0.0, 2 * MONTH) == pytest.approx(4 * MONTH)
-    assert team.hires_within(0.0, 100.0) == 0  # joined at time zero: part of the start team
+    # Hired at time zero: a hire (ramping, with a hire's fee), not one of the team before it.
+    assert team.hires_within(0.0, 100.0) == 1 and team.hires.tolist() == [False, True]
 
 
 def test_attrition_draws_exponential_tenures_and_backfill_refills_each_seat():
@@ -128,7 +129,9 @@ def test_aes_hold_deals_only_while_on_the_team_and_leavers_deals_go_on():
     assert (resolved[done] < team.leaves[ae[done]]).all()
     assert (team.leaves[ae] < opened).sum() == 0  # nobody opens a deal after leaving
     summary = result.summary["metrics"]
-    assert summary["wins"] > 0 and 0 < summary["ae_utilisation"] <= 1
+    # Utilisation is deal-days held over the deal-days the team's caps allow; a leaver's deals
+    # go to the least loaded AEs cap or not, so with ramping backfills it may pass 1.
+    assert summary["wins"] > 0 and summary["ae_utilisation"] > 0.5
 
 
 def test_people_cost_follows_days_on_the_team_and_each_hire_by_hand():
