@@ -133,6 +133,8 @@ def test_a_period_before_time_zero_or_a_bad_chance_is_refused_before_anything_ru
         plan_target("mmc", target="deals_won=10", period="2025", levers=["sdr"])
     with pytest.raises(UsageError, match=r"expected a chance in \(0, 1\)"):
         plan_target("mmc", target="deals_won=10", period="2026", levers=["sdr"], probability=1)
+    with pytest.raises(UsageError, match=r"--objective 'cheap': expected one of \['spend'"):
+        plan_target("mmc", target="deals_won=10", period="2026", levers=["sdr"], objective="cheap")
     with pytest.raises(UsageError, match="each lever once"):
         plan_target("mmc", target="deals_won=10", period="2026", levers=["sdr", "sdr=2:4"])
 
@@ -140,7 +142,8 @@ def test_a_period_before_time_zero_or_a_bad_chance_is_refused_before_anything_ru
 # -- the search against hand-computed plans --------------------------------------------------------
 def test_one_lever_finds_the_sdr_count_a_fixed_rate_desk_needs():
     # 1,700 deals in February: 672 an SDR (2 SDRs: 1,344, 3: 2,016); 100 AEs close 2,800.
-    plan = stations("deals_won=1700", ["sdr=1:12"])
+    plan = stations("deals_won=1700", ["sdr=1:12"], objective="period_spend")
+    assert plan.document["method"]["objective"]["name"] == "period_spend"
     pick = plan.document["pick"]
     assert pick["levels"] == {"sdr": 3.0} and pick["mean"] == 2016
     assert pick["chance"] == 1.0 and pick["probability_correct_selection"] > 0.95

@@ -36,6 +36,13 @@ PlanRepsOpt = Annotated[
 FinalRepsOpt = Annotated[
     int | None, typer.Option(min=4, help="Replications of the final check (default: 2 x --reps).")
 ]
+ObjectiveOpt = Annotated[
+    str,
+    typer.Option(
+        help="What the cheapest plan has least of: spend (from the scenario's start to the "
+        "period's end) or period_spend (within the period)."
+    ),
+]
 SeedOpt = Annotated[
     int, typer.Option(min=0, help="Root seed: replication r of every plan shares it.")
 ]
@@ -52,6 +59,7 @@ def plan(
     reps: PlanRepsOpt = 20,
     final_reps: FinalRepsOpt = None,
     seed: SeedOpt = 0,
+    objective: ObjectiveOpt = "spend",
     set_: SetOpt = None,
     *,
     execution: Execution,
@@ -78,6 +86,7 @@ def plan(
             reps=reps,
             final_reps=final_reps,
             seed=seed,
+            objective=objective,
             out=out,
             on_progress=reporting["on_progress"],
             **execution.options(),

@@ -37,6 +37,11 @@ from funnelsim.scenario.fields import MAX_HORIZON_DAYS
 SETTING = "setting.json"
 """What a plan's folder was made for: resuming checks it matches."""
 MADE_BY = "funnelsim plan"
+OBJECTIVES = {
+    "spend": "go-to-market spend from time zero to the period's end",
+    "period_spend": "go-to-market spend within the period",
+}
+"""What the cheapest plan has least of."""
 OURS = (SETTING, FILE, "evaluations.csv", "months.csv", "outcomes.csv", "report.html", "parts",
         "figures")  # fmt: skip
 """What ``--overwrite`` removes: a plan's own files, nothing else in the folder."""
@@ -56,6 +61,7 @@ def plan_target(
     final_reps: int | None = None,
     max_reps: int | None = None,
     seed: int = 0,
+    objective: str = "spend",
     out: str | Path | None = None,
     workers: int | None = None,
     scheduler: str | None = None,
@@ -66,10 +72,14 @@ def plan_target(
     """The cheapest plan whose chance of reaching ``target`` over ``period`` is at least
     ``probability``. ``levers`` are ``sdr``, ``ae`` or ``leads.SOURCE``, each with optional
     ``=LOW:HIGH[:STEP]``. Each probe of the search runs ``reps`` replications; the final check
-    ``final_reps`` (default 2 x reps) each, up to ``max_reps`` (default 4 x final_reps)."""
+    ``final_reps`` (default 2 x reps) each, up to ``max_reps`` (default 4 x final_reps).
+    ``objective`` is what the cheapest plan has least of: ``spend`` from time zero to the
+    period's end, or ``period_spend``, the spend within the period."""
     started = time.perf_counter()
     final_reps = final_reps or 2 * reps
     max_reps = max_reps or 4 * final_reps
+    if objective not in OBJECTIVES:
+        raise UsageError(f"--objective {objective!r}: expected one of {list(OBJECTIVES)}")
     setting = _setting(scenario, target, period, levers, probability, policy, overrides, seed)
     folder = None if out is None else Path(out)
     key = content_hash(
@@ -77,6 +87,7 @@ def plan_target(
             "setting": _described(setting, probability),
             "scenario": setting.scenario.model_dump(mode="json", by_alias=True),
             "reps": [reps, final_reps, max_reps],
+            "objective": objective,
             "version": __version__,  # a resumed plan is all from one funnelsim
         }
     )
@@ -87,7 +98,8 @@ def plan_target(
         evaluator = Evaluator(setting, executor, folder, on_progress)
         if folder is not None and resume:
             evaluator.resume()
-        search = Search(evaluator, setting.levers, probability, reps, final_reps, max_reps)
+        search = Search(evaluator, setting.levers, probability, reps, final_reps, max_reps,
+                        objective=objective)  # fmt: skip
         document, tables = _plan(search, setting, probability)
     except BrokenExecutor as exc:
         raise WorkerLost(f"a worker process stopped unexpectedly ({exc})") from None
@@ -228,14 +240,16 @@ def _unit_cost(setting: Setting, lever: Lever) -> dict[str, float]:
 def _method(search: Search) -> dict[str, Any]:
     several = len(search.levers) > 1
     return {
+        "objective": {"name": search.objective, "meaning": OBJECTIVES[search.objective]},
         "search": "coarse design, local search, final check" if several else "bisection",
         "replications": {
             "probe": search.reps,
             "final": search.final_reps,
             "most": search.max_reps,
         },
-        "selection": "sequential allocation to the least certain feasibility (OCBA for "
-        "constrained selection); Jeffreys posterior probability of correct selection",
+        "selection": "replications allocated in turn to the candidate whose feasibility is "
+        "least certain, in the spirit of OCBA for constrained selection; Jeffreys posterior "
+        "probability of correct selection",
         "interval": "Wilson, 95%",
         "common_random_numbers": "replication r of every plan runs on the same seed",
     }

@@ -57,7 +57,11 @@ class Search:
     final_reps: int
     max_reps: int
     probes: list[tuple[str, Levels]] = field(default_factory=list)
-    plane: np.ndarray | None = None  # spend = plane @ (1, levels...), fitted on the design
+    objective: str = "spend"  # the Estimate field a cheaper plan has less of
+    plane: np.ndarray | None = None  # cost = plane @ (1, levels...), fitted on the design
+
+    def cost(self, estimate: Estimate) -> float:
+        return getattr(estimate, self.objective)
 
     def levels(self, ks: Sequence[int]) -> Levels:
         return tuple(lever.at(k) for lever, k in zip(self.levers, ks, strict=True))
@@ -120,7 +124,7 @@ class Search:
         feasible = [e for e in coarse if e.chance >= self.probability]
         if not feasible:
             return None
-        best = min(feasible, key=lambda e: e.spend)
+        best = min(feasible, key=self.cost)
         start = [lever.index(level) for lever, level in zip(self.levers, best.levels, strict=True)]
         ks = self.climb("local search", start, self.reps)  # the design ran half as many
         return None if ks is None else self.levels(self.local(ks))
@@ -144,7 +148,7 @@ class Search:
         self.probes += [("coarse design", levels) for levels in plans]
         found = [self.evaluator.estimate(levels, reps=reps) for levels in plans]
         design = np.column_stack([np.ones(len(plans)), np.array(plans)])
-        self.plane = np.linalg.lstsq(design, [e.spend for e in found], rcond=None)[0]
+        self.plane = np.linalg.lstsq(design, [self.cost(e) for e in found], rcond=None)[0]
         return found
 
     def dearest(self, current: Sequence[int], down: Sequence[int], j: int) -> int:
@@ -170,7 +174,7 @@ class Search:
                 k = self.smallest("local search", ks, i, 0, ks[i])
                 if k is not None and k < ks[i]:
                     ks = [*ks[:i], k, *ks[i + 1 :]]
-            spend = self.probe("local search", ks).spend
+            spend = self.cost(self.probe("local search", ks))
             for i, j in itertools.permutations(range(len(ks)), 2):
                 if ks[i] == 0:
                     continue
@@ -183,7 +187,7 @@ class Search:
                 if k is None:
                     continue
                 down[j] = k
-                cost = self.probe("trade", down).spend
+                cost = self.cost(self.probe("trade", down))
                 if cost < spend:
                     ks, spend, improved = down, cost, True
             if not improved:
@@ -205,7 +209,7 @@ class Search:
         while True:
             found = sorted(
                 (self.evaluator.estimate(lv, reps=n) for lv, n in given.items()),
-                key=lambda e: e.spend,
+                key=self.cost,
             )
             chosen, pcs, doubt = selection(found, self.probability, self.max_reps)
             if chosen is None:
