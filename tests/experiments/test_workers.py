@@ -14,7 +14,9 @@ import pytest
 import typer
 
 from funnelsim.cli.execution import kept_on_stop
-from funnelsim.experiments.execution import interrupt_on_terminate
+from funnelsim.experiments.execution import interrupt_on_terminate, stopping
+from funnelsim.experiments.filling import Sizer, chunks
+from tests.helpers import SHORT
 
 POOL = textwrap.dedent(
     """
@@ -81,13 +83,39 @@ def test_pool_workers_end_when_the_run_is_killed(workers):
 
 def test_sigterm_raises_keyboard_interrupt_once_installed():
     previous = signal.getsignal(signal.SIGTERM)
+    stop = interrupt_on_terminate()
     try:
-        interrupt_on_terminate()
         with pytest.raises(KeyboardInterrupt):
             os.kill(os.getpid(), signal.SIGTERM)
             time.sleep(5)  # the handler runs at the next bytecode; never reached
+        assert stopping()
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        stop.restore()
+    assert signal.getsignal(signal.SIGTERM) is previous and not stopping()
+
+
+def test_a_replication_that_fails_after_a_stop_is_the_interrupt_not_a_failed_run(monkeypatch):
+    # In process, a SIGTERM may reach a replication inside a library that turns the
+    # KeyboardInterrupt into an error of its own: once a stop was asked, that error is the
+    # interrupt (exit 130, work kept), never a failed replication (exit 1).
+    from funnelsim.experiments import execution
+    from funnelsim.experiments.orchestrate import comparison
+
+    plan = comparison(None, ["aligned"], 1, 0, overrides=SHORT)
+    chunk = next(chunks(plan, {0: [0]}, Sizer(1)))
+
+    def interrupted(scenario, seed=0, events=False):
+        raise RuntimeError("a library's error, made of the interrupt")
+
+    monkeypatch.setattr(execution, "simulate", interrupted)
+    assert execution.run_chunk(chunk).runs["status"].tolist() == ["failed"]  # no stop: a failure
+    stop = interrupt_on_terminate()
+    try:
+        stop.asked = True
+        with pytest.raises(KeyboardInterrupt):
+            execution.run_chunk(chunk)
+    finally:
+        stop.restore()
 
 
 def test_an_error_a_library_made_of_the_interrupt_still_ends_as_an_interrupt(tmp_path):

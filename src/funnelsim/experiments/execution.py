@@ -111,6 +111,8 @@ def run_chunk(chunk: Chunk) -> ChunkResult:
             try:
                 result = simulate(scenario, seed=seed)
             except Exception as exc:  # recorded with its seed, replayable; the rest carries on
+                if stopping():  # the interrupt, turned into an error by a library it reached
+                    raise KeyboardInterrupt from exc
                 runs.append(row | {"status": "failed", "error": _describe(exc)})
                 continue
             runs.append(row | {"status": "ok", "error": None, **result.summary["metrics"]})
@@ -228,6 +230,17 @@ class StopSignal:
 
     def restore(self) -> None:
         signal.signal(signal.SIGTERM, self.previous)
+        _STOPS.remove(self)
+
+
+_STOPS: list[StopSignal] = []
+"""The stop signals in force in this process, the latest last."""
+
+
+def stopping() -> bool:
+    """Whether this process was asked to stop: a replication that then fails in process is the
+    interrupt, not a failed run (a library may turn the KeyboardInterrupt into its own error)."""
+    return any(stop.asked for stop in _STOPS)
 
 
 def interrupt_on_terminate() -> StopSignal:
@@ -239,6 +252,7 @@ def interrupt_on_terminate() -> StopSignal:
     """
     stop = StopSignal()
     stop.previous = signal.signal(signal.SIGTERM, stop)
+    _STOPS.append(stop)
     return stop
 
 
