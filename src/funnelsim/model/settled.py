@@ -149,6 +149,8 @@ def settled(scenario: Scenario) -> Settled | None:
             "pipeline": None,  # the past: the teams and volumes of time zero, whatever the plan
             "sources": {
                 name: source.model_copy(update={"rate_changes": []})
+                if source.rate_changes
+                else source
                 for name, source in scenario.sources.items()
             },
             "sdr": scenario.sdr.model_copy(update={"staffing": Staffing()}),
